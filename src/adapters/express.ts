@@ -1,0 +1,134 @@
+/** Express 4/5 adapter: the only place that knows Express's `(req, res, next)` and its request fields. */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { createGatewayContext, type GatewayContext, REQUEST_ID_HEADER } from '../core/context.js';
+import { type CoreHandler, Exchange } from '../core/exchange.js';
+import type { ExpressNext } from '../core/middleware.js';
+
+const kExchange = Symbol.for('portcullis.express.exchange');
+
+/** The fields of Express's request that portcullis reads (present in Express 4 and 5). */
+interface ExpressRequest extends IncomingMessage {
+  ip?: string;
+  path?: string;
+  gateway?: GatewayContext;
+  [kExchange]?: ExpressExchange;
+}
+
+class ExpressExchange extends Exchange {
+  readonly framework = 'express' as const;
+  private readonly expressReq: ExpressRequest;
+
+  constructor(req: ExpressRequest, res: ServerResponse) {
+    const gateway = createGatewayContext(req.headers[REQUEST_ID_HEADER]);
+    req.gateway = gateway;
+    super(req, res, gateway);
+    this.expressReq = req;
+  }
+
+  get native(): unknown {
+    return this.expressReq;
+  }
+
+  get ip(): string {
+    // `req.ip` applies the app's `trust proxy` setting.
+    return this.expressReq.ip ?? this.req.socket.remoteAddress ?? '';
+  }
+
+  get path(): string {
+    const { path } = this.expressReq;
+    if (path !== undefined) return path;
+    const url = this.req.url ?? '/';
+    const query = url.indexOf('?');
+    return query === -1 ? url : url.slice(0, query);
+  }
+
+  respond(status: number, body: Buffer | string | null): void {
+    const res = this.res;
+    res.statusCode = status;
+    if (body === null) {
+      res.end();
+      return;
+    }
+    res.setHeader(
+      'content-length',
+      typeof body === 'string' ? Buffer.byteLength(body) : body.length,
+    );
+    res.end(body);
+  }
+
+  respondStream(status: number, body: Readable): void {
+    const res = this.res;
+    res.statusCode = status;
+    body.on('error', (err) => res.destroy(err));
+    body.pipe(res);
+  }
+}
+
+/** The exchange of this request, created by the first portcullis middleware it meets. */
+export function expressExchange(req: IncomingMessage, res: ServerResponse): Exchange {
+  const request = req as ExpressRequest;
+  let ex = request[kExchange];
+  if (ex === undefined) {
+    ex = new ExpressExchange(request, res);
+    request[kExchange] = ex;
+  }
+  return ex;
+}
+
+/** Resolves when the response has been sent or the connection closed. */
+function responseDone(res: ServerResponse): Promise<void> {
+  if (res.writableFinished || res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    res.once('finish', () => resolve());
+    res.once('close', () => resolve());
+  });
+}
+
+/**
+ * What `next()` returns in Express: Express's chain gives no completion signal, so awaiting it
+ * waits for the response to finish. Lazy, so that middlewares that merely `return next()` pay
+ * nothing for it.
+ */
+class ExpressDownstream implements PromiseLike<void> {
+  constructor(private readonly res: ServerResponse) {}
+
+  // biome-ignore lint/suspicious/noThenProperty: this object is deliberately awaitable.
+  then<A = void, B = never>(
+    // biome-ignore lint/suspicious/noConfusingVoidType: mirrors PromiseLike<void>.
+    onFulfilled?: ((value: void) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): PromiseLike<A | B> {
+    return responseDone(this.res).then(onFulfilled, onRejected);
+  }
+}
+
+/** Wraps a core handler as an Express middleware. */
+export function toExpress(handler: CoreHandler) {
+  return function portcullisExpress(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: ExpressNext,
+  ): void {
+    let downstream: ExpressDownstream | undefined;
+    const callNext = (): PromiseLike<void> => {
+      if (downstream !== undefined) throw new Error('portcullis: next() called multiple times');
+      downstream = new ExpressDownstream(res);
+      next();
+      return downstream;
+    };
+    const fail = (err: unknown): void => {
+      // Before downstream ran, Express's error handlers own the error; after, nobody does,
+      // so end the response rather than leave the client hanging.
+      if (downstream === undefined) next(err);
+      else if (!res.writableEnded) res.destroy(err instanceof Error ? err : new Error(String(err)));
+    };
+    try {
+      const result = handler(expressExchange(req, res), callNext);
+      if (result !== undefined && result !== downstream) result.then(undefined, fail);
+    } catch (err) {
+      fail(err);
+    }
+  };
+}

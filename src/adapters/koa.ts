@@ -1,0 +1,75 @@
+/** Koa 2/3 adapter: the only place that knows Koa's `(ctx, next)` and its context fields. */
+
+import type { Readable } from 'node:stream';
+import { createGatewayContext, type GatewayContext, REQUEST_ID_HEADER } from '../core/context.js';
+import { type CoreHandler, Exchange } from '../core/exchange.js';
+import type { KoaContextLike } from '../core/middleware.js';
+
+const kExchange = Symbol.for('portcullis.koa.exchange');
+
+interface KoaContext extends KoaContextLike {
+  state: { gateway?: GatewayContext };
+  [kExchange]?: KoaExchange;
+}
+
+class KoaExchange extends Exchange {
+  readonly framework = 'koa' as const;
+  private readonly ctx: KoaContext;
+
+  constructor(ctx: KoaContext) {
+    const gateway = createGatewayContext(ctx.req.headers[REQUEST_ID_HEADER]);
+    ctx.state.gateway = gateway;
+    super(ctx.req, ctx.res, gateway);
+    this.ctx = ctx;
+  }
+
+  get native(): unknown {
+    return this.ctx;
+  }
+
+  get ip(): string {
+    // `ctx.ip` applies the app's `proxy` setting.
+    return this.ctx.ip;
+  }
+
+  get path(): string {
+    return this.ctx.path;
+  }
+
+  respond(status: number, body: Buffer | string | null): void {
+    const ctx = this.ctx;
+    // Koa keeps headers set on `ctx.res` before the body is assigned.
+    ctx.status = status;
+    ctx.body = body;
+  }
+
+  respondStream(status: number, body: Readable): void {
+    // Handing the stream to Koa (not bypassing it with ctx.respond = false) keeps the response
+    // flowing through the rest of the stack: cache capture, CORS hooks, Koa's own error handling.
+    const ctx = this.ctx;
+    ctx.status = status;
+    ctx.body = body;
+  }
+}
+
+/** The exchange of this request, created by the first portcullis middleware it meets. */
+export function koaExchange(ctx: KoaContextLike): Exchange {
+  const context = ctx as KoaContext;
+  let ex = context[kExchange];
+  if (ex === undefined) {
+    ex = new KoaExchange(context);
+    context[kExchange] = ex;
+  }
+  return ex;
+}
+
+/** Wraps a core handler as a Koa middleware. */
+export function toKoa(handler: CoreHandler) {
+  return function portcullisKoa(ctx: KoaContextLike, next: () => Promise<unknown>): Promise<void> {
+    try {
+      return Promise.resolve(handler(koaExchange(ctx), next as () => Promise<void>));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+}

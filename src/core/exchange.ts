@@ -1,0 +1,163 @@
+/**
+ * The one view of a request/response that every middleware is written against. The adapters
+ * (Express, Koa) subclass it; nothing here knows a framework.
+ */
+
+import type {
+  IncomingMessage,
+  OutgoingHttpHeader,
+  OutgoingHttpHeaders,
+  ServerResponse,
+} from 'node:http';
+import type { Readable } from 'node:stream';
+import { type GatewayContext, REQUEST_ID_HEADER } from './context.js';
+
+/**
+ * Runs just before the status line and headers are written, whoever writes them (a handler,
+ * Express's error handler, Koa's `onerror`, a proxied upstream). It may set and remove headers
+ * and read `res.statusCode`. `state` is the value given to `onHeaders`, so hooks need no closure.
+ */
+export type HeadersHook<S = unknown> = (ex: Exchange, state: S) => void;
+
+/** The downstream part of the chain. Koa: resolves when downstream middleware is done. Express: when the response is finished. */
+export type Next = () => PromiseLike<void>;
+
+/** A middleware written once against the exchange. Must return (or await) `next()` when it continues. */
+export type CoreHandler = (ex: Exchange, next: Next) => void | PromiseLike<void>;
+
+const kExchange = Symbol('portcullis.exchange');
+
+interface HookedResponse extends ServerResponse {
+  [kExchange]?: Exchange;
+}
+
+export abstract class Exchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly gateway: GatewayContext;
+  /** Pairs of (hook, state), flat to avoid an allocation per hook. */
+  private hooks: unknown[] | undefined;
+  private originalWriteHead: ServerResponse['writeHead'] | undefined;
+
+  protected constructor(req: IncomingMessage, res: ServerResponse, gateway: GatewayContext) {
+    this.req = req;
+    this.res = res;
+    this.gateway = gateway;
+    this.installWriteHeadHook();
+    res.setHeader(REQUEST_ID_HEADER, gateway.requestId);
+  }
+
+  /** `'express'` or `'koa'`. */
+  abstract readonly framework: 'express' | 'koa';
+  /** The framework's own request object (Express `req`, Koa `ctx`), handed to user callbacks. */
+  abstract readonly native: unknown;
+  /** Client address, honouring Express `trust proxy` / Koa `app.proxy`. */
+  abstract get ip(): string;
+  /** The request path as this middleware sees it (after an Express mount prefix), without the query. */
+  abstract get path(): string;
+  /** Ends the exchange with `status` and `body`; headers set before are kept. */
+  abstract respond(status: number, body: Buffer | string | null): void;
+  /**
+   * Ends the exchange with `status` and a streamed body (e.g. an upstream response); headers set
+   * before are kept. Koa: the stream becomes `ctx.body`, so it still flows through Koa.
+   */
+  abstract respondStream(status: number, body: Readable): void;
+
+  /** Upper-case request method. */
+  get method(): string {
+    return this.req.method ?? 'GET';
+  }
+
+  /** A request header (name in lower case); repeated headers are joined with ", ". */
+  header(name: string): string | undefined {
+    const value = this.req.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  get headersSent(): boolean {
+    return this.res.headersSent;
+  }
+
+  setHeader(name: string, value: string | number | readonly string[]): void {
+    this.res.setHeader(name, value);
+  }
+
+  getHeader(name: string): OutgoingHttpHeader | undefined {
+    return this.res.getHeader(name);
+  }
+
+  removeHeader(name: string): void {
+    this.res.removeHeader(name);
+  }
+
+  /** Registers `hook` to run just before headers are written. Hooks run in registration order. */
+  onHeaders<S>(hook: HeadersHook<S>, state: S): void {
+    if (this.hooks === undefined) this.hooks = [];
+    this.hooks.push(hook, state);
+  }
+
+  /**
+   * Wraps `res.writeHead` once per response (the on-headers pattern). Node's implicit header
+   * (`res.end()` without `writeHead`) also goes through `this.writeHead`, so every way of
+   * responding passes here, in both frameworks.
+   */
+  private installWriteHeadHook(): void {
+    const res = this.res as HookedResponse;
+    res[kExchange] = this;
+    this.originalWriteHead = res.writeHead;
+    res.writeHead = writeHeadWithHooks as ServerResponse['writeHead'];
+  }
+
+  /** Called from the wrapped `writeHead`; restores the original first so hooks run once. */
+  runHeaderHooks(statusCode: number): ServerResponse['writeHead'] {
+    const original = this.originalWriteHead!;
+    this.res.writeHead = original;
+    this.res.statusCode = statusCode;
+    // Koa's onerror removes every header before writing an error; put the id back.
+    if (!this.res.hasHeader(REQUEST_ID_HEADER))
+      this.res.setHeader(REQUEST_ID_HEADER, this.gateway.requestId);
+    const hooks = this.hooks;
+    if (hooks !== undefined) {
+      for (let i = 0; i < hooks.length; i += 2) (hooks[i] as HeadersHook)(this, hooks[i + 1]);
+    }
+    return original;
+  }
+}
+
+/** Shared replacement for `res.writeHead`: one function for every response, no closure per request. */
+function writeHeadWithHooks(
+  this: HookedResponse,
+  statusCode: number,
+  reasonOrHeaders?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
+  maybeHeaders?: OutgoingHttpHeaders | OutgoingHttpHeader[],
+): ServerResponse {
+  const ex = this[kExchange]!;
+  const reason = typeof reasonOrHeaders === 'string' ? reasonOrHeaders : undefined;
+  const headers = typeof reasonOrHeaders === 'string' ? maybeHeaders : reasonOrHeaders;
+  // Headers passed to writeHead directly would bypass the hooks: apply them first.
+  if (headers !== undefined) applyHeaders(this, headers);
+  const original = ex.runHeaderHooks(statusCode) as (
+    this: ServerResponse,
+    code: number,
+    reason?: string,
+  ) => ServerResponse;
+  return reason === undefined
+    ? original.call(this, this.statusCode)
+    : original.call(this, this.statusCode, reason);
+}
+
+function applyHeaders(
+  res: ServerResponse,
+  headers: OutgoingHttpHeaders | OutgoingHttpHeader[],
+): void {
+  if (Array.isArray(headers)) {
+    // Node accepts a flat [name, value, name, value] list.
+    for (let i = 0; i + 1 < headers.length; i += 2)
+      res.setHeader(String(headers[i]), headers[i + 1] as string);
+    return;
+  }
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (value !== undefined) res.setHeader(name, value);
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * `portcullis/express`: the same factories, typed for Express (callbacks receive Express's
+ * `Request`; middlewares are `RequestHandler`s). Type-only imports: nothing of Express is loaded.
+ */
+
+import type { Request, RequestHandler } from 'express';
+import type { GatewayContext } from './core/context.js';
+import { gateway as neutralGateway } from './gateway.js';
+import type { CorsOptions } from './middleware/cors/index.js';
+
+export type { GatewayContext } from './core/context.js';
+export type { ErrorResponseOptions } from './core/errors.js';
+
+/** The gateway factories typed for Express. */
+export interface ExpressGateway {
+  cors(options?: CorsOptions<Request>): RequestHandler;
+}
+
+export const gateway: ExpressGateway = neutralGateway as unknown as ExpressGateway;
+export const cors: ExpressGateway['cors'] = gateway.cors;
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** What portcullis learned about this request (request id, API key, cache and throttle results). */
+      gateway?: GatewayContext;
+    }
+  }
+}

@@ -1,0 +1,14 @@
+/** The `gateway` namespace: every middleware factory, as one object. */
+
+import { cors } from './middleware/cors/index.js';
+
+/**
+ * All portcullis middlewares. Each factory validates its options at once (throwing a
+ * `TypeError`/`RangeError` that names the option) and returns one function that works as
+ * Express and as Koa middleware.
+ */
+export const gateway = Object.freeze({
+  cors,
+});
+
+export type Gateway = typeof gateway;

@@ -1,0 +1,19 @@
+/**
+ * `portcullis/koa`: the same factories, typed for Koa (callbacks receive Koa's `Context`;
+ * middlewares are `Koa.Middleware`s). Type-only imports: nothing of Koa is loaded.
+ */
+
+import type { Context, Middleware } from 'koa';
+import { gateway as neutralGateway } from './gateway.js';
+import type { CorsOptions } from './middleware/cors/index.js';
+
+export type { GatewayContext } from './core/context.js';
+export type { ErrorResponseOptions } from './core/errors.js';
+
+/** The gateway factories typed for Koa. `ctx.state.gateway` holds the per-request context. */
+export interface KoaGateway {
+  cors(options?: CorsOptions<Context>): Middleware;
+}
+
+export const gateway: KoaGateway = neutralGateway as unknown as KoaGateway;
+export const cors: KoaGateway['cors'] = gateway.cors;

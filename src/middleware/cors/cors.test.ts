@@ -1,0 +1,401 @@
+import { describe, expect, it } from 'vitest';
+import { describeEachFramework } from '../../../test/support/frameworks.js';
+import { createMiddleware } from '../../adapters/universal.js';
+import { DEFAULT_ERROR_RESPONSES, sendPrepared } from '../../core/errors.js';
+import { cors } from './index.js';
+
+const APP = 'https://app.example.com';
+const OTHER = 'https://evil.example.net';
+
+/** A stand-in for throttle/usage plans: rejects through the core error responses. */
+const rejectWith429 = createMiddleware('reject', (ex) => {
+  sendPrepared(ex, DEFAULT_ERROR_RESPONSES.tooManyRequests, [['retry-after', '1']]);
+});
+
+function preflight(origin: string, extra: Record<string, string> = {}) {
+  return {
+    method: 'OPTIONS',
+    headers: { origin, 'access-control-request-method': 'PUT', ...extra },
+  };
+}
+
+describe('cors() options', () => {
+  it('refuses origin "*" together with credentials, naming the option', () => {
+    expect(() => cors({ origin: '*', credentials: true })).toThrow(/option "origin"/);
+    expect(() => cors({ credentials: true })).toThrow(TypeError);
+  });
+
+  it('refuses a negative or fractional maxAge with a RangeError', () => {
+    expect(() => cors({ maxAge: -1 })).toThrow(RangeError);
+    expect(() => cors({ maxAge: 1.5 })).toThrow(/option "maxAge"/);
+  });
+
+  it('refuses unknown options, malformed header lists and empty origin lists', () => {
+    expect(() => cors({ orign: APP } as never)).toThrow(/unknown option "orign"/);
+    expect(() => cors({ allowedHeaders: ['x-ok', 'bad header'] })).toThrow(
+      /option "allowedHeaders"/,
+    );
+    expect(() => cors({ methods: 42 as never })).toThrow(/option "methods"/);
+    expect(() => cors({ origin: [] })).toThrow(/option "origin"/);
+    expect(() => cors({ origin: ['*'] })).toThrow(/option "origin"/);
+    expect(() => cors({ credentials: 'yes' as never })).toThrow(/option "credentials"/);
+  });
+
+  it('does not mutate the options it is given', () => {
+    const options = Object.freeze({
+      origin: Object.freeze([APP]),
+      methods: Object.freeze(['GET']),
+    });
+    expect(() => cors(options)).not.toThrow();
+  });
+});
+
+describeEachFramework('cors()', (fw) => {
+  describe('with the defaults', () => {
+    it('answers a cross-origin GET with Access-Control-Allow-Origin: * and no Vary: Origin', async () => {
+      const app = await fw.start({ use: [cors()], routes: [{ method: 'GET', path: '/r' }] });
+      const res = await app.request('/r', { headers: { origin: APP } });
+      expect(res.status).toBe(200);
+      expect(res.headers['access-control-allow-origin']).toBe('*');
+      expect(res.headers['access-control-allow-credentials']).toBeUndefined();
+      expect(res.headers.vary ?? '').not.toMatch(/origin/i);
+    });
+
+    it('answers a preflight itself with 204 and the allow headers, without an OPTIONS route', async () => {
+      let handlerCalls = 0;
+      const app = await fw.start({
+        use: [cors()],
+        routes: [{ method: 'PUT', path: '/r', reply: () => ({ body: String(++handlerCalls) }) }],
+      });
+      const res = await app.request(
+        '/r',
+        preflight(APP, { 'access-control-request-headers': 'content-type, x-custom' }),
+      );
+      expect(res.status).toBe(204);
+      expect(res.body).toBe('');
+      expect(res.headers['access-control-allow-origin']).toBe('*');
+      expect(res.headers['access-control-allow-methods']).toBe(
+        'GET, HEAD, PUT, PATCH, POST, DELETE',
+      );
+      expect(res.headers['access-control-allow-headers']).toBe('content-type, x-custom');
+      expect(res.headers['access-control-max-age']).toBe('600');
+      expect(res.headers.vary).toBe(
+        'Access-Control-Request-Method, Access-Control-Request-Headers',
+      );
+      expect(handlerCalls).toBe(0);
+    });
+
+    it('answers preflights even when a later OPTIONS route exists', async () => {
+      let optionsCalls = 0;
+      const app = await fw.start({
+        use: [cors()],
+        routes: [
+          {
+            method: 'OPTIONS',
+            path: '/r',
+            reply: () => ({ status: 200, body: String(++optionsCalls) }),
+          },
+        ],
+      });
+      const res = await app.request('/r', preflight(APP));
+      expect(res.status).toBe(204);
+      expect(optionsCalls).toBe(0);
+    });
+
+    it('lets a plain OPTIONS without Access-Control-Request-Method pass through', async () => {
+      const app = await fw.start({
+        use: [cors()],
+        routes: [
+          { method: 'OPTIONS', path: '/r', reply: { status: 200, body: 'options handler' } },
+        ],
+      });
+      const res = await app.request('/r', { method: 'OPTIONS', headers: { origin: APP } });
+      expect(res.status).toBe(200);
+      expect(res.body).toBe('options handler');
+    });
+
+    it('omits Access-Control-Allow-Headers when the requested list is malformed', async () => {
+      const app = await fw.start({ use: [cors()] });
+      const res = await app.request(
+        '/r',
+        preflight(APP, { 'access-control-request-headers': 'x-ok, "quoted"' }),
+      );
+      expect(res.status).toBe(204);
+      expect(res.headers['access-control-allow-headers']).toBeUndefined();
+    });
+  });
+
+  describe('with a list of origins', () => {
+    const options = { origin: [APP, /^https:\/\/[a-z0-9]+\.preview\.example\.com$/] };
+
+    it('echoes an allowed origin and adds Vary: Origin', async () => {
+      const app = await fw.start({ use: [cors(options)], routes: [{ method: 'GET', path: '/r' }] });
+      const res = await app.request('/r', { headers: { origin: APP } });
+      expect(res.headers['access-control-allow-origin']).toBe(APP);
+      expect(res.headers.vary).toBe('Origin');
+    });
+
+    it('matches RegExp entries and configured origins case-insensitively', async () => {
+      const app = await fw.start({
+        use: [
+          cors({
+            origin: ['HTTPS://App.Example.com/', /^https:\/\/[a-z0-9]+\.preview\.example\.com$/],
+          }),
+        ],
+        routes: [{ method: 'GET', path: '/r' }],
+      });
+      const byPattern = await app.request('/r', {
+        headers: { origin: 'https://pr42.preview.example.com' },
+      });
+      expect(byPattern.headers['access-control-allow-origin']).toBe(
+        'https://pr42.preview.example.com',
+      );
+      const byString = await app.request('/r', { headers: { origin: APP } });
+      expect(byString.headers['access-control-allow-origin']).toBe(APP);
+    });
+
+    it('gives a disallowed origin no Access-Control-Allow-* header at all', async () => {
+      const app = await fw.start({ use: [cors(options)], routes: [{ method: 'GET', path: '/r' }] });
+      const res = await app.request('/r', { headers: { origin: OTHER } });
+      expect(res.status).toBe(200);
+      expect(Object.keys(res.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+      expect(res.headers.vary).toBe('Origin');
+    });
+
+    it('still answers a disallowed preflight with 204 but without allow headers', async () => {
+      const app = await fw.start({ use: [cors(options)] });
+      const res = await app.request('/r', preflight(OTHER));
+      expect(res.status).toBe(204);
+      expect(Object.keys(res.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+      expect(res.headers.vary).toBe(
+        'Origin, Access-Control-Request-Method, Access-Control-Request-Headers',
+      );
+    });
+
+    it('adds Vary: Origin to requests without an Origin header too', async () => {
+      const app = await fw.start({ use: [cors(options)], routes: [{ method: 'GET', path: '/r' }] });
+      const res = await app.request('/r');
+      expect(res.headers['access-control-allow-origin']).toBeUndefined();
+      expect(res.headers.vary).toBe('Origin');
+    });
+
+    it('merges Vary with the one a handler sets after the middleware ran', async () => {
+      const app = await fw.start({
+        use: [cors(options)],
+        routes: [
+          { method: 'GET', path: '/r', reply: { headers: { vary: 'Accept-Encoding' }, body: 'x' } },
+        ],
+      });
+      const res = await app.request('/r', { headers: { origin: APP } });
+      expect(res.headers.vary).toBe('Accept-Encoding, Origin');
+    });
+
+    it('does not duplicate Origin when the handler already varies on it, and leaves Vary: * alone', async () => {
+      const app = await fw.start({
+        use: [cors(options)],
+        routes: [
+          { method: 'GET', path: '/dup', reply: { headers: { vary: 'origin, Accept' } } },
+          { method: 'GET', path: '/star', reply: { headers: { vary: '*' } } },
+        ],
+      });
+      expect((await app.request('/dup', { headers: { origin: APP } })).headers.vary).toBe(
+        'origin, Accept',
+      );
+      expect((await app.request('/star', { headers: { origin: APP } })).headers.vary).toBe('*');
+    });
+  });
+
+  describe('with an origin function', () => {
+    it('asks the function (sync or async) and passes the framework request', async () => {
+      const seen: string[] = [];
+      const app = await fw.start({
+        use: [
+          cors({
+            origin: async (origin, req) => {
+              // Express passes req, Koa passes ctx: both have `.method`.
+              seen.push(`${req.method} ${origin}`);
+              return origin.endsWith('.example.com');
+            },
+          }),
+        ],
+        routes: [{ method: 'GET', path: '/r' }],
+      });
+      const allowed = await app.request('/r', { headers: { origin: APP } });
+      const denied = await app.request('/r', { headers: { origin: OTHER } });
+      expect(allowed.headers['access-control-allow-origin']).toBe(APP);
+      expect(denied.headers['access-control-allow-origin']).toBeUndefined();
+      expect(seen).toEqual([`GET ${APP}`, `GET ${OTHER}`]);
+    });
+  });
+
+  describe('with credentials', () => {
+    const options = {
+      origin: [APP],
+      credentials: true,
+      exposedHeaders: ['x-request-id', 'RateLimit'],
+    };
+
+    it('echoes the origin (never *), allows credentials and exposes headers', async () => {
+      const app = await fw.start({ use: [cors(options)], routes: [{ method: 'GET', path: '/r' }] });
+      const res = await app.request('/r', { headers: { origin: APP, cookie: 'sid=1' } });
+      expect(res.headers['access-control-allow-origin']).toBe(APP);
+      expect(res.headers['access-control-allow-credentials']).toBe('true');
+      expect(res.headers['access-control-expose-headers']).toBe('x-request-id, RateLimit');
+    });
+
+    it('answers the preflight with credentials and the configured headers', async () => {
+      const app = await fw.start({
+        use: [
+          cors({
+            ...options,
+            allowedHeaders: ['Content-Type', 'X-Api-Key'],
+            maxAge: 0,
+            methods: 'GET,PUT',
+          }),
+        ],
+      });
+      const res = await app.request(
+        '/r',
+        preflight(APP, { 'access-control-request-headers': 'x-other' }),
+      );
+      expect(res.status).toBe(204);
+      expect(res.headers['access-control-allow-origin']).toBe(APP);
+      expect(res.headers['access-control-allow-credentials']).toBe('true');
+      expect(res.headers['access-control-allow-headers']).toBe('Content-Type, X-Api-Key');
+      expect(res.headers['access-control-allow-methods']).toBe('GET, PUT');
+      expect(res.headers['access-control-max-age']).toBeUndefined();
+      expect(res.headers.vary).toBe('Origin, Access-Control-Request-Method');
+    });
+  });
+
+  describe('private network access', () => {
+    const pna = { 'access-control-request-private-network': 'true' };
+
+    it('allows it only when privateNetwork is on', async () => {
+      const on = await fw.start({ use: [cors({ privateNetwork: true })] });
+      const off = await fw.start({ use: [cors()] });
+      expect(
+        (await on.request('/r', preflight(APP, pna))).headers[
+          'access-control-allow-private-network'
+        ],
+      ).toBe('true');
+      expect(
+        (await off.request('/r', preflight(APP, pna))).headers[
+          'access-control-allow-private-network'
+        ],
+      ).toBeUndefined();
+    });
+  });
+
+  describe('preflightContinue', () => {
+    it('passes the preflight on with the CORS headers already set', async () => {
+      const app = await fw.start({
+        use: [cors({ preflightContinue: true, origin: [APP] })],
+        routes: [
+          { method: 'OPTIONS', path: '/r', reply: { status: 200, body: 'custom preflight' } },
+        ],
+      });
+      const res = await app.request('/r', preflight(APP));
+      expect(res.status).toBe(200);
+      expect(res.body).toBe('custom preflight');
+      expect(res.headers['access-control-allow-origin']).toBe(APP);
+    });
+  });
+
+  describe('upstream CORS headers', () => {
+    const upstreamCors = {
+      'access-control-allow-origin': '*',
+      'access-control-allow-credentials': 'true',
+      'access-control-allow-methods': 'DELETE',
+    };
+    const route = { method: 'GET', path: '/r', reply: { headers: upstreamCors, body: 'x' } };
+
+    it('replaces the handler’s CORS headers with the gateway’s by default', async () => {
+      const app = await fw.start({ use: [cors({ origin: [APP] })], routes: [route] });
+      const allowed = await app.request('/r', { headers: { origin: APP } });
+      expect(allowed.headers['access-control-allow-origin']).toBe(APP);
+      expect(allowed.headers['access-control-allow-credentials']).toBeUndefined();
+      expect(allowed.headers['access-control-allow-methods']).toBeUndefined();
+      const denied = await app.request('/r', { headers: { origin: OTHER } });
+      expect(Object.keys(denied.headers).filter((h) => h.startsWith('access-control-'))).toEqual(
+        [],
+      );
+    });
+
+    it('keeps the handler’s headers when overrideUpstream is false', async () => {
+      const app = await fw.start({
+        use: [cors({ origin: [APP], overrideUpstream: false })],
+        routes: [route],
+      });
+      const res = await app.request('/r', { headers: { origin: APP } });
+      expect(res.headers['access-control-allow-origin']).toBe('*');
+      expect(res.headers['access-control-allow-methods']).toBe('DELETE');
+    });
+  });
+
+  describe('error responses', () => {
+    it('carries the CORS headers on a gateway 429 sent through the core error responses', async () => {
+      const app = await fw.start({
+        use: [cors({ origin: [APP], credentials: true }), rejectWith429],
+      });
+      const res = await app.request('/r', { headers: { origin: APP } });
+      expect(res.status).toBe(429);
+      expect(res.json).toEqual({ message: 'Too Many Requests' });
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.headers['access-control-allow-origin']).toBe(APP);
+      expect(res.headers['access-control-allow-credentials']).toBe('true');
+    });
+
+    it('carries the CORS headers on an error thrown by the handler (framework default handling)', async () => {
+      const app = await fw.start({
+        use: [cors({ origin: [APP] })],
+        routes: [{ method: 'GET', path: '/boom', reply: { throwStatus: 500 } }],
+      });
+      const res = await app.request('/boom', { headers: { origin: APP } });
+      expect(res.status).toBe(500);
+      expect(res.headers['access-control-allow-origin']).toBe(APP);
+      expect(res.headers.vary).toMatch(/Origin/);
+      expect(res.headers['x-request-id']).toBeTruthy();
+    });
+
+    it('carries the CORS headers on a response from an app error handler', async () => {
+      const app = await fw.start({
+        use: [cors({ origin: [APP] })],
+        routes: [{ method: 'GET', path: '/boom', reply: { throwStatus: 503 } }],
+        expressErrorHandler: true,
+      });
+      const res = await app.request('/boom', { headers: { origin: APP } });
+      expect(res.status).toBe(503);
+      expect(res.headers['access-control-allow-origin']).toBe(APP);
+    });
+  });
+
+  describe('hostile Origin values', () => {
+    it.each([
+      ['null', 'null'],
+      ['garbage with spaces', 'not an origin at all'],
+      ['a very long origin', `https://${'a'.repeat(8000)}.example.com`],
+      ['non-ASCII bytes', 'https://\u00e9xample.com'],
+    ])('never throws on %s and allows nothing from a list', async (_label, origin) => {
+      const app = await fw.start({
+        use: [cors({ origin: [APP] })],
+        routes: [{ method: 'GET', path: '/r' }],
+      });
+      const actual = await app.request('/r', {
+        headers: { origin: Buffer.from(origin, 'latin1').toString('latin1') },
+      });
+      expect(actual.status).toBe(200);
+      expect(actual.headers['access-control-allow-origin']).toBeUndefined();
+      const pre = await app.request('/r', preflight(origin));
+      expect(pre.status).toBe(204);
+      expect(pre.headers['access-control-allow-origin']).toBeUndefined();
+    });
+
+    it('answers origin "null" with * under the wildcard default (no credentials)', async () => {
+      const app = await fw.start({ use: [cors()], routes: [{ method: 'GET', path: '/r' }] });
+      const res = await app.request('/r', { headers: { origin: 'null' } });
+      expect(res.headers['access-control-allow-origin']).toBe('*');
+    });
+  });
+});

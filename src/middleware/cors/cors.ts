@@ -1,0 +1,156 @@
+/** `gateway.cors()`: the Fetch standard's CORS protocol, answered by the gateway. */
+
+import { createMiddleware } from '../../adapters/universal.js';
+import type { Exchange, Next } from '../../core/exchange.js';
+import { mergeVary } from '../../core/headers.js';
+import type { GatewayMiddleware } from '../../core/middleware.js';
+import { type CorsConfig, type CorsOptions, resolveCorsOptions } from './options.js';
+
+/** Every response header the CORS protocol defines; stripped from upstream responses when overriding. */
+const CORS_RESPONSE_HEADERS = [
+  'access-control-allow-origin',
+  'access-control-allow-credentials',
+  'access-control-expose-headers',
+  'access-control-allow-methods',
+  'access-control-allow-headers',
+  'access-control-max-age',
+  'access-control-allow-private-network',
+] as const;
+
+/** An origin we are willing to echo: visible ASCII only, bounded (RFC 6454 serialisation is far shorter). */
+const ECHOABLE_ORIGIN = /^[\x21-\x7e]{1,2048}$/;
+
+/** A valid `Access-Control-Request-Headers` list (RFC 9110 tokens, comma-separated), safe to reflect. */
+const REQUEST_HEADER_LIST =
+  /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*,[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$/;
+const MAX_REFLECTED_HEADERS_LENGTH = 4096;
+
+/**
+ * Handles CORS for every route below it: answers preflights itself (204, even without an
+ * OPTIONS route) and adds the allow headers to actual responses just before they are written,
+ * so that they survive error handlers and replace any a handler or upstream set.
+ *
+ * @example
+ * app.use(gateway.cors({ origin: ['https://app.example.com'], credentials: true }));
+ * @see https://fetch.spec.whatwg.org/#http-cors-protocol
+ */
+export function cors(options?: CorsOptions): GatewayMiddleware {
+  const config = resolveCorsOptions(options);
+  const isAllowed = originChecker(config);
+
+  /** Final-header hook for actual (non-preflight) requests; `origin` is the allowed origin or null. */
+  const applyActualHeaders = (ex: Exchange, origin: string | null): void => {
+    if (config.overrideUpstream) for (const name of CORS_RESPONSE_HEADERS) ex.removeHeader(name);
+    if (origin !== null) {
+      setOwn(
+        ex,
+        config,
+        'access-control-allow-origin',
+        config.matcher.kind === 'any' && !config.credentials ? '*' : origin,
+      );
+      if (config.credentials) setOwn(ex, config, 'access-control-allow-credentials', 'true');
+      if (config.exposeHeaders !== undefined)
+        setOwn(ex, config, 'access-control-expose-headers', config.exposeHeaders);
+    }
+    addVary(ex, config.varyActual);
+  };
+
+  const decide = (
+    ex: Exchange,
+    next: Next,
+    origin: string,
+    allowed: boolean,
+  ): void | PromiseLike<void> => {
+    if (isPreflight(ex)) return answerPreflight(ex, next, config, allowed ? origin : null);
+    ex.onHeaders(applyActualHeaders, allowed ? origin : null);
+    return next();
+  };
+
+  return createMiddleware('cors', function cors(ex, next) {
+    const origin = ex.header('origin');
+    if (origin === undefined) {
+      // Not a CORS request; with `*` the header is still sent so cached copies serve everyone.
+      ex.onHeaders(applyActualHeaders, config.matcher.kind === 'any' ? '*' : null);
+      return next();
+    }
+    const verdict = ECHOABLE_ORIGIN.test(origin) ? isAllowed(origin, ex.native) : false;
+    if (typeof verdict === 'boolean') return decide(ex, next, origin, verdict);
+    return verdict.then((allowed) => decide(ex, next, origin, allowed === true));
+  });
+}
+
+/** Compiles the origin check; returns a boolean synchronously unless a user function is async. */
+function originChecker(
+  config: CorsConfig,
+): (origin: string, req: unknown) => boolean | Promise<boolean> {
+  const matcher = config.matcher;
+  switch (matcher.kind) {
+    case 'any':
+      return () => true;
+    case 'function':
+      return (origin, req) => matcher.allow(origin, req);
+    case 'list':
+      return (origin) => {
+        if (matcher.exact.has(origin) || matcher.exact.has(origin.toLowerCase())) return true;
+        for (const pattern of matcher.patterns) {
+          pattern.lastIndex = 0; // a /g or /y RegExp keeps state between tests
+          if (pattern.test(origin)) return true;
+        }
+        return false;
+      };
+  }
+}
+
+/** A CORS preflight: OPTIONS with Origin and Access-Control-Request-Method (Fetch §3.2.2). */
+function isPreflight(ex: Exchange): boolean {
+  return ex.method === 'OPTIONS' && ex.header('access-control-request-method') !== undefined;
+}
+
+/** Sets a gateway CORS header, unless overriding is off and a handler already set its own. */
+function setOwn(ex: Exchange, config: CorsConfig, name: string, value: string): void {
+  if (config.overrideUpstream || ex.getHeader(name) === undefined) ex.setHeader(name, value);
+}
+
+function addVary(ex: Exchange, fields: readonly string[]): void {
+  if (fields.length === 0) return;
+  const merged = mergeVary(ex.getHeader('vary'), fields);
+  if (merged !== undefined) ex.setHeader('vary', merged);
+}
+
+/**
+ * Answers (or, with `preflightContinue`, prepares) a preflight. A disallowed origin still gets
+ * a 204, but without any Access-Control-Allow-* header, so the browser blocks the request.
+ */
+function answerPreflight(
+  ex: Exchange,
+  next: Next,
+  config: CorsConfig,
+  origin: string | null,
+): void | PromiseLike<void> {
+  if (origin !== null) {
+    ex.setHeader(
+      'access-control-allow-origin',
+      config.matcher.kind === 'any' && !config.credentials ? '*' : origin,
+    );
+    if (config.credentials) ex.setHeader('access-control-allow-credentials', 'true');
+    ex.setHeader('access-control-allow-methods', config.allowMethods);
+    const allowHeaders = config.allowHeaders ?? reflectedRequestHeaders(ex);
+    if (allowHeaders !== undefined) ex.setHeader('access-control-allow-headers', allowHeaders);
+    if (config.maxAge !== undefined) ex.setHeader('access-control-max-age', config.maxAge);
+    if (config.privateNetwork && ex.header('access-control-request-private-network') === 'true') {
+      ex.setHeader('access-control-allow-private-network', 'true');
+    }
+  }
+  addVary(ex, config.varyPreflight);
+  if (config.preflightContinue) return next();
+  ex.setHeader('content-length', '0');
+  ex.respond(config.optionsSuccessStatus, null);
+}
+
+/** The preflight's requested headers, when well-formed; otherwise nothing is allowed. */
+function reflectedRequestHeaders(ex: Exchange): string | undefined {
+  const requested = ex.header('access-control-request-headers');
+  if (requested === undefined || requested.length > MAX_REFLECTED_HEADERS_LENGTH) return undefined;
+  const trimmed = requested.trim();
+  return REQUEST_HEADER_LIST.test(trimmed) ? trimmed : undefined;
+}

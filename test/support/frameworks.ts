@@ -1,0 +1,191 @@
+/**
+ * Builds a real app (Express 4/5, Koa 2/3) on 127.0.0.1 with a random port from a list of
+ * middlewares and routes, so that one spec runs against every framework (h3's describeMatrix idea).
+ */
+
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express5 from 'express';
+import express4 from 'express4';
+import koa3 from 'koa';
+import koa2 from 'koa2';
+import { afterAll, describe } from 'vitest';
+import type { GatewayMiddleware } from '../../src/index.js';
+import { request, type TestRequest, type TestResponse } from './http.js';
+
+export type FrameworkName = 'express4' | 'express5' | 'koa2' | 'koa3';
+export type FrameworkKind = 'express' | 'koa';
+
+/** A neutral reply: what the route answers, in whichever framework. */
+export interface Reply {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string | object;
+  /** Throw an error with this status instead of answering (`err.status`/`err.statusCode`). */
+  throwStatus?: number;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: test handlers are framework-specific by nature.
+type AnyHandler = (...args: any[]) => unknown;
+
+export interface Route {
+  method: string;
+  path: string;
+  /** The neutral reply, or a function computing it (counts calls, reads the gateway context...). */
+  reply?: Reply | ((gateway: unknown) => Reply | Promise<Reply>);
+  /** Framework-specific handlers, for what a neutral reply cannot express. */
+  express?: AnyHandler;
+  koa?: AnyHandler;
+}
+
+export interface AppSetup {
+  /** Middlewares mounted with `app.use()` in order, before the routes. */
+  use?: Array<GatewayMiddleware | { express?: AnyHandler; koa?: AnyHandler }>;
+  routes?: Route[];
+  /** Express: install an error handler that answers `{ message }` with err.status or 500. */
+  expressErrorHandler?: boolean;
+  /** Express `trust proxy` / Koa `app.proxy`. */
+  trustProxy?: boolean;
+}
+
+export interface TestApp {
+  readonly url: string;
+  request(path: string, init?: TestRequest): Promise<TestResponse>;
+  close(): Promise<void>;
+}
+
+export interface Framework {
+  readonly name: FrameworkName;
+  readonly kind: FrameworkKind;
+  /** Starts the app; it is closed automatically after the describe block. */
+  start(setup: AppSetup): Promise<TestApp>;
+}
+
+function errorWithStatus(status: number): Error {
+  return Object.assign(new Error(`boom ${status}`), { status, statusCode: status, expose: true });
+}
+
+async function resolveReply(route: Route, gateway: unknown): Promise<Reply> {
+  const reply = typeof route.reply === 'function' ? await route.reply(gateway) : route.reply;
+  return reply ?? { status: 200, body: 'ok' };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: express 4 and 5 share this shape.
+function buildExpress(createApp: () => any, setup: AppSetup) {
+  const app = createApp();
+  if (setup.trustProxy) app.set('trust proxy', true);
+  for (const mw of setup.use ?? []) {
+    if (typeof mw === 'function') app.use(mw);
+    else if (mw.express) app.use(mw.express);
+  }
+  for (const route of setup.routes ?? []) {
+    const method = route.method.toLowerCase();
+    const handler =
+      route.express ??
+      // biome-ignore lint/suspicious/noExplicitAny: express req/res
+      (async (req: any, res: any, next: any) => {
+        try {
+          const reply = await resolveReply(route, req.gateway);
+          if (reply.throwStatus !== undefined) throw errorWithStatus(reply.throwStatus);
+          res.status(reply.status ?? 200);
+          for (const [name, value] of Object.entries(reply.headers ?? {}))
+            res.setHeader(name, value);
+          res.send(reply.body ?? '');
+        } catch (err) {
+          next(err);
+        }
+      });
+    app[method](route.path, handler);
+  }
+  if (setup.expressErrorHandler) {
+    // biome-ignore lint/suspicious/noExplicitAny: express error handler signature
+    app.use((err: any, _req: any, res: any, _next: any) => {
+      res.status(err.status ?? 500).json({ message: err.message });
+    });
+  }
+  return app;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: koa 2 and 3 share this shape.
+function buildKoa(KoaClass: any, setup: AppSetup) {
+  const app = new KoaClass();
+  app.silent = true;
+  if (setup.trustProxy) app.proxy = true;
+  for (const mw of setup.use ?? []) {
+    if (typeof mw === 'function') app.use(mw);
+    else if (mw.koa) app.use(mw.koa);
+  }
+  const routes = setup.routes ?? [];
+  // biome-ignore lint/suspicious/noExplicitAny: koa ctx
+  app.use(async (ctx: any, next: any) => {
+    const route = routes.find((r) => r.method.toUpperCase() === ctx.method && r.path === ctx.path);
+    if (route === undefined) return next();
+    if (route.koa) return route.koa(ctx, next);
+    const reply = await resolveReply(route, ctx.state.gateway);
+    if (reply.throwStatus !== undefined) throw errorWithStatus(reply.throwStatus);
+    ctx.status = reply.status ?? 200;
+    for (const [name, value] of Object.entries(reply.headers ?? {})) ctx.set(name, value);
+    ctx.body = reply.body ?? '';
+  });
+  return app;
+}
+
+async function listen(
+  handler: (...args: never[]) => void,
+): Promise<{ server: Server; url: string }> {
+  const { createServer } = await import('node:http');
+  const server = createServer(handler as never);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}` };
+}
+
+function makeFramework(
+  name: FrameworkName,
+  kind: FrameworkKind,
+  build: (setup: AppSetup) => { callback(): unknown } | ((...a: never[]) => void),
+  registry: TestApp[],
+): Framework {
+  return {
+    name,
+    kind,
+    async start(setup) {
+      const app = build(setup);
+      const handler =
+        kind === 'koa'
+          ? (app as { callback(): (...a: never[]) => void }).callback()
+          : (app as (...a: never[]) => void);
+      const { server, url } = await listen(handler);
+      const testApp: TestApp = {
+        url,
+        request: (path, init) => request(url, path, init),
+        close: () =>
+          new Promise<void>((resolve) => {
+            server.closeAllConnections();
+            server.close(() => resolve());
+          }),
+      };
+      registry.push(testApp);
+      return testApp;
+    },
+  };
+}
+
+/** Runs `spec` once per framework, with the framework's name in every test title. */
+export function describeEachFramework(title: string, spec: (framework: Framework) => void): void {
+  const builders: Array<[FrameworkName, FrameworkKind, (setup: AppSetup) => never]> = [
+    ['express4', 'express', (setup) => buildExpress(express4, setup) as never],
+    ['express5', 'express', (setup) => buildExpress(express5, setup) as never],
+    ['koa2', 'koa', (setup) => buildKoa(koa2, setup) as never],
+    ['koa3', 'koa', (setup) => buildKoa(koa3, setup) as never],
+  ];
+  for (const [name, kind, build] of builders) {
+    describe(`${title} [${name}]`, () => {
+      const apps: TestApp[] = [];
+      afterAll(async () => {
+        await Promise.all(apps.map((app) => app.close()));
+      });
+      spec(makeFramework(name, kind, build, apps));
+    });
+  }
+}

@@ -1,0 +1,50 @@
+/** A plain HTTP client for tests: exact headers in, raw status/headers/body out (no fetch magic). */
+
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+
+export interface TestResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** Parsed JSON body, when the body is JSON. */
+  json: unknown;
+}
+
+export interface TestRequest {
+  method?: string;
+  headers?: Record<string, string | string[]>;
+  body?: string | Buffer;
+}
+
+export function request(
+  baseUrl: string,
+  path: string,
+  init: TestRequest = {},
+): Promise<TestResponse> {
+  const url = new URL(path, baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      { method: init.method ?? 'GET', headers: init.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          if (String(res.headers['content-type'] ?? '').includes('json') && body !== '') {
+            try {
+              json = JSON.parse(body);
+            } catch {
+              json = undefined;
+            }
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
