@@ -12,6 +12,7 @@ const kExchange = Symbol.for('portcullis.express.exchange');
 interface ExpressRequest extends IncomingMessage {
   ip?: string;
   path?: string;
+  originalUrl?: string;
   gateway?: GatewayContext;
   [kExchange]?: ExpressExchange;
 }
@@ -34,6 +35,10 @@ class ExpressExchange extends Exchange {
   get ip(): string {
     // `req.ip` applies the app's `trust proxy` setting.
     return this.expressReq.ip ?? this.req.socket.remoteAddress ?? '';
+  }
+
+  get originalUrl(): string {
+    return this.expressReq.originalUrl ?? this.req.url ?? '/';
   }
 
   get path(): string {

@@ -32,6 +32,10 @@ class KoaExchange extends Exchange {
     return this.ctx.ip;
   }
 
+  get originalUrl(): string {
+    return this.ctx.originalUrl;
+  }
+
   get path(): string {
     return this.ctx.path;
   }

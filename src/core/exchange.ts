@@ -63,6 +63,14 @@ export abstract class Exchange {
    */
   abstract respondStream(status: number, body: Readable): void;
 
+  /** Path and query as this middleware sees it (Express strips the mount prefix from `req.url`). */
+  get url(): string {
+    return this.req.url ?? '/';
+  }
+
+  /** Path and query as the client sent them, whatever the mounting. */
+  abstract get originalUrl(): string;
+
   /** Upper-case request method. */
   get method(): string {
     return this.req.method ?? 'GET';

@@ -12,6 +12,7 @@ export interface KoaContextLike {
   res: ServerResponse;
   state: object;
   path: string;
+  originalUrl: string;
   ip: string;
   status: number;
   body: unknown;
