@@ -1,0 +1,43 @@
+/** Export-name snapshots per entry point: an API change shows up in review. */
+
+import { describe, expect, it } from 'vitest';
+import * as expressEntry from '../../src/express.js';
+import * as neutral from '../../src/index.js';
+import * as koaEntry from '../../src/koa.js';
+
+describe('public exports', () => {
+  it('portcullis', () => {
+    expect(Object.keys(neutral).sort()).toMatchInlineSnapshot(`
+      [
+        "CORS_DEFAULTS",
+        "GATEWAY_RESPONSES",
+        "cors",
+        "gateway",
+        "systemClock",
+      ]
+    `);
+    expect(Object.keys(neutral.gateway).sort()).toMatchInlineSnapshot(`
+      [
+        "cors",
+      ]
+    `);
+  });
+
+  it('portcullis/express', () => {
+    expect(Object.keys(expressEntry).sort()).toMatchInlineSnapshot(`
+      [
+        "cors",
+        "gateway",
+      ]
+    `);
+  });
+
+  it('portcullis/koa', () => {
+    expect(Object.keys(koaEntry).sort()).toMatchInlineSnapshot(`
+      [
+        "cors",
+        "gateway",
+      ]
+    `);
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * Packs portcullis, installs the tarball into a throwaway app outside the repository, and uses it
+ * the way a consumer would: ESM import, CJS require, the framework entries, and a strict
+ * type-check of Express and Koa apps with no casts. Needs `npm run build` first (`npm test` does it).
+ */
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../..');
+const require = createRequire(import.meta.url);
+const versionOf = (name: string): string =>
+  (
+    JSON.parse(
+      readFileSync(require.resolve(`${name}/package.json`, { paths: [root] }), 'utf8'),
+    ) as { version: string }
+  ).version;
+
+let app: string;
+
+function run(command: string, args: string[], cwd = app): string {
+  try {
+    return execFileSync(command, args, {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (err) {
+    const { stdout, stderr } = err as { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(' ')} failed:\n${stdout ?? ''}${stderr ?? ''}`);
+  }
+}
+
+beforeAll(() => {
+  if (!existsSync(join(root, 'dist/index.js')))
+    throw new Error('dist/ is missing: run `npm run build` first');
+  app = mkdtempSync(join(tmpdir(), 'portcullis-consumer-'));
+  const tarball = run('npm', ['pack', '--silent', '--pack-destination', app], root)
+    .trim()
+    .split('\n')
+    .pop()!;
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+  );
+  // Same versions as the repository's own, so that npm's cache serves them.
+  const deps = ['express', 'koa', '@types/express', '@types/koa', '@types/node', 'typescript'].map(
+    (name) => `${name}@${versionOf(name)}`,
+  );
+  run('npm', [
+    'install',
+    '--prefer-offline',
+    '--no-audit',
+    '--no-fund',
+    '--loglevel=error',
+    `./${tarball}`,
+    ...deps,
+  ]);
+}, 120_000);
+
+afterAll(() => {
+  if (app) rmSync(app, { recursive: true, force: true });
+});
+
+/** A script that serves one request through gateway.cors() in Express and Koa and prints the ACAO headers. */
+const SERVE_BOTH = `
+const once = async (handler) => {
+  const server = http.createServer(handler);
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  const res = await fetch('http://127.0.0.1:' + port + '/x', { headers: { origin: 'https://a.example' } });
+  server.close();
+  return res.headers.get('access-control-allow-origin') + ' ' + res.status;
+};
+const e = express();
+e.use(gateway.cors());
+e.get('/x', (req, res) => res.send(req.gateway.requestId ? 'ok' : 'no context'));
+const k = new Koa();
+k.use(gateway.cors());
+k.use((ctx) => { ctx.body = ctx.state.gateway.requestId ? 'ok' : 'no context'; });
+console.log(await once(e), await once(k.callback()));
+`;
+
+describe('the packed package', () => {
+  it('imports as ESM and serves Express and Koa', () => {
+    writeFileSync(
+      join(app, 'esm.mjs'),
+      `import http from 'node:http'; import express from 'express'; import Koa from 'koa';\nimport { gateway } from 'portcullis';\n${SERVE_BOTH}`,
+    );
+    expect(run('node', ['esm.mjs']).trim()).toBe('* 200 * 200');
+  });
+
+  it('requires as CommonJS and serves Express and Koa', () => {
+    writeFileSync(
+      join(app, 'cjs.cjs'),
+      `const http = require('node:http'); const express = require('express'); const Koa = require('koa');\nconst { gateway } = require('portcullis');\n(async () => {${SERVE_BOTH}})();`,
+    );
+    expect(run('node', ['cjs.cjs']).trim()).toBe('* 200 * 200');
+  });
+
+  it('exposes the framework entries in both module systems', () => {
+    const script = `import * as e from 'portcullis/express'; import * as k from 'portcullis/koa'; import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+console.log(typeof e.gateway.cors, typeof k.gateway.cors, typeof require('portcullis/express').cors, typeof require('portcullis/koa').cors);`;
+    writeFileSync(join(app, 'entries.mjs'), script);
+    expect(run('node', ['entries.mjs']).trim()).toBe('function function function function');
+  });
+
+  it('type-checks Express and Koa apps without casts (ESM and CJS resolution)', () => {
+    writeFileSync(
+      join(app, 'consumer.ts'),
+      `import express from 'express';
+import Koa from 'koa';
+import { gateway, type GatewayContext } from 'portcullis';
+import { gateway as expressGateway } from 'portcullis/express';
+import { gateway as koaGateway } from 'portcullis/koa';
+
+const app = express();
+app.use(gateway.cors());
+app.use(gateway.cors({ origin: ['https://app.example.com'], credentials: true }));
+app.get('/x', gateway.cors(), (req, res) => {
+  const context: GatewayContext | undefined = req.gateway;
+  res.json({ id: context?.requestId });
+});
+app.use(expressGateway.cors({ origin: (origin, req) => origin.endsWith(req.hostname) }));
+
+const koa = new Koa();
+koa.use(gateway.cors());
+koa.use(koaGateway.cors({ origin: (origin, ctx) => ctx.path !== '/' && origin !== '' }));
+koa.use(async (ctx, next) => {
+  await next();
+});
+export { app, koa };
+`,
+    );
+    const tsconfig = (module: string) =>
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          // @types/koa 3 trips over content-disposition's own bundled types; consumers skip lib checks too.
+          skipLibCheck: true,
+          module,
+          moduleResolution: module,
+          target: 'ES2022',
+          esModuleInterop: true,
+          types: ['node'],
+        },
+        files: ['consumer.ts'],
+      });
+    writeFileSync(join(app, 'tsconfig.esm.json'), tsconfig('nodenext'));
+    writeFileSync(join(app, 'tsconfig.cjs.json'), tsconfig('node16'));
+    const tsc = join(app, 'node_modules/typescript/bin/tsc');
+    expect(run('node', [tsc, '-p', 'tsconfig.esm.json'])).toBe('');
+    // Without "type": "module" the same file is checked as CommonJS against the .d.cts types.
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+    try {
+      expect(run('node', [tsc, '-p', 'tsconfig.cjs.json'])).toBe('');
+    } finally {
+      writeFileSync(
+        join(app, 'package.json'),
+        JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+      );
+    }
+  });
+
+  it('passes publint and are-the-types-wrong (node16 and bundler resolution)', () => {
+    expect(run('npx', ['--no-install', 'publint', '--strict'], root)).toMatch(/All good/);
+    expect(() =>
+      run(
+        'npx',
+        ['--no-install', 'attw', '--pack', '.', '--profile', 'node16', '--format', 'ascii'],
+        root,
+      ),
+    ).not.toThrow();
+  }, 60_000);
+});
