@@ -3,17 +3,13 @@
  * everything on the embedded in-memory defaults. Run with `npm run demo`.
  */
 
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { gateway } from '../src/index.js';
-import { type Backend, startBackend } from './demo/backend.js';
+import { startBackend } from './demo/backend.js';
 import { DEMO_ORIGIN, printInstructions } from './demo/curl.js';
+import { type Demo, isMain, listenDemo } from './demo/server.js';
 
-export interface Demo {
-  readonly url: string;
-  readonly backend: Backend;
-  close(): Promise<void>;
-}
+export type { Demo } from './demo/server.js';
 
 export async function startExpressDemo(port = 0, backendPort = 0): Promise<Demo> {
   const backend = await startBackend(backendPort);
@@ -24,21 +20,10 @@ export async function startExpressDemo(port = 0, backendPort = 0): Promise<Demo>
   app.get('/hello', (req, res) => {
     res.json({ message: 'hello from the gateway', requestId: req.gateway?.requestId });
   });
-  const server = app.listen(port, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    backend,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await backend.close();
-    },
-  };
+  return listenDemo(app, port, backend);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   const demo = await startExpressDemo(
     Number(process.env.PORT ?? 3000),
     Number(process.env.BACKEND_PORT ?? 3001),

@@ -3,12 +3,11 @@
  * Run with `npm run demo:koa`.
  */
 
-import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { gateway } from '../src/index.js';
 import { startBackend } from './demo/backend.js';
 import { DEMO_ORIGIN, printInstructions } from './demo/curl.js';
-import type { Demo } from './express.js';
+import { type Demo, isMain, listenDemo } from './demo/server.js';
 
 export async function startKoaDemo(port = 0, backendPort = 0): Promise<Demo> {
   const backend = await startBackend(backendPort);
@@ -20,21 +19,10 @@ export async function startKoaDemo(port = 0, backendPort = 0): Promise<Demo> {
     if (ctx.method !== 'GET' || ctx.path !== '/hello') return next();
     ctx.body = { message: 'hello from the gateway', requestId: ctx.state.gateway?.requestId };
   });
-  const server = app.listen(port, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    backend,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await backend.close();
-    },
-  };
+  return listenDemo(app.callback(), port, backend);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   const demo = await startKoaDemo(
     Number(process.env.PORT ?? 3000),
     Number(process.env.BACKEND_PORT ?? 3001),

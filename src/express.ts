@@ -4,7 +4,7 @@
  */
 
 import type { Request, RequestHandler } from 'express';
-import type { GatewayContext } from './core/context.js';
+import './augment.js';
 import { gateway as neutralGateway } from './gateway.js';
 import type { CorsOptions } from './middleware/cors/index.js';
 
@@ -18,12 +18,3 @@ export interface ExpressGateway {
 
 export const gateway: ExpressGateway = neutralGateway as unknown as ExpressGateway;
 export const cors: ExpressGateway['cors'] = gateway.cors;
-
-declare global {
-  namespace Express {
-    interface Request {
-      /** What portcullis learned about this request (request id, API key, cache and throttle results). */
-      gateway?: GatewayContext;
-    }
-  }
-}

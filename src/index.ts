@@ -1,5 +1,7 @@
 /** portcullis: API gateway middlewares for Express and Koa. Neutral entry: never imports a framework. */
 
+import './augment.js';
+
 export type { Clock } from './core/clock.js';
 export { systemClock } from './core/clock.js';
 export type { ApiKeyInfo, GatewayContext, ThrottleInfo } from './core/context.js';

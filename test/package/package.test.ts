@@ -116,8 +116,6 @@ console.log(typeof e.gateway.cors, typeof k.gateway.cors, typeof require('portcu
       `import express from 'express';
 import Koa from 'koa';
 import { gateway, type GatewayContext } from 'portcullis';
-import { gateway as expressGateway } from 'portcullis/express';
-import { gateway as koaGateway } from 'portcullis/koa';
 
 const app = express();
 app.use(gateway.cors());
@@ -126,14 +124,27 @@ app.get('/x', gateway.cors(), (req, res) => {
   const context: GatewayContext | undefined = req.gateway;
   res.json({ id: context?.requestId });
 });
-app.use(expressGateway.cors({ origin: (origin, req) => origin.endsWith(req.hostname) }));
 
 const koa = new Koa();
 koa.use(gateway.cors());
-koa.use(koaGateway.cors({ origin: (origin, ctx) => ctx.path !== '/' && origin !== '' }));
 koa.use(async (ctx, next) => {
   await next();
 });
+export { app, koa };
+`,
+    );
+    // The framework entries type callbacks with the framework's own request.
+    writeFileSync(
+      join(app, 'typed.ts'),
+      `import express from 'express';
+import Koa from 'koa';
+import { gateway as expressGateway } from 'portcullis/express';
+import { gateway as koaGateway } from 'portcullis/koa';
+
+const app = express();
+app.use(expressGateway.cors({ origin: (origin, req) => origin.endsWith(req.hostname) }));
+const koa = new Koa();
+koa.use(koaGateway.cors({ origin: (origin, ctx) => ctx.path !== '/' && origin !== '' }));
 export { app, koa };
 `,
     );
@@ -150,7 +161,7 @@ export { app, koa };
           esModuleInterop: true,
           types: ['node'],
         },
-        files: ['consumer.ts'],
+        files: ['consumer.ts', 'typed.ts'],
       });
     writeFileSync(join(app, 'tsconfig.esm.json'), tsconfig('nodenext'));
     writeFileSync(join(app, 'tsconfig.cjs.json'), tsconfig('node16'));
