@@ -1,0 +1,71 @@
+/** The cache store contract: where `cache()` keeps responses. Small, Promise-only, Redis-ready. */
+
+/**
+ * A stored response. Everything a store needs to keep is here and plain: a Redis store can keep
+ * `body` as a binary field and the rest as JSON, and expire the key at `staleUntil`.
+ *
+ * A `CacheEntry` with `vary` set is a Vary index rather than a response: the response stored for
+ * this key varied on those request headers (RFC 9111 §4.1), and each variant is stored under its
+ * own key; its `status` is 0, its `headers` and `body` empty.
+ */
+export interface CacheEntry {
+  /** Response status. */
+  readonly status: number;
+  /**
+   * Response headers to replay, lower-case names, in the order they were set; hop-by-hop,
+   * per-request (`x-request-id`, `access-control-*`) and framing (`content-length`) headers are
+   * never stored.
+   */
+  readonly headers: ReadonlyArray<readonly [name: string, value: string | readonly string[]]>;
+  /** The body bytes exactly as sent to the first client. */
+  readonly body: Buffer;
+  /** When the entry was stored, in ms since the epoch (the middleware's clock). */
+  readonly storedAt: number;
+  /** When it stops being fresh (`storedAt + ttl`). */
+  readonly expiresAt: number;
+  /** When it may no longer be served even on an error (`expiresAt + staleIfError`); the store may drop it from then on. */
+  readonly staleUntil: number;
+  /** Set on a Vary index only: the lower-case request header names the response varied on. */
+  readonly vary?: readonly string[];
+}
+
+/** What a namespace of the store holds. */
+export interface CacheUsage {
+  readonly entries: number;
+  /** Approximate bytes: bodies, headers and keys. */
+  readonly bytes: number;
+}
+
+/**
+ * Where responses are kept. Every method returns a Promise so that a networked store (Redis)
+ * fits the same contract; none may reject for a missing key. Keys are strings the middleware
+ * builds, each starting with the middleware's namespace (`prefix` below).
+ *
+ * A store may drop an entry at any time before `staleUntil` (memory pressure, LRU), and may still
+ * return one after it: the middleware checks freshness with its own clock.
+ */
+export interface CacheStore {
+  /** The entry stored under `key`, or `undefined`. */
+  get(key: string): Promise<CacheEntry | undefined>;
+  /** Stores (or replaces) `entry` under `key`, to be kept until `entry.staleUntil` at most. */
+  set(key: string, entry: CacheEntry): Promise<void>;
+  /** Removes `key`; resolves `true` when it was there. */
+  delete(key: string): Promise<boolean>;
+  /** Every key starting with `prefix` (for invalidation by path; Redis: `SCAN MATCH prefix*`). */
+  keys(prefix: string): Promise<string[]>;
+  /** Removes every key starting with `prefix`. */
+  clear(prefix: string): Promise<void>;
+  /** Entries and bytes held under `prefix`. */
+  usage(prefix: string): Promise<CacheUsage>;
+}
+
+/** Approximate size of an entry in bytes, used for byte-bounded stores and `usage()`. */
+export function cacheEntrySize(key: string, entry: CacheEntry): number {
+  // A fixed overhead per entry covers the object, the numbers and the store's own bookkeeping.
+  let size = 64 + key.length + entry.body.length;
+  for (const [name, value] of entry.headers) {
+    size += name.length + (typeof value === 'string' ? value.length : value.join('').length);
+  }
+  if (entry.vary !== undefined) for (const name of entry.vary) size += name.length;
+  return size;
+}

@@ -1,0 +1,99 @@
+/** The cache store contract suite: every `CacheStore` (memory, later Redis) must pass it. */
+
+import { describe, expect, it } from 'vitest';
+import type { Clock } from '../../src/core/clock.js';
+import type { CacheEntry, CacheStore } from '../../src/stores/cache.js';
+import { type ManualClock, manualClock } from '../support/manual-clock.js';
+
+/** Makes a fresh, empty store on the given clock. */
+export type CacheStoreFactory = (clock: Clock) => CacheStore | Promise<CacheStore>;
+
+function entry(clock: ManualClock, body: string, ttlMs = 60_000): CacheEntry {
+  const now = clock.now();
+  return {
+    status: 200,
+    headers: [
+      ['content-type', 'text/plain; charset=utf-8'],
+      ['link', ['</a>; rel=preload', '</b>; rel=preload']],
+    ],
+    body: Buffer.from(body),
+    storedAt: now,
+    expiresAt: now + ttlMs,
+    staleUntil: now + ttlMs,
+  };
+}
+
+export function runCacheStoreContract(name: string, makeStore: CacheStoreFactory): void {
+  describe(`cache store contract: ${name}`, () => {
+    it('returns undefined for a missing key', async () => {
+      const store = await makeStore(manualClock());
+      expect(await store.get('ns:missing')).toBeUndefined();
+      expect(await store.delete('ns:missing')).toBe(false);
+    });
+
+    it('returns what was stored, body bytes and headers intact', async () => {
+      const clock = manualClock();
+      const store = await makeStore(clock);
+      const stored = entry(clock, 'héllo');
+      await store.set('ns:/a?', stored);
+      const got = await store.get('ns:/a?');
+      expect(got?.status).toBe(200);
+      expect(got?.headers).toEqual(stored.headers);
+      expect(Buffer.compare(got!.body, Buffer.from('héllo'))).toBe(0);
+      expect(got?.storedAt).toBe(stored.storedAt);
+      expect(got?.expiresAt).toBe(stored.expiresAt);
+      expect(got?.staleUntil).toBe(stored.staleUntil);
+    });
+
+    it('keeps a Vary index entry with its header names', async () => {
+      const clock = manualClock();
+      const store = await makeStore(clock);
+      const now = clock.now();
+      await store.set('ns:/v?', {
+        status: 0,
+        headers: [],
+        body: Buffer.alloc(0),
+        storedAt: now,
+        expiresAt: now + 1000,
+        staleUntil: now + 1000,
+        vary: ['accept-language'],
+      });
+      expect((await store.get('ns:/v?'))?.vary).toEqual(['accept-language']);
+    });
+
+    it('replaces an entry and deletes one', async () => {
+      const clock = manualClock();
+      const store = await makeStore(clock);
+      await store.set('ns:/a?', entry(clock, 'one'));
+      await store.set('ns:/a?', entry(clock, 'two'));
+      expect((await store.get('ns:/a?'))?.body.toString()).toBe('two');
+      expect(await store.delete('ns:/a?')).toBe(true);
+      expect(await store.get('ns:/a?')).toBeUndefined();
+    });
+
+    it('forgets an entry once its staleUntil has passed', async () => {
+      const clock = manualClock();
+      const store = await makeStore(clock);
+      await store.set('ns:/a?', entry(clock, 'x', 1000));
+      clock.advance(999);
+      expect(await store.get('ns:/a?')).toBeDefined();
+      clock.advance(2);
+      expect(await store.get('ns:/a?')).toBeUndefined();
+    });
+
+    it('lists, measures and clears keys by prefix without touching other namespaces', async () => {
+      const clock = manualClock();
+      const store = await makeStore(clock);
+      await store.set('a:/1?', entry(clock, '12345'));
+      await store.set('a:/2?', entry(clock, '12345'));
+      await store.set('b:/1?', entry(clock, '12345'));
+      expect((await store.keys('a:')).sort()).toEqual(['a:/1?', 'a:/2?']);
+      const usage = await store.usage('a:');
+      expect(usage.entries).toBe(2);
+      expect(usage.bytes).toBeGreaterThanOrEqual(10);
+      await store.clear('a:');
+      expect(await store.keys('a:')).toEqual([]);
+      expect(await store.get('b:/1?')).toBeDefined();
+    });
+  });
+}
