@@ -392,6 +392,39 @@ describeEachFramework('cors()', (fw) => {
       expect(pre.headers['access-control-allow-origin']).toBeUndefined();
     });
 
+    it('passes odd methods through with the CORS headers and answers their preflight', async () => {
+      const app = await fw.start({
+        use: [cors({ origin: [APP] })],
+        routes: [{ method: 'PURGE', path: '/r', reply: { body: 'purged' } }],
+      });
+      const res = await app.request('/r', { method: 'PURGE', headers: { origin: APP } });
+      expect([res.status, res.body, res.headers['access-control-allow-origin']]).toEqual([
+        200,
+        'purged',
+        APP,
+      ]);
+      const pre = await app.request(
+        '/r',
+        preflight(APP, { 'access-control-request-method': 'PURGE' }),
+      );
+      expect(pre.status).toBe(204);
+      expect(pre.headers['access-control-allow-methods']).toBe(
+        'GET, HEAD, PUT, PATCH, POST, DELETE',
+      );
+    });
+
+    it('survives request headers past the server limit (the server answers 431, the app keeps serving)', async () => {
+      const app = await fw.start({
+        use: [cors({ origin: [APP] })],
+        routes: [{ method: 'GET', path: '/r' }],
+      });
+      const huge = await app.request('/r', {
+        headers: { origin: APP, 'x-pad': 'p'.repeat(20_000) },
+      });
+      expect(huge.status).toBe(431);
+      expect((await app.request('/r', { headers: { origin: APP } })).status).toBe(200);
+    });
+
     it('answers origin "null" with * under the wildcard default (no credentials)', async () => {
       const app = await fw.start({ use: [cors()], routes: [{ method: 'GET', path: '/r' }] });
       const res = await app.request('/r', { headers: { origin: 'null' } });
