@@ -31,6 +31,7 @@ export interface CacheEntry {
 
 /** What a namespace of the store holds. */
 export interface CacheUsage {
+  /** Stored responses (Vary indexes are not counted). */
   readonly entries: number;
   /** Approximate bytes: bodies, headers and keys. */
   readonly bytes: number;

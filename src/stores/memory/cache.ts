@@ -73,7 +73,7 @@ export function memoryCacheStore(options: MemoryCacheStoreOptions = {}): CacheSt
       let bytes = 0;
       for (const [key, entry] of lru.entries()) {
         if (!key.startsWith(prefix)) continue;
-        entries += 1;
+        if (entry.vary === undefined) entries += 1;
         bytes += cacheEntrySize(key, entry);
       }
       return { entries, bytes };

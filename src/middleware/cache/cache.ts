@@ -1,0 +1,391 @@
+/** `gateway.cache()`: API Gateway's stage cache as a middleware — TTL, coalescing, stale-if-error. */
+
+import type { ServerResponse } from 'node:http';
+import { createMiddleware } from '../../adapters/universal.js';
+import { type Capture, type CaptureResult, captureBody } from '../../core/capture.js';
+import { sendPrepared } from '../../core/errors.js';
+import type { Exchange, Next } from '../../core/exchange.js';
+import type { GatewayMiddleware } from '../../core/middleware.js';
+import type { CacheEntry } from '../../stores/cache.js';
+import {
+  asksForRefresh,
+  CACHE_STATUS,
+  computeEtag,
+  etagMatches,
+  hitStatus,
+  NOT_MODIFIED_FIELDS,
+  storableHeaders,
+  storedEtag,
+  unstorableReason,
+  varyNames,
+} from './headers.js';
+import { baseKey, keyTarget, normaliseQuery, variantKey } from './key.js';
+import { type CacheConfig, type CacheOptions, resolveCacheOptions } from './options.js';
+
+/** Counters and store usage of one `cache()` middleware. */
+export interface CacheStats {
+  /** Requests answered from the cache (fresh, collapsed onto another request, or stale on error). */
+  readonly hits: number;
+  /** Requests that ran the handler although they could have been cached. */
+  readonly misses: number;
+  /** Responses stored in this middleware's namespace. */
+  readonly entries: number;
+  /** Approximate bytes they take. */
+  readonly storedBytes: number;
+}
+
+/** Management methods attached to the middleware. */
+export interface CacheControls {
+  /**
+   * Removes stored responses: a path (`'/weather'`, every query and variant of it), a path with
+   * a query (`'/weather?city=Oslo'`, that query only), or a predicate on the path and the
+   * normalised query. Resolves the number of store keys removed.
+   */
+  invalidate(target: string | ((path: string, query: string) => boolean)): Promise<number>;
+  /** Removes every response this middleware stored. */
+  clear(): Promise<void>;
+  stats(): Promise<CacheStats>;
+}
+
+export type CacheMiddleware = GatewayMiddleware & CacheControls;
+
+/** A miss in progress that other requests for the same key wait for (request coalescing). */
+interface Flight {
+  readonly promise: Promise<Stored | undefined>;
+  settle(stored: Stored | undefined): void;
+}
+
+/** A response just stored, handed to the requests that waited for it. */
+interface Stored {
+  readonly entry: CacheEntry;
+  /** The key it is stored under (a variant key when the response varies). */
+  readonly key: string;
+  readonly vary: readonly string[];
+}
+
+/** An entry found in the store. */
+interface Found {
+  readonly entry: CacheEntry;
+  readonly key: string;
+}
+
+/** What one miss learns while its response is written. */
+interface MissState {
+  readonly ex: Exchange;
+  readonly base: string;
+  readonly refresh: boolean;
+  /** An expired entry still within `staleIfError`, served if the handler fails. */
+  readonly stale: Found | undefined;
+  flight: Flight | undefined;
+  capture: Capture | undefined;
+  /** Set when the response was judged storable at header time. */
+  status: number | undefined;
+  headers: Array<readonly [string, string | readonly string[]]> | undefined;
+  vary: readonly string[];
+  contentLength: number | undefined;
+  /** The stale entry replaced the handler's error response. */
+  servedStale: boolean;
+}
+
+const noop = (): void => {};
+
+/**
+ * Caches GET (and HEAD) responses for `ttl` seconds: the next identical request is answered
+ * from the cache without running the handler. Concurrent misses for one key run the handler
+ * once. Responses with credentials, cookies, `no-store`/`private`, `Vary: *` or bodies above
+ * `maxEntrySize` are never stored.
+ *
+ * @example
+ * app.get('/weather', gateway.cache(300), weatherHandler);
+ * app.use(gateway.cache({ ttl: 60, query: ['city'], headers: ['accept-language'] }));
+ * @see https://www.rfc-editor.org/rfc/rfc9111 (HTTP caching), https://www.rfc-editor.org/rfc/rfc9211 (Cache-Status)
+ */
+export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
+  const config = resolveCacheOptions(ttlOrOptions);
+  const { store, clock } = config;
+  const inflight = new Map<string, Flight>();
+  let hits = 0;
+  let misses = 0;
+
+  /** Reads the entry for `base`, following a Vary index to the request's variant. Store errors count as a miss. */
+  const find = async (ex: Exchange, base: string): Promise<Found | undefined> => {
+    try {
+      const entry = await store.get(base);
+      if (entry?.vary === undefined) return entry && { entry, key: base };
+      const key = variantKey(base, entry.vary, ex);
+      const variant = await store.get(key);
+      return variant && { entry: variant, key };
+    } catch {
+      return undefined;
+    }
+  };
+
+  const serve = (ex: Exchange, entry: CacheEntry, status: string, now: number): void => {
+    hits += 1;
+    const res = ex.res;
+    const ifNoneMatch = ex.header('if-none-match');
+    const notModified = ifNoneMatch !== undefined && etagMatches(ifNoneMatch, storedEtag(entry));
+    for (const [name, value] of entry.headers) {
+      if (!notModified || NOT_MODIFIED_FIELDS.has(name)) res.setHeader(name, value);
+    }
+    // RFC 9111 §5.1: seconds since the response was generated (here: stored).
+    res.setHeader('age', String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))));
+    res.setHeader('cache-status', status);
+    ex.gateway.cache = status;
+    if (notModified) ex.respond(304, null);
+    else ex.respond(entry.status, entry.body);
+  };
+
+  const serveFresh = (ex: Exchange, entry: CacheEntry, now: number): void =>
+    serve(ex, entry, hitStatus(Math.ceil((entry.expiresAt - now) / 1000)), now);
+
+  /** A new flight for `base`; settling it removes it from `inflight`. */
+  const startFlight = (base: string): Flight => {
+    let resolve: (stored: Stored | undefined) => void = noop;
+    const promise = new Promise<Stored | undefined>((r) => {
+      resolve = r;
+    });
+    const flight: Flight = {
+      promise,
+      settle(stored) {
+        if (inflight.get(base) === flight) inflight.delete(base);
+        resolve(stored);
+      },
+    };
+    inflight.set(base, flight);
+    return flight;
+  };
+
+  const giveUp = (state: MissState): void => {
+    state.capture?.stop();
+    state.flight?.settle(undefined);
+    state.flight = undefined;
+  };
+
+  /** Header hook of a miss: judges the response as it is about to be written. */
+  const onMissHeaders = (ex: Exchange, state: MissState): void => {
+    if (state.servedStale) return;
+    const res = ex.res;
+    const headers = res.getHeaders();
+    const unstorable = unstorableReason(
+      res.statusCode,
+      headers,
+      config.statuses,
+      config.maxEntrySize,
+    );
+    if (unstorable !== undefined) {
+      giveUp(state);
+      setCacheStatus(ex, state.refresh ? CACHE_STATUS.refresh : CACHE_STATUS.miss);
+      return;
+    }
+    state.status = res.statusCode;
+    state.headers = storableHeaders(headers);
+    state.vary = varyNames(headers.vary);
+    const length = headers['content-length'];
+    state.contentLength = length === undefined ? undefined : Number(length);
+    setCacheStatus(ex, state.refresh ? CACHE_STATUS.refreshed : CACHE_STATUS.stored);
+  };
+
+  /** End of a miss's response: stores it when it came out whole. */
+  const finishMiss = (state: MissState, result: CaptureResult): void => {
+    const { status, headers } = state;
+    if (
+      !result.complete ||
+      status === undefined ||
+      headers === undefined ||
+      (state.contentLength !== undefined && state.contentLength !== result.body.length)
+    ) {
+      giveUp(state);
+      return;
+    }
+    const body = result.body;
+    const now = clock.now();
+    const expiresAt = now + config.ttlMs;
+    const staleUntil = expiresAt + config.staleIfErrorMs;
+    // A strong validator of our own when the response has none, so hits can answer 304.
+    if (status === 200 && !headers.some(([name]) => name === 'etag'))
+      headers.push(['etag', computeEtag(body)]);
+    const entry: CacheEntry = { status, headers, body, storedAt: now, expiresAt, staleUntil };
+    let key = state.base;
+    if (state.vary.length > 0) {
+      key = variantKey(state.base, state.vary, state.ex);
+      const index: CacheEntry = {
+        status: 0,
+        headers: [],
+        body: EMPTY,
+        storedAt: now,
+        expiresAt,
+        staleUntil,
+        vary: state.vary,
+      };
+      store.set(state.base, index).catch(noop);
+    }
+    state.flight?.settle({ entry, key, vary: state.vary });
+    state.flight = undefined;
+    // The client already has the response: a failing store only costs a later miss.
+    store.set(key, entry).catch(noop);
+  };
+
+  /** `beforeWrite` of a miss with a stale entry: swaps a 5xx for the stale response. */
+  const serveStaleOnError = (state: MissState, res: ServerResponse): Buffer | undefined => {
+    const stale = state.stale!;
+    const now = clock.now();
+    if (res.statusCode < 500 || now >= stale.entry.staleUntil) return undefined;
+    state.servedStale = true;
+    giveUp(state);
+    hits += 1;
+    for (const name of res.getHeaderNames()) {
+      // Keep the request id and the CORS headers cors() may have set already.
+      if (name !== 'x-request-id' && !name.startsWith('access-control-')) res.removeHeader(name);
+    }
+    const { entry } = stale;
+    for (const [name, value] of entry.headers) res.setHeader(name, value);
+    res.statusCode = entry.status;
+    res.setHeader('content-length', entry.body.length);
+    res.setHeader('age', String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))));
+    res.setHeader('cache-status', CACHE_STATUS.stale);
+    state.ex.gateway.cache = CACHE_STATUS.stale;
+    return entry.body;
+  };
+
+  /** Runs the handler; stores its response when it turns out cacheable. */
+  const miss = (
+    ex: Exchange,
+    next: Next,
+    base: string,
+    options: { lead: boolean; refresh: boolean; stale: Found | undefined },
+  ): PromiseLike<void> => {
+    misses += 1;
+    const { refresh, stale } = options;
+    ex.gateway.cache = refresh ? CACHE_STATUS.refresh : CACHE_STATUS.miss;
+    if (ex.method === 'HEAD') {
+      // A HEAD response has no body to store; it is answered from the GET entry once there is one.
+      ex.onHeaders(setCacheStatus, ex.gateway.cache);
+      return next();
+    }
+    const state: MissState = {
+      ex,
+      base,
+      refresh,
+      stale,
+      flight: options.lead ? startFlight(base) : undefined,
+      capture: undefined,
+      status: undefined,
+      headers: undefined,
+      vary: [],
+      contentLength: undefined,
+      servedStale: false,
+    };
+    ex.onHeaders(onMissHeaders, state);
+    state.capture = captureBody(ex, {
+      limit: config.maxEntrySize,
+      beforeWrite: stale === undefined ? undefined : (res) => serveStaleOnError(state, res),
+      onEnd: (result) => finishMiss(state, result),
+    });
+    return next();
+  };
+
+  /** Waits for the request already fetching `base`; uses its response when it is ours too. */
+  const follow = async (ex: Exchange, next: Next, base: string, flight: Flight) => {
+    const stored = await flight.promise;
+    if (stored !== undefined && variantKey(base, stored.vary, ex) === stored.key) {
+      serve(ex, stored.entry, CACHE_STATUS.collapsed, clock.now());
+      return;
+    }
+    // Uncacheable: never another request's response; this one runs the handler itself.
+    return miss(ex, next, base, { lead: false, refresh: false, stale: undefined });
+  };
+
+  const lookup = async (ex: Exchange, next: Next, base: string): Promise<void> => {
+    const waiting = inflight.get(base);
+    if (waiting !== undefined) return follow(ex, next, base, waiting);
+    const found = await find(ex, base);
+    const now = clock.now();
+    if (found !== undefined && now < found.entry.expiresAt) return serveFresh(ex, found.entry, now);
+    // Another request may have started fetching while we read the store.
+    const started = inflight.get(base);
+    if (started !== undefined) return follow(ex, next, base, started);
+    const stale = found !== undefined && now < found.entry.staleUntil ? found : undefined;
+    return miss(ex, next, base, { lead: true, refresh: false, stale });
+  };
+
+  const refreshOrLookup = (ex: Exchange, next: Next, base: string, refresh: boolean) =>
+    refresh
+      ? miss(ex, next, base, { lead: false, refresh: true, stale: undefined })
+      : lookup(ex, next, base);
+
+  const middleware = createMiddleware(
+    'cache',
+    function cache(ex, next) {
+      if (config.ttlMs === 0) return next();
+      const method = ex.method;
+      if (method !== 'GET' && method !== 'HEAD') return next();
+      // RFC 9111 §3.5: a shared cache must not reuse a response to a request with credentials.
+      if (
+        (!config.allowAuthorization && ex.header('authorization') !== undefined) ||
+        (!config.allowCookie && ex.header('cookie') !== undefined)
+      ) {
+        ex.gateway.cache = CACHE_STATUS.bypass;
+        ex.onHeaders(setCacheStatus, CACHE_STATUS.bypass);
+        return next();
+      }
+      const base = baseKey(config, ex);
+      if (!asksForRefresh(ex.header('cache-control'), ex.header('pragma')))
+        return lookup(ex, next, base);
+      const { invalidation } = config;
+      if (invalidation === 'deny') return sendPrepared(ex, config.forbidden);
+      if (typeof invalidation !== 'function')
+        return refreshOrLookup(ex, next, base, invalidation === 'allow');
+      return Promise.resolve(invalidation(ex.native)).then((allowed) =>
+        refreshOrLookup(ex, next, base, allowed === true),
+      );
+    },
+    {
+      invalidate: (target: string | ((path: string, query: string) => boolean)) =>
+        invalidate(config, target),
+      clear: () => store.clear(config.prefix),
+      async stats(): Promise<CacheStats> {
+        const usage = await store.usage(config.prefix);
+        return { hits, misses, entries: usage.entries, storedBytes: usage.bytes };
+      },
+    },
+  );
+  return middleware;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Header hook: sets `Cache-Status` (after any upstream cache's, RFC 9211 §2) and the gateway context. */
+function setCacheStatus(ex: Exchange, value: string): void {
+  const upstream = ex.getHeader('cache-status');
+  ex.setHeader('cache-status', upstream === undefined ? value : `${String(upstream)}, ${value}`);
+  ex.gateway.cache = value;
+}
+
+async function invalidate(
+  config: CacheConfig,
+  target: string | ((path: string, query: string) => boolean),
+): Promise<number> {
+  let matches: (path: string, query: string) => boolean;
+  if (typeof target === 'function') matches = target;
+  else if (typeof target === 'string') {
+    const mark = target.indexOf('?');
+    if (mark === -1) matches = (path) => path === target;
+    else {
+      const wanted = target.slice(0, mark);
+      const query =
+        config.query === false ? '' : normaliseQuery(target.slice(mark + 1), config.query);
+      matches = (path, q) => path === wanted && q === query;
+    }
+  } else {
+    throw new TypeError(
+      'portcullis.cache: invalidate() takes a path or a (path, query) => boolean',
+    );
+  }
+  let removed = 0;
+  for (const key of await config.store.keys(config.prefix)) {
+    const { path, query } = keyTarget(config.prefix, key);
+    if (matches(path, query) && (await config.store.delete(key))) removed += 1;
+  }
+  return removed;
+}

@@ -1,0 +1,63 @@
+/** Cache keys: namespace, path, normalised query, listed request headers, `key(req)`, Vary values. */
+
+import type { Exchange } from '../../core/exchange.js';
+import type { CacheConfig } from './options.js';
+
+/*
+ * Layout: `<namespace>:<path>?<sorted query>\n<header value>\n...\n<key(req)>`, and for a variant
+ * of a response with Vary, `<base key>\0<varied header value>\0...`. A request path cannot
+ * contain '?' and a URL or a header value cannot contain '\n' or '\0', so the parts never run
+ * into one another and the path can be read back from a key (invalidation by path).
+ * GET and HEAD share keys: HEAD is answered from the GET entry.
+ */
+
+/** Marks an absent header, so that "absent" and "empty" are different keys. */
+const ABSENT = '\u0001';
+
+/** The key of `ex`'s request, before any Vary. Throws when `key(req)` does. */
+export function baseKey(config: CacheConfig, ex: Exchange): string {
+  const url = ex.originalUrl;
+  const mark = url.indexOf('?');
+  const path = mark === -1 ? url : url.slice(0, mark);
+  let key = `${config.prefix}${path}?`;
+  if (mark !== -1 && config.query !== false)
+    key += normaliseQuery(url.slice(mark + 1), config.query);
+  for (const name of config.headers) key += `\n${ex.header(name) ?? ABSENT}`;
+  if (config.key !== undefined) {
+    const extra = config.key(ex.native);
+    if (typeof extra !== 'string')
+      throw new TypeError(`portcullis.cache: key(req) must return a string, got ${typeof extra}`);
+    key += `\n${extra}`;
+  }
+  return key;
+}
+
+/** The key of one variant of a response that varies on `vary` (lower-case request header names). */
+export function variantKey(base: string, vary: readonly string[], ex: Exchange): string {
+  let key = base;
+  for (const name of vary) key += `\0${ex.header(name) ?? ABSENT}`;
+  return key;
+}
+
+/**
+ * Sorts parameters by name (keeping the order of repeated ones) and re-encodes them, so that
+ * `?b=2&a=1` and `?a=1&b=2` share an entry; `only` keeps the listed parameters.
+ */
+export function normaliseQuery(search: string, only: true | ReadonlySet<string>): string {
+  if (search === '') return '';
+  const params = [...new URLSearchParams(search)];
+  const kept = only === true ? params : params.filter(([name]) => only.has(name));
+  kept.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return new URLSearchParams(kept).toString();
+}
+
+/** The path and query a key was made for (the inverse of `baseKey` for invalidation). */
+export function keyTarget(prefix: string, key: string): { path: string; query: string } {
+  const rest = key.slice(prefix.length);
+  const mark = rest.indexOf('?');
+  const end = rest.search(/[\n\0]/);
+  return {
+    path: rest.slice(0, mark),
+    query: rest.slice(mark + 1, end === -1 ? undefined : end),
+  };
+}
