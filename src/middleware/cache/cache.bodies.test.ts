@@ -1,0 +1,216 @@
+import { createServer, get, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEachFramework, type Route } from '../../../test/support/frameworks.js';
+import { cache } from './index.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: framework-specific test handlers.
+type Any = any;
+
+/** A stream that sends `parts` one tick apart (so the body really is streamed), then ends or fails. */
+function slowStream(parts: string[], fail = false): Readable {
+  let i = 0;
+  return new Readable({
+    read() {
+      setTimeout(() => {
+        if (i < parts.length) this.push(parts[i++]);
+        else if (fail) this.destroy(new Error('backend died mid-stream'));
+        else this.push(null);
+      }, 1);
+    },
+  });
+}
+
+const JSON_BODY = { city: 'Oslo', temps: [1, 2, 3], note: 'ø' };
+const GZIPPED = gzipSync(Buffer.from('compressed body '.repeat(20)));
+
+let upstreamUrl = '';
+const upstream = createServer((_req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json', etag: '"up-1"', 'x-from': 'upstream' });
+  const body = slowStream(['{"proxied":', 'true}']);
+  body.pipe(res);
+});
+beforeAll(async () => {
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/`;
+});
+afterAll(() => {
+  upstream.closeAllConnections();
+  upstream.close();
+});
+
+function fetchUpstream(): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => get(upstreamUrl, resolve).on('error', reject));
+}
+
+/** Upstream headers worth forwarding (what a proxy would copy). */
+function forwarded(up: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['content-type', 'etag', 'x-from']) out[name] = String(up.headers[name]);
+  return out;
+}
+
+/** Each way a framework can produce a body, with the bytes the client must get. */
+const bodies: Array<{ name: string; route: Omit<Route, 'method' | 'path'>; expected: string }> = [
+  {
+    name: 'Express res.send(string) / Koa string',
+    route: {
+      express: (_req: Any, res: Any) => res.type('text/plain').send('plain text ✓'),
+      koa: (ctx: Any) => {
+        ctx.body = 'plain text ✓';
+      },
+    },
+    expected: 'plain text ✓',
+  },
+  {
+    name: 'Express res.json / Koa object',
+    route: {
+      express: (_req: Any, res: Any) => res.json(JSON_BODY),
+      koa: (ctx: Any) => {
+        ctx.body = JSON_BODY;
+      },
+    },
+    expected: JSON.stringify(JSON_BODY),
+  },
+  {
+    name: 'Express res.write + res.end / Koa Buffer',
+    route: {
+      express: (_req: Any, res: Any) => {
+        res.setHeader('content-type', 'application/octet-stream');
+        res.write(Buffer.from('bytes '));
+        res.write('and ');
+        res.end('more');
+      },
+      koa: (ctx: Any) => {
+        ctx.body = Buffer.from('bytes and more');
+      },
+    },
+    expected: 'bytes and more',
+  },
+  {
+    name: 'a piped stream (Express pipe / Koa stream body)',
+    route: {
+      express: (_req: Any, res: Any) => {
+        res.setHeader('content-type', 'text/plain');
+        slowStream(['one ', 'two ', 'three']).pipe(res);
+      },
+      koa: (ctx: Any) => {
+        ctx.type = 'text/plain';
+        ctx.body = slowStream(['one ', 'two ', 'three']);
+      },
+    },
+    expected: 'one two three',
+  },
+  {
+    name: 'a proxied upstream response',
+    route: {
+      express: (_req: Any, res: Any) => {
+        fetchUpstream().then((up) => {
+          res.status(up.statusCode ?? 502).set(forwarded(up));
+          up.pipe(res);
+        });
+      },
+      koa: async (ctx: Any) => {
+        const up = await fetchUpstream();
+        ctx.status = up.statusCode ?? 502;
+        ctx.set(forwarded(up));
+        ctx.body = up;
+      },
+    },
+    expected: '{"proxied":true}',
+  },
+];
+
+describeEachFramework('cache() body capture', (fw) => {
+  describe.each(bodies)('with $name', ({ route, expected }) => {
+    it('replays the body and headers byte-identical without running the handler again', async () => {
+      let calls = 0;
+      const handler = fw.kind === 'express' ? route.express! : route.koa!;
+      const counting = (...args: Any[]) => {
+        calls += 1;
+        return handler(...args);
+      };
+      const app = await fw.start({
+        use: [cache(60)],
+        routes: [{ method: 'GET', path: '/b', [fw.kind]: counting }],
+      });
+      const miss = await app.request('/b');
+      const hit = await app.request('/b');
+      expect(calls).toBe(1);
+      expect(miss.body).toBe(expected);
+      expect(hit.body).toBe(expected);
+      expect(miss.headers['cache-status']).toBe('portcullis; fwd=miss; stored');
+      expect(hit.headers['cache-status']).toBe('portcullis; hit; ttl=60');
+      expect(hit.headers['content-type']).toBe(miss.headers['content-type']);
+      expect(hit.headers['content-length']).toBe(String(Buffer.byteLength(expected)));
+      if (miss.headers.etag !== undefined) expect(hit.headers.etag).toBe(miss.headers.etag);
+    });
+  });
+
+  it('replays Content-Encoding and compressed bytes as they were', async () => {
+    const app = await fw.start({
+      use: [cache(60)],
+      routes: [
+        {
+          method: 'GET',
+          path: '/gz',
+          express: (_req: Any, res: Any) => {
+            res.set({ 'content-type': 'text/plain', 'content-encoding': 'gzip' });
+            res.end(GZIPPED);
+          },
+          koa: (ctx: Any) => {
+            ctx.set({ 'content-type': 'text/plain', 'content-encoding': 'gzip' });
+            ctx.body = GZIPPED;
+          },
+        },
+      ],
+    });
+    await app.request('/gz');
+    const hit = await new Promise<{ encoding?: string; bytes: Buffer }>((resolve, reject) => {
+      get(`${app.url}/gz`, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ encoding: res.headers['content-encoding'], bytes: Buffer.concat(chunks) }),
+        );
+      }).on('error', reject);
+    });
+    expect(hit.encoding).toBe('gzip');
+    expect(hit.bytes.equals(GZIPPED)).toBe(true);
+  });
+
+  it('does not store a response whose stream failed midway, and the next request runs again', async () => {
+    let calls = 0;
+    const respond = () => slowStream(['partial ', 'body'], ++calls === 1);
+    const app = await fw.start({
+      use: [cache(60)],
+      routes: [
+        {
+          method: 'GET',
+          path: '/s',
+          express: (_req: Any, res: Any) => {
+            res.setHeader('content-type', 'text/plain');
+            const body = respond();
+            body.on('error', () => res.destroy());
+            body.pipe(res);
+          },
+          koa: (ctx: Any) => {
+            ctx.type = 'text/plain';
+            const body = respond();
+            // Koa 2 leaves a response whose body stream failed open; apps end it themselves.
+            body.on('error', () => ctx.res.destroy());
+            ctx.body = body;
+          },
+        },
+      ],
+    });
+    await expect(app.request('/s')).rejects.toThrow();
+    const second = await app.request('/s');
+    expect(calls).toBe(2);
+    expect(second.body).toBe('partial body');
+    expect(second.headers['cache-status']).toBe('portcullis; fwd=miss; stored');
+    expect((await app.request('/s')).headers['cache-status']).toMatch(/^portcullis; hit/);
+  });
+});
