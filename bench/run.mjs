@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+/**
+ * portcullis benchmark runner (issue 8). Starts every scenario server in its own process pinned
+ * to core 1, checks that each answers correctly, then loads them from core 0 in interleaved
+ * rounds and writes RESULTS.md and results.json beside this file.
+ *
+ *   node bench/run.mjs            full run: 2 s warm-up, 3 runs of 5 s per case, median
+ *   node bench/run.mjs --quick    1 run of 1 s per case (CI: proves the suite still works)
+ *   --only=<regexp>               only the cases whose name matches (and their baselines)
+ *   --autocannon                  use autocannon even when wrk is installed
+ *   --no-memory                   skip the memory report
+ *
+ * Needs the built library (`npm run build` at the root) and `npm --prefix bench ci`.
+ */
+
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CASES, REQUESTS } from './lib/cases.mjs';
+import { checkCase } from './lib/check.mjs';
+import { CONNECTIONS, detectTool, load } from './lib/load.mjs';
+import { runMemoryReport } from './lib/memory.mjs';
+import { CLK_TCK, cpuMicros, hasProcStat } from './lib/procstat.mjs';
+import { aggregate, versions, writeReports } from './lib/report.mjs';
+import { canPin, startServer, stopAll } from './lib/servers.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const settings = {
+  mode: quick ? 'quick' : 'full',
+  seconds: quick ? 1 : 5,
+  runs: quick ? 1 : 3,
+  warmupSeconds: quick ? 0 : 2,
+  connections: CONNECTIONS,
+};
+
+process.on('SIGINT', () => {
+  stopAll();
+  process.exit(130);
+});
+
+const log = (line) => process.stdout.write(`${line}\n`);
+
+async function main() {
+  const started = Date.now();
+  const dist = path.join(HERE, '..', 'dist', 'index.js');
+  if (!existsSync(dist)) throw new Error('dist/index.js is missing: run `npm run build` at the repository root first');
+  const { gateway } = await import(pathToFileURL(dist).href);
+  const features = new Set(Object.keys(gateway));
+  const tool = detectTool({ forceAutocannon: argv.includes('--autocannon') });
+
+  // Which cases can run today: a case needs every gateway factory it uses.
+  const skipped = [];
+  let cases = CASES.filter((c) => {
+    const missing = (c.requires ?? []).filter((f) => !features.has(f));
+    if (missing.length > 0) skipped.push({ name: c.name, missing });
+    return missing.length === 0;
+  });
+  if (only) {
+    const re = new RegExp(only);
+    const wanted = new Set(cases.filter((c) => re.test(c.name)).map((c) => c.name));
+    for (const c of cases) if (wanted.has(c.name)) for (const cmp of c.compare) wanted.add(cmp.baseline);
+    cases = cases.filter((c) => wanted.has(c.name));
+  }
+  if (cases.length === 0) throw new Error('no case to run');
+
+  log(`portcullis bench (${settings.mode}): ${cases.length} cases, ${tool.version}, gateway has ${[...features].join(', ')}`);
+  if (!canPin) log('warning: taskset is missing or there is one core: servers and load generator are not pinned');
+  const loadBefore = os.loadavg();
+
+  // The upstream of the proxy cases shares core 0 with the load generator, so the server under
+  // test keeps core 1 to itself; its CPU is not counted (it is another process).
+  let upstream;
+  const servers = new Map();
+  try {
+    const env = {};
+    if (cases.some((c) => c.upstream)) {
+      upstream = await startServer('upstream.mjs', { core: 0, label: 'upstream' });
+      env.BENCH_UPSTREAM = `http://127.0.0.1:${upstream.port}`;
+    }
+    for (const c of cases) {
+      servers.set(c.name, await startServer(c.file, { core: 1, args: c.args, env, label: c.name }));
+    }
+
+    // Every contestant must answer correctly before anything is measured.
+    const failures = [];
+    for (const c of cases) {
+      try {
+        await checkCase(c, servers.get(c.name).port, REQUESTS[c.request], quick ? 20 : 3);
+      } catch (err) {
+        failures.push(err.message);
+      }
+    }
+    if (failures.length > 0) throw new Error(`${failures.length} case(s) failed the correctness check:\n\n${failures.join('\n\n')}`);
+    log(`all ${cases.length} cases answer correctly`);
+
+    if (settings.warmupSeconds > 0) {
+      log(`warm-up: ${settings.warmupSeconds} s per case`);
+      for (const c of cases) await load(tool, servers.get(c.name).port, REQUESTS[c.request], settings.warmupSeconds);
+    }
+
+    // Interleaved rounds: each round runs every case once (alternating direction), so drift in
+    // the machine's load hits baselines and contestants alike.
+    const runs = new Map(cases.map((c) => [c.name, []]));
+    for (let round = 0; round < settings.runs; round++) {
+      const order = round % 2 === 0 ? cases : [...cases].reverse();
+      for (const c of order) {
+        const server = servers.get(c.name);
+        const cpuStart = cpuMicros(server.pid);
+        const result = await load(tool, server.port, REQUESTS[c.request], settings.seconds);
+        const cpuEnd = cpuMicros(server.pid);
+        if (result.non2xx > 0 || result.errors > 0 || result.requests === 0) {
+          throw new Error(
+            `"${c.name}" failed under load: ${result.requests} requests, ${result.non2xx} non-2xx/3xx, ${result.errors} socket errors\n${server.stderr()}`,
+          );
+        }
+        result.cpuUsPerReq = cpuStart === null ? null : (cpuEnd - cpuStart) / result.requests;
+        runs.get(c.name).push(result);
+        log(
+          `  [${round + 1}/${settings.runs}] ${c.name.padEnd(62)} ${result.reqPerSec.toFixed(0).padStart(7)} req/s  p99 ${result.p99Ms?.toFixed(2)} ms  ${result.cpuUsPerReq?.toFixed(1)} µs/req${result.timeouts ? `  (${result.timeouts} timeouts)` : ''}`,
+        );
+      }
+    }
+
+    const measured = aggregate(cases, runs);
+    const memory = argv.includes('--no-memory') ? { skipped: 'disabled with --no-memory' } : await runMemoryReport({ features, quick, log });
+    const report = {
+      node: process.version,
+      tool: tool.version,
+      date: new Date().toISOString(),
+      settings: { ...settings, pinned: canPin, clkTck: CLK_TCK, cpuFromProc: hasProcStat },
+      machine: {
+        cpu: os.cpus()[0]?.model ?? 'unknown',
+        cores: os.cpus().length,
+        loadavgBefore: loadBefore.map((n) => Number(n.toFixed(2))),
+        loadavgAfter: os.loadavg().map((n) => Number(n.toFixed(2))),
+      },
+      versions: versions(),
+      durationSeconds: Math.round((Date.now() - started) / 1000),
+      skipped,
+      memory,
+      ...measured,
+    };
+    const files = writeReports(report, { partial: Boolean(only) });
+    log(`wrote ${files.join(' and ')} in ${report.durationSeconds} s`);
+    if (memory.error) throw new Error(`memory report failed: ${memory.error}`);
+  } finally {
+    await Promise.all([...servers.values()].map((s) => s.stop()));
+    if (upstream) await upstream.stop();
+  }
+}
+
+main().catch((err) => {
+  stopAll();
+  process.stderr.write(`\nbench FAILED: ${err.stack ?? err}\n`);
+  process.exit(1);
+});

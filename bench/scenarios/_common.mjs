@@ -1,0 +1,48 @@
+/** What every scenario shares: the one listening helper, the response body, and the configurations under test. */
+
+import http from 'node:http';
+
+/** The JSON every handler answers, identical in every scenario so only the middleware differs. */
+export const BODY = { message: 'hello', items: [1, 2, 3] };
+
+/** The cross-origin caller; every CORS contestant allows exactly this origin. */
+export const ORIGIN = 'https://app.example.com';
+
+/** The API key of the usage-plan cases (sent by the load generator in `x-api-key`). */
+export const API_KEY = 'bench0123456789abcdef0123456789abcdef0123';
+
+/** A throttle that never triggers during a run: the measured cost is the bookkeeping alone. */
+export const NEVER_THROTTLE = { rate: 1_000_000, burst: 1_000_000 };
+
+/** One plan with a throttle and a quota that never run out during a run. */
+export const USAGE_PLANS = {
+  plans: {
+    pro: { throttle: NEVER_THROTTLE, quota: { limit: 1_000_000_000, period: 'day' } },
+  },
+  keys: [{ id: 'bench', key: API_KEY, plan: 'pro' }],
+};
+
+/** The route that a cache is meant to save: it takes 5 ms. */
+export const SLOW_MS = 5;
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The upstream URL of the proxy cases, given by the runner. */
+export function upstream() {
+  const url = process.env.BENCH_UPSTREAM;
+  if (!url) throw new Error('BENCH_UPSTREAM is not set: proxy scenarios need the upstream the runner starts');
+  return url;
+}
+
+/**
+ * Serves `handler` on an ephemeral port of 127.0.0.1 and tells the runner which, on stdout, as
+ * `READY <port>`. Keep-alive is long so that idle gaps between runs do not close connections mid-run.
+ */
+export function serve(handler) {
+  const server = http.createServer({ keepAliveTimeout: 65_000 }, handler);
+  server.listen(0, '127.0.0.1', () => {
+    process.stdout.write(`READY ${server.address().port}\n`);
+  });
+  process.on('SIGTERM', () => process.exit(0));
+  return server;
+}
