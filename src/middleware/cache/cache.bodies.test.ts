@@ -124,6 +124,10 @@ const bodies: Array<{ name: string; route: Omit<Route, 'method' | 'path'>; expec
 ];
 
 describeEachFramework('cache() body capture', (fw) => {
+  /** An app with `cache(60)` in front of one GET route given per framework. */
+  const startRoute = (path: string, route: Pick<Route, 'express' | 'koa'>) =>
+    fw.start({ use: [cache(60)], routes: [{ method: 'GET', path, ...route }] });
+
   describe.each(bodies)('with $name', ({ route, expected }) => {
     it('replays the body and headers byte-identical without running the handler again', async () => {
       let calls = 0;
@@ -132,10 +136,7 @@ describeEachFramework('cache() body capture', (fw) => {
         calls += 1;
         return handler(...args);
       };
-      const app = await fw.start({
-        use: [cache(60)],
-        routes: [{ method: 'GET', path: '/b', [fw.kind]: counting }],
-      });
+      const app = await startRoute('/b', { [fw.kind]: counting });
       const miss = await app.request('/b');
       const hit = await app.request('/b');
       expect(calls).toBe(1);
@@ -150,22 +151,13 @@ describeEachFramework('cache() body capture', (fw) => {
   });
 
   it('replays Content-Encoding and compressed bytes as they were', async () => {
-    const app = await fw.start({
-      use: [cache(60)],
-      routes: [
-        {
-          method: 'GET',
-          path: '/gz',
-          express: (_req: Any, res: Any) => {
-            res.set({ 'content-type': 'text/plain', 'content-encoding': 'gzip' });
-            res.end(GZIPPED);
-          },
-          koa: (ctx: Any) => {
-            ctx.set({ 'content-type': 'text/plain', 'content-encoding': 'gzip' });
-            ctx.body = GZIPPED;
-          },
-        },
-      ],
+    const gzipHeaders = { 'content-type': 'text/plain', 'content-encoding': 'gzip' };
+    const app = await startRoute('/gz', {
+      express: (_req: Any, res: Any) => res.set(gzipHeaders).end(GZIPPED),
+      koa: (ctx: Any) => {
+        ctx.set(gzipHeaders);
+        ctx.body = GZIPPED;
+      },
     });
     await app.request('/gz');
     const hit = await new Promise<{ encoding?: string; bytes: Buffer }>((resolve, reject) => {
@@ -184,27 +176,20 @@ describeEachFramework('cache() body capture', (fw) => {
   it('does not store a response whose stream failed midway, and the next request runs again', async () => {
     let calls = 0;
     const respond = () => slowStream(['partial ', 'body'], ++calls === 1);
-    const app = await fw.start({
-      use: [cache(60)],
-      routes: [
-        {
-          method: 'GET',
-          path: '/s',
-          express: (_req: Any, res: Any) => {
-            res.setHeader('content-type', 'text/plain');
-            const body = respond();
-            body.on('error', () => res.destroy());
-            body.pipe(res);
-          },
-          koa: (ctx: Any) => {
-            ctx.type = 'text/plain';
-            const body = respond();
-            // Koa 2 leaves a response whose body stream failed open; apps end it themselves.
-            body.on('error', () => ctx.res.destroy());
-            ctx.body = body;
-          },
-        },
-      ],
+    const app = await startRoute('/s', {
+      express: (_req: Any, res: Any) => {
+        res.setHeader('content-type', 'text/plain');
+        const body = respond();
+        body.on('error', () => res.destroy());
+        body.pipe(res);
+      },
+      koa: (ctx: Any) => {
+        ctx.type = 'text/plain';
+        const body = respond();
+        // Koa 2 leaves a response whose body stream failed open; apps end it themselves.
+        body.on('error', () => ctx.res.destroy());
+        ctx.body = body;
+      },
     });
     await expect(app.request('/s')).rejects.toThrow();
     const second = await app.request('/s');

@@ -360,6 +360,22 @@ describeEachFramework('cache()', (fw) => {
       expect((await app.request('/r')).status).toBe(500);
     });
 
+    it('serves the stale entry to coalesced requests whose shared fetch failed', async () => {
+      const clock = manualClock();
+      let fail = false;
+      const route = counted('/r', async (n) => {
+        if (!fail) return { body: `n=${n}` };
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return { status: 503, body: 'down' };
+      });
+      const { app } = await start({ ttl: 60, staleIfError: 60, clock }, route);
+      await app.request('/r');
+      clock.advance(61_000);
+      fail = true;
+      const responses = await Promise.all(Array.from({ length: 5 }, () => app.request('/r')));
+      expect(responses.map((r) => [r.status, r.body])).toEqual(Array(5).fill([200, 'n=1']));
+    });
+
     it('also replaces a 5xx the handler answers itself (e.g. a 502 from a proxy)', async () => {
       const clock = manualClock();
       let status = 200;

@@ -52,6 +52,8 @@ export type CacheMiddleware = GatewayMiddleware & CacheControls;
 /** A miss in progress that other requests for the same key wait for (request coalescing). */
 interface Flight {
   readonly promise: Promise<Stored | undefined>;
+  /** The leader's stale entry, for waiters that end up running the handler themselves. */
+  readonly stale: Found | undefined;
   settle(stored: Stored | undefined): void;
 }
 
@@ -140,13 +142,14 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
     serve(ex, entry, hitStatus(Math.ceil((entry.expiresAt - now) / 1000)), now);
 
   /** A new flight for `base`; settling it removes it from `inflight`. */
-  const startFlight = (base: string): Flight => {
+  const startFlight = (base: string, stale: Found | undefined): Flight => {
     let resolve: (stored: Stored | undefined) => void = noop;
     const promise = new Promise<Stored | undefined>((r) => {
       resolve = r;
     });
     const flight: Flight = {
       promise,
+      stale,
       settle(stored) {
         if (inflight.get(base) === flight) inflight.delete(base);
         resolve(stored);
@@ -268,7 +271,7 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       base,
       refresh,
       stale,
-      flight: options.lead ? startFlight(base) : undefined,
+      flight: options.lead ? startFlight(base, stale) : undefined,
       capture: undefined,
       status: undefined,
       headers: undefined,
@@ -293,7 +296,7 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       return;
     }
     // Uncacheable: never another request's response; this one runs the handler itself.
-    return miss(ex, next, base, { lead: false, refresh: false, stale: undefined });
+    return miss(ex, next, base, { lead: false, refresh: false, stale: flight.stale });
   };
 
   const lookup = async (ex: Exchange, next: Next, base: string): Promise<void> => {
