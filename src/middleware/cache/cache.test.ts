@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeEachFramework, type Reply, type Route } from '../../../test/support/frameworks.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
+import { memoryCacheStore } from '../../stores/memory/cache.js';
 import { cors } from '../cors/index.js';
 import { type CacheOptions, cache } from './index.js';
 
@@ -396,6 +397,37 @@ describeEachFramework('cache()', (fw) => {
         'n=3',
         'portcullis; fwd=miss; stored',
       ]);
+    });
+  });
+
+  describe('stores', () => {
+    it('keeps middlewares sharing one store apart by namespace', async () => {
+      const store = memoryCacheStore();
+      const first = counted('/r', (n) => ({ body: `first ${n}` }));
+      const second = counted('/r', (n) => ({ body: `second ${n}` }));
+      const a = await start({ ttl: 60, store }, first);
+      const b = await start({ ttl: 60, store }, second);
+      await a.app.request('/r');
+      expect((await b.app.request('/r')).body).toBe('second 1');
+      expect((await a.app.request('/r')).body).toBe('first 1');
+      await a.mw.clear();
+      expect((await b.app.request('/r')).headers['cache-status']).toMatch(/hit/);
+    });
+
+    it('fails the request, never shares an entry, when key(req) throws', async () => {
+      const app = await fw.start({
+        use: [
+          cache({
+            ttl: 60,
+            key: () => {
+              throw new Error('no tenant');
+            },
+          }),
+        ],
+        routes: [counted().route],
+        expressErrorHandler: true,
+      });
+      expect((await app.request('/r')).status).toBe(500);
     });
   });
 
