@@ -1,0 +1,176 @@
+/** `memoryStore()`: token buckets, quota counters, usage per day and API keys in this process. */
+
+import { assertKnownOptions, assertNumber, assertOptionsObject } from '../../core/validate.js';
+import type {
+  BucketParams,
+  BucketResult,
+  GatewayStore,
+  KeyRecord,
+  QuotaParams,
+  QuotaResult,
+} from '../types.js';
+import { gcra } from './gcra.js';
+import { MemoryKeys } from './keys.js';
+
+// Why not rate-limiter-flexible's RateLimiterMemory here: its limiters are fixed windows (points
+// per duration from the first hit) with a timer per key, not a token bucket, and its windows are
+// not aligned to UTC days/weeks/months. A Map of one number per key is both exact and smaller.
+
+export interface MemoryStoreOptions {
+  /** Days of per-day usage kept for `usage()` reports. @default 90 */
+  usageRetentionDays?: number;
+  /**
+   * Buckets inspected for eviction on each bucket operation. Idle buckets (full again) are
+   * dropped by this incremental sweep, so memory follows the number of recently active clients
+   * without timers. @default 2
+   */
+  sweepPerOperation?: number;
+}
+
+export const MEMORY_STORE_DEFAULTS = {
+  usageRetentionDays: 90,
+  sweepPerOperation: 2,
+} as const satisfies MemoryStoreOptions;
+
+/** The in-memory store, plus housekeeping that a networked store does not need. */
+export interface MemoryStore extends GatewayStore {
+  /** Drops every bucket that is full at `now` (a full sweep; the incremental one usually suffices). */
+  prune(now: number): void;
+  /** Entries currently held, for monitoring and the memory measurement. */
+  stats(): { buckets: number; quotaCounters: number; usageSubjects: number };
+}
+
+const SCOPE = 'memoryStore';
+const DAY_MS = 86_400_000;
+
+/** A quota subject's counter for its current period (one per subject: periods follow each other). */
+interface QuotaCounter {
+  start: number;
+  used: number;
+}
+
+/**
+ * The embedded default store: exact (every operation runs synchronously, so concurrent requests in
+ * one process are decided one after the other) and bounded (idle buckets are evicted; quota state
+ * is one counter per key and at most `usageRetentionDays` usage days per key). One process only:
+ * use a Redis store when several instances must share limits.
+ *
+ * @example
+ * const store = memoryStore();
+ * app.use(gateway.throttle({ rate: 10, store }));
+ */
+export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  assertOptionsObject(SCOPE, options);
+  assertKnownOptions(SCOPE, options, Object.keys(MEMORY_STORE_DEFAULTS));
+  const { usageRetentionDays, sweepPerOperation } = { ...MEMORY_STORE_DEFAULTS, ...options };
+  assertNumber(SCOPE, 'usageRetentionDays', usageRetentionDays, {
+    min: 1,
+    integer: true,
+    expected: 'a whole number of days (1 or more)',
+  });
+  assertNumber(SCOPE, 'sweepPerOperation', sweepPerOperation, {
+    min: 1,
+    max: 1000,
+    integer: true,
+    expected: 'a whole number from 1 to 1000',
+  });
+
+  /** Key → TAT (when the bucket is full again). Absent = full. */
+  const buckets = new Map<string, number>();
+  // A live iterator over `buckets`: Map iterators survive deletions and see later insertions, so
+  // resuming it a few entries per operation visits every bucket once per pass.
+  let sweep: MapIterator<[string, number]> | undefined;
+  const sweepBuckets = (now: number, count: number): void => {
+    for (let i = 0; i < count; i++) {
+      if (sweep === undefined) sweep = buckets.entries();
+      const step = sweep.next();
+      if (step.done === true) {
+        sweep = undefined;
+        return;
+      }
+      if (step.value[1] <= now) buckets.delete(step.value[0]);
+    }
+  };
+
+  const quotas = new Map<string, QuotaCounter>();
+  /** Subject → (UTC day index → requests). */
+  const usage = new Map<string, Map<number, number>>();
+  const keys = new MemoryKeys();
+
+  const addUsage = (key: string, now: number): void => {
+    const day = Math.floor(now / DAY_MS);
+    let days = usage.get(key);
+    if (days === undefined) {
+      days = new Map();
+      usage.set(key, days);
+    }
+    const current = days.get(day);
+    if (current === undefined) {
+      // A new day: the moment to forget days past retention (a handful per key).
+      for (const old of days.keys()) if (old <= day - usageRetentionDays) days.delete(old);
+      days.set(day, 1);
+    } else days.set(day, current + 1);
+  };
+
+  return {
+    consumeBucket(key: string, params: BucketParams): Promise<BucketResult> {
+      const decision = gcra(buckets.get(key), params);
+      if (decision.allowed && params.cost > 0) buckets.set(key, decision.tat);
+      sweepBuckets(params.now, sweepPerOperation);
+      return Promise.resolve({
+        allowed: decision.allowed,
+        remaining: decision.remaining,
+        resetMs: decision.resetMs,
+        retryAfterMs: decision.retryAfterMs,
+      });
+    },
+
+    consumeQuota(key: string, params: QuotaParams): Promise<QuotaResult> {
+      const { limit, periodStart, periodEnd, now } = params;
+      let counter = quotas.get(key);
+      if (counter === undefined || counter.start !== periodStart) {
+        counter = { start: periodStart, used: 0 };
+        quotas.set(key, counter);
+      }
+      const allowed = counter.used < limit;
+      if (allowed) {
+        counter.used += 1;
+        addUsage(key, now);
+      }
+      return Promise.resolve({
+        allowed,
+        used: counter.used,
+        remaining: Math.max(0, limit - counter.used),
+        resetMs: periodEnd - now,
+      });
+    },
+
+    getUsage(key: string, fromDay: number, toDay: number): Promise<number[]> {
+      const days = usage.get(key);
+      const out: number[] = [];
+      for (let day = Math.floor(fromDay / DAY_MS); day <= Math.floor(toDay / DAY_MS); day++) {
+        out.push(days?.get(day) ?? 0);
+      }
+      return Promise.resolve(out);
+    },
+
+    getKeyByHash: (namespace: string, hash: string) =>
+      Promise.resolve(keys.byHash(namespace, hash)),
+    getKey: (namespace: string, id: string) => Promise.resolve(keys.byId(namespace, id)),
+    putKey: (namespace: string, record: KeyRecord) => {
+      keys.put(namespace, record);
+      return Promise.resolve();
+    },
+    deleteKey: (namespace: string, id: string) => Promise.resolve(keys.delete(namespace, id)),
+    listKeys: (namespace: string) => Promise.resolve(keys.list(namespace)),
+
+    prune(now: number): void {
+      for (const [key, tat] of buckets) if (tat <= now) buckets.delete(key);
+      sweep = undefined;
+    },
+
+    stats() {
+      return { buckets: buckets.size, quotaCounters: quotas.size, usageSubjects: usage.size };
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { memoryStore } from '../../src/stores/memory/index.js';
+import { runKeyStoreContract } from './key-store.contract.js';
+import { runQuotaStoreContract } from './quota-store.contract.js';
+import { runRateStoreContract } from './rate-store.contract.js';
+
+runRateStoreContract('memory', () => memoryStore());
+runQuotaStoreContract('memory', () => memoryStore());
+runKeyStoreContract('memory', () => memoryStore());
+
+const T0 = Date.UTC(2026, 0, 5);
+const DAY = 86_400_000;
+
+describe('memoryStore()', () => {
+  it('evicts idle buckets (full again) as it works, so memory follows active clients', async () => {
+    const store = memoryStore();
+    const params = { emissionIntervalMs: 100, burst: 10, cost: 1, now: T0 };
+    for (let i = 0; i < 1000; i++) await store.consumeBucket(`client-${i}`, params);
+    expect(store.stats().buckets).toBe(1000);
+    // One second later every one of them is full again; a few hundred operations sweep them all.
+    const later = { ...params, now: T0 + 1000 };
+    for (let i = 0; i < 600; i++) await store.consumeBucket('active', later);
+    expect(store.stats().buckets).toBe(1);
+  });
+
+  it('keeps a bucket that is not full yet, whatever the sweep', async () => {
+    const store = memoryStore({ sweepPerOperation: 1000 });
+    const params = { emissionIntervalMs: 100, burst: 10, cost: 10, now: T0 };
+    await store.consumeBucket('a', params);
+    await store.consumeBucket('b', { ...params, now: T0 + 500 });
+    expect(store.stats().buckets).toBe(2);
+    expect((await store.consumeBucket('a', { ...params, now: T0 + 500, cost: 6 })).allowed).toBe(
+      false,
+    );
+    store.prune(T0 + 1000);
+    expect(store.stats().buckets).toBe(1);
+  });
+
+  it('forgets usage days past usageRetentionDays', async () => {
+    const store = memoryStore({ usageRetentionDays: 2 });
+    const quota = (now: number) => ({ limit: 10, periodStart: now, periodEnd: now + DAY, now });
+    await store.consumeQuota('k', quota(T0));
+    await store.consumeQuota('k', quota(T0 + DAY));
+    await store.consumeQuota('k', quota(T0 + 2 * DAY));
+    expect(await store.getUsage('k', T0, T0 + 2 * DAY)).toEqual([0, 1, 1]);
+  });
+
+  it('refuses bad options, naming them', () => {
+    expect(() => memoryStore({ usageRetentionDays: 0 })).toThrow(/option "usageRetentionDays"/);
+    expect(() => memoryStore({ sweepPerOperation: 1.5 })).toThrow(/option "sweepPerOperation"/);
+    expect(() => memoryStore({ retention: 1 } as never)).toThrow(/unknown option "retention"/);
+  });
+});
