@@ -7,20 +7,20 @@ import { sendPrepared } from '../../core/errors.js';
 import type { Exchange, Next } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
 import type { CacheEntry } from '../../stores/cache.js';
+import { type Flight, Flights, type Found } from './flights.js';
 import {
   asksForRefresh,
   CACHE_STATUS,
   computeEtag,
-  etagMatches,
   hitStatus,
-  NOT_MODIFIED_FIELDS,
   storableHeaders,
-  storedEtag,
   unstorableReason,
   varyNames,
 } from './headers.js';
-import { baseKey, keyTarget, normaliseQuery, variantKey } from './key.js';
-import { type CacheConfig, type CacheOptions, resolveCacheOptions } from './options.js';
+import { baseKey, variantKey } from './key.js';
+import { type InvalidationTarget, invalidate } from './manage.js';
+import { type CacheOptions, resolveCacheOptions } from './options.js';
+import { replaceWithStale, replay } from './replay.js';
 
 /** Counters and store usage of one `cache()` middleware. */
 export interface CacheStats {
@@ -41,35 +41,13 @@ export interface CacheControls {
    * a query (`'/weather?city=Oslo'`, that query only), or a predicate on the path and the
    * normalised query. Resolves the number of store keys removed.
    */
-  invalidate(target: string | ((path: string, query: string) => boolean)): Promise<number>;
+  invalidate(target: InvalidationTarget): Promise<number>;
   /** Removes every response this middleware stored. */
   clear(): Promise<void>;
   stats(): Promise<CacheStats>;
 }
 
 export type CacheMiddleware = GatewayMiddleware & CacheControls;
-
-/** A miss in progress that other requests for the same key wait for (request coalescing). */
-interface Flight {
-  readonly promise: Promise<Stored | undefined>;
-  /** The leader's stale entry, for waiters that end up running the handler themselves. */
-  readonly stale: Found | undefined;
-  settle(stored: Stored | undefined): void;
-}
-
-/** A response just stored, handed to the requests that waited for it. */
-interface Stored {
-  readonly entry: CacheEntry;
-  /** The key it is stored under (a variant key when the response varies). */
-  readonly key: string;
-  readonly vary: readonly string[];
-}
-
-/** An entry found in the store. */
-interface Found {
-  readonly entry: CacheEntry;
-  readonly key: string;
-}
 
 /** What one miss learns while its response is written. */
 interface MissState {
@@ -105,7 +83,7 @@ const noop = (): void => {};
 export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
   const config = resolveCacheOptions(ttlOrOptions);
   const { store, clock } = config;
-  const inflight = new Map<string, Flight>();
+  const inflight = new Flights();
   let hits = 0;
   let misses = 0;
 
@@ -124,40 +102,11 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
 
   const serve = (ex: Exchange, entry: CacheEntry, status: string, now: number): void => {
     hits += 1;
-    const res = ex.res;
-    const ifNoneMatch = ex.header('if-none-match');
-    const notModified = ifNoneMatch !== undefined && etagMatches(ifNoneMatch, storedEtag(entry));
-    for (const [name, value] of entry.headers) {
-      if (!notModified || NOT_MODIFIED_FIELDS.has(name)) res.setHeader(name, value);
-    }
-    // RFC 9111 §5.1: seconds since the response was generated (here: stored).
-    res.setHeader('age', String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))));
-    res.setHeader('cache-status', status);
-    ex.gateway.cache = status;
-    if (notModified) ex.respond(304, null);
-    else ex.respond(entry.status, entry.body);
+    replay(ex, entry, status, now);
   };
 
   const serveFresh = (ex: Exchange, entry: CacheEntry, now: number): void =>
     serve(ex, entry, hitStatus(Math.ceil((entry.expiresAt - now) / 1000)), now);
-
-  /** A new flight for `base`; settling it removes it from `inflight`. */
-  const startFlight = (base: string, stale: Found | undefined): Flight => {
-    let resolve: (stored: Stored | undefined) => void = noop;
-    const promise = new Promise<Stored | undefined>((r) => {
-      resolve = r;
-    });
-    const flight: Flight = {
-      promise,
-      stale,
-      settle(stored) {
-        if (inflight.get(base) === flight) inflight.delete(base);
-        resolve(stored);
-      },
-    };
-    inflight.set(base, flight);
-    return flight;
-  };
 
   const giveUp = (state: MissState): void => {
     state.capture?.stop();
@@ -237,18 +186,7 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
     state.servedStale = true;
     giveUp(state);
     hits += 1;
-    for (const name of res.getHeaderNames()) {
-      // Keep the request id and the CORS headers cors() may have set already.
-      if (name !== 'x-request-id' && !name.startsWith('access-control-')) res.removeHeader(name);
-    }
-    const { entry } = stale;
-    for (const [name, value] of entry.headers) res.setHeader(name, value);
-    res.statusCode = entry.status;
-    res.setHeader('content-length', entry.body.length);
-    res.setHeader('age', String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))));
-    res.setHeader('cache-status', CACHE_STATUS.stale);
-    state.ex.gateway.cache = CACHE_STATUS.stale;
-    return entry.body;
+    return replaceWithStale(state.ex, stale.entry, now);
   };
 
   /** Runs the handler; stores its response when it turns out cacheable. */
@@ -271,7 +209,7 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       base,
       refresh,
       stale,
-      flight: options.lead ? startFlight(base, stale) : undefined,
+      flight: options.lead ? inflight.start(base, stale) : undefined,
       capture: undefined,
       status: undefined,
       headers: undefined,
@@ -344,8 +282,7 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       );
     },
     {
-      invalidate: (target: string | ((path: string, query: string) => boolean)) =>
-        invalidate(config, target),
+      invalidate: (target: InvalidationTarget) => invalidate(config, target),
       clear: () => store.clear(config.prefix),
       async stats(): Promise<CacheStats> {
         const usage = await store.usage(config.prefix);
@@ -363,32 +300,4 @@ function setCacheStatus(ex: Exchange, value: string): void {
   const upstream = ex.getHeader('cache-status');
   ex.setHeader('cache-status', upstream === undefined ? value : `${String(upstream)}, ${value}`);
   ex.gateway.cache = value;
-}
-
-async function invalidate(
-  config: CacheConfig,
-  target: string | ((path: string, query: string) => boolean),
-): Promise<number> {
-  let matches: (path: string, query: string) => boolean;
-  if (typeof target === 'function') matches = target;
-  else if (typeof target === 'string') {
-    const mark = target.indexOf('?');
-    if (mark === -1) matches = (path) => path === target;
-    else {
-      const wanted = target.slice(0, mark);
-      const query =
-        config.query === false ? '' : normaliseQuery(target.slice(mark + 1), config.query);
-      matches = (path, q) => path === wanted && q === query;
-    }
-  } else {
-    throw new TypeError(
-      'portcullis.cache: invalidate() takes a path or a (path, query) => boolean',
-    );
-  }
-  let removed = 0;
-  for (const key of await config.store.keys(config.prefix)) {
-    const { path, query } = keyTarget(config.prefix, key);
-    if (matches(path, query) && (await config.store.delete(key))) removed += 1;
-  }
-  return removed;
 }
