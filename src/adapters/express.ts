@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createGatewayContext, type GatewayContext, REQUEST_ID_HEADER } from '../core/context.js';
-import { type CoreHandler, Exchange } from '../core/exchange.js';
+import { type CoreHandler, Exchange, rawBodyOf } from '../core/exchange.js';
 import type { ExpressNext } from '../core/middleware.js';
 
 const kExchange = Symbol.for('portcullis.express.exchange');
@@ -14,6 +14,10 @@ interface ExpressRequest extends IncomingMessage {
   path?: string;
   originalUrl?: string;
   gateway?: GatewayContext;
+  /** Set by body parsers (`express.json()`...). */
+  body?: unknown;
+  /** Set by the `verify` recipe: `express.json({ verify: (req, _res, buf) => { req.rawBody = buf } })`. */
+  rawBody?: unknown;
   [kExchange]?: ExpressExchange;
 }
 
@@ -47,6 +51,14 @@ class ExpressExchange extends Exchange {
     const url = this.req.url ?? '/';
     const query = url.indexOf('?');
     return query === -1 ? url : url.slice(0, query);
+  }
+
+  override get parsedBody(): unknown {
+    return this.expressReq.body;
+  }
+
+  override get rawBody(): Buffer | string | undefined {
+    return rawBodyOf(this.expressReq.rawBody);
   }
 
   respond(status: number, body: Buffer | string | null): void {

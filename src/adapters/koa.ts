@@ -2,13 +2,15 @@
 
 import type { Readable } from 'node:stream';
 import { createGatewayContext, type GatewayContext, REQUEST_ID_HEADER } from '../core/context.js';
-import { type CoreHandler, Exchange } from '../core/exchange.js';
+import { type CoreHandler, Exchange, rawBodyOf } from '../core/exchange.js';
 import type { KoaContextLike } from '../core/middleware.js';
 
 const kExchange = Symbol.for('portcullis.koa.exchange');
 
 interface KoaContext extends KoaContextLike {
   state: { gateway?: GatewayContext };
+  /** Koa's request; `body`/`rawBody` are set by body parsers such as @koa/bodyparser. */
+  request?: { body?: unknown; rawBody?: unknown };
   [kExchange]?: KoaExchange;
 }
 
@@ -38,6 +40,14 @@ class KoaExchange extends Exchange {
 
   get path(): string {
     return this.ctx.path;
+  }
+
+  override get parsedBody(): unknown {
+    return this.ctx.request?.body;
+  }
+
+  override get rawBody(): Buffer | string | undefined {
+    return rawBodyOf(this.ctx.request?.rawBody);
   }
 
   respond(status: number, body: Buffer | string | null): void {

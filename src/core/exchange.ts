@@ -76,6 +76,22 @@ export abstract class Exchange {
     return this.req.method ?? 'GET';
   }
 
+  /**
+   * What a body parser that ran before left as the parsed body (Express `req.body`, Koa
+   * `ctx.request.body`), or undefined. Only meaningful once the request stream was read.
+   */
+  get parsedBody(): unknown {
+    return undefined;
+  }
+
+  /**
+   * The raw body bytes a body parser kept (Express `req.rawBody` from the `verify` recipe, Koa
+   * `ctx.request.rawBody` as @koa/bodyparser keeps it), or undefined.
+   */
+  get rawBody(): Buffer | string | undefined {
+    return undefined;
+  }
+
   /** A request header (name in lower case); repeated headers are joined with ", ". */
   header(name: string): string | undefined {
     const value = this.req.headers[name];
@@ -130,6 +146,11 @@ export abstract class Exchange {
     }
     return original;
   }
+}
+
+/** A raw body left on a framework's request by a parser recipe, when it is bytes or text. */
+export function rawBodyOf(value: unknown): Buffer | string | undefined {
+  return Buffer.isBuffer(value) || typeof value === 'string' ? value : undefined;
 }
 
 /** Shared replacement for `res.writeHead`: one function for every response, no closure per request. */

@@ -1,0 +1,148 @@
+/**
+ * One upstream attempt over node:http. http-proxy-middleware v3 (http-proxy 1.18) is used for
+ * WebSocket upgrades only; for plain HTTP its web pass does not fit the gateway's contract:
+ * it cancels the upstream only on the request's `aborted` event, which Node >= 16 no longer
+ * emits once the request body is complete (a client leaving while waiting would leave the
+ * upstream request running); its `proxyTimeout` destroys the request with an ECONNRESET that
+ * cannot be told from a real reset (504 vs 502); its `proxyReq` hook fires only on `socket`
+ * and never with `Expect`, so fixing a consumed body there races the pipe; and it cannot retry
+ * on another target. A direct `http.request` with a keep-alive agent is about as short.
+ */
+
+import {
+  type Agent,
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { RequestBody } from './body.js';
+
+export type AttemptResult =
+  | { readonly kind: 'response'; readonly response: IncomingMessage }
+  /** `refused`: no connection was made, nothing was sent. `reusedSocket`: a kept-alive socket failed. */
+  | {
+      readonly kind: 'error';
+      readonly error: NodeJS.ErrnoException;
+      readonly refused: boolean;
+      readonly reusedSocket: boolean;
+    }
+  | { readonly kind: 'timeout' }
+  /** The client went away: nobody to answer. */
+  | { readonly kind: 'gone' };
+
+export interface Attempt {
+  readonly target: URL;
+  /** Path and query to request, relative to the target's path. */
+  readonly path: string;
+  readonly method: string;
+  readonly headers: OutgoingHttpHeaders;
+  readonly body: RequestBody;
+  /** The client's request, piped upstream when `body.kind` is `'stream'`. */
+  readonly source: IncomingMessage;
+  readonly agent: Agent | false;
+  /** `performance.now()` by which the response headers must have arrived. */
+  readonly deadline: number;
+  readonly signal: AbortSignal;
+}
+
+/** Failures to connect at all: nothing reached the upstream, so another one may be tried. */
+const CONNECT_ERRORS = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** `target.pathname` + `path`, as http-proxy joins them. */
+export function joinPath(base: string, path: string): string {
+  if (base === '/' || base === '') return path;
+  return base.replace(/\/+$/, '') + path;
+}
+
+/** Sends one request upstream and resolves with its response headers or the reason there are none. */
+export function sendUpstream(attempt: Attempt): Promise<AttemptResult> {
+  const { target, signal } = attempt;
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve({ kind: 'gone' });
+      return;
+    }
+    const request = (target.protocol === 'https:' ? httpsRequest : httpRequest)({
+      protocol: target.protocol,
+      // URL keeps IPv6 literals in brackets; net wants them bare.
+      hostname: target.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: target.port === '' ? undefined : Number(target.port),
+      method: attempt.method,
+      path: joinPath(target.pathname, attempt.path),
+      headers: attempt.headers,
+      agent: attempt.agent,
+    });
+    let settled = false;
+    const settle = (result: AttemptResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      resolve(result);
+    };
+    const onAbort = (): void => {
+      settle({ kind: 'gone' });
+      request.destroy();
+    };
+    const timer = setTimeout(
+      () => {
+        settle({ kind: 'timeout' });
+        request.destroy();
+      },
+      Math.max(0, attempt.deadline - performance.now()),
+    );
+    signal.addEventListener('abort', onAbort, { once: true });
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      settle({
+        kind: 'error',
+        error,
+        refused: CONNECT_ERRORS.has(error.code ?? ''),
+        reusedSocket: request.reusedSocket,
+      });
+    });
+    request.on('response', (response) => {
+      if (settled) response.destroy();
+      else settle({ kind: 'response', response });
+    });
+    const body = attempt.body;
+    if (body.kind === 'stream') {
+      // A client error mid-upload is seen by the exchange as the client leaving.
+      attempt.source.on('error', onAbort);
+      attempt.source.pipe(request);
+    } else if (body.kind === 'bytes') request.end(body.bytes);
+    else request.end();
+  });
+}
+
+/**
+ * Follows the client's connection: when it closes before the response is complete, the
+ * pending upstream request is aborted and an upstream response being relayed is destroyed
+ * (Express's `pipe` would otherwise leave it paused, holding its socket).
+ */
+export class ClientWatch {
+  private readonly controller = new AbortController();
+  upstream: IncomingMessage | undefined;
+
+  constructor(res: ServerResponse) {
+    if (res.destroyed) this.controller.abort();
+    else res.once('close', () => this.onClose(res));
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  private onClose(res: ServerResponse): void {
+    if (res.writableFinished) return;
+    this.controller.abort();
+    if (this.upstream !== undefined && !this.upstream.complete) this.upstream.destroy();
+  }
+}

@@ -1,0 +1,106 @@
+/** Header transforms both ways: hop-by-hop removal, X-Forwarded-*, the API key, user set/remove. */
+
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { REQUEST_ID_HEADER } from '../../core/context.js';
+import type { Exchange } from '../../core/exchange.js';
+import type { CompiledHeaderTransforms, ProxyConfig } from './options.js';
+
+/**
+ * Hop-by-hop fields (RFC 9110 §7.6.1 and the classic RFC 2616 §13.5.1 list): they describe one
+ * connection and must not be forwarded. `expect` too: Node's server already answered the
+ * client's `100-continue`. Fields named by `Connection` are dropped as well.
+ */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+]);
+
+export const API_KEY_HEADER = 'x-api-key';
+
+/** Lower-case field names listed in a `Connection` header. */
+function connectionOptions(value: string | string[] | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined;
+  const names = (Array.isArray(value) ? value.join(',') : value).toLowerCase().split(',');
+  return new Set(names.map((name) => name.trim()).filter((name) => name !== ''));
+}
+
+function isHopByHop(name: string, listed: Set<string> | undefined): boolean {
+  return HOP_BY_HOP.has(name) || listed?.has(name) === true;
+}
+
+function appendField(existing: string | string[] | undefined, value: string): string {
+  const prior = Array.isArray(existing) ? existing.join(', ') : existing;
+  return prior === undefined || prior === '' ? value : `${prior}, ${value}`;
+}
+
+function applyTransforms(headers: OutgoingHttpHeaders, transforms: CompiledHeaderTransforms): void {
+  for (const name of transforms.remove) delete headers[name];
+  for (const [name, value] of transforms.set) headers[name] = value;
+}
+
+/**
+ * The headers sent upstream. `bodyLength` is set when the proxy sends a body it holds (a raw
+ * or re-serialised body) instead of streaming the client's.
+ */
+export function upstreamRequestHeaders(
+  ex: Exchange,
+  config: ProxyConfig,
+  target: URL,
+  bodyLength: number | undefined,
+): OutgoingHttpHeaders {
+  const incoming = ex.req.headers;
+  const listed = connectionOptions(incoming.connection);
+  const out: OutgoingHttpHeaders = {};
+  for (const name of Object.keys(incoming)) {
+    if (!isHopByHop(name, listed)) out[name] = incoming[name];
+  }
+  if (!config.forwardApiKey) delete out[API_KEY_HEADER];
+  // The id the gateway uses (the client's when valid, else the generated one).
+  out[REQUEST_ID_HEADER] = ex.gateway.requestId;
+  if (config.changeOrigin) out.host = target.host;
+  if (config.xfwd) {
+    const socket = ex.req.socket as { remoteAddress?: string; encrypted?: boolean };
+    out['x-forwarded-for'] = appendField(incoming['x-forwarded-for'], socket.remoteAddress ?? '');
+    out['x-forwarded-proto'] = appendField(
+      incoming['x-forwarded-proto'],
+      socket.encrypted === true ? 'https' : 'http',
+    );
+    out['x-forwarded-host'] = appendField(incoming['x-forwarded-host'], incoming.host ?? '');
+  }
+  if (bodyLength !== undefined) {
+    out['content-length'] = String(bodyLength);
+    // A parser already decoded the body (body-parser inflates gzip before `verify`).
+    delete out['content-encoding'];
+  }
+  applyTransforms(out, config.requestHeaders);
+  return out;
+}
+
+/**
+ * Copies the upstream's response headers onto the gateway's response, without hop-by-hop
+ * fields and without the upstream's `x-request-id` (the gateway's id is the one echoed).
+ */
+export function copyResponseHeaders(
+  ex: Exchange,
+  upstream: IncomingHttpHeaders,
+  config: ProxyConfig,
+): void {
+  const listed = connectionOptions(upstream.connection);
+  const out: OutgoingHttpHeaders = {};
+  for (const name of Object.keys(upstream)) {
+    if (!isHopByHop(name, listed) && name !== REQUEST_ID_HEADER) out[name] = upstream[name];
+  }
+  applyTransforms(out, config.responseHeaders);
+  for (const name of Object.keys(out)) {
+    const value = out[name];
+    if (value !== undefined) ex.setHeader(name, value as string | string[]);
+  }
+}

@@ -1,0 +1,288 @@
+/** `proxy()` options, their defaults, and the resolved (validated, precomputed) configuration. */
+
+import { Agent } from 'node:http';
+import { type Clock, systemClock } from '../../core/clock.js';
+import {
+  type ErrorResponseOptions,
+  type PreparedResponse,
+  prepareErrorResponse,
+} from '../../core/errors.js';
+import type { AnyRequest } from '../../core/middleware.js';
+import {
+  assertBoolean,
+  assertKnownOptions,
+  assertNumber,
+  assertOptionsObject,
+  HTTP_TOKEN,
+  optionTypeError,
+  stripUndefined,
+  tokenList,
+} from '../../core/validate.js';
+import { compileTargets, type TargetSpec } from './targets.js';
+
+/** An upstream base URL (`http:` or `https:`); its path is prepended to the forwarded path. */
+export type TargetUrl = string | URL;
+
+/**
+ * Picks the upstream per request: the hook stages use (`/dev` and `/prod` to different
+ * backends). Receives Express's `req` or Koa's `ctx` (for WebSocket upgrades: Node's request).
+ */
+export type TargetFunction<Req = AnyRequest> = (req: Req) => TargetUrl | Promise<TargetUrl>;
+
+/** Rewrites the forwarded path (with its query): the result of `undefined` keeps it. */
+export type PathRewriteFunction<Req = AnyRequest> = (
+  path: string,
+  req: Req,
+) => string | undefined | Promise<string | undefined>;
+
+/** Header changes applied to what is forwarded: `remove` first, then `set`. */
+export interface HeaderTransforms {
+  /** Headers to set (replacing any value). */
+  set?: Readonly<Record<string, string>>;
+  /** Header names to drop. */
+  remove?: readonly string[] | string;
+}
+
+export interface ProxyOptions<Req = AnyRequest> {
+  /**
+   * Where requests go: a URL, a list of URLs (round-robin; one that refuses connections is
+   * skipped for `ejectFor` seconds and an idempotent request is retried once on the next),
+   * or `(req) => url` evaluated per request.
+   */
+  target: TargetUrl | readonly TargetUrl[] | TargetFunction<Req>;
+  /**
+   * Only requests under this path are proxied (others go to `next()`); with `stripPrefix` it
+   * is removed from the forwarded path. Koa has no mounting, so this is how to mount there.
+   * @default undefined (every request)
+   */
+  prefix?: string;
+  /**
+   * Forward the path relative to the mount point (Express `app.use('/orders', ...)`, koa-mount)
+   * and to `prefix`. When false the path is forwarded as the client sent it.
+   * @default true
+   */
+  stripPrefix?: boolean;
+  /**
+   * Rewrites the forwarded path, as in http-proxy-middleware: `{ '^/v1': '/api' }` (the first
+   * matching pattern is replaced) or `(path, req) => newPath`. Runs after `stripPrefix`.
+   */
+  pathRewrite?: Readonly<Record<string, string>> | PathRewriteFunction<Req>;
+  /**
+   * Milliseconds to wait for the upstream's response headers before answering 504
+   * (API Gateway's integration limit is 29 s).
+   * @default 29000
+   */
+  timeout?: number;
+  /** Seconds an upstream of a target list is skipped after it refused a connection. @default 10 */
+  ejectFor?: number;
+  /**
+   * The `http.Agent` (an `https.Agent` for https targets) for upstream connections, or `false`
+   * for a new connection per request. By default keep-alive agents owned by this middleware.
+   */
+  agent?: Agent | false;
+  /** Append `X-Forwarded-For`, `-Proto` and `-Host`. @default true */
+  xfwd?: boolean;
+  /** Send the target's host as `Host` (else the client's `Host` is forwarded). @default true */
+  changeOrigin?: boolean;
+  /** Forward the client's `x-api-key` header to the upstream. @default false */
+  forwardApiKey?: boolean;
+  /** Changes to the headers sent upstream. */
+  requestHeaders?: HeaderTransforms;
+  /** Changes to the upstream's response headers. */
+  responseHeaders?: HeaderTransforms;
+  /** Proxy WebSocket upgrades through the `upgrade` helper (`server.on('upgrade', mw.upgrade)`). @default false */
+  ws?: boolean;
+  /** Replace the gateway's 502 (`badGateway`) and 504 (`timeout`) responses. */
+  responses?: { badGateway?: ErrorResponseOptions; timeout?: ErrorResponseOptions };
+  /** Time source for `ejectFor` (tests pass a manual clock). @default the system clock */
+  clock?: Clock;
+}
+
+export const PROXY_DEFAULTS = {
+  prefix: undefined,
+  stripPrefix: true,
+  pathRewrite: undefined,
+  timeout: 29_000,
+  ejectFor: 10,
+  agent: undefined,
+  xfwd: true,
+  changeOrigin: true,
+  forwardApiKey: false,
+  requestHeaders: undefined,
+  responseHeaders: undefined,
+  ws: false,
+  responses: undefined,
+  clock: systemClock,
+} as const satisfies Omit<ProxyOptions, 'target'>;
+
+const KNOWN_OPTIONS = ['target', ...Object.keys(PROXY_DEFAULTS)];
+
+/** Compiled header transforms: lower-case names to drop, then pairs to set. */
+export interface CompiledHeaderTransforms {
+  readonly remove: ReadonlySet<string>;
+  readonly set: ReadonlyArray<readonly [string, string]>;
+}
+
+/** The path rewrite, compiled once. */
+export type PathRewriter = (path: string, req: unknown) => string | Promise<string>;
+
+/** The resolved configuration. */
+export interface ProxyConfig {
+  readonly targets: TargetSpec;
+  /** Normalised prefix (leading `/`, no trailing `/`), or undefined. */
+  readonly prefix: string | undefined;
+  readonly stripPrefix: boolean;
+  readonly rewrite: PathRewriter | undefined;
+  readonly timeout: number;
+  readonly ejectForMs: number;
+  /** The user's agent; undefined means "use the middleware's keep-alive agents". */
+  readonly agent: Agent | false | undefined;
+  readonly xfwd: boolean;
+  readonly changeOrigin: boolean;
+  readonly forwardApiKey: boolean;
+  readonly requestHeaders: CompiledHeaderTransforms;
+  readonly responseHeaders: CompiledHeaderTransforms;
+  readonly ws: boolean;
+  readonly badGateway: PreparedResponse;
+  readonly timeoutResponse: PreparedResponse;
+  readonly clock: Clock;
+}
+
+const SCOPE = 'proxy';
+const NO_TRANSFORMS: CompiledHeaderTransforms = Object.freeze({
+  remove: new Set<string>(),
+  set: Object.freeze([]),
+});
+
+function compileHeaderTransforms(option: string, value: unknown): CompiledHeaderTransforms {
+  if (value === undefined) return NO_TRANSFORMS;
+  assertOptionsObject(`${SCOPE}: option "${option}"`, value);
+  assertKnownOptions(`${SCOPE}.${option}`, value, ['set', 'remove']);
+  const { set = {}, remove = [] } = value as HeaderTransforms;
+  if (typeof set !== 'object' || set === null || Array.isArray(set))
+    throw optionTypeError(SCOPE, `${option}.set`, 'an object of header names to strings', set);
+  const pairs: Array<readonly [string, string]> = [];
+  for (const [name, headerValue] of Object.entries(set)) {
+    if (!HTTP_TOKEN.test(name))
+      throw optionTypeError(SCOPE, `${option}.set`, 'keyed by header names', name);
+    if (typeof headerValue !== 'string' || /[\r\n\0]/.test(headerValue))
+      throw optionTypeError(SCOPE, `${option}.set.${name}`, 'a header value string', headerValue);
+    pairs.push([name.toLowerCase(), headerValue]);
+  }
+  const removed = tokenList(SCOPE, `${option}.remove`, remove).map((name) => name.toLowerCase());
+  return Object.freeze({ remove: new Set(removed), set: Object.freeze(pairs) });
+}
+
+function normalisePrefix(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !value.startsWith('/') || /[?#\s]/.test(value))
+    throw optionTypeError(SCOPE, 'prefix', 'a path starting with "/" (no query)', value);
+  const trimmed = value.replace(/\/+$/, '');
+  return trimmed === '' ? undefined : trimmed;
+}
+
+/** http-proxy-middleware's rule: the first pattern that matches is replaced. */
+function compileRewrite(value: unknown): PathRewriter | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'function') {
+    const fn = value as PathRewriteFunction;
+    return (path, req) => {
+      const out = fn(path, req);
+      if (out !== null && typeof out === 'object' && 'then' in out)
+        return out.then((p) => rewrittenOr(p, path));
+      return rewrittenOr(out, path);
+    };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw optionTypeError(SCOPE, 'pathRewrite', 'an object of patterns or a function', value);
+  const rules: Array<readonly [RegExp, string]> = [];
+  for (const [pattern, replacement] of Object.entries(value)) {
+    if (typeof replacement !== 'string')
+      throw optionTypeError(SCOPE, `pathRewrite["${pattern}"]`, 'a string', replacement);
+    try {
+      rules.push([new RegExp(pattern), replacement]);
+    } catch {
+      throw optionTypeError(SCOPE, 'pathRewrite', 'keyed by valid regular expressions', pattern);
+    }
+  }
+  return (path) => {
+    for (const [regex, replacement] of rules)
+      if (regex.test(path)) return ensureLeadingSlash(path.replace(regex, replacement));
+    return path;
+  };
+}
+
+function rewrittenOr(value: unknown, path: string): string {
+  if (value === undefined) return path;
+  if (typeof value !== 'string')
+    throw optionTypeError(SCOPE, 'pathRewrite', 'a function returning a string', value);
+  return ensureLeadingSlash(value);
+}
+
+function ensureLeadingSlash(path: string): string {
+  return path.startsWith('/') ? path : `/${path}`;
+}
+
+/** Accepts `proxy(url)` as well as `proxy({ target, ... })`. */
+function asOptions(value: unknown): ProxyOptions {
+  if (typeof value === 'string' || value instanceof URL || Array.isArray(value))
+    return { target: value as TargetUrl };
+  if (typeof value === 'function') return { target: value as TargetFunction };
+  assertOptionsObject(SCOPE, value);
+  return value as ProxyOptions;
+}
+
+/** Validates the options and computes everything that does not depend on the request. */
+export function resolveProxyOptions(targetOrOptions: unknown): ProxyConfig {
+  const options = asOptions(targetOrOptions);
+  assertKnownOptions(SCOPE, options, KNOWN_OPTIONS);
+  const o = { ...PROXY_DEFAULTS, ...stripUndefined(options) };
+  for (const name of ['stripPrefix', 'xfwd', 'changeOrigin', 'forwardApiKey', 'ws'] as const)
+    assertBoolean(SCOPE, name, o[name]);
+  assertNumber(SCOPE, 'timeout', o.timeout, {
+    min: 1,
+    max: 2 ** 31 - 1,
+    integer: true,
+    expected: 'a whole number of milliseconds from 1',
+  });
+  assertNumber(SCOPE, 'ejectFor', o.ejectFor, {
+    min: 0,
+    expected: 'a number of seconds (0 or more)',
+  });
+  if (o.agent !== undefined && o.agent !== false && !(o.agent instanceof Agent))
+    throw optionTypeError(SCOPE, 'agent', 'an http.Agent / https.Agent or false', o.agent);
+  if (typeof o.clock?.now !== 'function')
+    throw optionTypeError(SCOPE, 'clock', 'an object with now()', o.clock);
+  if (o.responses !== undefined) {
+    assertOptionsObject(`${SCOPE}: option "responses"`, o.responses);
+    assertKnownOptions(`${SCOPE}.responses`, o.responses, ['badGateway', 'timeout']);
+  }
+  return Object.freeze({
+    targets: compileTargets(SCOPE, 'target', o.target),
+    prefix: normalisePrefix(o.prefix),
+    stripPrefix: o.stripPrefix,
+    rewrite: compileRewrite(o.pathRewrite),
+    timeout: o.timeout,
+    ejectForMs: o.ejectFor * 1000,
+    agent: o.agent,
+    xfwd: o.xfwd,
+    changeOrigin: o.changeOrigin,
+    forwardApiKey: o.forwardApiKey,
+    requestHeaders: compileHeaderTransforms('requestHeaders', o.requestHeaders),
+    responseHeaders: compileHeaderTransforms('responseHeaders', o.responseHeaders),
+    ws: o.ws,
+    badGateway: prepareErrorResponse(
+      'badGateway',
+      o.responses?.badGateway,
+      SCOPE,
+      'responses.badGateway',
+    ),
+    timeoutResponse: prepareErrorResponse(
+      'timeout',
+      o.responses?.timeout,
+      SCOPE,
+      'responses.timeout',
+    ),
+    clock: o.clock,
+  });
+}

@@ -1,0 +1,439 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { PassThrough, Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEachFramework } from '../../../test/support/frameworks.js';
+import { manualClock } from '../../../test/support/manual-clock.js';
+import {
+  deadPort,
+  type EchoReply,
+  mountAt,
+  startEchoUpstream,
+  startResettingUpstream,
+  type Upstream,
+} from '../../../test/support/upstream.js';
+import { createMiddleware } from '../../adapters/universal.js';
+import { cors } from '../cors/index.js';
+import { proxy } from './index.js';
+
+const APP = 'https://app.example.com';
+
+let up: Upstream;
+let other: Upstream;
+let dead: string;
+let resetting: Awaited<ReturnType<typeof startResettingUpstream>>;
+
+beforeAll(async () => {
+  [up, other, resetting] = await Promise.all([
+    startEchoUpstream(),
+    startEchoUpstream(),
+    startResettingUpstream(),
+  ]);
+  dead = (await deadPort()).url;
+});
+afterAll(async () => {
+  await Promise.all([up.close(), other.close(), resetting.close()]);
+});
+
+const echo = (res: { json: unknown }) => res.json as EchoReply;
+
+/** Records what later middlewares left on the context once the response is done. */
+function observer(seen: Array<number | undefined>) {
+  return createMiddleware('observe', async (ex, next) => {
+    await next();
+    seen.push(ex.gateway.integrationLatency);
+  });
+}
+
+/**
+ * A stand-in for `gateway.cache` (not built yet): captures what is written through the
+ * framework (Express: res.write/end; Koa: ctx.body after next()) and replays it. It proves that
+ * a proxied response flows through the stack where a cache can store it.
+ */
+function standInCache() {
+  const store = new Map<string, { status: number; headers: object; body: Buffer }>();
+  return {
+    express: (req: IncomingMessage, res: ServerResponse, next: () => void) => {
+      const hit = store.get(req.url ?? '');
+      if (hit !== undefined) {
+        res.writeHead(hit.status, hit.headers as never);
+        res.end(hit.body);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      // biome-ignore lint/suspicious/noExplicitAny: wrapping overloaded methods
+      const write = res.write as any;
+      // biome-ignore lint/suspicious/noExplicitAny: wrapping overloaded methods
+      const end = res.end as any;
+      res.write = function (this: ServerResponse, chunk: Buffer, ...rest: unknown[]) {
+        chunks.push(Buffer.from(chunk));
+        return write.call(this, chunk, ...rest);
+      } as never;
+      res.end = function (this: ServerResponse, chunk?: Buffer, ...rest: unknown[]) {
+        if (chunk !== undefined && typeof chunk !== 'function') chunks.push(Buffer.from(chunk));
+        store.set(req.url ?? '', {
+          status: res.statusCode,
+          headers: res.getHeaders(),
+          body: Buffer.concat(chunks),
+        });
+        return end.call(this, chunk, ...rest);
+      } as never;
+      next();
+    },
+    // biome-ignore lint/suspicious/noExplicitAny: koa ctx
+    koa: async (ctx: any, next: () => Promise<void>) => {
+      const hit = store.get(ctx.url);
+      if (hit !== undefined) {
+        ctx.status = hit.status;
+        ctx.set(hit.headers);
+        ctx.body = hit.body;
+        return;
+      }
+      await next();
+      if (ctx.body instanceof Readable) {
+        const chunks: Buffer[] = [];
+        const tee = new PassThrough();
+        tee.on('data', (chunk: Buffer) => chunks.push(chunk));
+        tee.on('end', () =>
+          store.set(ctx.url, {
+            status: ctx.status,
+            headers: { ...ctx.response.headers },
+            body: Buffer.concat(chunks),
+          }),
+        );
+        ctx.body = ctx.body.pipe(tee);
+      }
+    },
+  };
+}
+
+describeEachFramework('proxy()', (fw) => {
+  describe('forwarding', () => {
+    it('forwards method, path, query and body, and answers with the upstream status, headers and body', async () => {
+      const latencies: Array<number | undefined> = [];
+      const app = await fw.start({ use: [observer(latencies), proxy(up.url)] });
+      const res = await app.request('/items/7?q=a%20b&x=1', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'req-42' },
+        body: '{"n":12345678901234567890}',
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.headers['x-request-id']).toBe('req-42');
+      const seen = echo(res);
+      expect(seen.method).toBe('POST');
+      expect(seen.url).toBe('/items/7?q=a%20b&x=1');
+      expect(seen.body).toBe('{"n":12345678901234567890}');
+      expect(seen.headers['x-request-id']).toBe('req-42');
+      expect(latencies).toHaveLength(1);
+      expect(latencies[0]).toBeGreaterThanOrEqual(0);
+    });
+
+    it('forwards the generated request id when the client sent none', async () => {
+      const app = await fw.start({ use: [proxy(up.url)] });
+      const res = await app.request('/id');
+      expect(echo(res).headers['x-request-id']).toBe(res.headers['x-request-id']);
+    });
+
+    it.each(['PUT', 'PATCH', 'DELETE'])('forwards %s with its body', async (method) => {
+      const app = await fw.start({ use: [proxy(up.url)] });
+      const res = await app.request('/m', {
+        method,
+        body: 'payload',
+        // Node's client sends a DELETE body with neither length nor chunking unless told.
+        headers: { 'content-type': 'text/plain', 'content-length': '7' },
+      });
+      expect([echo(res).method, echo(res).body]).toEqual([method, 'payload']);
+    });
+
+    it('prepends the target path', async () => {
+      const app = await fw.start({ use: [proxy(`${up.url}/api/v1`)] });
+      expect(echo(await app.request('/x?y=1')).url).toBe('/api/v1/x?y=1');
+    });
+
+    it('passes upstream error statuses through untouched', async () => {
+      const app = await fw.start({ use: [proxy(up.url)] });
+      for (const status of [201, 404, 500, 503]) {
+        const res = await app.request(`/status/${status}`);
+        expect(res.status).toBe(status);
+        expect(echo(res).url).toBe(`/status/${status}`);
+      }
+    });
+
+    it('relays 204 and HEAD without a body', async () => {
+      const app = await fw.start({ use: [proxy(up.url)] });
+      const empty = await app.request('/status/204');
+      expect([empty.status, empty.body]).toEqual([204, '']);
+      const head = await app.request('/h', { method: 'HEAD' });
+      expect([head.status, head.body]).toEqual([200, '']);
+      expect(head.headers['content-type']).toBe('application/json; charset=utf-8');
+    });
+
+    it('keeps repeated Set-Cookie headers', async () => {
+      const app = await fw.start({ use: [proxy(up.url)] });
+      const res = await app.request('/cookies');
+      expect(res.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+    });
+  });
+
+  describe('mounting', () => {
+    it('strips the mount prefix (Express app.use(path), Koa prefix option)', async () => {
+      const mw = proxy({ target: up.url, prefix: fw.kind === 'koa' ? '/orders' : undefined });
+      const app = await fw.start({
+        use: [mountAt(fw.name, '/orders', mw)],
+        routes: [{ method: 'GET', path: '/local', reply: { body: 'local' } }],
+      });
+      expect(echo(await app.request('/orders/items?x=1')).url).toBe('/items?x=1');
+      expect(echo(await app.request('/orders')).url).toBe('/');
+      expect(echo(await app.request('/orders?x=1')).url).toBe('/?x=1');
+      expect((await app.request('/local')).body).toBe('local');
+      expect((await app.request('/ordersx')).status).toBe(404);
+    });
+
+    it('with prefix, lets other paths through to the next middleware', async () => {
+      const app = await fw.start({
+        use: [proxy({ target: up.url, prefix: '/api/' })],
+        routes: [{ method: 'GET', path: '/other', reply: { body: 'local' } }],
+      });
+      expect(echo(await app.request('/api/a')).url).toBe('/a');
+      expect((await app.request('/other')).body).toBe('local');
+    });
+
+    it('forwards the full path with stripPrefix: false', async () => {
+      const mw = proxy({
+        target: up.url,
+        prefix: fw.kind === 'koa' ? '/orders' : undefined,
+        stripPrefix: false,
+      });
+      const app = await fw.start({ use: [mountAt(fw.name, '/orders', mw)] });
+      expect(echo(await app.request('/orders/items?x=1')).url).toBe('/orders/items?x=1');
+    });
+
+    it('rewrites paths as http-proxy-middleware does (object or function)', async () => {
+      const app = await fw.start({
+        use: [
+          proxy({ target: up.url, prefix: '/a', pathRewrite: { '^/v1': '/api', '^/x': '/never' } }),
+          proxy({ target: up.url, prefix: '/b', pathRewrite: (path) => path.toUpperCase() }),
+        ],
+      });
+      expect(echo(await app.request('/a/v1/items')).url).toBe('/api/items');
+      expect(echo(await app.request('/a/other')).url).toBe('/other');
+      expect(echo(await app.request('/b/low')).url).toBe('/LOW');
+    });
+  });
+
+  describe('targets', () => {
+    it('maps /dev and /prod stages to different backends with a target function (README recipe)', async () => {
+      const stageVariables: Record<string, { backend: string }> = {
+        dev: { backend: up.url },
+        prod: { backend: other.url },
+      };
+      const stages = proxy({
+        // biome-ignore lint/suspicious/noExplicitAny: Express req or Koa ctx
+        target: (req: any) => stageVariables[(req.path as string).split('/')[1]!]!.backend,
+        pathRewrite: { '^/(dev|prod)': '' },
+      });
+      const app = await fw.start({ use: [stages] });
+      const devBefore = up.hits.get('/stage-test') ?? 0;
+      const prodBefore = other.hits.get('/stage-test') ?? 0;
+      expect(echo(await app.request('/dev/stage-test')).url).toBe('/stage-test');
+      expect(echo(await app.request('/prod/stage-test?x=1')).url).toBe('/stage-test?x=1');
+      expect(up.hits.get('/stage-test')).toBe(devBefore + 1);
+      expect(other.hits.get('/stage-test')).toBe(prodBefore + 1);
+    });
+
+    it('goes round-robin over a list', async () => {
+      const app = await fw.start({ use: [proxy([up.url, other.url])] });
+      const a = up.hits.get('/rr') ?? 0;
+      const b = other.hits.get('/rr') ?? 0;
+      for (let i = 0; i < 4; i++) expect((await app.request('/rr')).status).toBe(200);
+      expect([(up.hits.get('/rr') ?? 0) - a, (other.hits.get('/rr') ?? 0) - b]).toEqual([2, 2]);
+    });
+
+    it('skips an upstream that refused for ejectFor seconds and retries idempotent requests once', async () => {
+      const clock = manualClock();
+      const app = await fw.start({ use: [proxy({ target: [dead, up.url], ejectFor: 10, clock })] });
+      // First turn goes to the dead one: a POST is not retried.
+      expect((await app.request('/e', { method: 'POST', body: 'x' })).status).toBe(502);
+      // Ejected: every request now goes to the live one.
+      expect((await app.request('/e', { method: 'POST', body: 'x' })).status).toBe(200);
+      expect((await app.request('/e', { method: 'POST', body: 'x' })).status).toBe(200);
+      clock.advance(10_000);
+      // Back in the rotation: the GET is refused there and retried on the next upstream.
+      expect((await app.request('/e')).status).toBe(200);
+      clock.advance(10_000);
+      expect((await app.request('/e', { method: 'POST', body: 'x' })).status).toBe(502);
+    });
+  });
+
+  describe('failures', () => {
+    it('answers 502 Bad Gateway when the upstream refuses connections', async () => {
+      const app = await fw.start({ use: [proxy(dead)] });
+      const res = await app.request('/x');
+      expect(res.status).toBe(502);
+      expect(res.json).toEqual({ message: 'Bad Gateway' });
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    });
+
+    it('answers 502 when the upstream resets the connection or answers garbage', async () => {
+      const app = await fw.start({
+        use: [proxy({ target: up.url, prefix: '/up' }), proxy(resetting.url)],
+      });
+      for (const path of ['/up/reset', '/up/invalid', '/any']) {
+        const res = await app.request(path);
+        expect([path, res.status, res.json]).toEqual([path, 502, { message: 'Bad Gateway' }]);
+      }
+    });
+
+    it('answers 504 when the upstream is slower than timeout, and cancels the upstream request', async () => {
+      const aborted = new Promise((resolve) => up.events.once('aborted', resolve));
+      const app = await fw.start({ use: [proxy({ target: up.url, timeout: 200 })] });
+      const started = performance.now();
+      const res = await app.request('/slow?ms=5000');
+      expect(res.status).toBe(504);
+      expect(res.json).toEqual({ message: 'Endpoint request timed out' });
+      expect(performance.now() - started).toBeLessThan(2000);
+      await expect(aborted).resolves.toBe('/slow');
+    });
+
+    it('lets the 502 and 504 responses be replaced', async () => {
+      const app = await fw.start({
+        use: [
+          proxy({
+            target: up.url,
+            prefix: '/slow',
+            stripPrefix: false,
+            timeout: 100,
+            responses: { timeout: { status: 503, message: 'Try later' } },
+          }),
+          proxy({ target: dead, responses: { badGateway: { body: { error: 'down' } } } }),
+        ],
+      });
+      const slow = await app.request('/slow?ms=3000');
+      expect([slow.status, slow.json]).toEqual([503, { message: 'Try later' }]);
+      const down = await app.request('/x');
+      expect([down.status, down.json]).toEqual([502, { error: 'down' }]);
+    });
+
+    it('ends the client response when the upstream resets mid-body, and keeps serving', async () => {
+      const app = await fw.start({ use: [proxy(up.url)] });
+      await expect(app.request('/reset-mid')).rejects.toThrow();
+      expect((await app.request('/after')).status).toBe(200);
+    });
+
+    it('aborts the upstream request when the client disconnects', async () => {
+      const app = await fw.start({ use: [proxy(up.url)] });
+      const aborted = new Promise((resolve) => up.events.once('aborted', resolve));
+      const arrived = new Promise((resolve) => up.events.once('request', resolve));
+      const client = httpRequest(`${app.url}/hang`, { agent: false });
+      client.on('error', () => undefined);
+      client.end();
+      await arrived;
+      client.destroy();
+      await expect(aborted).resolves.toBe('/hang');
+    });
+  });
+
+  describe('headers', () => {
+    it('appends X-Forwarded-For/-Proto/-Host and sends the target host', async () => {
+      const app = await fw.start({ use: [proxy(up.url)] });
+      const url = new URL(app.url);
+      const seen = echo(
+        await app.request('/h', {
+          headers: { 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'https' },
+        }),
+      );
+      expect(seen.headers['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
+      expect(seen.headers['x-forwarded-proto']).toBe('https, http');
+      expect(seen.headers['x-forwarded-host']).toBe(url.host);
+      expect(seen.headers.host).toBe(new URL(up.url).host);
+    });
+
+    it('keeps the client Host with changeOrigin: false and adds no X-Forwarded-* with xfwd: false', async () => {
+      const app = await fw.start({
+        use: [proxy({ target: up.url, changeOrigin: false, xfwd: false })],
+      });
+      const seen = echo(await app.request('/h'));
+      expect(seen.headers.host).toBe(new URL(app.url).host);
+      expect(seen.headers['x-forwarded-for']).toBeUndefined();
+    });
+
+    it('drops hop-by-hop headers both ways', async () => {
+      const app = await fw.start({ use: [proxy(up.url)] });
+      const res = await app.request('/hop', {
+        headers: {
+          connection: 'x-drop',
+          'x-drop': 'v',
+          te: 'trailers',
+          'proxy-authorization': 'p',
+          'x-keep': 'k',
+        },
+      });
+      const seen = echo(res);
+      expect(seen.headers['x-drop']).toBeUndefined();
+      expect(seen.headers.te).toBeUndefined();
+      expect(seen.headers['proxy-authorization']).toBeUndefined();
+      expect(seen.headers['x-keep']).toBe('k');
+      expect(res.headers['x-hop']).toBeUndefined();
+      expect(res.headers['keep-alive']).not.toBe('timeout=99');
+      expect(res.headers['x-kept']).toBe('yes');
+    });
+
+    it('does not forward x-api-key unless forwardApiKey is true', async () => {
+      const app = await fw.start({
+        use: [proxy({ target: up.url, prefix: '/fwd', forwardApiKey: true }), proxy(up.url)],
+      });
+      const key = { 'x-api-key': 'secret' };
+      expect(echo(await app.request('/k', { headers: key })).headers['x-api-key']).toBeUndefined();
+      expect(echo(await app.request('/fwd/k', { headers: key })).headers['x-api-key']).toBe(
+        'secret',
+      );
+    });
+
+    it('applies requestHeaders and responseHeaders set/remove', async () => {
+      const app = await fw.start({
+        use: [
+          proxy({
+            target: up.url,
+            requestHeaders: { set: { 'X-Stage': 'dev' }, remove: ['cookie'] },
+            responseHeaders: { set: { 'x-served-by': 'gw' }, remove: 'x-kept' },
+          }),
+        ],
+      });
+      const res = await app.request('/hop', { headers: { cookie: 'a=1' } });
+      expect(echo(res).headers['x-stage']).toBe('dev');
+      expect(echo(res).headers.cookie).toBeUndefined();
+      expect(res.headers['x-served-by']).toBe('gw');
+      expect(res.headers['x-kept']).toBeUndefined();
+    });
+  });
+
+  describe('with other middlewares in front', () => {
+    it('cors replaces the upstream CORS headers with the gateway’s', async () => {
+      const app = await fw.start({
+        use: [cors({ origin: [APP], credentials: true }), proxy(up.url)],
+      });
+      const res = await app.request('/cors', { headers: { origin: APP } });
+      expect(res.status).toBe(200);
+      expect(res.headers['access-control-allow-origin']).toBe(APP);
+      expect(res.headers['access-control-allow-credentials']).toBe('true');
+      expect(res.headers.vary).toMatch(/Origin/);
+    });
+
+    it('cors headers are on the 502 too', async () => {
+      const app = await fw.start({ use: [cors({ origin: [APP] }), proxy(dead)] });
+      const res = await app.request('/x', { headers: { origin: APP } });
+      expect([res.status, res.headers['access-control-allow-origin']]).toEqual([502, APP]);
+    });
+
+    it('a cache before the proxy stores the proxied response: the second GET does not reach the upstream', async () => {
+      const app = await fw.start({ use: [standInCache(), proxy(up.url)] });
+      const before = up.hits.get('/cached') ?? 0;
+      const first = await app.request('/cached?v=1');
+      const second = await app.request('/cached?v=1');
+      expect(second.status).toBe(200);
+      expect(second.body).toBe(first.body);
+      expect(up.hits.get('/cached')).toBe(before + 1);
+    });
+  });
+});

@@ -1,0 +1,184 @@
+/** `gateway.proxy()`: API Gateway's HTTP proxy integration as a middleware. */
+
+import { Agent as HttpAgent, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { createMiddleware } from '../../adapters/universal.js';
+import { sendPrepared } from '../../core/errors.js';
+import type { Exchange, Next } from '../../core/exchange.js';
+import type { AnyRequest, GatewayMiddleware } from '../../core/middleware.js';
+import { type RequestBody, requestBody } from './body.js';
+import { type AttemptResult, ClientWatch, sendUpstream } from './forward.js';
+import { copyResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import {
+  type ProxyConfig,
+  type ProxyOptions,
+  resolveProxyOptions,
+  type TargetFunction,
+  type TargetUrl,
+} from './options.js';
+import { TargetCache, TargetPool } from './targets.js';
+import { createUpgradeHandler, type UpgradeHandler } from './websocket.js';
+
+/** What `proxy()` returns besides being a middleware. */
+export interface ProxyExtras {
+  /**
+   * Proxies a WebSocket upgrade when `ws: true` (else does nothing): hook it to the HTTP
+   * server, `server.on('upgrade', mw.upgrade)`. Returns whether this proxy took the upgrade
+   * (its `prefix` matched), so several proxies can be chained.
+   */
+  readonly upgrade: UpgradeHandler;
+  /** Closes the idle upstream connections of the middleware's own keep-alive agents. */
+  close(): void;
+}
+
+export type ProxyMiddleware = GatewayMiddleware & ProxyExtras;
+
+/** RFC 9110 §9.2.2: methods a retry cannot make worse. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+/** `url` without `prefix` (`/orders/1?x` → `/1?x`), or undefined when it is not under it. */
+function stripPathPrefix(url: string, prefix: string): string | undefined {
+  if (!url.startsWith(prefix)) return undefined;
+  const rest = url.slice(prefix.length);
+  if (rest === '') return '/';
+  if (rest[0] === '/') return rest;
+  return rest[0] === '?' ? `/${rest}` : undefined;
+}
+
+/** The path and query to forward, or undefined when the request is not under `prefix`. */
+function forwardedPath(config: ProxyConfig, url: string, originalUrl: string): string | undefined {
+  let path = url;
+  if (config.prefix !== undefined) {
+    const rest = stripPathPrefix(url, config.prefix);
+    if (rest === undefined) return undefined;
+    path = rest;
+  }
+  return config.stripPrefix ? path : originalUrl;
+}
+
+/** A response to a HEAD request, or with 1xx/204/304, has no body (RFC 9110 §6.4.1). */
+function hasNoBody(method: string, status: number): boolean {
+  return method === 'HEAD' || status < 200 || status === 204 || status === 304;
+}
+
+/**
+ * Sends the request to an upstream and streams its answer back through the framework, so that
+ * `cache` and `cors` placed before it act on proxied responses as on local ones.
+ *
+ * @example
+ * app.use('/orders', gateway.proxy('http://127.0.0.1:9000'));        // Express
+ * app.use(gateway.proxy({ target: 'http://127.0.0.1:9000', prefix: '/orders' })); // Koa
+ */
+export function proxy<Req = AnyRequest>(
+  targetOrOptions: TargetUrl | readonly TargetUrl[] | TargetFunction<Req> | ProxyOptions<Req>,
+): ProxyMiddleware {
+  const config = resolveProxyOptions(targetOrOptions);
+  const ownAgents = config.agent === undefined;
+  const httpAgent = config.agent === undefined ? new HttpAgent({ keepAlive: true }) : undefined;
+  let httpsAgent: HttpsAgent | undefined;
+  const agentFor = (target: URL) => {
+    if (config.agent !== undefined) return config.agent;
+    if (target.protocol === 'http:') return httpAgent!;
+    httpsAgent ??= new HttpsAgent({ keepAlive: true });
+    return httpsAgent;
+  };
+
+  const targets = config.targets;
+  const pool =
+    targets.kind === 'list'
+      ? new TargetPool(targets.urls, config.ejectForMs, config.clock)
+      : undefined;
+  const parsed = new TargetCache();
+  const pickTarget = async (req: unknown): Promise<URL> =>
+    pool !== undefined
+      ? pool.pick()
+      : parsed.resolve('proxy', await (targets as { pick: TargetFunction }).pick(req));
+
+  /** One attempt, then at most one retry: on another upstream after a refused connection, or on a fresh connection after a stale kept-alive one was reset. */
+  const exchange = async (
+    ex: Exchange,
+    path: string,
+    body: RequestBody,
+    watch: ClientWatch,
+    deadline: number,
+  ): Promise<AttemptResult> => {
+    let target = await pickTarget(ex.native);
+    const attempt = (to: URL) =>
+      sendUpstream({
+        target: to,
+        path,
+        method: ex.method,
+        headers: upstreamRequestHeaders(
+          ex,
+          config,
+          to,
+          body.kind === 'bytes' ? body.bytes.length : undefined,
+        ),
+        body,
+        source: ex.req,
+        agent: agentFor(to),
+        deadline,
+        signal: watch.signal,
+      });
+    const result = await attempt(target);
+    if (result.kind !== 'error') return result;
+    if (result.refused) pool?.eject(target);
+    const replayable = body.kind !== 'stream' && IDEMPOTENT.has(ex.method);
+    if (!replayable) return result;
+    if (result.refused) {
+      const next = pool?.alternative(target);
+      if (next === undefined) return result;
+      target = next;
+    } else if (!(result.reusedSocket && result.error.code === 'ECONNRESET')) return result;
+    return attempt(target);
+  };
+
+  const handler = async function proxy(ex: Exchange, next: Next): Promise<void> {
+    const path = forwardedPath(config, ex.url, ex.originalUrl);
+    if (path === undefined) return next();
+    const rewritten = config.rewrite === undefined ? path : await config.rewrite(path, ex.native);
+    const body = requestBody(ex);
+    const started = performance.now();
+    const watch = new ClientWatch(ex.res);
+    const result = await exchange(ex, rewritten, body, watch, started + config.timeout);
+    switch (result.kind) {
+      case 'gone':
+        return;
+      case 'timeout':
+        return sendPrepared(ex, config.timeoutResponse);
+      case 'error':
+        return sendPrepared(ex, config.badGateway);
+      case 'response':
+        ex.gateway.integrationLatency = Math.round(performance.now() - started);
+        watch.upstream = result.response;
+        relay(ex, config, result.response);
+    }
+  };
+
+  const upgrade = createUpgradeHandler(
+    config,
+    (url) => forwardedPath(config, url, url),
+    pickTarget,
+  );
+
+  return createMiddleware('proxy', handler, {
+    upgrade,
+    close() {
+      if (!ownAgents) return;
+      httpAgent?.destroy();
+      httpsAgent?.destroy();
+    },
+  });
+}
+
+/** Hands the upstream response to the framework: status, headers, then the body as a stream. */
+function relay(ex: Exchange, config: ProxyConfig, upstream: IncomingMessage): void {
+  copyResponseHeaders(ex, upstream.headers, config);
+  const status = upstream.statusCode ?? 502;
+  // A reset mid-body must end the client's response too: Koa 2 pipes without propagating it.
+  upstream.once('error', () => ex.res.destroy());
+  if (hasNoBody(ex.method, status)) upstream.resume();
+  ex.respondStream(status, upstream);
+  // Koa types a streamed body without Content-Type as application/octet-stream; keep the upstream's (absent) one.
+  if (upstream.headers['content-type'] === undefined) ex.removeHeader('content-type');
+}
