@@ -50,6 +50,28 @@ describeEachFramework('cache()', (fw) => {
       expect(second.headers['x-request-id']).not.toBe(first.headers['x-request-id']);
     });
 
+    it('keeps headers set per request by earlier middlewares fresh on hits', async () => {
+      let n = 0;
+      const stamp = {
+        express: (
+          _req: unknown,
+          res: { setHeader(n: string, v: string): void },
+          next: () => void,
+        ) => {
+          res.setHeader('ratelimit', `remaining=${++n}`);
+          next();
+        },
+        koa: (ctx: { set(n: string, v: string): void }, next: () => Promise<void>) => {
+          ctx.set('ratelimit', `remaining=${++n}`);
+          return next();
+        },
+      };
+      const app = await fw.start({ use: [stamp, cache(60)], routes: [counted().route] });
+      await app.request('/r');
+      const hit = await app.request('/r');
+      expect([hit.body, hit.headers.ratelimit]).toEqual(['n=1', 'remaining=2']);
+    });
+
     it('gives a hit its own request id', async () => {
       const { app } = await start(60);
       await app.request('/r', { headers: { 'x-request-id': 'first-id' } });

@@ -1,6 +1,6 @@
 /** `gateway.cache()`: API Gateway's stage cache as a middleware — TTL, coalescing, stale-if-error. */
 
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { createMiddleware } from '../../adapters/universal.js';
 import { type Capture, type CaptureResult, captureBody } from '../../core/capture.js';
 import { sendPrepared } from '../../core/errors.js';
@@ -65,6 +65,12 @@ interface MissState {
   contentLength: number | undefined;
   /** The stale entry replaced the handler's error response. */
   servedStale: boolean;
+  /**
+   * Headers already on the response when the cache ran: set per request by earlier middlewares
+   * (rate-limit fields, a request id...). They are set again on every hit, so they are not
+   * stored unless the handler changed them.
+   */
+  readonly before: OutgoingHttpHeaders;
 }
 
 const noop = (): void => {};
@@ -131,7 +137,7 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       return;
     }
     state.status = res.statusCode;
-    state.headers = storableHeaders(headers);
+    state.headers = storableHeaders(headers, state.before);
     state.vary = varyNames(headers.vary);
     const length = headers['content-length'];
     state.contentLength = length === undefined ? undefined : Number(length);
@@ -216,6 +222,7 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       vary: [],
       contentLength: undefined,
       servedStale: false,
+      before: ex.res.getHeaders(),
     };
     ex.onHeaders(onMissHeaders, state);
     state.capture = captureBody(ex, {

@@ -47,9 +47,14 @@ export function unstorableReason(
   return undefined;
 }
 
-/** The headers of a response worth replaying, lower-case names, minus hop-by-hop and per-response ones. */
+/**
+ * The headers of a response worth replaying, lower-case names, minus hop-by-hop and
+ * per-response ones, and minus those in `before` (set per request by earlier middlewares) when
+ * they still have the same value.
+ */
 export function storableHeaders(
   headers: OutgoingHttpHeaders,
+  before: OutgoingHttpHeaders,
 ): Array<readonly [string, string | readonly string[]]> {
   // RFC 9110 §7.6.1: fields named in Connection are hop-by-hop too.
   const connection = headerString(headers.connection).toLowerCase();
@@ -57,6 +62,7 @@ export function storableHeaders(
   for (const name of Object.keys(headers)) {
     const value = headers[name];
     if (value === undefined || NOT_STORED.has(name) || name.startsWith('access-control-')) continue;
+    if (before[name] !== undefined && headerString(before[name]) === headerString(value)) continue;
     if (connection !== '' && connection.split(',').some((field) => field.trim() === name)) continue;
     out.push([name, typeof value === 'number' ? String(value) : value]);
   }
