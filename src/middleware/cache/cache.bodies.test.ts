@@ -4,6 +4,8 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachFramework, type Route } from '../../../test/support/frameworks.js';
+import { manualClock } from '../../../test/support/manual-clock.js';
+import { proxy } from '../proxy/index.js';
 import { cache } from './index.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: framework-specific test handlers.
@@ -197,5 +199,39 @@ describeEachFramework('cache() body capture', (fw) => {
     expect(second.body).toBe('partial body');
     expect(second.headers['cache-status']).toBe('portcullis; fwd=miss; stored');
     expect((await app.request('/s')).headers['cache-status']).toMatch(/^portcullis; hit/);
+  });
+
+  it('caches what proxy() relays, and serves it stale when the upstream is gone', async () => {
+    const clock = manualClock();
+    // A port nobody listens on once the probe server is closed: the proxy answers 502.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const deadUrl = `http://127.0.0.1:${(probe.address() as AddressInfo).port}/`;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    let target = upstreamUrl;
+    const app = await fw.start({
+      use: [cache({ ttl: 10, staleIfError: 60, clock }), proxy(() => target)],
+    });
+    const miss = await app.request('/p');
+    const hit = await app.request('/p');
+    expect([miss.body, miss.headers['cache-status']]).toEqual([
+      '{"proxied":true}',
+      'portcullis; fwd=miss; stored',
+    ]);
+    expect([hit.body, hit.headers.etag, hit.headers['x-from']]).toEqual([
+      '{"proxied":true}',
+      '"up-1"',
+      'upstream',
+    ]);
+    clock.advance(10_000);
+    target = deadUrl;
+    const stale = await app.request('/p');
+    expect([stale.status, stale.body, stale.headers['cache-status']]).toEqual([
+      200,
+      '{"proxied":true}',
+      'portcullis; hit; detail=stale',
+    ]);
+    clock.advance(60_000);
+    expect((await app.request('/p')).status).toBe(502);
   });
 });
