@@ -436,6 +436,14 @@ describeEachFramework('cache()', (fw) => {
       expect((await b.app.request('/r')).headers['cache-status']).toMatch(/hit/);
     });
 
+    it('takes a gateway store carrying a cache store as .cache', async () => {
+      const store = memoryCacheStore();
+      const { app } = await start({ ttl: 60, store: { cache: store } });
+      await app.request('/r');
+      expect((await store.usage('')).entries).toBe(1);
+      expect(() => cache({ store: {} as never })).toThrow(/option "store"/);
+    });
+
     it('fails the request, never shares an entry, when key(req) throws', async () => {
       const app = await fw.start({
         use: [

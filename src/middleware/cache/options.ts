@@ -67,8 +67,12 @@ export interface CacheOptions<Req = AnyRequest> {
   maxEntrySize?: number;
   /** Bytes kept by the built-in memory store; least-recently-used entries are evicted. Not with `store`. @default 64 MiB */
   maxSize?: number;
-  /** Where entries are kept: e.g. one `memoryCacheStore()` shared by several routes, or Redis. @default a memoryCacheStore({ maxSize }) of its own */
-  store?: CacheStore;
+  /**
+   * Where entries are kept: a `CacheStore` (e.g. one `memoryCacheStore()` shared by several
+   * routes), or a gateway store that carries one as `.cache` (`memoryStore()`, later Redis).
+   * @default a memoryCacheStore({ maxSize }) of its own
+   */
+  store?: CacheStore | { readonly cache: CacheStore };
   /**
    * Prefix of this middleware's keys in the store. Give it a stable name when the store is
    * shared between processes (Redis).
@@ -156,9 +160,7 @@ export function resolveCacheOptions(ttlOrOptions: number | CacheOptions = {}): C
       'portcullis.cache: options "store" and "maxSize" cannot be combined; size the store itself',
     );
   }
-  const store = o.store ?? memoryCacheStore({ maxSize: o.maxSize, clock: o.clock });
-  if (typeof store.get !== 'function' || typeof store.set !== 'function')
-    throw optionTypeError(SCOPE, 'store', 'a CacheStore', store);
+  const store = resolveStore(o.store) ?? memoryCacheStore({ maxSize: o.maxSize, clock: o.clock });
   if (typeof o.clock?.now !== 'function')
     throw optionTypeError(SCOPE, 'clock', 'an object with now()', o.clock);
   if (o.key !== undefined && typeof o.key !== 'function')
@@ -190,6 +192,27 @@ export function resolveCacheOptions(ttlOrOptions: number | CacheOptions = {}): C
     clock: o.clock,
     forbidden: prepareErrorResponse('forbidden', undefined, SCOPE, 'invalidation'),
   });
+}
+
+const CACHE_STORE_METHODS = ['get', 'set', 'delete', 'keys', 'clear', 'usage'] as const;
+
+function isCacheStore(value: unknown): value is CacheStore {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    CACHE_STORE_METHODS.every(
+      (name) => typeof (value as Record<string, unknown>)[name] === 'function',
+    )
+  );
+}
+
+/** The cache store given directly, or carried by a gateway store as `.cache`. */
+function resolveStore(value: unknown): CacheStore | undefined {
+  if (value === undefined) return undefined;
+  if (isCacheStore(value)) return value;
+  const carried = (value as { cache?: unknown } | null)?.cache;
+  if (isCacheStore(carried)) return carried;
+  throw optionTypeError(SCOPE, 'store', 'a CacheStore or a store with a .cache CacheStore', value);
 }
 
 function resolveStatuses(value: unknown): number[] {
