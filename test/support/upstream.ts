@@ -38,6 +38,8 @@ export interface Upstream {
   readonly server: Server;
   /** Requests received, per path (without the query). */
   readonly hits: Map<string, number>;
+  /** Bytes `/large` has produced so far (handed to the socket, subject to backpressure). */
+  readonly generated: { bytes: number };
   /**
    * Events: `request` (req) when a request arrives, `first-bytes` (path) when the first body
    * chunk of a request arrives, `aborted` (path) when a client went away before the answer.
@@ -100,6 +102,7 @@ function param(url: URL, name: string, fallback: number): number {
 export async function startEchoUpstream(): Promise<Upstream> {
   const events = new EventEmitter();
   const hits = new Map<string, number>();
+  const generated = { bytes: 0 };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://upstream');
@@ -118,7 +121,11 @@ export async function startEchoUpstream(): Promise<Upstream> {
     if (path === '/large') {
       const size = param(url, 'mib', 100) * MiB;
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
-      generatedBody(size).pipe(res);
+      generatedBody(size)
+        .on('data', (chunk: Buffer) => {
+          generated.bytes += chunk.length;
+        })
+        .pipe(res);
       return;
     }
     if (path === '/reset-mid') {
@@ -191,6 +198,7 @@ export async function startEchoUpstream(): Promise<Upstream> {
     port,
     server,
     hits,
+    generated,
     events,
     close: () => closeServer(server),
   };
