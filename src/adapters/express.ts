@@ -14,10 +14,6 @@ interface ExpressRequest extends IncomingMessage {
   path?: string;
   originalUrl?: string;
   gateway?: GatewayContext;
-  /** Set by body parsers (`express.json()`...). */
-  body?: unknown;
-  /** Set by the `verify` recipe: `express.json({ verify: (req, _res, buf) => { req.rawBody = buf } })`. */
-  rawBody?: unknown;
   [kExchange]?: ExpressExchange;
 }
 
@@ -53,12 +49,16 @@ class ExpressExchange extends Exchange {
     return query === -1 ? url : url.slice(0, query);
   }
 
+  /** Set by body parsers (`express.json()`...). */
   override get parsedBody(): unknown {
-    return this.expressReq.body;
+    return (this.expressReq as { body?: unknown }).body;
   }
 
+  /** Set by the `verify` recipe: `express.json({ verify: (req, _res, buf) => { req.rawBody = buf } })`. */
   override get rawBody(): Buffer | string | undefined {
-    return rawBodyOf(this.expressReq.rawBody);
+    // Read through a structural cast: some packages (e.g. @koa/bodyparser) augment Node's
+    // IncomingMessage with their own `body`/`rawBody` types.
+    return rawBodyOf((this.expressReq as { rawBody?: unknown }).rawBody);
   }
 
   respond(status: number, body: Buffer | string | null): void {
