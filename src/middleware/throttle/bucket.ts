@@ -1,0 +1,82 @@
+/** What throttle and usage plans share once a bucket has answered: headers, context, the 429, store health. */
+
+import type { Exchange, Next } from '../../core/exchange.js';
+import type { BucketResult } from '../../stores/types.js';
+import {
+  appendListItem,
+  RATELIMIT,
+  RATELIMIT_POLICY,
+  rateLimitItem,
+  retryAfterSeconds,
+} from './headers.js';
+
+/** Adds this policy's items to `RateLimit-Policy` and `RateLimit`. */
+export function setRateLimitFields(
+  ex: Exchange,
+  policy: string,
+  name: string,
+  remaining: number,
+  resetMs: number,
+): void {
+  appendListItem(ex, RATELIMIT_POLICY, policy);
+  appendListItem(ex, RATELIMIT, rateLimitItem(name, remaining, resetMs));
+}
+
+/** Records the decision on the context; with stacked throttles the tightest one is kept. */
+export function recordThrottle(
+  ex: Exchange,
+  name: string,
+  burst: number,
+  result: BucketResult,
+): void {
+  const previous = ex.gateway.throttle;
+  if (result.allowed && previous?.allowed === true && previous.remaining < result.remaining) return;
+  ex.gateway.throttle = {
+    policy: name,
+    limit: burst,
+    remaining: result.remaining,
+    allowed: result.allowed,
+  };
+}
+
+/** The `Retry-After` header of a refusal, as the extra header list `sendPrepared` takes. */
+export function retryAfter(ms: number): Array<readonly [string, string]> {
+  return [['retry-after', retryAfterSeconds(ms)]];
+}
+
+/**
+ * Continues down the chain. Koa needs the promise of `next()` (errors and ordering flow through
+ * it); in Express awaiting it would only wait for the response to finish, which costs listeners
+ * on every request for nothing.
+ */
+export function proceed(ex: Exchange, next: Next): PromiseLike<void> | undefined {
+  const downstream = next();
+  return ex.framework === 'koa' ? downstream : undefined;
+}
+
+/**
+ * Tells the operator once when a store starts failing and once when it answers again, never per
+ * request (a down store under load would otherwise flood the logs).
+ */
+export class StoreHealth {
+  private down = false;
+
+  constructor(private readonly scope: string) {}
+
+  failed(err: unknown, consequence: string): void {
+    if (this.down) return;
+    this.down = true;
+    const reason = err instanceof Error ? err.message : String(err);
+    process.emitWarning(`portcullis.${this.scope}: store failed (${reason}); ${consequence}`, {
+      code: 'PORTCULLIS_STORE_DOWN',
+    });
+  }
+
+  ok(): void {
+    if (!this.down) return;
+    this.down = false;
+    process.emitWarning(`portcullis.${this.scope}: store answers again`, {
+      code: 'PORTCULLIS_STORE_UP',
+    });
+  }
+}

@@ -1,0 +1,94 @@
+/** `gateway.throttle()`: a token bucket per client (GCRA), as API Gateway's steady rate + burst. */
+
+import { createMiddleware } from '../../adapters/universal.js';
+import { sendPrepared } from '../../core/errors.js';
+import type { Exchange, Next } from '../../core/exchange.js';
+import type { GatewayMiddleware } from '../../core/middleware.js';
+import type { BucketResult } from '../../stores/types.js';
+import { proceed, recordThrottle, retryAfter, StoreHealth, setRateLimitFields } from './bucket.js';
+import { resolveThrottleOptions, type ThrottleConfig, type ThrottleOptions } from './options.js';
+
+/**
+ * Throttles requests with a token bucket per client: it holds at most `burst` tokens, refills at
+ * `rate` per second, starts full, and each request takes `cost` tokens. With too few tokens the
+ * request is answered 429 `{"message":"Too Many Requests"}` with `Retry-After` and never reaches
+ * the handler. Several throttles stack: each must admit the request, and one that refuses stops
+ * it before the later ones spend anything.
+ *
+ * A store failure admits the request (`onStoreError: 'open'`, the default): an outage of the
+ * limiter's state must not become an outage of the API.
+ *
+ * @example
+ * app.use(gateway.throttle({ rate: 100, burst: 200, key: 'global' }));
+ * app.use(gateway.throttle({ rate: 5, burst: 10 })); // per client address
+ * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html
+ */
+export function throttle(options: ThrottleOptions): GatewayMiddleware {
+  const config = resolveThrottleOptions(options);
+  const health = new StoreHealth('throttle');
+
+  return createMiddleware('throttle', function throttle(ex, next) {
+    if (config.skip !== undefined) {
+      const skipped = config.skip(ex.native);
+      if (skipped === true) return proceed(ex, next);
+      if (skipped !== false) return skipAsync(ex, next, config, health, skipped);
+    }
+    return decide(ex, next, config, health);
+  });
+}
+
+async function skipAsync(
+  ex: Exchange,
+  next: Next,
+  config: ThrottleConfig,
+  health: StoreHealth,
+  skipped: PromiseLike<boolean>,
+): Promise<void> {
+  if ((await skipped) === true) return proceed(ex, next);
+  return decide(ex, next, config, health);
+}
+
+async function decide(
+  ex: Exchange,
+  next: Next,
+  config: ThrottleConfig,
+  health: StoreHealth,
+): Promise<void> {
+  // Key and cost errors are the app's errors: they propagate (never a shared bucket).
+  const key = config.prefix + config.keyOf(ex);
+  const cost = typeof config.cost === 'number' ? config.cost : checkedCost(config.cost(ex.native));
+  const { bucket } = config;
+  let result: BucketResult;
+  try {
+    result = await config.store.consumeBucket(key, {
+      emissionIntervalMs: bucket.emissionIntervalMs,
+      burst: bucket.burst,
+      cost,
+      now: config.clock.now(),
+    });
+  } catch (err) {
+    if (config.failOpen) {
+      health.failed(err, 'admitting requests without throttling until it recovers');
+      return proceed(ex, next);
+    }
+    health.failed(err, 'answering 503 until it recovers');
+    return sendPrepared(ex, config.unavailable);
+  }
+  health.ok();
+  recordThrottle(ex, config.name, bucket.burst, result);
+  if (config.headers)
+    setRateLimitFields(ex, bucket.policy, config.name, result.remaining, result.resetMs);
+  if (result.allowed) return proceed(ex, next);
+  if (config.onLimit !== undefined) await config.onLimit(ex.native);
+  sendPrepared(ex, config.tooManyRequests, retryAfter(result.retryAfterMs));
+}
+
+/** A `cost(req)` result must be a whole number of tokens. */
+function checkedCost(cost: unknown): number {
+  if (typeof cost !== 'number' || !Number.isInteger(cost) || cost < 0) {
+    throw new TypeError(
+      `portcullis.throttle: cost(req) must return a whole number of tokens (0 or more), got ${String(cost)}`,
+    );
+  }
+  return cost;
+}
