@@ -383,6 +383,50 @@ describeEachFramework('cache()', (fw) => {
       expect((await app.request('/r')).status).toBe(500);
     });
 
+    it('replaces an error written with an explicit writeHead too', async () => {
+      const clock = manualClock();
+      let calls = 0;
+      const fail = (res: import('node:http').ServerResponse) => {
+        res.writeHead(503, { 'content-type': 'text/html' });
+        res.end('<h1>down</h1>');
+      };
+      const route: Route = {
+        method: 'GET',
+        path: '/r',
+        express: (
+          _req: unknown,
+          res: import('node:http').ServerResponse & { send(b: string): void },
+        ) => {
+          if (++calls === 1) res.send('n=1');
+          else fail(res);
+        },
+        koa: (ctx: {
+          body: unknown;
+          respond: boolean;
+          res: import('node:http').ServerResponse;
+        }) => {
+          if (++calls === 1) ctx.body = 'n=1';
+          else {
+            ctx.respond = false;
+            fail(ctx.res);
+          }
+        },
+      };
+      const app = await fw.start({
+        use: [cache({ ttl: 1, staleIfError: 60, clock })],
+        routes: [route],
+      });
+      await app.request('/r');
+      clock.advance(1000);
+      const res = await app.request('/r');
+      expect([res.status, res.body, res.headers['cache-status']]).toEqual([
+        200,
+        'n=1',
+        'portcullis; hit; detail=stale',
+      ]);
+      expect(calls).toBe(2);
+    });
+
     it('serves the stale entry to coalesced requests whose shared fetch failed', async () => {
       const clock = manualClock();
       let fail = false;

@@ -224,12 +224,14 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       servedStale: false,
       before: ex.res.getHeaders(),
     };
-    ex.onHeaders(onMissHeaders, state);
+    // Capture first: its header hook (stale-if-error on an explicit writeHead) must run before
+    // onMissHeaders judges the response.
     state.capture = captureBody(ex, {
       limit: config.maxEntrySize,
       beforeWrite: stale === undefined ? undefined : (res) => serveStaleOnError(state, res),
       onEnd: (result) => finishMiss(state, result),
     });
+    ex.onHeaders(onMissHeaders, state);
     return next();
   };
 
