@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { describeEachFramework, type Reply, type Route } from '../../../test/support/frameworks.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
@@ -386,25 +387,18 @@ describeEachFramework('cache()', (fw) => {
     it('replaces an error written with an explicit writeHead too', async () => {
       const clock = manualClock();
       let calls = 0;
-      const fail = (res: import('node:http').ServerResponse) => {
+      const fail = (res: ServerResponse) => {
         res.writeHead(503, { 'content-type': 'text/html' });
         res.end('<h1>down</h1>');
       };
       const route: Route = {
         method: 'GET',
         path: '/r',
-        express: (
-          _req: unknown,
-          res: import('node:http').ServerResponse & { send(b: string): void },
-        ) => {
+        express: (_req: unknown, res: ServerResponse & { send(b: string): void }) => {
           if (++calls === 1) res.send('n=1');
           else fail(res);
         },
-        koa: (ctx: {
-          body: unknown;
-          respond: boolean;
-          res: import('node:http').ServerResponse;
-        }) => {
+        koa: (ctx: { body: unknown; respond: boolean; res: ServerResponse }) => {
           if (++calls === 1) ctx.body = 'n=1';
           else {
             ctx.respond = false;
