@@ -47,7 +47,8 @@ const log = (line) => process.stdout.write(`${line}\n`);
 async function main() {
   const started = Date.now();
   const dist = path.join(HERE, '..', 'dist', 'index.js');
-  if (!existsSync(dist)) throw new Error('dist/index.js is missing: run `npm run build` at the repository root first');
+  if (!existsSync(dist))
+    throw new Error('dist/index.js is missing: run `npm run build` at the repository root first');
   const { gateway } = await import(pathToFileURL(dist).href);
   const features = new Set(Object.keys(gateway));
   const tool = detectTool({ forceAutocannon: argv.includes('--autocannon') });
@@ -62,13 +63,19 @@ async function main() {
   if (only) {
     const re = new RegExp(only);
     const wanted = new Set(cases.filter((c) => re.test(c.name)).map((c) => c.name));
-    for (const c of cases) if (wanted.has(c.name)) for (const cmp of c.compare) wanted.add(cmp.baseline);
+    for (const c of cases)
+      if (wanted.has(c.name)) for (const cmp of c.compare) wanted.add(cmp.baseline);
     cases = cases.filter((c) => wanted.has(c.name));
   }
   if (cases.length === 0) throw new Error('no case to run');
 
-  log(`portcullis bench (${settings.mode}): ${cases.length} cases, ${tool.version}, gateway has ${[...features].join(', ')}`);
-  if (!canPin) log('warning: taskset is missing or there is one core: servers and load generator are not pinned');
+  log(
+    `portcullis bench (${settings.mode}): ${cases.length} cases, ${tool.version}, gateway has ${[...features].join(', ')}`,
+  );
+  if (!canPin)
+    log(
+      'warning: taskset is missing or there is one core: servers and load generator are not pinned',
+    );
   const loadBefore = os.loadavg();
 
   // The upstream of the proxy cases shares core 0 with the load generator, so the server under
@@ -94,12 +101,16 @@ async function main() {
         failures.push(err.message);
       }
     }
-    if (failures.length > 0) throw new Error(`${failures.length} case(s) failed the correctness check:\n\n${failures.join('\n\n')}`);
+    if (failures.length > 0)
+      throw new Error(
+        `${failures.length} case(s) failed the correctness check:\n\n${failures.join('\n\n')}`,
+      );
     log(`all ${cases.length} cases answer correctly`);
 
     if (settings.warmupSeconds > 0) {
       log(`warm-up: ${settings.warmupSeconds} s per case`);
-      for (const c of cases) await load(tool, servers.get(c.name).port, REQUESTS[c.request], settings.warmupSeconds);
+      for (const c of cases)
+        await load(tool, servers.get(c.name).port, REQUESTS[c.request], settings.warmupSeconds);
     }
 
     // Interleaved rounds: each round runs every case once (alternating direction), so drift in
@@ -126,7 +137,9 @@ async function main() {
     }
 
     const measured = aggregate(cases, runs);
-    const memory = argv.includes('--no-memory') ? { skipped: 'disabled with --no-memory' } : await runMemoryReport({ features, quick, log });
+    const memory = argv.includes('--no-memory')
+      ? { skipped: 'disabled with --no-memory' }
+      : await runMemoryReport({ features, quick, log });
     const report = {
       node: process.version,
       tool: tool.version,

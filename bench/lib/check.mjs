@@ -37,7 +37,10 @@ export function mismatches(answer, expect) {
         : want instanceof RegExp
           ? value !== undefined && want.test(value)
           : value === want;
-    if (!fine) problems.push(`header ${name}: ${value === undefined ? 'missing' : JSON.stringify(value)}, expected ${want}`);
+    if (!fine)
+      problems.push(
+        `header ${name}: ${value === undefined ? 'missing' : JSON.stringify(value)}, expected ${want}`,
+      );
   }
   if (expect.body && !expect.body.test(answer.body))
     problems.push(`body ${JSON.stringify(answer.body.slice(0, 200))}, expected ${expect.body}`);
@@ -52,11 +55,15 @@ export function mismatches(answer, expect) {
 export async function checkCase(testCase, port, shape, times = 3) {
   let answer;
   for (let i = 0; i < times; i++) answer = await request(port, shape);
-  const problems = mismatches(answer, testCase.expect).map((p) => `${shape.method} ${shape.path}: ${p}`);
+  const problems = mismatches(answer, testCase.expect).map(
+    (p) => `${shape.method} ${shape.path}: ${p}`,
+  );
   for (const extra of testCase.also ?? []) {
     const other = await request(port, extra.request);
     for (const p of mismatches(other, extra.expect))
-      problems.push(`${extra.request.method} ${extra.request.path} (${JSON.stringify(extra.request.headers)}): ${p}`);
+      problems.push(
+        `${extra.request.method} ${extra.request.path} (${JSON.stringify(extra.request.headers)}): ${p}`,
+      );
   }
   if (problems.length > 0) {
     const shown = Object.entries(answer.headers)

@@ -15,7 +15,10 @@ export function detectTool({ forceAutocannon = false } = {}) {
   if (!forceAutocannon) {
     const probe = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
     if (!probe.error) {
-      const version = `${probe.stdout}${probe.stderr}`.split('\n')[0].replace(/\s*Copyright.*$/, '').trim();
+      const version = `${probe.stdout}${probe.stderr}`
+        .split('\n')[0]
+        .replace(/\s*Copyright.*$/, '')
+        .trim();
       return { name: 'wrk', version };
     }
   }
@@ -95,7 +98,13 @@ export async function load(tool, port, shape, seconds) {
     ]);
     return parseWrk(await run(argv));
   }
-  const spec = JSON.stringify({ url, method: shape.method, headers: shape.headers, connections: CONNECTIONS, duration: seconds });
+  const spec = JSON.stringify({
+    url,
+    method: shape.method,
+    headers: shape.headers,
+    connections: CONNECTIONS,
+    duration: seconds,
+  });
   const argv = pinned(0, [process.execPath, path.join(HERE, 'autocannon-child.mjs'), spec]);
   return JSON.parse(await run(argv));
 }

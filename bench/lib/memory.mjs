@@ -10,10 +10,15 @@ const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'memor
 function child(file, args) {
   const argv = pinned(1, [process.execPath, '--expose-gc', path.join(DIR, file), ...args]);
   return new Promise((resolve, reject) => {
-    execFile(argv[0], argv.slice(1), { maxBuffer: 1024 * 1024, timeout: 300_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${file}: ${err.message}\n${stderr}`));
-      else resolve(JSON.parse(stdout.trim().split('\n').pop()));
-    });
+    execFile(
+      argv[0],
+      argv.slice(1),
+      { maxBuffer: 1024 * 1024, timeout: 300_000 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${file}: ${err.message}\n${stderr}`));
+        else resolve(JSON.parse(stdout.trim().split('\n').pop()));
+      },
+    );
   });
 }
 

@@ -27,7 +27,10 @@ export function versions() {
   const root = readJson(path.join(BENCH, '..', 'package.json'));
   let commit = null;
   try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: BENCH, stdio: ['ignore', 'pipe', 'ignore'] })
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: BENCH,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
       .toString()
       .trim();
   } catch {}
@@ -52,7 +55,9 @@ const round = (n, digits) => (n === null ? null : Number(n.toFixed(digits)));
 /** (max − min) / median, in percent: how far the runs of one case disagree. */
 const spread = (values) => {
   const m = median(values);
-  return values.length < 2 || !m ? null : round(((Math.max(...values) - Math.min(...values)) / m) * 100, 1);
+  return values.length < 2 || !m
+    ? null
+    : round(((Math.max(...values) - Math.min(...values)) / m) * 100, 1);
 };
 
 /**
@@ -70,14 +75,24 @@ export function aggregate(caseList, runs) {
       cpuUsPerReq: round(median(r.map((x) => x.cpuUsPerReq)), 1),
       reqPerSecSpreadPct: spread(r.map((x) => x.reqPerSec)),
       cpuSpreadPct: spread(r.map((x) => x.cpuUsPerReq).filter((x) => x !== null)),
-      runs: r.map((x) => ({ reqPerSec: round(x.reqPerSec, 0), cpuUsPerReq: round(x.cpuUsPerReq, 1), timeouts: x.timeouts })),
+      runs: r.map((x) => ({
+        reqPerSec: round(x.reqPerSec, 0),
+        cpuUsPerReq: round(x.cpuUsPerReq, 1),
+        timeouts: x.timeouts,
+      })),
     };
   });
   const byName = new Map(measured.map((m) => [m.name, m]));
   const cases = [];
   for (const c of caseList) {
     const m = byName.get(c.name);
-    const base = { name: c.name, reqPerSec: m.reqPerSec, p50Ms: m.p50Ms, p99Ms: m.p99Ms, cpuUsPerReq: m.cpuUsPerReq };
+    const base = {
+      name: c.name,
+      reqPerSec: m.reqPerSec,
+      p50Ms: m.p50Ms,
+      p99Ms: m.p99Ms,
+      cpuUsPerReq: m.cpuUsPerReq,
+    };
     const comparisons = c.compare.filter((cmp) => byName.has(cmp.baseline));
     if (comparisons.length === 0) {
       cases.push({ ...base, baseline: null, ratio: null, target: null });
@@ -86,7 +101,10 @@ export function aggregate(caseList, runs) {
     for (const cmp of comparisons) {
       const b = byName.get(cmp.baseline);
       const ratio = round(m.reqPerSec / b.reqPerSec, 3);
-      const cpuAddedUs = m.cpuUsPerReq === null || b.cpuUsPerReq === null ? null : round(m.cpuUsPerReq - b.cpuUsPerReq, 1);
+      const cpuAddedUs =
+        m.cpuUsPerReq === null || b.cpuUsPerReq === null
+          ? null
+          : round(m.cpuUsPerReq - b.cpuUsPerReq, 1);
       const target = cmp.target ?? null;
       const cpuAddedMaxUs = cmp.cpuAddedMaxUs ?? null;
       cases.push({
@@ -164,8 +182,12 @@ function markdown(report) {
   lines.push('', '## Not measured yet', '');
   if (report.skipped.length === 0) lines.push('Every case of issue 8 ran.');
   else {
-    lines.push('These cases run as soon as the factories they need are on `gateway` (the runner checks `Object.keys(gateway)`):', '');
-    for (const sk of report.skipped) lines.push(`- ${sk.name} — needs \`gateway.${sk.missing.join('`, `gateway.')}\``);
+    lines.push(
+      'These cases run as soon as the factories they need are on `gateway` (the runner checks `Object.keys(gateway)`):',
+      '',
+    );
+    for (const sk of report.skipped)
+      lines.push(`- ${sk.name} — needs \`gateway.${sk.missing.join('`, `gateway.')}\``);
   }
   lines.push(
     '- throttle + usage plans on `redisStore` vs the memory store (and Redis round trips per request): not in the suite yet (no `redisStore`).',

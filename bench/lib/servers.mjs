@@ -22,8 +22,8 @@ const running = new Set();
  * Starts `scenarios/<file>` with node, pinned to `core`, and resolves `{ pid, port, stop }` once it
  * prints `READY <port>`. `taskset` execs node, so `pid` is node's own (what /proc/<pid>/stat needs).
  */
-export function startServer(file, { core, args = [], env = {}, label = file }) {
-  const argv = pinned(core, [process.execPath, path.join(SCENARIOS, file), ...args]);
+export function startServer(file, { core, args = [], env = {}, nodeArgs = [], label = file }) {
+  const argv = pinned(core, [process.execPath, ...nodeArgs, path.join(SCENARIOS, file), ...args]);
   const child = spawn(argv[0], argv.slice(1), {
     env: { ...process.env, ...env, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],

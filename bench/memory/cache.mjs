@@ -17,18 +17,22 @@ async function fill(label, bodyBytes) {
   const body = Buffer.alloc(bodyBytes, 'x');
   const cache = gateway.cache({ ttl: 300, maxSize: MAX_SIZE });
   const app = express();
-  app.get('/item/:id', cache, (req, res) => res.type('text/plain').send(body));
+  app.get('/item/:id', cache, (_req, res) => res.type('text/plain').send(body));
   const server = http.createServer(app);
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const get = (id) =>
     new Promise((resolve, reject) => {
       http
-        .get({ host: '127.0.0.1', port: server.address().port, path: `/item/${id}`, agent }, (res) => {
-          if (res.statusCode !== 200) reject(new Error(`${label}: /item/${id} answered ${res.statusCode}`));
-          res.resume();
-          res.on('end', resolve);
-        })
+        .get(
+          { host: '127.0.0.1', port: server.address().port, path: `/item/${id}`, agent },
+          (res) => {
+            if (res.statusCode !== 200)
+              reject(new Error(`${label}: /item/${id} answered ${res.statusCode}`));
+            res.resume();
+            res.on('end', resolve);
+          },
+        )
         .on('error', reject);
     });
 
@@ -46,7 +50,8 @@ async function fill(label, bodyBytes) {
   agent.destroy();
   await new Promise((resolve) => server.close(resolve));
   const rssMiB = (after.rss - before.rss) / 1048576;
-  const heapMiB = (after.heapUsed - before.heapUsed + after.arrayBuffers - before.arrayBuffers) / 1048576;
+  const heapMiB =
+    (after.heapUsed - before.heapUsed + after.arrayBuffers - before.arrayBuffers) / 1048576;
   return {
     label,
     bodyBytes,

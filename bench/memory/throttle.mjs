@@ -27,7 +27,8 @@ function call(i) {
   req.ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
   const res = new http.ServerResponse(req);
   return new Promise((resolve, reject) => {
-    res.end = () => reject(new Error(`client ${i} was answered ${res.statusCode} instead of passed on`));
+    res.end = () =>
+      reject(new Error(`client ${i} was answered ${res.statusCode} instead of passed on`));
     middleware(req, res, (err) => (err ? reject(err) : resolve()));
   });
 }

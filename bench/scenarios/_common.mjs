@@ -30,7 +30,10 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** The upstream URL of the proxy cases, given by the runner. */
 export function upstream() {
   const url = process.env.BENCH_UPSTREAM;
-  if (!url) throw new Error('BENCH_UPSTREAM is not set: proxy scenarios need the upstream the runner starts');
+  if (!url)
+    throw new Error(
+      'BENCH_UPSTREAM is not set: proxy scenarios need the upstream the runner starts',
+    );
   return url;
 }
 

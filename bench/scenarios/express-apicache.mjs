@@ -5,7 +5,7 @@ import express from 'express';
 import { BODY, SLOW_MS, serve, sleep } from './_common.mjs';
 
 const app = express();
-app.get('/hello', apicache.middleware('5 minutes'), async (req, res) => {
+app.get('/hello', apicache.middleware('5 minutes'), async (_req, res) => {
   await sleep(SLOW_MS);
   res.json(BODY);
 });

@@ -4,5 +4,5 @@ import express from 'express';
 import { BODY, serve } from './_common.mjs';
 
 const app = express();
-app.get('/hello', (req, res) => res.json(BODY));
+app.get('/hello', (_req, res) => res.json(BODY));
 serve(app);

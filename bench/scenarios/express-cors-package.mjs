@@ -6,5 +6,5 @@ import { BODY, ORIGIN, serve } from './_common.mjs';
 
 const app = express();
 app.use(cors({ origin: [ORIGIN] }));
-app.get('/hello', (req, res) => res.json(BODY));
+app.get('/hello', (_req, res) => res.json(BODY));
 serve(app);

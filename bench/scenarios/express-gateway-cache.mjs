@@ -5,7 +5,7 @@ import { BODY, SLOW_MS, serve, sleep } from './_common.mjs';
 import { gateway } from './_portcullis.mjs';
 
 const app = express();
-app.get('/hello', gateway.cache(300), async (req, res) => {
+app.get('/hello', gateway.cache(300), async (_req, res) => {
   await sleep(SLOW_MS);
   res.json(BODY);
 });

@@ -6,5 +6,5 @@ import { gateway } from './_portcullis.mjs';
 
 const app = express();
 app.use(gateway.cors({ origin: [ORIGIN] }));
-app.get('/hello', (req, res) => res.json(BODY));
+app.get('/hello', (_req, res) => res.json(BODY));
 serve(app);

@@ -8,7 +8,7 @@ const app = express();
 app.use(gateway.cors({ origin: [ORIGIN] }));
 app.use(gateway.usagePlans(USAGE_PLANS));
 app.use(gateway.throttle(NEVER_THROTTLE));
-app.get('/hello', gateway.cache(300), async (req, res) => {
+app.get('/hello', gateway.cache(300), async (_req, res) => {
   await sleep(SLOW_MS);
   res.json(BODY);
 });

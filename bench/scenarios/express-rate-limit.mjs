@@ -13,5 +13,5 @@ app.use(
     legacyHeaders: false,
   }),
 );
-app.get('/hello', (req, res) => res.json(BODY));
+app.get('/hello', (_req, res) => res.json(BODY));
 serve(app);

@@ -12,5 +12,5 @@ app.use((req, res, next) => {
     .then(() => next())
     .catch(() => res.status(429).send('Too Many Requests'));
 });
-app.get('/hello', (req, res) => res.json(BODY));
+app.get('/hello', (_req, res) => res.json(BODY));
 serve(app);

@@ -3,7 +3,7 @@
 import { BODY, serve } from './_common.mjs';
 
 const json = JSON.stringify(BODY);
-serve((req, res) => {
+serve((_req, res) => {
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('x-upstream', 'bench');
   res.end(json);
