@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import * as expressEntry from '../../src/express.js';
 import * as neutral from '../../src/index.js';
 import * as koaEntry from '../../src/koa.js';
+import * as redisEntry from '../../src/redis.js';
 
 describe('public exports', () => {
   it('portcullis', () => {
@@ -37,6 +38,17 @@ describe('public exports', () => {
       [
         "cors",
         "gateway",
+      ]
+    `);
+  });
+
+  it('portcullis/redis', () => {
+    expect(Object.keys(redisEntry).sort()).toMatchInlineSnapshot(`
+      [
+        "REDIS_STORE_DEFAULTS",
+        "StoreTimeoutError",
+        "StoreUnavailableError",
+        "redisStore",
       ]
     `);
   });

@@ -1,0 +1,76 @@
+/** The same contract suites as the memory store, against a real Redis (skipped locally when none answers). */
+
+import { afterAll, describe, expect, it } from 'vitest';
+import { redisStore } from '../../src/redis.js';
+import { gcra } from '../../src/stores/memory/gcra.js';
+import { connectRedis, deleteByPrefix, uniquePrefix } from '../support/redis.js';
+import { runCacheStoreContract } from './cache-store.contract.js';
+import { runKeyStoreContract } from './key-store.contract.js';
+import { runQuotaStoreContract } from './quota-store.contract.js';
+import { runRateStoreContract } from './rate-store.contract.js';
+
+const client = await connectRedis();
+const prefixes: string[] = [];
+
+/** A store with a key prefix of its own: a fresh, empty store for each test. */
+function freshStore(options: Partial<Parameters<typeof redisStore>[0]> = {}) {
+  const prefix = uniquePrefix('contract');
+  prefixes.push(prefix);
+  return redisStore({ client: client!, prefix, onStateChange: () => undefined, ...options });
+}
+
+afterAll(async () => {
+  if (client === undefined) return;
+  for (const prefix of prefixes) await deleteByPrefix(client, prefix);
+  client.disconnect();
+});
+
+describe.skipIf(client === undefined)('redisStore()', () => {
+  runRateStoreContract('redis', () => freshStore({ insurance: false }));
+  runQuotaStoreContract('redis', () => freshStore());
+  runKeyStoreContract('redis', () => freshStore());
+  runCacheStoreContract('redis', (clock) => freshStore({ clock }).cache);
+
+  it('gives the same answers as the memory reference for an irregular rate, step by step', async () => {
+    const store = freshStore({ insurance: false });
+    // 3 tokens per second: an interval (333.33… ms) that is not exact in binary.
+    const interval = 1000 / 3;
+    let tat: number | undefined;
+    let now = Date.UTC(2026, 0, 5);
+    for (let i = 0; i < 40; i++) {
+      const params = { emissionIntervalMs: interval, burst: 7, cost: i % 3, now };
+      const expected = gcra(tat, params);
+      if (expected.allowed && params.cost > 0) tat = expected.tat;
+      const { allowed, remaining, resetMs, retryAfterMs } = expected;
+      expect(await store.consumeBucket('same', params)).toEqual({
+        allowed,
+        remaining,
+        resetMs,
+        retryAfterMs,
+      });
+      now += [0, 1, 17, 333, 334, 90][i % 6]!;
+    }
+  });
+
+  it('expires a bucket key in Redis once the bucket is full again', async () => {
+    const store = freshStore({ insurance: false });
+    const prefix = prefixes.at(-1)!;
+    await store.consumeBucket('ttl', {
+      emissionIntervalMs: 100,
+      burst: 10,
+      cost: 3,
+      now: Date.now(),
+    });
+    const ttl = await client!.pttl(`${prefix}b:{ttl}`);
+    expect(ttl).toBeGreaterThan(200);
+    expect(ttl).toBeLessThanOrEqual(301);
+  });
+
+  it('refuses bad options naming them', () => {
+    expect(() => redisStore({ client: {} as never })).toThrow(/option "client"/);
+    expect(() => redisStore({ client: client!, timeoutMs: 0 })).toThrow(/option "timeoutMs"/);
+    expect(() => redisStore({ client: client!, prefx: 'x' } as never)).toThrow(
+      /unknown option "prefx"/,
+    );
+  });
+});
