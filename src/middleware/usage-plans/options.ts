@@ -1,0 +1,349 @@
+/** `usagePlans()` options, their defaults, and the resolved (validated, precomputed) configuration. */
+
+import { type Clock, systemClock } from '../../core/clock.js';
+import {
+  type ErrorResponseOptions,
+  type PreparedResponse,
+  prepareErrorResponse,
+} from '../../core/errors.js';
+import type { AnyRequest } from '../../core/middleware.js';
+import {
+  assertBoolean,
+  assertKnownOptions,
+  assertNumber,
+  assertOptionsObject,
+  HTTP_TOKEN,
+  optionTypeError,
+  stripUndefined,
+} from '../../core/validate.js';
+import { memoryStore } from '../../stores/memory/index.js';
+import type { GatewayStore, KeyStore } from '../../stores/types.js';
+import {
+  assertOptionalFunction,
+  assertPolicyName,
+  assertStore,
+  assertStoreErrorMode,
+  type BucketShape,
+  prepareUnavailable,
+  resolveBucketShape,
+  type StoreErrorMode,
+} from '../throttle/options.js';
+import { periodBounds, type QuotaPeriod, type QuotaRule } from './quota.js';
+
+/** A steady rate and burst, as in `throttle()`. */
+export interface PlanThrottle {
+  /** Tokens per second, more than 0. */
+  rate: number;
+  /** Bucket capacity, a whole number ≥ 1. @default Math.max(1, Math.ceil(rate)) */
+  burst?: number;
+}
+
+export interface PlanQuota {
+  /** Requests allowed per period, a whole number ≥ 0. */
+  limit: number;
+  /** Resets at 00:00 UTC each day, each Monday, or on the 1st of each month. */
+  period: QuotaPeriod;
+  /** Requests taken from the allowance of the first period only (API Gateway's `offset`). @default 0 */
+  offset?: number;
+}
+
+export interface PlanOptions {
+  /** Per-key token bucket. Without it, keys on this plan are not throttled by the plan. */
+  throttle?: PlanThrottle;
+  /** Per-key request quota. */
+  quota?: PlanQuota;
+  /**
+   * Per-method throttles that replace the plan's for one route, keyed `'<METHOD> <path>'` with the
+   * path as this middleware sees it: `{ 'GET /pets': { rate: 1, burst: 2 } }`.
+   */
+  methods?: Record<string, PlanThrottle>;
+}
+
+/** A key to load: the plaintext is hashed at once and never kept. */
+export interface ApiKeyInput {
+  /** Public identifier (usage reports, `req.gateway.apiKey.id`). */
+  id: string;
+  /** The secret the client sends, at least 20 characters. */
+  key: string;
+  /** A plan name from `plans`. */
+  plan: string;
+  /** @default true */
+  enabled?: boolean;
+  name?: string;
+}
+
+export interface UsagePlansResponses {
+  /** Missing, unknown or disabled key: 403 `{"message":"Forbidden"}`. */
+  forbidden?: ErrorResponseOptions;
+  /** Plan throttle: 429 `{"message":"Too Many Requests"}`. */
+  tooManyRequests?: ErrorResponseOptions;
+  /** Quota used up: 429 `{"message":"Limit Exceeded"}`. */
+  limitExceeded?: ErrorResponseOptions;
+  /** Store failed and the request cannot be decided safely: 503 `{"message":"Service Unavailable"}`. */
+  unavailable?: ErrorResponseOptions;
+}
+
+export interface UsagePlansOptions<Req = AnyRequest> {
+  /** The plans, by name. At least one. */
+  plans: Record<string, PlanOptions>;
+  /** The keys: an array (hashed and loaded into `store` at start-up) or a key store of their own. @default [] */
+  keys?: readonly ApiKeyInput[] | KeyStore;
+  /** Request header that carries the key. @default 'x-api-key' */
+  header?: string;
+  /** Reads the key from the request instead of `header` (a query parameter, a cookie...). */
+  keySource?: (req: Req) => string | undefined;
+  /** Buckets, quota counters, usage per day, and keys (unless `keys` is a store). @default memoryStore() of its own */
+  store?: GatewayStore;
+  /** Namespace of this middleware's keys, buckets and counters in a shared store. @default 'usage-plans' */
+  name?: string;
+  /** Send `RateLimit-Policy` / `RateLimit` items for the plan's throttle and quota. @default true */
+  headers?: boolean;
+  /** Time source for buckets, quota periods and usage days. @default systemClock */
+  clock?: Clock;
+  /** Replace any of the gateway's responses. */
+  responses?: UsagePlansResponses;
+  /**
+   * When the store fails while counting the quota: `'closed'` answers 503, `'open'` admits the
+   * request uncounted. (The plan throttle always fails open; a key that cannot be looked up is
+   * always refused with 503.)
+   * @default 'closed'
+   */
+  onStoreError?: StoreErrorMode;
+}
+
+export const USAGE_PLANS_DEFAULTS = {
+  plans: undefined,
+  keys: [],
+  header: 'x-api-key',
+  keySource: undefined,
+  store: undefined,
+  name: 'usage-plans',
+  headers: true,
+  clock: systemClock,
+  responses: {},
+  onStoreError: 'closed',
+} as const satisfies Omit<UsagePlansOptions, 'plans'> & { plans: undefined };
+
+const KNOWN_OPTIONS = Object.keys(USAGE_PLANS_DEFAULTS);
+const RESPONSE_KINDS = ['forbidden', 'tooManyRequests', 'limitExceeded', 'unavailable'];
+export const SCOPE = 'usagePlans';
+
+/** A quota rule with its precomputed `RateLimit` names. */
+export interface ResolvedQuota extends QuotaRule {
+  /** `"<plan>-quota"` policy name. */
+  readonly policyName: string;
+}
+
+/** A plan, validated, with every header item that does not depend on time built. */
+export interface ResolvedPlan {
+  readonly name: string;
+  readonly throttle: BucketShape | undefined;
+  readonly quota: ResolvedQuota | undefined;
+  /** `'GET /pets'` → its bucket; undefined when the plan has no overrides (no per-request lookup). */
+  readonly methods: ReadonlyMap<string, { shape: BucketShape; name: string }> | undefined;
+}
+
+export interface UsagePlansConfig {
+  readonly namespace: string;
+  readonly plans: ReadonlyMap<string, ResolvedPlan>;
+  /** Keys to load at start-up, validated (plaintext still; hashed when loaded). */
+  readonly initialKeys: readonly ApiKeyInput[];
+  readonly keyStore: KeyStore;
+  readonly store: GatewayStore;
+  readonly header: string;
+  readonly keySource: ((req: unknown) => string | undefined) | undefined;
+  readonly headers: boolean;
+  readonly clock: Clock;
+  /** Start of each quota period kind at start-up: the "first period" that `offset` applies to. */
+  readonly firstPeriod: Readonly<Record<QuotaPeriod, number>>;
+  readonly quotaFailOpen: boolean;
+  readonly forbidden: PreparedResponse;
+  readonly tooManyRequests: PreparedResponse;
+  readonly limitExceeded: PreparedResponse;
+  readonly unavailable: PreparedResponse;
+}
+
+const METHOD_ROUTE = /^(\S+) (\/\S*)$/;
+
+function resolveThrottle(option: string, value: unknown, name: string): BucketShape {
+  if (typeof value !== 'object' || value === null)
+    throw optionTypeError(SCOPE, option, 'an object like { rate, burst }', value);
+  assertKnownOptions(`${SCOPE}.${option}`, value, ['rate', 'burst']);
+  const { rate, burst } = value as PlanThrottle;
+  return resolveBucketShape(SCOPE, `${option}.`, name, rate, burst ?? undefined);
+}
+
+function resolveQuota(plan: string, value: unknown): ResolvedQuota {
+  const option = `plans.${plan}.quota`;
+  if (typeof value !== 'object' || value === null)
+    throw optionTypeError(SCOPE, option, 'an object like { limit, period }', value);
+  assertKnownOptions(`${SCOPE}.${option}`, value, ['limit', 'period', 'offset']);
+  const { limit, period, offset = 0 } = value as PlanQuota;
+  assertNumber(SCOPE, `${option}.limit`, limit, {
+    min: 0,
+    integer: true,
+    expected: 'a whole number of requests (0 or more)',
+  });
+  if (period !== 'day' && period !== 'week' && period !== 'month')
+    throw optionTypeError(SCOPE, `${option}.period`, "'day', 'week' or 'month'", period);
+  assertNumber(SCOPE, `${option}.offset`, offset, {
+    min: 0,
+    max: limit,
+    integer: true,
+    expected: `a whole number of requests from 0 to the limit (${limit})`,
+  });
+  return Object.freeze({ limit, period, offset, policyName: `${plan}-quota` });
+}
+
+function resolvePlan(plan: string, value: unknown): ResolvedPlan {
+  assertPolicyName(SCOPE, `plans.${plan}`, plan);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw optionTypeError(
+      SCOPE,
+      `plans.${plan}`,
+      'an object like { throttle, quota, methods }',
+      value,
+    );
+  assertKnownOptions(`${SCOPE}.plans.${plan}`, value, ['throttle', 'quota', 'methods']);
+  const options = value as PlanOptions;
+  const throttle =
+    options.throttle === undefined
+      ? undefined
+      : resolveThrottle(`plans.${plan}.throttle`, options.throttle, plan);
+  const quota = options.quota === undefined ? undefined : resolveQuota(plan, options.quota);
+  let methods: Map<string, { shape: BucketShape; name: string }> | undefined;
+  if (options.methods !== undefined) {
+    if (typeof options.methods !== 'object' || options.methods === null)
+      throw optionTypeError(
+        SCOPE,
+        `plans.${plan}.methods`,
+        "an object like { 'GET /pets': { rate } }",
+        options.methods,
+      );
+    methods = new Map();
+    for (const [route, throttleOptions] of Object.entries(options.methods)) {
+      const match = METHOD_ROUTE.exec(route);
+      if (match === null || !HTTP_TOKEN.test(match[1]!))
+        throw optionTypeError(SCOPE, `plans.${plan}.methods`, "keys like 'GET /pets'", route);
+      const key = `${match[1]!.toUpperCase()} ${match[2]!}`;
+      const name = `${plan} ${key}`;
+      const shape = resolveThrottle(`plans.${plan}.methods.${route}`, throttleOptions, name);
+      methods.set(key, { shape, name });
+    }
+    if (methods.size === 0) methods = undefined;
+  }
+  return Object.freeze({ name: plan, throttle, quota, methods });
+}
+
+/** Validates one key to load; `where` names it in errors. */
+export function assertKeyInput(
+  scope: string,
+  where: string,
+  input: unknown,
+  plans: ReadonlyMap<string, ResolvedPlan>,
+): asserts input is ApiKeyInput {
+  if (typeof input !== 'object' || input === null)
+    throw optionTypeError(scope, where, 'an object like { id, key, plan }', input);
+  assertKnownOptions(`${scope}.${where}`, input, ['id', 'key', 'plan', 'enabled', 'name']);
+  const { id, key, plan, enabled, name } = input as ApiKeyInput;
+  if (typeof id !== 'string' || id === '' || id.length > 128)
+    throw optionTypeError(scope, `${where}.id`, 'a string of 1–128 characters', id);
+  if (typeof key !== 'string' || key.length < 20 || key.length > 256)
+    // Never echo the value: it is a secret.
+    throw new TypeError(
+      `portcullis.${scope}: option "${where}.key" must be a string of 20–256 characters (key of "${id}")`,
+    );
+  assertPlanName(scope, `${where}.plan`, plan, plans);
+  if (enabled !== undefined) assertBoolean(scope, `${where}.enabled`, enabled);
+  if (name !== undefined && typeof name !== 'string')
+    throw optionTypeError(scope, `${where}.name`, 'a string', name);
+}
+
+/** A plan name that exists. */
+export function assertPlanName(
+  scope: string,
+  where: string,
+  plan: unknown,
+  plans: ReadonlyMap<string, ResolvedPlan>,
+): asserts plan is string {
+  if (typeof plan !== 'string' || !plans.has(plan))
+    throw optionTypeError(scope, where, `one of the plans (${[...plans.keys()].join(', ')})`, plan);
+}
+
+/** Validates `options` and computes everything that does not depend on the request. */
+export function resolveUsagePlansOptions(options: UsagePlansOptions): UsagePlansConfig {
+  assertOptionsObject(SCOPE, options);
+  assertKnownOptions(SCOPE, options, KNOWN_OPTIONS);
+  const o = { ...USAGE_PLANS_DEFAULTS, ...stripUndefined(options) };
+  if (typeof o.plans !== 'object' || o.plans === null || Object.keys(o.plans).length === 0)
+    throw optionTypeError(SCOPE, 'plans', 'an object with at least one plan', o.plans);
+  const plans = new Map<string, ResolvedPlan>();
+  for (const [name, plan] of Object.entries(o.plans as Record<string, unknown>))
+    plans.set(name, resolvePlan(name, plan));
+
+  if (o.store !== undefined)
+    assertStore(SCOPE, o.store, ['consumeBucket', 'consumeQuota', 'getUsage', 'getKeyByHash']);
+  const store = (o.store as GatewayStore | undefined) ?? memoryStore();
+  let keyStore: KeyStore = store;
+  let initialKeys: ApiKeyInput[] = [];
+  if (Array.isArray(o.keys)) {
+    const ids = new Set<string>();
+    const secrets = new Set<string>();
+    o.keys.forEach((input: unknown, i: number) => {
+      assertKeyInput(SCOPE, `keys[${i}]`, input, plans);
+      if (ids.has(input.id)) throw optionTypeError(SCOPE, `keys[${i}].id`, 'unique', input.id);
+      if (secrets.has(input.key))
+        throw new TypeError(`portcullis.${SCOPE}: option "keys[${i}].key" repeats another key`);
+      ids.add(input.id);
+      secrets.add(input.key);
+    });
+    initialKeys = (o.keys as readonly ApiKeyInput[]).map((k) => ({ ...k }));
+  } else {
+    assertStore(SCOPE, o.keys, ['getKeyByHash', 'getKey', 'putKey', 'deleteKey', 'listKeys']);
+    keyStore = o.keys as KeyStore;
+  }
+
+  if (typeof o.header !== 'string' || !HTTP_TOKEN.test(o.header))
+    throw optionTypeError(SCOPE, 'header', 'a header name', o.header);
+  assertOptionalFunction(SCOPE, 'keySource', o.keySource);
+  assertBoolean(SCOPE, 'headers', o.headers);
+  const namespace = assertPolicyName(SCOPE, 'name', o.name);
+  if (typeof o.clock?.now !== 'function')
+    throw optionTypeError(SCOPE, 'clock', 'an object with now()', o.clock);
+  const responses = o.responses as UsagePlansResponses;
+  if (typeof responses !== 'object' || responses === null)
+    throw optionTypeError(SCOPE, 'responses', 'an object', responses);
+  assertKnownOptions(`${SCOPE}.responses`, responses, RESPONSE_KINDS);
+  const now = o.clock.now();
+  return Object.freeze({
+    namespace,
+    plans,
+    initialKeys,
+    keyStore,
+    store,
+    header: o.header.toLowerCase(),
+    keySource: o.keySource as UsagePlansConfig['keySource'],
+    headers: o.headers,
+    clock: o.clock,
+    firstPeriod: Object.freeze({
+      day: periodBounds('day', now).start,
+      week: periodBounds('week', now).start,
+      month: periodBounds('month', now).start,
+    }),
+    quotaFailOpen: assertStoreErrorMode(SCOPE, o.onStoreError) === 'open',
+    forbidden: prepareErrorResponse('forbidden', responses.forbidden, SCOPE, 'responses.forbidden'),
+    tooManyRequests: prepareErrorResponse(
+      'tooManyRequests',
+      responses.tooManyRequests,
+      SCOPE,
+      'responses.tooManyRequests',
+    ),
+    limitExceeded: prepareErrorResponse(
+      'limitExceeded',
+      responses.limitExceeded,
+      SCOPE,
+      'responses.limitExceeded',
+    ),
+    unavailable: prepareUnavailable(responses.unavailable, SCOPE, 'responses.unavailable'),
+  });
+}

@@ -1,0 +1,490 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describeEachFramework, type Framework } from '../../../test/support/frameworks.js';
+import { type ManualClock, manualClock } from '../../../test/support/manual-clock.js';
+import { memoryStore } from '../../stores/memory/index.js';
+import type { GatewayStore, KeyStore } from '../../stores/types.js';
+import { cors } from '../cors/index.js';
+import { throttle } from '../throttle/index.js';
+import { type UsagePlansOptions, usagePlans } from './index.js';
+import { hashKey } from './keys.js';
+
+const FREE_KEY = 'free-key-0123456789abcdef';
+const PRO_KEY = 'pro-key-0123456789abcdef0';
+const OFF_KEY = 'off-key-0123456789abcdef0';
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+const PLANS = {
+  free: { throttle: { rate: 1, burst: 2 }, quota: { limit: 5, period: 'day' as const } },
+  pro: { throttle: { rate: 10, burst: 10 }, quota: { limit: 1000, period: 'day' as const } },
+};
+
+const KEYS = [
+  { id: 'alice', key: FREE_KEY, plan: 'free' },
+  { id: 'bob', key: PRO_KEY, plan: 'pro', name: 'Bob' },
+  { id: 'carol', key: OFF_KEY, plan: 'pro', enabled: false },
+];
+
+const withKey = (key: string) => ({ headers: { 'x-api-key': key } });
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** An app with `usagePlans(options)` in front of GET /r, /pets and /other echoing the API key. */
+async function start(fw: Framework, options: Partial<UsagePlansOptions> & { clock: ManualClock }) {
+  const middleware = usagePlans({ plans: PLANS, keys: KEYS, ...options });
+  const echo = {
+    reply: (gateway: unknown) => ({
+      body: { apiKey: (gateway as { apiKey?: unknown }).apiKey ?? null },
+    }),
+  };
+  const app = await fw.start({
+    use: [middleware],
+    routes: [
+      { method: 'GET', path: '/r', ...echo },
+      { method: 'GET', path: '/pets', ...echo },
+      { method: 'POST', path: '/pets', ...echo },
+    ],
+  });
+  return { app, middleware };
+}
+
+describe('usagePlans() options', () => {
+  it('requires plans and validates each, naming the option', () => {
+    expect(() => usagePlans({} as never)).toThrow(/option "plans"/);
+    expect(() => usagePlans({ plans: {} })).toThrow(/option "plans"/);
+    expect(() => usagePlans({ plans: { p: { throttle: { rate: 0 } } } })).toThrow(
+      /option "plans.p.throttle.rate"/,
+    );
+    expect(() => usagePlans({ plans: { p: { throttle: { rate: 1, burst: 0.5 } } } })).toThrow(
+      /option "plans.p.throttle.burst"/,
+    );
+    expect(() =>
+      usagePlans({ plans: { p: { quota: { limit: 10, period: 'year' as never } } } }),
+    ).toThrow(/option "plans.p.quota.period"/);
+    expect(() => usagePlans({ plans: { p: { quota: { limit: -1, period: 'day' } } } })).toThrow(
+      /option "plans.p.quota.limit"/,
+    );
+    expect(() =>
+      usagePlans({ plans: { p: { quota: { limit: 10, period: 'day', offset: 11 } } } }),
+    ).toThrow(/option "plans.p.quota.offset"/);
+    expect(() => usagePlans({ plans: { p: { methods: { pets: { rate: 1 } } } } })).toThrow(
+      /option "plans.p.methods"/,
+    );
+    expect(() =>
+      usagePlans({ plans: { p: { quota: { limit: 1, period: 'day' }, qutoa: 1 } as never } }),
+    ).toThrow(/unknown option "qutoa"/);
+  });
+
+  it('validates keys without ever echoing a key', () => {
+    const plans = { p: {} };
+    expect(() =>
+      usagePlans({ plans, keys: [{ id: 'a', key: 'short-secret', plan: 'p' }] }),
+    ).toThrow(/option "keys\[0\].key"/);
+    try {
+      usagePlans({ plans, keys: [{ id: 'a', key: 'short-secret', plan: 'p' }] });
+    } catch (err) {
+      expect(String(err)).not.toContain('short-secret');
+    }
+    expect(() => usagePlans({ plans, keys: [{ id: 'a', key: FREE_KEY, plan: 'gold' }] })).toThrow(
+      /option "keys\[0\].plan"/,
+    );
+    expect(() =>
+      usagePlans({
+        plans,
+        keys: [
+          { id: 'a', key: FREE_KEY, plan: 'p' },
+          { id: 'a', key: PRO_KEY, plan: 'p' },
+        ],
+      }),
+    ).toThrow(/option "keys\[1\].id"/);
+    expect(() =>
+      usagePlans({
+        plans,
+        keys: [
+          { id: 'a', key: FREE_KEY, plan: 'p' },
+          { id: 'b', key: FREE_KEY, plan: 'p' },
+        ],
+      }),
+    ).toThrow(/option "keys\[1\].key" repeats/);
+  });
+
+  it('refuses bad headers, responses, stores and unknown options', () => {
+    const plans = { p: {} };
+    expect(() => usagePlans({ plans, header: 'x api key' })).toThrow(/option "header"/);
+    expect(() => usagePlans({ plans, keySource: 'query' as never })).toThrow(/option "keySource"/);
+    expect(() => usagePlans({ plans, responses: { forbiden: {} } as never })).toThrow(
+      /unknown option "forbiden"/,
+    );
+    expect(() => usagePlans({ plans, responses: { forbidden: { status: 1000 } } })).toThrow(
+      /option "responses.forbidden.status"/,
+    );
+    expect(() => usagePlans({ plans, store: {} as never })).toThrow(/option "store"/);
+    expect(() => usagePlans({ plans, keys: {} as never })).toThrow(/option "store"/);
+    expect(() => usagePlans({ plans, onStoreError: 'maybe' as never })).toThrow(
+      /option "onStoreError"/,
+    );
+    expect(() => usagePlans({ plans, plan: {} } as never)).toThrow(/unknown option "plan"/);
+  });
+
+  it('does not mutate the options it is given', () => {
+    const options = Object.freeze({
+      plans: Object.freeze({ p: Object.freeze({ throttle: Object.freeze({ rate: 1 }) }) }),
+      keys: Object.freeze([Object.freeze({ id: 'a', key: FREE_KEY, plan: 'p' })]),
+    });
+    expect(() => usagePlans(options)).not.toThrow();
+  });
+});
+
+describeEachFramework('usagePlans()', (fw) => {
+  describe('API keys', () => {
+    it('answers 403 Forbidden to a missing, unknown or disabled key; the handler never runs', async () => {
+      let calls = 0;
+      const app = await fw.start({
+        use: [usagePlans({ plans: PLANS, keys: KEYS, clock: manualClock() })],
+        routes: [{ method: 'GET', path: '/r', reply: () => ({ body: String(++calls) }) }],
+      });
+      for (const init of [
+        {},
+        withKey('unknown-key-0123456789abc'),
+        withKey(OFF_KEY),
+        withKey(''),
+      ]) {
+        const res = await app.request('/r', init);
+        expect(res.status).toBe(403);
+        expect(res.json).toEqual({ message: 'Forbidden' });
+        expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+        expect(res.headers.ratelimit).toBeUndefined();
+      }
+      expect(calls).toBe(0);
+    });
+
+    it('admits a valid key and puts apiKey { id, plan } on the context', async () => {
+      const { app } = await start(fw, { clock: manualClock() });
+      const res = await app.request('/r', withKey(PRO_KEY));
+      expect(res.status).toBe(200);
+      expect(res.json).toEqual({ apiKey: { id: 'bob', plan: 'pro' } });
+    });
+
+    it('reads the key from another header, or from keySource(req)', async () => {
+      const clock = manualClock();
+      const { app: byHeader } = await start(fw, { clock, header: 'Authorization-Key' });
+      expect(
+        (await byHeader.request('/r', { headers: { 'authorization-key': PRO_KEY } })).status,
+      ).toBe(200);
+      expect((await byHeader.request('/r', withKey(PRO_KEY))).status).toBe(403);
+      const { app: byQuery } = await start(fw, {
+        clock,
+        keySource: (req: { url: string }) =>
+          new URL(req.url, 'http://x').searchParams.get('api_key') ?? undefined,
+      });
+      expect((await byQuery.request(`/r?api_key=${PRO_KEY}`)).status).toBe(200);
+      expect((await byQuery.request('/r')).status).toBe(403);
+    });
+
+    it('looks keys up by SHA-256 only: the store never sees the plaintext', async () => {
+      const store = memoryStore();
+      const asked: string[] = [];
+      const spyKeys: KeyStore = {
+        getKeyByHash: (ns, hash) => {
+          asked.push(hash);
+          return store.getKeyByHash(ns, hash);
+        },
+        getKey: (ns, id) => store.getKey(ns, id),
+        putKey: (ns, record) => store.putKey(ns, record),
+        deleteKey: (ns, id) => store.deleteKey(ns, id),
+        listKeys: (ns) => store.listKeys(ns),
+      };
+      const middleware = usagePlans({ plans: PLANS, keys: spyKeys, clock: manualClock() });
+      await middleware.importKeys(KEYS);
+      asked.length = 0; // importing checks each hash is not already taken
+      const app = await fw.start({ use: [middleware], routes: [{ method: 'GET', path: '/r' }] });
+      expect((await app.request('/r', withKey(PRO_KEY))).status).toBe(200);
+      expect(asked).toEqual([hashKey(PRO_KEY)]);
+      expect(asked[0]).toMatch(/^[0-9a-f]{64}$/);
+      const stored = JSON.stringify(await store.listKeys('usage-plans'));
+      for (const { key } of KEYS) expect(stored).not.toContain(key);
+    });
+
+    it('carries the CORS headers on a 403 when cors() runs first', async () => {
+      const app = await fw.start({
+        use: [cors(), usagePlans({ plans: PLANS, keys: KEYS, clock: manualClock() })],
+        routes: [{ method: 'GET', path: '/r' }],
+      });
+      const res = await app.request('/r', { headers: { origin: 'https://app.example.com' } });
+      expect(res.status).toBe(403);
+      expect(res.headers['access-control-allow-origin']).toBe('*');
+    });
+
+    it('replaces responses through the responses option', async () => {
+      const { app } = await start(fw, {
+        clock: manualClock(),
+        responses: { forbidden: { status: 401, message: 'API key required' } },
+      });
+      const res = await app.request('/r');
+      expect(res.status).toBe(401);
+      expect(res.json).toEqual({ message: 'API key required' });
+    });
+  });
+
+  describe('plan throttle', () => {
+    it("answers 429 Too Many Requests when the key's bucket is empty, per key", async () => {
+      const { app } = await start(fw, { clock: manualClock() });
+      expect((await app.request('/r', withKey(FREE_KEY))).status).toBe(200);
+      expect((await app.request('/r', withKey(FREE_KEY))).status).toBe(200);
+      const refused = await app.request('/r', withKey(FREE_KEY));
+      expect(refused.status).toBe(429);
+      expect(refused.json).toEqual({ message: 'Too Many Requests' });
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.headers.ratelimit).toBe('"free";r=0;t=2');
+      expect((await app.request('/r', withKey(PRO_KEY))).status).toBe(200);
+    });
+
+    it("uses a method's own throttle for 'GET /pets', and the plan's elsewhere", async () => {
+      const plans = {
+        free: { ...PLANS.free, methods: { 'GET /pets': { rate: 1, burst: 1 } } },
+        pro: PLANS.pro,
+      };
+      const { app } = await start(fw, { clock: manualClock(), plans });
+      const first = await app.request('/pets', withKey(FREE_KEY));
+      expect(first.status).toBe(200);
+      expect(first.headers['ratelimit-policy']).toMatch(/^"free GET \/pets";q=1;w=1, "free-quota"/);
+      expect((await app.request('/pets', withKey(FREE_KEY))).status).toBe(429);
+      expect((await app.request('/pets', { ...withKey(FREE_KEY), method: 'POST' })).status).toBe(
+        200,
+      );
+      const other = await app.request('/r', withKey(FREE_KEY));
+      expect(other.status).toBe(200);
+      expect(other.headers.ratelimit).toMatch(/^"free";r=0;t=2, /);
+    });
+
+    it("feeds throttle({ key: 'apiKey' }) stacked after it", async () => {
+      const clock = manualClock();
+      const app = await fw.start({
+        use: [
+          usagePlans({ plans: PLANS, keys: KEYS, clock }),
+          throttle({ rate: 1, burst: 1, key: 'apiKey', name: 'per-key', clock }),
+        ],
+        routes: [{ method: 'GET', path: '/r' }],
+      });
+      expect((await app.request('/r', withKey(PRO_KEY))).status).toBe(200);
+      const refused = await app.request('/r', withKey(PRO_KEY));
+      expect(refused.status).toBe(429);
+      expect(refused.headers.ratelimit).toMatch(/"per-key";r=0;t=1$/);
+    });
+  });
+
+  describe('quota', () => {
+    it('answers 429 Limit Exceeded with Retry-After until the next UTC day', async () => {
+      const clock = manualClock(Date.parse('2026-01-05T23:00:00Z'));
+      const plans = { free: { quota: { limit: 3, period: 'day' as const } }, pro: PLANS.pro };
+      const { app } = await start(fw, { clock, plans });
+      for (let i = 0; i < 3; i++)
+        expect((await app.request('/r', withKey(FREE_KEY))).status).toBe(200);
+      const refused = await app.request('/r', withKey(FREE_KEY));
+      expect(refused.status).toBe(429);
+      expect(refused.json).toEqual({ message: 'Limit Exceeded' });
+      expect(refused.headers['retry-after']).toBe('3600');
+      expect(refused.headers['ratelimit-policy']).toBe('"free-quota";q=3;w=86400');
+      expect(refused.headers.ratelimit).toBe('"free-quota";r=0;t=3600');
+      clock.advance(HOUR - 1);
+      expect((await app.request('/r', withKey(FREE_KEY))).headers['retry-after']).toBe('1');
+      clock.advance(1);
+      expect((await app.request('/r', withKey(FREE_KEY))).status).toBe(200);
+    });
+
+    it('resets weekly quotas on Monday 00:00 UTC', async () => {
+      const clock = manualClock(Date.parse('2026-01-07T12:00:00Z')); // a Wednesday
+      const plans = { free: { quota: { limit: 1, period: 'week' as const } }, pro: PLANS.pro };
+      const { app } = await start(fw, { clock, plans });
+      expect((await app.request('/r', withKey(FREE_KEY))).status).toBe(200);
+      const refused = await app.request('/r', withKey(FREE_KEY));
+      expect(refused.status).toBe(429);
+      expect(refused.headers['retry-after']).toBe(String(4.5 * 86_400));
+      clock.set(Date.parse('2026-01-11T23:59:59.500Z'));
+      expect((await app.request('/r', withKey(FREE_KEY))).status).toBe(429);
+      clock.set(Date.parse('2026-01-12T00:00:00Z'));
+      expect((await app.request('/r', withKey(FREE_KEY))).status).toBe(200);
+    });
+
+    it('resets monthly quotas on the 1st at 00:00 UTC', async () => {
+      const clock = manualClock(Date.parse('2026-01-31T12:00:00Z'));
+      const plans = { free: { quota: { limit: 1, period: 'month' as const } }, pro: PLANS.pro };
+      const { app } = await start(fw, { clock, plans });
+      expect((await app.request('/r', withKey(FREE_KEY))).status).toBe(200);
+      expect((await app.request('/r', withKey(FREE_KEY))).headers['retry-after']).toBe('43200');
+      clock.set(Date.parse('2026-02-01T00:00:00Z'));
+      const feb = await app.request('/r', withKey(FREE_KEY));
+      expect(feb.status).toBe(200);
+      expect(feb.headers['ratelimit-policy']).toBe(`"free-quota";q=1;w=${28 * 86_400}`);
+      const refused = await app.request('/r', withKey(FREE_KEY));
+      expect(refused.headers['retry-after']).toBe(String(28 * 86_400));
+    });
+
+    it('takes offset requests from the first period only', async () => {
+      const clock = manualClock();
+      const plans = {
+        free: { quota: { limit: 5, period: 'day' as const, offset: 3 } },
+        pro: PLANS.pro,
+      };
+      const { app } = await start(fw, { clock, plans });
+      const statuses = async (n: number) => {
+        const out: number[] = [];
+        for (let i = 0; i < n; i++) out.push((await app.request('/r', withKey(FREE_KEY))).status);
+        return out;
+      };
+      expect(await statuses(3)).toEqual([200, 200, 429]);
+      clock.advance(DAY);
+      expect(await statuses(6)).toEqual([200, 200, 200, 200, 200, 429]);
+    });
+
+    it('does not count requests refused by the throttle', async () => {
+      const clock = manualClock();
+      const { app } = await start(fw, { clock });
+      expect((await app.request('/r', withKey(FREE_KEY))).status).toBe(200);
+      expect((await app.request('/r', withKey(FREE_KEY))).status).toBe(200);
+      for (let i = 0; i < 5; i++)
+        expect((await app.request('/r', withKey(FREE_KEY))).status).toBe(429);
+      clock.advance(5_000);
+      const res = await app.request('/r', withKey(FREE_KEY));
+      expect(res.status).toBe(200);
+      // 5 a day: 3 counted so far, whatever the 5 throttled attempts.
+      expect(res.headers.ratelimit).toBe(`"free";r=1;t=1, "free-quota";r=2;t=${86_400 - 5}`);
+    });
+
+    it('sends both policies in RateLimit-Policy and RateLimit, or none with headers: false', async () => {
+      const clock = manualClock(Date.parse('2026-01-05T12:00:00Z'));
+      const { app } = await start(fw, { clock });
+      const res = await app.request('/r', withKey(PRO_KEY));
+      expect(res.headers['ratelimit-policy']).toBe('"pro";q=10;w=1, "pro-quota";q=1000;w=86400');
+      expect(res.headers.ratelimit).toBe('"pro";r=9;t=1, "pro-quota";r=999;t=43200');
+      const { app: quiet } = await start(fw, { clock, headers: false });
+      const plain = await quiet.request('/r', withKey(PRO_KEY));
+      expect(plain.status).toBe(200);
+      expect(plain.headers.ratelimit).toBeUndefined();
+      expect(plain.headers['ratelimit-policy']).toBeUndefined();
+    });
+  });
+
+  describe('management', () => {
+    it('creates a 40-character key that works on the next request, shown once', async () => {
+      const { app, middleware } = await start(fw, { clock: manualClock() });
+      const created = await middleware.createKey({ plan: 'pro', id: 'dave', name: 'Dave' });
+      expect(created.id).toBe('dave');
+      expect(created.key).toMatch(/^[A-Za-z0-9_-]{40}$/);
+      const res = await app.request('/r', withKey(created.key));
+      expect(res.json).toEqual({ apiKey: { id: 'dave', plan: 'pro' } });
+      const another = await middleware.createKey({ plan: 'free' });
+      expect(another.id).not.toBe('dave');
+      expect(another.key).not.toBe(created.key);
+      await expect(middleware.createKey({ plan: 'pro', id: 'dave' })).rejects.toThrow(
+        /option "id"/,
+      );
+      await expect(middleware.createKey({ plan: 'gold' })).rejects.toThrow(/plan/);
+    });
+
+    it('disables, enables, moves and deletes keys, effective on the next request', async () => {
+      const { app, middleware } = await start(fw, { clock: manualClock() });
+      await middleware.disableKey('bob');
+      expect((await app.request('/r', withKey(PRO_KEY))).status).toBe(403);
+      await middleware.enableKey('bob');
+      expect((await app.request('/r', withKey(PRO_KEY))).status).toBe(200);
+      await middleware.setPlan('bob', 'free');
+      const moved = await app.request('/r', withKey(PRO_KEY));
+      expect(moved.json).toEqual({ apiKey: { id: 'bob', plan: 'free' } });
+      expect(moved.headers['ratelimit-policy']).toMatch(/^"free";q=2/);
+      expect(await middleware.deleteKey('bob')).toBe(true);
+      expect(await middleware.deleteKey('bob')).toBe(false);
+      expect((await app.request('/r', withKey(PRO_KEY))).status).toBe(403);
+      await expect(middleware.disableKey('nobody')).rejects.toThrow(/option "id"/);
+      await expect(middleware.setPlan('alice', 'gold')).rejects.toThrow(/option "plan"/);
+    });
+
+    it('imports keys, replacing a key by id', async () => {
+      const { app, middleware } = await start(fw, { clock: manualClock() });
+      const fresh = 'fresh-key-0123456789abcdef';
+      await middleware.importKeys([{ id: 'alice', key: fresh, plan: 'pro' }]);
+      expect((await app.request('/r', withKey(FREE_KEY))).status).toBe(403);
+      expect((await app.request('/r', withKey(fresh))).json).toEqual({
+        apiKey: { id: 'alice', plan: 'pro' },
+      });
+      await expect(middleware.importKeys([{ id: 'zed', key: fresh, plan: 'pro' }])).rejects.toThrow(
+        /already in use/,
+      );
+    });
+
+    it('reports usage per key and UTC day as [used, remaining]', async () => {
+      const clock = manualClock(Date.parse('2026-01-05T10:00:00Z'));
+      const { app, middleware } = await start(fw, { clock });
+      for (let i = 0; i < 2; i++) await app.request('/r', withKey(FREE_KEY));
+      await app.request('/r', withKey(PRO_KEY));
+      clock.advance(2 * DAY);
+      for (let i = 0; i < 2; i++) await app.request('/r', withKey(FREE_KEY));
+      clock.advance(5_000);
+      await app.request('/r', withKey(FREE_KEY));
+      const report = await middleware.usage('alice', { from: '2026-01-05', to: '2026-01-08' });
+      expect(report).toEqual({
+        startDate: '2026-01-05',
+        endDate: '2026-01-08',
+        items: {
+          alice: [
+            [2, 3],
+            [0, 5],
+            [3, 2],
+            [0, 5],
+          ],
+        },
+      });
+      const all = await middleware.usage(undefined, { from: new Date('2026-01-05T00:00:00Z') });
+      expect(all.endDate).toBe('2026-01-07');
+      expect(all.items.bob).toEqual([
+        [1, 999],
+        [0, 1000],
+        [0, 1000],
+      ]);
+      expect(Object.keys(all.items).sort()).toEqual(['alice', 'bob', 'carol']);
+      await expect(
+        middleware.usage('alice', { from: '2026-01-08', to: '2026-01-05' }),
+      ).rejects.toThrow(/option "to"/);
+    });
+  });
+
+  describe('when the store fails', () => {
+    function failing(methods: Array<keyof GatewayStore>): GatewayStore {
+      const store = memoryStore();
+      const broken = { ...store } as GatewayStore;
+      for (const method of methods)
+        (broken as unknown as Record<string, unknown>)[method] = () =>
+          Promise.reject(new Error('down'));
+      return broken;
+    }
+
+    it("refuses keys with a quota with 503 by default ('closed'), admits with 'open'", async () => {
+      vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+      const store = failing(['consumeQuota']);
+      const { app: closed } = await start(fw, { clock: manualClock(), store });
+      const res = await closed.request('/r', withKey(PRO_KEY));
+      expect(res.status).toBe(503);
+      expect(res.json).toEqual({ message: 'Service Unavailable' });
+      const { app: open } = await start(fw, { clock: manualClock(), store, onStoreError: 'open' });
+      expect((await open.request('/r', withKey(PRO_KEY))).status).toBe(200);
+    });
+
+    it('admits keys without their plan throttle when buckets fail', async () => {
+      vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+      const { app } = await start(fw, { clock: manualClock(), store: failing(['consumeBucket']) });
+      for (let i = 0; i < 4; i++) {
+        const res = await app.request('/r', withKey(FREE_KEY));
+        expect(res.status).toBe(200);
+        expect(res.headers.ratelimit).not.toMatch(/"free";/);
+      }
+    });
+
+    it('answers 503, never admitting, when keys cannot be looked up', async () => {
+      vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+      const { app } = await start(fw, { clock: manualClock(), store: failing(['getKeyByHash']) });
+      expect((await app.request('/r', withKey(PRO_KEY))).status).toBe(503);
+    });
+  });
+});
