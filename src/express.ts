@@ -6,15 +6,19 @@
 import type { Request, RequestHandler } from 'express';
 import './augment.js';
 import { gateway as neutralGateway } from './gateway.js';
+import type { CacheControls, CacheOptions } from './middleware/cache/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
 
 export type { GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
+export type { CacheControls, CacheStats, CacheStore } from './index.js';
 
 /** The gateway factories typed for Express. */
 export interface ExpressGateway {
   cors(options?: CorsOptions<Request>): RequestHandler;
+  cache(ttlOrOptions?: number | CacheOptions<Request>): RequestHandler & CacheControls;
 }
 
 export const gateway: ExpressGateway = neutralGateway as unknown as ExpressGateway;
 export const cors: ExpressGateway['cors'] = gateway.cors;
+export const cache: ExpressGateway['cache'] = gateway.cache;

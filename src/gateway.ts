@@ -1,5 +1,6 @@
 /** The `gateway` namespace: every middleware factory, as one object. */
 
+import { cache } from './middleware/cache/index.js';
 import { cors } from './middleware/cors/index.js';
 
 /**
@@ -9,6 +10,7 @@ import { cors } from './middleware/cors/index.js';
  */
 export const gateway = Object.freeze({
   cors,
+  cache,
 });
 
 export type Gateway = typeof gateway;

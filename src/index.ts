@@ -18,8 +18,20 @@ export type {
 } from './core/middleware.js';
 export { type Gateway, gateway } from './gateway.js';
 export {
+  CACHE_DEFAULTS,
+  type CacheControls,
+  type CacheMiddleware,
+  type CacheOptions,
+  type CacheStats,
+  cache,
+  type InvalidationPredicate,
+  type InvalidationTarget,
+} from './middleware/cache/index.js';
+export {
   CORS_DEFAULTS,
   type CorsOptions,
   cors,
   type OriginPredicate,
 } from './middleware/cors/index.js';
+export type { CacheEntry, CacheStore, CacheUsage } from './stores/cache.js';
+export { type MemoryCacheStoreOptions, memoryCacheStore } from './stores/memory/cache.js';

@@ -5,15 +5,19 @@
 
 import type { Context, Middleware } from 'koa';
 import { gateway as neutralGateway } from './gateway.js';
+import type { CacheControls, CacheOptions } from './middleware/cache/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
 
 export type { GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
+export type { CacheControls, CacheStats, CacheStore } from './index.js';
 
 /** The gateway factories typed for Koa. `ctx.state.gateway` holds the per-request context. */
 export interface KoaGateway {
   cors(options?: CorsOptions<Context>): Middleware;
+  cache(ttlOrOptions?: number | CacheOptions<Context>): Middleware & CacheControls;
 }
 
 export const gateway: KoaGateway = neutralGateway as unknown as KoaGateway;
 export const cors: KoaGateway['cors'] = gateway.cors;
+export const cache: KoaGateway['cache'] = gateway.cache;

@@ -10,15 +10,19 @@ describe('public exports', () => {
   it('portcullis', () => {
     expect(Object.keys(neutral).sort()).toMatchInlineSnapshot(`
       [
+        "CACHE_DEFAULTS",
         "CORS_DEFAULTS",
         "GATEWAY_RESPONSES",
+        "cache",
         "cors",
         "gateway",
+        "memoryCacheStore",
         "systemClock",
       ]
     `);
     expect(Object.keys(neutral.gateway).sort()).toMatchInlineSnapshot(`
       [
+        "cache",
         "cors",
       ]
     `);
@@ -27,6 +31,7 @@ describe('public exports', () => {
   it('portcullis/express', () => {
     expect(Object.keys(expressEntry).sort()).toMatchInlineSnapshot(`
       [
+        "cache",
         "cors",
         "gateway",
       ]
@@ -36,6 +41,7 @@ describe('public exports', () => {
   it('portcullis/koa', () => {
     expect(Object.keys(koaEntry).sort()).toMatchInlineSnapshot(`
       [
+        "cache",
         "cors",
         "gateway",
       ]

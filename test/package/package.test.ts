@@ -124,6 +124,11 @@ import { gateway, type GatewayContext } from 'portcullis';
 const app = express();
 app.use(gateway.cors());
 app.use(gateway.cors({ origin: ['https://app.example.com'], credentials: true }));
+app.get('/weather', gateway.cache(300), (_req, res) => {
+  res.json({ tempC: 21 });
+});
+const cached = gateway.cache({ ttl: 60, query: ['city'] });
+void cached.invalidate('/weather');
 app.get('/x', gateway.cors(), (req, res) => {
   const context: GatewayContext | undefined = req.gateway;
   res.json({ id: context?.requestId });
@@ -131,6 +136,7 @@ app.get('/x', gateway.cors(), (req, res) => {
 
 const koa = new Koa();
 koa.use(gateway.cors());
+koa.use(gateway.cache(60));
 koa.use(async (ctx, next) => {
   await next();
 });
