@@ -20,6 +20,15 @@ interface UpgradePlan {
 
 const NOT_HANDLED: UpgradeHandler = () => false;
 
+const BAD_GATEWAY = 'HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
+
+/** Answers 502 on a socket the upgrade failed on, unless the upstream's answer already began. */
+function rejectUpgrade(socket: Duplex): void {
+  const written = (socket as { bytesWritten?: number }).bytesWritten ?? 0;
+  if (written === 0 && socket.writable) socket.end(BAD_GATEWAY);
+  else socket.destroy();
+}
+
 /**
  * `matchPath(url)` returns the forwarded path (prefix stripped) or undefined when the upgrade
  * is not for this proxy; `pickTarget(req)` chooses the upstream.
@@ -35,19 +44,22 @@ export function createUpgradeHandler(
     ws: true,
     changeOrigin: config.changeOrigin,
     xfwd: config.xfwd,
-    // Our own error handling below; the default plugins log and answer HTTP errors.
+    // The default plugins log and answer errors their own way; with them ejected, events are
+    // subscribed in a plugin (`on` is only wired by a default plugin).
     ejectPlugins: true,
     router: (req) => plans.get(req)?.target,
     pathRewrite: (path, req) => plans.get(req)?.path ?? path,
-    on: {
-      proxyReqWs(proxyReq) {
-        if (!config.forwardApiKey) proxyReq.removeHeader(API_KEY_HEADER);
-        for (const name of config.requestHeaders.remove) proxyReq.removeHeader(name);
-        for (const [name, value] of config.requestHeaders.set) proxyReq.setHeader(name, value);
+    plugins: [
+      (server) => {
+        server.on('proxyReqWs', (proxyReq) => {
+          if (!config.forwardApiKey) proxyReq.removeHeader(API_KEY_HEADER);
+          for (const name of config.requestHeaders.remove) proxyReq.removeHeader(name);
+          for (const [name, value] of config.requestHeaders.set) proxyReq.setHeader(name, value);
+        });
+        // http-proxy ends the client socket after reporting; answer 502 if nothing was sent yet.
+        server.on('error', (_err, _req, socket) => rejectUpgrade(socket as unknown as Duplex));
       },
-      // http-proxy ends the client socket itself after reporting the error.
-      error() {},
-    },
+    ],
   });
 
   return function upgrade(req, socket, head): boolean {
@@ -59,9 +71,7 @@ export function createUpgradeHandler(
       const forwarded = config.rewrite === undefined ? path : await config.rewrite(path, req);
       plans.set(req, { target: target.href, path: forwarded });
       wsProxy.upgrade(req, socket as never, head);
-    })().catch(() => {
-      socket.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-    });
+    })().catch(() => rejectUpgrade(socket));
     return true;
   };
 }
