@@ -228,6 +228,13 @@ function asOptions(value: unknown): ProxyOptions {
   if (typeof value === 'string' || value instanceof URL || Array.isArray(value))
     return { target: value as TargetUrl };
   if (typeof value === 'function') return { target: value as TargetFunction };
+  if (value === undefined)
+    throw optionTypeError(
+      SCOPE,
+      'target',
+      'a URL, a list of URLs, a function or { target }',
+      value,
+    );
   assertOptionsObject(SCOPE, value);
   return value as ProxyOptions;
 }
