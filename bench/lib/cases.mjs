@@ -35,250 +35,185 @@ const corsPreflight = {
 /** A hit needs one earlier request to fill the cache. */
 const cacheHit = { ...ok, headers: { ...json, 'cache-status': /^portcullis; hit/ } };
 const proxied = { ...ok, headers: { ...json, 'x-upstream': 'bench' } };
-const noKey = { method: 'GET', path: '/hello', headers: { origin: ORIGIN } };
+/** Usage-plan cases must also refuse a request without a key. */
+const refusedWithoutKey = {
+  request: { method: 'GET', path: '/hello', headers: { origin: ORIGIN } },
+  expect: { status: 403, body: /Forbidden/ },
+};
 
-/** Cases in the order they run in each round. `requires`: the `gateway` factories they need. */
+/**
+ * The portcullis cases of one framework (`express` or `koa`): scenario files are named
+ * `<framework>-gateway-<feature>.mjs`. `peers` names the peer cases each is also compared with.
+ */
+function gatewayCases(fw, peers) {
+  const cacheHitOnProxy = {
+    ...proxied,
+    headers: { ...proxied.headers, 'cache-status': /^portcullis; hit/ },
+  };
+  return [
+    {
+      name: `${fw} + gateway.cors`,
+      file: `${fw}-gateway-cors.mjs`,
+      requires: ['cors'],
+      request: 'get',
+      expect: corsGet,
+      compare: [
+        { baseline: fw, target: 0.97, cpuAddedMaxUs: 5 },
+        { baseline: peers.cors, target: 1.0 },
+      ],
+    },
+    {
+      name: `${fw} + gateway.cors, preflight`,
+      file: `${fw}-gateway-cors.mjs`,
+      requires: ['cors'],
+      request: 'preflight',
+      expect: corsPreflight,
+      compare: [{ baseline: `${peers.cors}, preflight`, target: 1.0 }],
+    },
+    {
+      name: `${fw} + gateway.throttle`,
+      file: `${fw}-gateway-throttle.mjs`,
+      requires: ['throttle'],
+      request: 'get',
+      expect: { ...ok, headers: { ...json, ratelimit: true, 'ratelimit-policy': true } },
+      compare: [
+        { baseline: fw, target: 0.95, cpuAddedMaxUs: 10 },
+        ...peers.throttle.map((baseline) => ({ baseline, target: 1.1 })),
+      ],
+    },
+    {
+      name: `${fw} + gateway.usagePlans`,
+      file: `${fw}-gateway-usage-plans.mjs`,
+      requires: ['usagePlans'],
+      request: 'get',
+      expect: ok,
+      also: [refusedWithoutKey],
+      compare: [{ baseline: fw, target: 0.92, cpuAddedMaxUs: 20 }],
+    },
+    {
+      name: `${fw} + gateway.cache hit (5 ms route)`,
+      file: `${fw}-gateway-cache.mjs`,
+      requires: ['cache'],
+      request: 'get',
+      expect: cacheHit,
+      compare: [
+        { baseline: fw, target: 0.95, cpuAddedMaxUs: 0 },
+        ...peers.cache.map((baseline) => ({ baseline, target: 1.2 })),
+      ],
+    },
+    {
+      name: `${fw} full stack: cors + usagePlans + throttle + cache hit`,
+      file: `${fw}-gateway-full-stack.mjs`,
+      requires: ['cors', 'usagePlans', 'throttle', 'cache'],
+      request: 'get',
+      expect: {
+        ...cacheHit,
+        headers: { ...cacheHit.headers, 'access-control-allow-origin': ORIGIN, ratelimit: true },
+      },
+      also: [refusedWithoutKey],
+      compare: [{ baseline: fw, target: 0.85, cpuAddedMaxUs: 0 }],
+    },
+    {
+      name: `${fw} + gateway.proxy`,
+      file: `${fw}-gateway-proxy.mjs`,
+      requires: ['proxy'],
+      upstream: true,
+      request: 'get',
+      expect: proxied,
+      compare: [
+        ...peers.proxy.map((baseline) => ({ baseline, target: 0.95 })),
+        { baseline: fw, cpuAddedMaxUs: 150 },
+      ],
+    },
+    {
+      name: `${fw} + gateway.cache hit on gateway.proxy`,
+      file: `${fw}-gateway-proxy-cache.mjs`,
+      requires: ['cache', 'proxy'],
+      upstream: true,
+      request: 'get',
+      expect: cacheHitOnProxy,
+      compare: [{ baseline: `${fw} + gateway.proxy`, target: 2.0 }],
+    },
+  ];
+}
+
+/** A peer (or bare) case compared with nothing or with its bare framework only, for reference. */
+const peer = (name, file, request, expect, baseline, extra = {}) => ({
+  name,
+  file,
+  request,
+  expect,
+  compare: baseline ? [{ baseline }] : [],
+  ...extra,
+});
+
+/**
+ * Cases in the order they run in each round: per framework the bare baseline, the peers, then
+ * portcullis. `requires`: the `gateway` factories a case needs (skipped until they exist).
+ */
 export const CASES = [
-  { name: 'node:http', file: 'node-http.mjs', request: 'get', expect: ok, compare: [] },
+  peer('node:http', 'node-http.mjs', 'get', ok),
 
   // Express 5
-  { name: 'express', file: 'express-bare.mjs', request: 'get', expect: ok, compare: [] },
-  {
-    name: 'express + cors',
-    file: 'express-cors-package.mjs',
-    request: 'get',
-    expect: corsGet,
-    compare: [{ baseline: 'express' }],
-  },
-  {
-    name: 'express + gateway.cors',
-    file: 'express-gateway-cors.mjs',
-    requires: ['cors'],
-    request: 'get',
-    expect: corsGet,
-    compare: [
-      { baseline: 'express', target: 0.97, cpuAddedMaxUs: 5 },
-      { baseline: 'express + cors', target: 1.0 },
+  peer('express', 'express-bare.mjs', 'get', ok),
+  peer('express + cors', 'express-cors-package.mjs', 'get', corsGet, 'express'),
+  peer('express + cors, preflight', 'express-cors-package.mjs', 'preflight', corsPreflight),
+  peer(
+    'express + express-rate-limit',
+    'express-rate-limit.mjs',
+    'get',
+    { ...ok, headers: { ...json, ratelimit: true } },
+    'express',
+  ),
+  peer(
+    'express + rate-limiter-flexible',
+    'express-rate-limiter-flexible.mjs',
+    'get',
+    ok,
+    'express',
+  ),
+  peer('express + apicache hit (5 ms route)', 'express-apicache.mjs', 'get', ok, 'express'),
+  peer(
+    'express + http-proxy-middleware (default agent)',
+    'express-http-proxy-middleware.mjs',
+    'get',
+    proxied,
+    'express',
+    { upstream: true },
+  ),
+  peer(
+    'express + http-proxy-middleware (keep-alive agent)',
+    'express-http-proxy-middleware.mjs',
+    'get',
+    proxied,
+    'express',
+    { upstream: true, args: ['keepalive'] },
+  ),
+  ...gatewayCases('express', {
+    cors: 'express + cors',
+    throttle: ['express + express-rate-limit', 'express + rate-limiter-flexible'],
+    cache: ['express + apicache hit (5 ms route)'],
+    proxy: [
+      'express + http-proxy-middleware (keep-alive agent)',
+      'express + http-proxy-middleware (default agent)',
     ],
-  },
-  {
-    name: 'express + cors, preflight',
-    file: 'express-cors-package.mjs',
-    request: 'preflight',
-    expect: corsPreflight,
-    compare: [],
-  },
-  {
-    name: 'express + gateway.cors, preflight',
-    file: 'express-gateway-cors.mjs',
-    requires: ['cors'],
-    request: 'preflight',
-    expect: corsPreflight,
-    compare: [{ baseline: 'express + cors, preflight', target: 1.0 }],
-  },
-  {
-    name: 'express + express-rate-limit',
-    file: 'express-rate-limit.mjs',
-    request: 'get',
-    expect: { ...ok, headers: { ...json, ratelimit: true } },
-    compare: [{ baseline: 'express' }],
-  },
-  {
-    name: 'express + rate-limiter-flexible',
-    file: 'express-rate-limiter-flexible.mjs',
-    request: 'get',
-    expect: ok,
-    compare: [{ baseline: 'express' }],
-  },
-  {
-    name: 'express + gateway.throttle',
-    file: 'express-gateway-throttle.mjs',
-    requires: ['throttle'],
-    request: 'get',
-    expect: { ...ok, headers: { ...json, ratelimit: true, 'ratelimit-policy': true } },
-    compare: [
-      { baseline: 'express', target: 0.95, cpuAddedMaxUs: 10 },
-      { baseline: 'express + express-rate-limit', target: 1.1 },
-      { baseline: 'express + rate-limiter-flexible', target: 1.1 },
-    ],
-  },
-  {
-    name: 'express + gateway.usagePlans',
-    file: 'express-gateway-usage-plans.mjs',
-    requires: ['usagePlans'],
-    request: 'get',
-    expect: ok,
-    also: [{ request: noKey, expect: { status: 403, body: /Forbidden/ } }],
-    compare: [{ baseline: 'express', target: 0.92, cpuAddedMaxUs: 20 }],
-  },
-  {
-    name: 'express + apicache hit (5 ms route)',
-    file: 'express-apicache.mjs',
-    request: 'get',
-    expect: ok,
-    compare: [{ baseline: 'express' }],
-  },
-  {
-    name: 'express + gateway.cache hit (5 ms route)',
-    file: 'express-gateway-cache.mjs',
-    requires: ['cache'],
-    request: 'get',
-    expect: cacheHit,
-    compare: [
-      { baseline: 'express', target: 0.95, cpuAddedMaxUs: 0 },
-      { baseline: 'express + apicache hit (5 ms route)', target: 1.2 },
-    ],
-  },
-  {
-    name: 'express full stack: cors + usagePlans + throttle + cache hit',
-    file: 'express-gateway-full-stack.mjs',
-    requires: ['cors', 'usagePlans', 'throttle', 'cache'],
-    request: 'get',
-    expect: {
-      ...cacheHit,
-      headers: { ...cacheHit.headers, 'access-control-allow-origin': ORIGIN, ratelimit: true },
-    },
-    also: [{ request: noKey, expect: { status: 403, body: /Forbidden/ } }],
-    compare: [{ baseline: 'express', target: 0.85, cpuAddedMaxUs: 0 }],
-  },
-  {
-    name: 'express + http-proxy-middleware (default agent)',
-    file: 'express-http-proxy-middleware.mjs',
-    upstream: true,
-    request: 'get',
-    expect: proxied,
-    compare: [{ baseline: 'express' }],
-  },
-  {
-    name: 'express + http-proxy-middleware (keep-alive agent)',
-    file: 'express-http-proxy-middleware.mjs',
-    args: ['keepalive'],
-    upstream: true,
-    request: 'get',
-    expect: proxied,
-    compare: [{ baseline: 'express' }],
-  },
-  {
-    name: 'express + gateway.proxy',
-    file: 'express-gateway-proxy.mjs',
-    requires: ['proxy'],
-    upstream: true,
-    request: 'get',
-    expect: proxied,
-    compare: [
-      { baseline: 'express + http-proxy-middleware (keep-alive agent)', target: 0.95 },
-      { baseline: 'express + http-proxy-middleware (default agent)', target: 0.95 },
-      { baseline: 'express', cpuAddedMaxUs: 150 },
-    ],
-  },
-  {
-    name: 'express + gateway.cache hit on gateway.proxy',
-    file: 'express-gateway-proxy-cache.mjs',
-    requires: ['cache', 'proxy'],
-    upstream: true,
-    request: 'get',
-    expect: { ...proxied, headers: { ...proxied.headers, 'cache-status': /^portcullis; hit/ } },
-    compare: [{ baseline: 'express + gateway.proxy', target: 2.0 }],
-  },
+  }),
 
-  // Koa 3
-  { name: 'koa', file: 'koa-bare.mjs', request: 'get', expect: ok, compare: [] },
-  {
-    name: 'koa + @koa/cors',
-    file: 'koa-cors-package.mjs',
-    request: 'get',
-    expect: corsGet,
-    compare: [{ baseline: 'koa' }],
-  },
-  {
-    name: 'koa + gateway.cors',
-    file: 'koa-gateway-cors.mjs',
-    requires: ['cors'],
-    request: 'get',
-    expect: corsGet,
-    compare: [
-      { baseline: 'koa', target: 0.97, cpuAddedMaxUs: 5 },
-      { baseline: 'koa + @koa/cors', target: 1.0 },
-    ],
-  },
-  {
-    name: 'koa + @koa/cors, preflight',
-    file: 'koa-cors-package.mjs',
-    request: 'preflight',
-    expect: corsPreflight,
-    compare: [],
-  },
-  {
-    name: 'koa + gateway.cors, preflight',
-    file: 'koa-gateway-cors.mjs',
-    requires: ['cors'],
-    request: 'preflight',
-    expect: corsPreflight,
-    compare: [{ baseline: 'koa + @koa/cors, preflight', target: 1.0 }],
-  },
-  {
-    name: 'koa + koa-ratelimit',
-    file: 'koa-ratelimit.mjs',
-    request: 'get',
-    expect: { ...ok, headers: { ...json, 'x-ratelimit-remaining': true } },
-    compare: [{ baseline: 'koa' }],
-  },
-  {
-    name: 'koa + gateway.throttle',
-    file: 'koa-gateway-throttle.mjs',
-    requires: ['throttle'],
-    request: 'get',
-    expect: { ...ok, headers: { ...json, ratelimit: true, 'ratelimit-policy': true } },
-    compare: [
-      { baseline: 'koa', target: 0.95, cpuAddedMaxUs: 10 },
-      { baseline: 'koa + koa-ratelimit', target: 1.1 },
-    ],
-  },
-  {
-    name: 'koa + gateway.usagePlans',
-    file: 'koa-gateway-usage-plans.mjs',
-    requires: ['usagePlans'],
-    request: 'get',
-    expect: ok,
-    also: [{ request: noKey, expect: { status: 403, body: /Forbidden/ } }],
-    compare: [{ baseline: 'koa', target: 0.92, cpuAddedMaxUs: 20 }],
-  },
-  {
-    name: 'koa + gateway.cache hit (5 ms route)',
-    file: 'koa-gateway-cache.mjs',
-    requires: ['cache'],
-    request: 'get',
-    expect: cacheHit,
-    compare: [{ baseline: 'koa', target: 0.95, cpuAddedMaxUs: 0 }],
-  },
-  {
-    name: 'koa full stack: cors + usagePlans + throttle + cache hit',
-    file: 'koa-gateway-full-stack.mjs',
-    requires: ['cors', 'usagePlans', 'throttle', 'cache'],
-    request: 'get',
-    expect: {
-      ...cacheHit,
-      headers: { ...cacheHit.headers, 'access-control-allow-origin': ORIGIN, ratelimit: true },
-    },
-    also: [{ request: noKey, expect: { status: 403, body: /Forbidden/ } }],
-    compare: [{ baseline: 'koa', target: 0.85, cpuAddedMaxUs: 0 }],
-  },
-  {
-    name: 'koa + gateway.proxy',
-    file: 'koa-gateway-proxy.mjs',
-    requires: ['proxy'],
-    upstream: true,
-    request: 'get',
-    expect: proxied,
-    compare: [{ baseline: 'koa', cpuAddedMaxUs: 150 }],
-  },
-  {
-    name: 'koa + gateway.cache hit on gateway.proxy',
-    file: 'koa-gateway-proxy-cache.mjs',
-    requires: ['cache', 'proxy'],
-    upstream: true,
-    request: 'get',
-    expect: { ...proxied, headers: { ...proxied.headers, 'cache-status': /^portcullis; hit/ } },
-    compare: [{ baseline: 'koa + gateway.proxy', target: 2.0 }],
-  },
+  // Koa 3 (no cache or proxy peer: koa-cash and koa-proxies are not on issue 8's list)
+  peer('koa', 'koa-bare.mjs', 'get', ok),
+  peer('koa + @koa/cors', 'koa-cors-package.mjs', 'get', corsGet, 'koa'),
+  peer('koa + @koa/cors, preflight', 'koa-cors-package.mjs', 'preflight', corsPreflight),
+  peer(
+    'koa + koa-ratelimit',
+    'koa-ratelimit.mjs',
+    'get',
+    { ...ok, headers: { ...json, 'x-ratelimit-remaining': true } },
+    'koa',
+  ),
+  ...gatewayCases('koa', {
+    cors: 'koa + @koa/cors',
+    throttle: ['koa + koa-ratelimit'],
+    cache: [],
+    proxy: [],
+  }),
 ];

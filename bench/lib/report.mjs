@@ -73,6 +73,7 @@ export function aggregate(caseList, runs) {
       p50Ms: round(median(r.map((x) => x.p50Ms)), 2),
       p99Ms: round(median(r.map((x) => x.p99Ms)), 2),
       cpuUsPerReq: round(median(r.map((x) => x.cpuUsPerReq)), 1),
+      cpuUsPerReqMin: round(Math.min(...r.map((x) => x.cpuUsPerReq ?? Number.NaN)), 1),
       reqPerSecSpreadPct: spread(r.map((x) => x.reqPerSec)),
       cpuSpreadPct: spread(r.map((x) => x.cpuUsPerReq).filter((x) => x !== null)),
       runs: r.map((x) => ({
@@ -134,6 +135,18 @@ function verdict(row) {
   return parts.join(', ') || 'reference';
 }
 
+/** What this run's spreads say about the machine's noise, in words. */
+function noiseNote(report) {
+  const spreads = (key) => report.measured.map((m) => m[key]).filter((v) => v !== null);
+  const worst = (key) => (spreads(key).length ? Math.max(...spreads(key)) : null);
+  const typical = (key) => median(spreads(key));
+  const measuredNote =
+    report.settings.runs > 1
+      ? ` In this run the req/s of one case moved by ${fmt(typical('reqPerSecSpreadPct'))} % between its rounds (median over cases; worst ${fmt(worst('reqPerSecSpreadPct'))} %), its server CPU µs/request by ${fmt(typical('cpuSpreadPct'))} % (worst ${fmt(worst('cpuSpreadPct'))} %); the load average went from ${report.machine.loadavgBefore[0]} to ${report.machine.loadavgAfter[0]} on ${report.machine.cores} cores.`
+      : '';
+  return `This is a shared 2-core machine: other engineers' test runs take CPU while the bench runs, so req/s moves 30–50 % between runs, often more, and even between the rounds of one run.${measuredNote} Server CPU µs per request moves far less, because it counts only the work the server process did; targets are judged on it first, and differences under ~${CPU_NOISE_US} µs/request are below this machine's noise ("≈" above); under heavy contention it rises too (context switches, cold caches), which the "lowest run" column shows. Ratios compare cases of the same run only. p99 latency is the most noise-sensitive figure: a run that coincides with someone's test suite shows it there first.`;
+}
+
 function markdown(report) {
   const s = report.settings;
   const lines = [
@@ -142,6 +155,12 @@ function markdown(report) {
     `Written by \`npm run bench\` (\`bench/run.mjs\`, ${s.mode} mode) on ${report.date}; do not edit by hand, run it again.`,
     'Cases, targets and method: issue 8 and `bench/README.md`. Machine-readable: `bench/results.json`.',
     '',
+    ...(s.mode === 'quick'
+      ? [
+          '**Quick mode**: one cold 1 s run per case, no warm-up. These figures only prove that the suite runs; read the full run in `bench/RESULTS.md`.',
+          '',
+        ]
+      : []),
     '## Setup',
     '',
     `- Node ${report.node}, portcullis ${report.versions.portcullis}; load tool ${report.tool}, ${s.connections} connections, one thread.`,
@@ -152,17 +171,17 @@ function markdown(report) {
     '',
     '## Cases',
     '',
-    '| case | req/s | p50 ms | p99 ms | server CPU µs/req | req/s spread | CPU spread |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| case | req/s | p50 ms | p99 ms | server CPU µs/req | lowest run | req/s spread | CPU spread |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const m of report.measured) {
     lines.push(
-      `| ${m.name} | ${fmt(m.reqPerSec)} | ${fmt(m.p50Ms, 2)} | ${fmt(m.p99Ms, 2)} | ${fmt(m.cpuUsPerReq, 1)} | ${m.reqPerSecSpreadPct === null ? '–' : `${m.reqPerSecSpreadPct}%`} | ${m.cpuSpreadPct === null ? '–' : `${m.cpuSpreadPct}%`} |`,
+      `| ${m.name} | ${fmt(m.reqPerSec)} | ${fmt(m.p50Ms, 2)} | ${fmt(m.p99Ms, 2)} | ${fmt(m.cpuUsPerReq, 1)} | ${fmt(Number.isNaN(m.cpuUsPerReqMin) ? null : m.cpuUsPerReqMin, 1)} | ${m.reqPerSecSpreadPct === null ? '–' : `${m.reqPerSecSpreadPct}%`} | ${m.cpuSpreadPct === null ? '–' : `${m.cpuSpreadPct}%`} |`,
     );
   }
   lines.push(
     '',
-    'Spread: (max − min) / median over the runs of that case.',
+    'Figures are medians over the runs; "lowest run" is the smallest CPU µs/request of any run of the case (the run least disturbed by other processes); spread is (max − min) / median over the runs.',
     '',
     '## Comparisons and targets (same run)',
     '',
@@ -198,7 +217,7 @@ function markdown(report) {
     '',
     '## Reading these numbers',
     '',
-    `This is a shared 2-core machine: other engineers' test runs take CPU while the bench runs, so req/s moves 30–50 % between runs and even between the rounds of one run (see the spread columns). Server CPU µs per request moves far less, because it counts only the work the server process did; targets are judged on it first, and differences under ~${CPU_NOISE_US} µs/request are below this machine's noise ("≈" above). Ratios compare cases of the same run only. p99 latency is the most noise-sensitive figure: a run that coincides with someone's test suite shows it there first.`,
+    noiseNote(report),
     '',
   );
   return lines.join('\n');

@@ -64,9 +64,13 @@ async function fill(label, bodyBytes) {
 }
 
 const results = [await fill('small entries', 100), await fill('large entries', 64 * 1024)];
-const summary = results.map(
-  (r) =>
-    `Cache at maxSize ${r.maxSizeMiB} MiB, ${r.label} (${r.bodyBytes} B bodies, ${r.requests.toLocaleString('en')} distinct URLs): RSS +${r.rssGrowthMiB} MiB, heap + buffers +${r.heapAndBuffersGrowthMiB} MiB (${(r.rssGrowthMiB / r.maxSizeMiB).toFixed(2)}× maxSize)${r.stats ? `; stats() ${JSON.stringify(r.stats)}` : ''}.`,
-);
+const summary = results.map((r) => {
+  const entries = r.stats?.entries;
+  const perEntry =
+    entries > 0
+      ? `, ${Math.round((r.heapAndBuffersGrowthMiB * 1048576) / entries)} B of heap + buffers per entry for ${entries.toLocaleString('en')} entries holding ${r.stats.storedBytes.toLocaleString('en')} accounted bytes`
+      : '';
+  return `Cache at maxSize ${r.maxSizeMiB} MiB, ${r.label} (${r.bodyBytes} B bodies, ${r.requests.toLocaleString('en')} distinct URLs): heap + buffers +${r.heapAndBuffersGrowthMiB} MiB (${(r.heapAndBuffersGrowthMiB / r.maxSizeMiB).toFixed(2)}× maxSize)${perEntry}; process RSS +${r.rssGrowthMiB} MiB (RSS also keeps the high-water mark of the HTTP traffic that filled it).`;
+});
 process.stdout.write(`${JSON.stringify({ results, summary })}\n`);
 process.exit(0);
