@@ -22,6 +22,27 @@ export function setRateLimitFields(
   appendListItem(ex, RATELIMIT, rateLimitItem(name, remaining, resetMs));
 }
 
+/**
+ * Collects the items of several policies (a plan's throttle and quota) so that each field is set
+ * once per request: every `setHeader` validates the whole value again.
+ */
+export class RateLimitFields {
+  private policy = '';
+  private state = '';
+
+  add(policy: string, name: string, remaining: number, resetMs: number): void {
+    const item = rateLimitItem(name, remaining, resetMs);
+    this.policy = this.policy === '' ? policy : `${this.policy}, ${policy}`;
+    this.state = this.state === '' ? item : `${this.state}, ${item}`;
+  }
+
+  write(ex: Exchange): void {
+    if (this.policy === '') return;
+    appendListItem(ex, RATELIMIT_POLICY, this.policy);
+    appendListItem(ex, RATELIMIT, this.state);
+  }
+}
+
 /** Records the decision on the context; with stacked throttles the tightest one is kept. */
 export function recordThrottle(
   ex: Exchange,

@@ -1,11 +1,19 @@
 /** API keys: generated, hashed and compared without ever keeping or logging the plaintext. */
 
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import * as crypto from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** SHA-256 of a plaintext key, lower-case hex: the only form in which keys are stored. */
 export function hashKey(plaintext: string): string {
-  return createHash('sha256').update(plaintext, 'utf8').digest('hex');
+  return oneShotHash === undefined
+    ? createHash('sha256').update(plaintext, 'utf8').digest('hex')
+    : oneShotHash('sha256', plaintext, 'hex');
 }
+
+/** `crypto.hash` (Node ≥ 20.12): a third of `createHash`'s cost for short inputs, no Hash object. */
+const oneShotHash = (
+  crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }
+).hash;
 
 /** A new key: 40 URL-safe characters from 30 random bytes (240 bits), like API Gateway's 40-character keys. */
 export function generateKey(): string {
@@ -19,7 +27,12 @@ export function generateKey(): string {
  */
 export function hashesEqual(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
-  return timingSafeEqual(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
+  // Every character is visited and differences are OR-ed together: no early exit, so the time
+  // does not depend on where the strings differ (what crypto.timingSafeEqual does on buffers,
+  // without allocating two per request).
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
 }
 
 /** Shortest key accepted in `keys` / `importKeys` (API Gateway's minimum). */

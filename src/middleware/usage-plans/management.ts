@@ -4,12 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { optionRangeError, optionTypeError } from '../../core/validate.js';
 import type { KeyRecord } from '../../stores/types.js';
 import { generateKey, hashKey } from './keys.js';
-import {
-  type ApiKeyInput,
-  assertKeyInput,
-  assertPlanName,
-  type UsagePlansConfig,
-} from './options.js';
+import type { ApiKeyInput, UsagePlansConfig } from './options.js';
+import { assertKeyInput, assertPlanName } from './plans.js';
 import { DAY_MS, isoDate, periodBounds, toUtcDay, type UsageDay, usageRows } from './quota.js';
 
 /** A day: a `Date`, ms since the epoch, or `'YYYY-MM-DD'` (UTC). */

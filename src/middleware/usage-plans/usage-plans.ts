@@ -7,22 +7,21 @@ import type { GatewayMiddleware } from '../../core/middleware.js';
 import type { BucketResult, KeyRecord, QuotaResult } from '../../stores/types.js';
 import {
   proceed,
+  RateLimitFields,
   recordThrottle,
   retryAfter,
   StoreHealth,
-  setRateLimitFields,
 } from '../throttle/bucket.js';
 import { policyItem } from '../throttle/headers.js';
-import type { BucketShape } from '../throttle/options.js';
 import { hashesEqual, hashKey, MAX_KEY_LENGTH } from './keys.js';
 import { type KeyManagement, keyManagement } from './management.js';
 import {
-  type ResolvedPlan,
   resolveUsagePlansOptions,
   type UsagePlansConfig,
   type UsagePlansOptions,
 } from './options.js';
-import { periodBounds, periodLimit } from './quota.js';
+import type { PlanBucket, ResolvedPlan, ResolvedQuota } from './plans.js';
+import { type PeriodBounds, periodBounds, periodLimit } from './quota.js';
 
 /** A plan without a quota still counts usage per day: an allowance that never runs out. */
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
@@ -58,6 +57,7 @@ export function usagePlans(options: UsagePlansOptions): UsagePlansMiddleware {
   });
   // A failed load answers 503 on each request (below); it must not also be an unhandled rejection.
   loading.catch(() => undefined);
+  const quotaPolicies = new QuotaPolicies();
 
   return createMiddleware(
     'usagePlans',
@@ -81,8 +81,59 @@ export function usagePlans(options: UsagePlansOptions): UsagePlansMiddleware {
       const plan = config.plans.get(record.plan);
       if (plan === undefined) return sendPrepared(ex, config.forbidden);
       const now = config.clock.now();
-      if (!(await throttleStep(ex, config, health, plan, record.id, now))) return;
-      if (!(await quotaStep(ex, config, health, plan, record.id, now))) return;
+      const fields = headerFields(config);
+
+      // 1. The throttle first, so that requests it refuses never count against the quota.
+      const bucket = plan.methods === undefined ? plan.throttle : routeBucket(ex, plan);
+      if (bucket !== undefined) {
+        const result = await takeToken(config, health, bucket, record.id, now);
+        if (result !== undefined) {
+          recordThrottle(ex, bucket.name, bucket.shape.burst, result);
+          fields?.add(bucket.shape.policy, bucket.name, result.remaining, result.resetMs);
+          if (!result.allowed) {
+            fields?.write(ex);
+            return sendPrepared(ex, config.tooManyRequests, retryAfter(result.retryAfterMs));
+          }
+        }
+      }
+
+      // 2. The quota, which also counts the day's usage.
+      const quota = plan.quota;
+      const bounds = periodBounds(quota?.period ?? 'day', now);
+      const limit =
+        quota === undefined
+          ? UNLIMITED
+          : periodLimit(quota, bounds.start, config.firstPeriod[quota.period]);
+      let counted: QuotaResult | undefined;
+      try {
+        counted = await config.store.consumeQuota(`${config.namespace}:q:${record.id}`, {
+          limit,
+          periodStart: bounds.start,
+          periodEnd: bounds.end,
+          now,
+        });
+        health.ok();
+      } catch (err) {
+        if (quota !== undefined && !config.quotaFailOpen) {
+          health.failed(err, 'refusing keys with a quota (503) until it recovers');
+          fields?.write(ex);
+          return sendPrepared(ex, config.unavailable);
+        }
+        health.failed(err, 'admitting keys without counting their quota until it recovers');
+      }
+      if (quota !== undefined && counted !== undefined) {
+        fields?.add(
+          quotaPolicies.get(quota, bounds, limit),
+          quota.policyName,
+          counted.remaining,
+          counted.resetMs,
+        );
+        if (!counted.allowed) {
+          fields?.write(ex);
+          return sendPrepared(ex, config.limitExceeded, retryAfter(counted.resetMs));
+        }
+      }
+      fields?.write(ex);
       ex.gateway.apiKey = { id: record.id, plan: plan.name };
       return proceed(ex, next);
     },
@@ -90,94 +141,59 @@ export function usagePlans(options: UsagePlansOptions): UsagePlansMiddleware {
   ) as UsagePlansMiddleware;
 }
 
-/** The plan's (or the route's) bucket; false when the request was refused (and answered). */
-async function throttleStep(
-  ex: Exchange,
+/** The route's own bucket when the plan overrides it (`'GET /pets'`), else the plan's. */
+function routeBucket(ex: Exchange, plan: ResolvedPlan): PlanBucket | undefined {
+  return plan.methods?.get(`${ex.method} ${ex.path}`) ?? plan.throttle;
+}
+
+/** One bucket decision; undefined when the store failed (the request is then admitted). */
+async function takeToken(
   config: UsagePlansConfig,
   health: StoreHealth,
-  plan: ResolvedPlan,
+  bucket: PlanBucket,
   id: string,
   now: number,
-): Promise<boolean> {
-  let shape: BucketShape | undefined = plan.throttle;
-  let name = plan.name;
-  let key = `${config.namespace}:t:${id}`;
-  if (plan.methods !== undefined) {
-    const route = `${ex.method} ${ex.path}`;
-    const override = plan.methods.get(route);
-    if (override !== undefined) {
-      shape = override.shape;
-      name = override.name;
-      key = `${key}:${route}`;
-    }
-  }
-  if (shape === undefined) return true;
-  let result: BucketResult;
+): Promise<BucketResult | undefined> {
   try {
-    result = await config.store.consumeBucket(key, {
-      emissionIntervalMs: shape.emissionIntervalMs,
-      burst: shape.burst,
-      cost: 1,
-      now,
-    });
+    const result = await config.store.consumeBucket(
+      `${config.namespace}:t:${id}${bucket.keySuffix}`,
+      {
+        emissionIntervalMs: bucket.shape.emissionIntervalMs,
+        burst: bucket.shape.burst,
+        cost: 1,
+        now,
+      },
+    );
+    health.ok();
+    return result;
   } catch (err) {
     // As throttle(): a limiter outage must not become an API outage.
     health.failed(err, 'admitting keys without their plan throttle until it recovers');
-    return true;
+    return undefined;
   }
-  health.ok();
-  recordThrottle(ex, name, shape.burst, result);
-  if (config.headers) setRateLimitFields(ex, shape.policy, name, result.remaining, result.resetMs);
-  if (result.allowed) return true;
-  sendPrepared(ex, config.tooManyRequests, retryAfter(result.retryAfterMs));
-  return false;
 }
 
-/** Counts the request against the quota (and the day's usage); false when refused (and answered). */
-async function quotaStep(
-  ex: Exchange,
-  config: UsagePlansConfig,
-  health: StoreHealth,
-  plan: ResolvedPlan,
-  id: string,
-  now: number,
-): Promise<boolean> {
-  const quota = plan.quota;
-  const bounds = periodBounds(quota?.period ?? 'day', now);
-  const limit =
-    quota === undefined
-      ? UNLIMITED
-      : periodLimit(quota, bounds.start, config.firstPeriod[quota.period]);
-  let result: QuotaResult;
-  try {
-    result = await config.store.consumeQuota(`${config.namespace}:q:${id}`, {
-      limit,
-      periodStart: bounds.start,
-      periodEnd: bounds.end,
-      now,
-    });
-  } catch (err) {
-    if (quota === undefined || config.quotaFailOpen) {
-      health.failed(err, 'admitting keys without counting their quota until it recovers');
-      return true;
-    }
-    health.failed(err, 'refusing keys with a quota (503) until it recovers');
-    sendPrepared(ex, config.unavailable);
-    return false;
-  }
-  health.ok();
-  if (quota === undefined) return true;
-  if (config.headers) {
-    const window = Math.round((bounds.end - bounds.start) / 1000);
-    setRateLimitFields(
-      ex,
-      policyItem(quota.policyName, limit, window),
+/** The fields collector of one request, or undefined with `headers: false`. */
+function headerFields(config: UsagePlansConfig): RateLimitFields | undefined {
+  return config.headers ? new RateLimitFields() : undefined;
+}
+
+/**
+ * The quota's `RateLimit-Policy` item changes only with the period (its window, and its allowance
+ * in the first period): built once per plan and period, not per request.
+ */
+class QuotaPolicies {
+  private readonly built = new Map<ResolvedQuota, { start: number; item: string }>();
+
+  get(quota: ResolvedQuota, bounds: PeriodBounds, limit: number): string {
+    const cached = this.built.get(quota);
+    if (cached !== undefined && cached.start === bounds.start) return cached.item;
+    const item = policyItem(
       quota.policyName,
-      result.remaining,
-      result.resetMs,
+      limit,
+      Math.round((bounds.end - bounds.start) / 1000),
     );
+    this.built.set(quota, { start: bounds.start, item });
+    return item;
   }
-  if (result.allowed) return true;
-  sendPrepared(ex, config.limitExceeded, retryAfter(result.resetMs));
-  return false;
 }
