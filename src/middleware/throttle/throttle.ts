@@ -30,8 +30,8 @@ export function throttle(options: ThrottleOptions): GatewayMiddleware {
   return createMiddleware('throttle', function throttle(ex, next) {
     if (config.skip !== undefined) {
       const skipped = config.skip(ex.native);
-      if (skipped === true) return proceed(ex, next);
-      if (skipped !== false) return skipAsync(ex, next, config, health, skipped);
+      if (isThenable(skipped)) return skipAsync(ex, next, config, health, skipped);
+      if (skipped) return proceed(ex, next);
     }
     return decide(ex, next, config, health);
   });
@@ -44,7 +44,7 @@ async function skipAsync(
   health: StoreHealth,
   skipped: PromiseLike<boolean>,
 ): Promise<void> {
-  if ((await skipped) === true) return proceed(ex, next);
+  if (await skipped) return proceed(ex, next);
   return decide(ex, next, config, health);
 }
 
@@ -81,6 +81,10 @@ async function decide(
   if (result.allowed) return proceed(ex, next);
   if (config.onLimit !== undefined) await config.onLimit(ex.native);
   sendPrepared(ex, config.tooManyRequests, retryAfter(result.retryAfterMs));
+}
+
+function isThenable(value: unknown): value is PromiseLike<boolean> {
+  return typeof (value as PromiseLike<boolean> | null)?.then === 'function';
 }
 
 /** A `cost(req)` result must be a whole number of tokens. */
