@@ -287,12 +287,16 @@ describeEachFramework('proxy()', (fw) => {
 
     it('answers 504 when the upstream is slower than timeout, and cancels the upstream request', async () => {
       const aborted = new Promise((resolve) => up.events.once('aborted', resolve));
-      const app = await fw.start({ use: [proxy({ target: up.url, timeout: 200 })] });
+      const latencies: Array<number | undefined> = [];
+      const app = await fw.start({
+        use: [observer(latencies), proxy({ target: up.url, timeout: 200 })],
+      });
       const started = performance.now();
       const res = await app.request('/slow?ms=5000');
       expect(res.status).toBe(504);
       expect(res.json).toEqual({ message: 'Endpoint request timed out' });
       expect(performance.now() - started).toBeLessThan(2000);
+      expect(latencies[0]).toBeGreaterThanOrEqual(199);
       await expect(aborted).resolves.toBe('/slow');
     });
 

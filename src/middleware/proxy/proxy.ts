@@ -141,6 +141,8 @@ export function proxy<Req = AnyRequest>(
     const started = performance.now();
     const watch = new ClientWatch(ex.res);
     const result = await exchange(ex, rewritten, body, watch, started + config.timeout);
+    // Also on 502/504: the access log wants to know how long the upstream was waited for.
+    ex.gateway.integrationLatency = Math.round(performance.now() - started);
     switch (result.kind) {
       case 'gone':
         return;
@@ -149,7 +151,11 @@ export function proxy<Req = AnyRequest>(
       case 'error':
         return sendPrepared(ex, config.badGateway);
       case 'response':
-        ex.gateway.integrationLatency = Math.round(performance.now() - started);
+        if (watch.signal.aborted) {
+          // The client left between the upstream's headers and now.
+          result.response.destroy();
+          return;
+        }
         watch.upstream = result.response;
         relay(ex, config, result.response);
     }

@@ -57,7 +57,7 @@ async function handlesBackTo(
   baseline: Map<string, number>,
   noise: number,
 ): Promise<Record<string, number>> {
-  const until = performance.now() + 3000;
+  const until = performance.now() + 5000;
   let over = excess(baseline);
   while (Object.values(over).reduce((a, b) => a + b, 0) > noise && performance.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, 10));
