@@ -237,10 +237,12 @@ export function resolveThrottleOptions(options: ThrottleOptions): ThrottleConfig
       expected: 'a prefix length from 1 to 128, or false',
     });
   if (typeof o.cost !== 'function')
+    // More than `burst` could never be admitted: a configuration error, not a permanent 429.
     assertNumber(SCOPE, 'cost', o.cost, {
       min: 0,
+      max: bucket.burst,
       integer: true,
-      expected: 'a whole number of tokens (0 or more) or a function',
+      expected: `a whole number of tokens from 0 to burst (${bucket.burst}), or a function`,
     });
   assertOptionalFunction(SCOPE, 'skip', o.skip);
   assertOptionalFunction(SCOPE, 'onLimit', o.onLimit);

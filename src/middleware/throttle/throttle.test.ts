@@ -38,6 +38,7 @@ describe('throttle() options', () => {
     expect(() => throttle({ rate: 1, key: 'user' as never })).toThrow(/option "key"/);
     expect(() => throttle({ rate: 1, cost: -1 })).toThrow(/option "cost"/);
     expect(() => throttle({ rate: 1, cost: 0.5 })).toThrow(/option "cost"/);
+    expect(() => throttle({ rate: 1, burst: 3, cost: 4 })).toThrow(/option "cost"/);
     expect(() => throttle({ rate: 1, ipv6Subnet: 0 })).toThrow(/option "ipv6Subnet"/);
     expect(() => throttle({ rate: 1, ipv6Subnet: 129 })).toThrow(/option "ipv6Subnet"/);
     expect(() => throttle({ rate: 1, ipv6Subnet: true as never })).toThrow(/option "ipv6Subnet"/);
