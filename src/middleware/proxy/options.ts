@@ -18,6 +18,7 @@ import {
   stripUndefined,
   tokenList,
 } from '../../core/validate.js';
+import { compileRewrite, normalisePrefix } from './paths.js';
 import { compileTargets, type TargetSpec } from './targets.js';
 
 /** An upstream base URL (`http:` or `https:`); its path is prepended to the forwarded path. */
@@ -171,56 +172,6 @@ function compileHeaderTransforms(option: string, value: unknown): CompiledHeader
   }
   const removed = tokenList(SCOPE, `${option}.remove`, remove).map((name) => name.toLowerCase());
   return Object.freeze({ remove: new Set(removed), set: Object.freeze(pairs) });
-}
-
-function normalisePrefix(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !value.startsWith('/') || /[?#\s]/.test(value))
-    throw optionTypeError(SCOPE, 'prefix', 'a path starting with "/" (no query)', value);
-  const trimmed = value.replace(/\/+$/, '');
-  return trimmed === '' ? undefined : trimmed;
-}
-
-/** http-proxy-middleware's rule: the first pattern that matches is replaced. */
-function compileRewrite(value: unknown): PathRewriter | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'function') {
-    const fn = value as PathRewriteFunction;
-    return (path, req) => {
-      const out = fn(path, req);
-      if (out !== null && typeof out === 'object' && 'then' in out)
-        return out.then((p) => rewrittenOr(p, path));
-      return rewrittenOr(out, path);
-    };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw optionTypeError(SCOPE, 'pathRewrite', 'an object of patterns or a function', value);
-  const rules: Array<readonly [RegExp, string]> = [];
-  for (const [pattern, replacement] of Object.entries(value)) {
-    if (typeof replacement !== 'string')
-      throw optionTypeError(SCOPE, `pathRewrite["${pattern}"]`, 'a string', replacement);
-    try {
-      rules.push([new RegExp(pattern), replacement]);
-    } catch {
-      throw optionTypeError(SCOPE, 'pathRewrite', 'keyed by valid regular expressions', pattern);
-    }
-  }
-  return (path) => {
-    for (const [regex, replacement] of rules)
-      if (regex.test(path)) return ensureLeadingSlash(path.replace(regex, replacement));
-    return path;
-  };
-}
-
-function rewrittenOr(value: unknown, path: string): string {
-  if (value === undefined) return path;
-  if (typeof value !== 'string')
-    throw optionTypeError(SCOPE, 'pathRewrite', 'a function returning a string', value);
-  return ensureLeadingSlash(value);
-}
-
-function ensureLeadingSlash(path: string): string {
-  return path.startsWith('/') ? path : `/${path}`;
 }
 
 /** Accepts `proxy(url)` as well as `proxy({ target, ... })`. */

@@ -16,6 +16,7 @@ import {
   type TargetFunction,
   type TargetUrl,
 } from './options.js';
+import { forwardedPath } from './paths.js';
 import { TargetCache, TargetPool } from './targets.js';
 import { createUpgradeHandler, type UpgradeHandler } from './websocket.js';
 
@@ -35,26 +36,6 @@ export type ProxyMiddleware = GatewayMiddleware & ProxyExtras;
 
 /** RFC 9110 §9.2.2: methods a retry cannot make worse. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-
-/** `url` without `prefix` (`/orders/1?x` → `/1?x`), or undefined when it is not under it. */
-function stripPathPrefix(url: string, prefix: string): string | undefined {
-  if (!url.startsWith(prefix)) return undefined;
-  const rest = url.slice(prefix.length);
-  if (rest === '') return '/';
-  if (rest[0] === '/') return rest;
-  return rest[0] === '?' ? `/${rest}` : undefined;
-}
-
-/** The path and query to forward, or undefined when the request is not under `prefix`. */
-function forwardedPath(config: ProxyConfig, url: string, originalUrl: string): string | undefined {
-  let path = url;
-  if (config.prefix !== undefined) {
-    const rest = stripPathPrefix(url, config.prefix);
-    if (rest === undefined) return undefined;
-    path = rest;
-  }
-  return config.stripPrefix ? path : originalUrl;
-}
 
 /** A response to a HEAD request, or with 1xx/204/304, has no body (RFC 9110 §6.4.1). */
 function hasNoBody(method: string, status: number): boolean {
