@@ -275,3 +275,41 @@ export function mountAt(
   router.use(path, middleware as never);
   return { express: router as never };
 }
+
+/**
+ * An upstream that answers the first request on each connection (keeping it open, without a
+ * Keep-Alive hint) and resets the connection on the next one: a kept-alive socket that went
+ * stale between two requests.
+ */
+export async function startStaleKeepAliveUpstream(): Promise<{
+  url: string;
+  connections: () => number;
+  close(): Promise<void>;
+}> {
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const server = createTcpServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let served = 0;
+    socket.on('data', () => {
+      if (served++ === 0)
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok');
+      else socket.resetAndDestroy();
+    });
+  });
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connections: () => connections,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -9,11 +9,13 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
+import { request } from '../../../test/support/http.js';
 import {
   deadPort,
   type EchoReply,
   generatedBody,
   startEchoUpstream,
+  startStaleKeepAliveUpstream,
   type Upstream,
 } from '../../../test/support/upstream.js';
 import { proxy } from './index.js';
@@ -203,6 +205,28 @@ describe('keep-alive', () => {
       }
     } finally {
       up.events.off('request', onRequest);
+    }
+  });
+
+  it('retries an idempotent request once on a fresh connection when a kept-alive one was reset', async () => {
+    const stale = await startStaleKeepAliveUpstream();
+    const { default: express } = await import('express');
+    const mw = proxy(stale.url);
+    const server = express().use(mw).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      expect((await download(`${base}/1`)).status).toBe(200);
+      expect((await download(`${base}/2`)).status).toBe(200);
+      expect(stale.connections()).toBe(2);
+      // Not idempotent: not retried, the client gets the 502.
+      const post = await request(base, '/3', { method: 'POST', body: 'x' });
+      expect(post.status).toBe(502);
+    } finally {
+      mw.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await stale.close();
     }
   });
 });
