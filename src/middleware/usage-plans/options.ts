@@ -98,6 +98,13 @@ export interface UsagePlansOptions<Req = AnyRequest> {
   headers?: boolean;
   /** Time source for buckets, quota periods and usage days. @default systemClock */
   clock?: Clock;
+  /**
+   * When the plans took effect: quota `offset`s apply to the period containing this moment only.
+   * Set it when counters outlive the process (a Redis store), or every restart would take the
+   * offset again from the period it happens in.
+   * @default the time the middleware is created
+   */
+  startsAt?: Date | number;
   /** Replace any of the gateway's responses. */
   responses?: UsagePlansResponses;
   /**
@@ -118,6 +125,7 @@ export const USAGE_PLANS_DEFAULTS = {
   name: 'usage-plans',
   headers: true,
   clock: systemClock,
+  startsAt: undefined,
   responses: {},
   onStoreError: 'closed',
 } as const satisfies Omit<UsagePlansOptions, 'plans'> & { plans: undefined };
@@ -190,7 +198,11 @@ export function resolveUsagePlansOptions(options: UsagePlansOptions): UsagePlans
   if (typeof responses !== 'object' || responses === null)
     throw optionTypeError(SCOPE, 'responses', 'an object', responses);
   assertKnownOptions(`${SCOPE}.responses`, responses, RESPONSE_KINDS);
-  const now = o.clock.now();
+  const startsAt =
+    o.startsAt instanceof Date ? o.startsAt.getTime() : (o.startsAt ?? o.clock.now());
+  if (typeof startsAt !== 'number' || !Number.isFinite(startsAt))
+    throw optionTypeError(SCOPE, 'startsAt', 'a Date or a time in ms', o.startsAt);
+  const now = startsAt;
   return Object.freeze({
     namespace,
     plans,

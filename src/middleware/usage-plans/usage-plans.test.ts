@@ -339,6 +339,16 @@ describeEachFramework('usagePlans()', (fw) => {
       expect(await statuses(6)).toEqual([200, 200, 200, 200, 200, 429]);
     });
 
+    it('takes the offset from the period containing startsAt, however late the app starts', async () => {
+      const clock = manualClock(Date.parse('2026-01-06T10:00:00Z'));
+      const quota = { limit: 5, period: 'day' as const, offset: 3 };
+      const plans = { free: { quota }, pro: PLANS.pro };
+      const { app } = await start(fw, { clock, plans, startsAt: new Date('2026-01-05T09:00:00Z') });
+      const res = await app.request('/r', withKey(FREE_KEY));
+      expect(res.headers['ratelimit-policy']).toBe('"free-quota";q=5;w=86400');
+      expect(() => usagePlans({ plans, startsAt: 'monday' as never })).toThrow(/option "startsAt"/);
+    });
+
     it('does not count requests refused by the throttle', async () => {
       const clock = manualClock();
       const { app } = await start(fw, { clock });
