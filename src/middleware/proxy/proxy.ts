@@ -28,7 +28,10 @@ export interface ProxyExtras {
    * (its `prefix` matched), so several proxies can be chained.
    */
   readonly upgrade: UpgradeHandler;
-  /** Closes the idle upstream connections of the middleware's own keep-alive agents. */
+  /**
+   * Destroys the upstream connections of the middleware's own keep-alive agents (at shutdown,
+   * so that pooled sockets do not keep the process alive); later requests open new ones.
+   */
   close(): void;
 }
 
@@ -71,9 +74,7 @@ export function proxy<Req = AnyRequest>(
       : undefined;
   const parsed = new TargetCache();
   const pickTarget = async (req: unknown): Promise<URL> =>
-    pool !== undefined
-      ? pool.pick()
-      : parsed.resolve('proxy', await (targets as { pick: TargetFunction }).pick(req));
+    targets.kind === 'list' ? pool!.pick() : parsed.resolve('proxy', await targets.pick(req));
 
   /** One attempt, then at most one retry: on another upstream after a refused connection, or on a fresh connection after a stale kept-alive one was reset. */
   const exchange = async (
