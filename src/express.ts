@@ -8,6 +8,8 @@ import './augment.js';
 import { gateway as neutralGateway } from './gateway.js';
 import type { CacheControls, CacheOptions } from './middleware/cache/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
+import type { ThrottleOptions } from './middleware/throttle/index.js';
+import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/index.js';
 
 export type { GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
@@ -17,8 +19,13 @@ export type { CacheControls, CacheStats, CacheStore } from './index.js';
 export interface ExpressGateway {
   cors(options?: CorsOptions<Request>): RequestHandler;
   cache(ttlOrOptions?: number | CacheOptions<Request>): RequestHandler & CacheControls;
+  throttle(options: ThrottleOptions<Request>): RequestHandler;
+  usagePlans(options: UsagePlansOptions<Request>): RequestHandler & KeyManagement;
 }
 
 export const gateway: ExpressGateway = neutralGateway as unknown as ExpressGateway;
 export const cors: ExpressGateway['cors'] = gateway.cors;
 export const cache: ExpressGateway['cache'] = gateway.cache;
+export const throttle: ExpressGateway['throttle'] = gateway.throttle;
+export const usagePlans: ExpressGateway['usagePlans'] = gateway.usagePlans;
+export { memoryStore } from './stores/memory/index.js';

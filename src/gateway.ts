@@ -2,6 +2,8 @@
 
 import { cache } from './middleware/cache/index.js';
 import { cors } from './middleware/cors/index.js';
+import { throttle } from './middleware/throttle/index.js';
+import { usagePlans } from './middleware/usage-plans/index.js';
 
 /**
  * All portcullis middlewares. Each factory validates its options at once (throwing a
@@ -11,6 +13,8 @@ import { cors } from './middleware/cors/index.js';
 export const gateway = Object.freeze({
   cors,
   cache,
+  throttle,
+  usagePlans,
 });
 
 export type Gateway = typeof gateway;

@@ -33,5 +33,45 @@ export {
   cors,
   type OriginPredicate,
 } from './middleware/cors/index.js';
+export {
+  type StoreErrorMode,
+  THROTTLE_DEFAULTS,
+  type ThrottleKey,
+  type ThrottleOptions,
+  throttle,
+} from './middleware/throttle/index.js';
+export {
+  type ApiKeyInput,
+  type DayInput,
+  type KeyManagement,
+  type PlanOptions,
+  type PlanQuota,
+  type PlanThrottle,
+  type QuotaPeriod,
+  USAGE_PLANS_DEFAULTS,
+  type UsageDay,
+  type UsagePlansMiddleware,
+  type UsagePlansOptions,
+  type UsagePlansResponses,
+  type UsageReport,
+  usagePlans,
+} from './middleware/usage-plans/index.js';
 export type { CacheEntry, CacheStore, CacheUsage } from './stores/cache.js';
 export { type MemoryCacheStoreOptions, memoryCacheStore } from './stores/memory/cache.js';
+export {
+  MEMORY_STORE_DEFAULTS,
+  type MemoryStore,
+  type MemoryStoreOptions,
+  memoryStore,
+} from './stores/memory/index.js';
+export type {
+  BucketParams,
+  BucketResult,
+  GatewayStore,
+  KeyRecord,
+  KeyStore,
+  QuotaParams,
+  QuotaResult,
+  QuotaStore,
+  RateStore,
+} from './stores/types.js';

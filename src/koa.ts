@@ -7,6 +7,8 @@ import type { Context, Middleware } from 'koa';
 import { gateway as neutralGateway } from './gateway.js';
 import type { CacheControls, CacheOptions } from './middleware/cache/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
+import type { ThrottleOptions } from './middleware/throttle/index.js';
+import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/index.js';
 
 export type { GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
@@ -16,8 +18,13 @@ export type { CacheControls, CacheStats, CacheStore } from './index.js';
 export interface KoaGateway {
   cors(options?: CorsOptions<Context>): Middleware;
   cache(ttlOrOptions?: number | CacheOptions<Context>): Middleware & CacheControls;
+  throttle(options: ThrottleOptions<Context>): Middleware;
+  usagePlans(options: UsagePlansOptions<Context>): Middleware & KeyManagement;
 }
 
 export const gateway: KoaGateway = neutralGateway as unknown as KoaGateway;
 export const cors: KoaGateway['cors'] = gateway.cors;
 export const cache: KoaGateway['cache'] = gateway.cache;
+export const throttle: KoaGateway['throttle'] = gateway.throttle;
+export const usagePlans: KoaGateway['usagePlans'] = gateway.usagePlans;
+export { memoryStore } from './stores/memory/index.js';

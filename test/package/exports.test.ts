@@ -13,17 +13,25 @@ describe('public exports', () => {
         "CACHE_DEFAULTS",
         "CORS_DEFAULTS",
         "GATEWAY_RESPONSES",
+        "MEMORY_STORE_DEFAULTS",
+        "THROTTLE_DEFAULTS",
+        "USAGE_PLANS_DEFAULTS",
         "cache",
         "cors",
         "gateway",
         "memoryCacheStore",
+        "memoryStore",
         "systemClock",
+        "throttle",
+        "usagePlans",
       ]
     `);
     expect(Object.keys(neutral.gateway).sort()).toMatchInlineSnapshot(`
       [
         "cache",
         "cors",
+        "throttle",
+        "usagePlans",
       ]
     `);
   });
@@ -34,6 +42,9 @@ describe('public exports', () => {
         "cache",
         "cors",
         "gateway",
+        "memoryStore",
+        "throttle",
+        "usagePlans",
       ]
     `);
   });
@@ -44,6 +55,9 @@ describe('public exports', () => {
         "cache",
         "cors",
         "gateway",
+        "memoryStore",
+        "throttle",
+        "usagePlans",
       ]
     `);
   });

@@ -127,6 +127,12 @@ app.use(gateway.cors({ origin: ['https://app.example.com'], credentials: true })
 app.get('/weather', gateway.cache(300), (_req, res) => {
   res.json({ tempC: 21 });
 });
+const plans = gateway.usagePlans({
+  plans: { free: { throttle: { rate: 1, burst: 5 }, quota: { limit: 100, period: 'day' } } },
+  keys: [{ id: 'a', key: 'a-key-of-twenty-chars-or-more', plan: 'free' }],
+});
+app.use('/api', plans, gateway.throttle({ rate: 10, key: 'apiKey' }));
+void plans.createKey({ plan: 'free' }).then(({ id, key }) => id.length + key.length);
 const cached = gateway.cache({ ttl: 60, query: ['city'] });
 void cached.invalidate('/weather');
 app.get('/x', gateway.cors(), (req, res) => {
@@ -137,6 +143,7 @@ app.get('/x', gateway.cors(), (req, res) => {
 const koa = new Koa();
 koa.use(gateway.cors());
 koa.use(gateway.cache(60));
+koa.use(gateway.throttle({ rate: 5, key: (ctx) => ctx.ip }));
 koa.use(async (ctx, next) => {
   await next();
 });

@@ -1,6 +1,7 @@
 /** `memoryStore()`: token buckets, quota counters, usage per day and API keys in this process. */
 
 import { assertKnownOptions, assertNumber, assertOptionsObject } from '../../core/validate.js';
+import type { CacheStore } from '../cache.js';
 import type {
   BucketParams,
   BucketResult,
@@ -9,6 +10,7 @@ import type {
   QuotaParams,
   QuotaResult,
 } from '../types.js';
+import { type MemoryCacheStoreOptions, memoryCacheStore } from './cache.js';
 import { gcra } from './gcra.js';
 import { MemoryKeys } from './keys.js';
 
@@ -25,15 +27,20 @@ export interface MemoryStoreOptions {
    * without timers. @default 2
    */
   sweepPerOperation?: number;
+  /** Options of the cache store this store carries as `.cache` (created on first use). @default {} (64 MiB) */
+  cache?: MemoryCacheStoreOptions;
 }
 
 export const MEMORY_STORE_DEFAULTS = {
   usageRetentionDays: 90,
   sweepPerOperation: 2,
+  cache: {},
 } as const satisfies MemoryStoreOptions;
 
 /** The in-memory store, plus housekeeping that a networked store does not need. */
 export interface MemoryStore extends GatewayStore {
+  /** A byte-bounded response cache, so that `gateway.cache({ store })` can take this store too. */
+  readonly cache: CacheStore;
   /** Drops every bucket that is full at `now` (a full sweep; the incremental one usually suffices). */
   prune(now: number): void;
   /** Entries currently held, for monitoring and the memory measurement. */
@@ -62,7 +69,11 @@ interface QuotaCounter {
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   assertOptionsObject(SCOPE, options);
   assertKnownOptions(SCOPE, options, Object.keys(MEMORY_STORE_DEFAULTS));
-  const { usageRetentionDays, sweepPerOperation } = { ...MEMORY_STORE_DEFAULTS, ...options };
+  const {
+    usageRetentionDays,
+    sweepPerOperation,
+    cache: cacheOptions,
+  } = { ...MEMORY_STORE_DEFAULTS, ...options };
   assertNumber(SCOPE, 'usageRetentionDays', usageRetentionDays, {
     min: 1,
     integer: true,
@@ -96,6 +107,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   /** Subject → (UTC day index → requests). */
   const usage = new Map<string, Map<number, number>>();
   const keys = new MemoryKeys();
+  // Built on first use: a store used only for buckets never allocates a cache.
+  let cache: CacheStore | undefined;
 
   const addUsage = (key: string, now: number): void => {
     const day = Math.floor(now / DAY_MS);
@@ -167,6 +180,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     prune(now: number): void {
       for (const [key, tat] of buckets) if (tat <= now) buckets.delete(key);
       sweep = undefined;
+    },
+
+    get cache(): CacheStore {
+      cache ??= memoryCacheStore(cacheOptions);
+      return cache;
     },
 
     stats() {
