@@ -8,12 +8,19 @@ import './augment.js';
 import { gateway as neutralGateway } from './gateway.js';
 import type { CacheControls, CacheOptions } from './middleware/cache/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
+import type {
+  ProxyExtras,
+  ProxyOptions,
+  TargetFunction,
+  TargetUrl,
+} from './middleware/proxy/index.js';
 import type { ThrottleOptions } from './middleware/throttle/index.js';
 import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/index.js';
 
 export type { GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
 export type { CacheControls, CacheStats, CacheStore } from './index.js';
+export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Express. */
 export interface ExpressGateway {
@@ -21,6 +28,9 @@ export interface ExpressGateway {
   cache(ttlOrOptions?: number | CacheOptions<Request>): RequestHandler & CacheControls;
   throttle(options: ThrottleOptions<Request>): RequestHandler;
   usagePlans(options: UsagePlansOptions<Request>): RequestHandler & KeyManagement;
+  proxy(
+    target: TargetUrl | readonly TargetUrl[] | TargetFunction<Request> | ProxyOptions<Request>,
+  ): RequestHandler & ProxyExtras;
 }
 
 export const gateway: ExpressGateway = neutralGateway as unknown as ExpressGateway;
@@ -29,3 +39,4 @@ export const cache: ExpressGateway['cache'] = gateway.cache;
 export const throttle: ExpressGateway['throttle'] = gateway.throttle;
 export const usagePlans: ExpressGateway['usagePlans'] = gateway.usagePlans;
 export { memoryStore } from './stores/memory/index.js';
+export const proxy: ExpressGateway['proxy'] = gateway.proxy;

@@ -34,6 +34,18 @@ export {
   type OriginPredicate,
 } from './middleware/cors/index.js';
 export {
+  type HeaderTransforms,
+  type PathRewriteFunction,
+  PROXY_DEFAULTS,
+  type ProxyExtras,
+  type ProxyMiddleware,
+  type ProxyOptions,
+  proxy,
+  type TargetFunction,
+  type TargetUrl,
+  type UpgradeHandler,
+} from './middleware/proxy/index.js';
+export {
   type StoreErrorMode,
   THROTTLE_DEFAULTS,
   type ThrottleKey,

@@ -14,6 +14,7 @@ describe('public exports', () => {
         "CORS_DEFAULTS",
         "GATEWAY_RESPONSES",
         "MEMORY_STORE_DEFAULTS",
+        "PROXY_DEFAULTS",
         "THROTTLE_DEFAULTS",
         "USAGE_PLANS_DEFAULTS",
         "cache",
@@ -21,6 +22,7 @@ describe('public exports', () => {
         "gateway",
         "memoryCacheStore",
         "memoryStore",
+        "proxy",
         "systemClock",
         "throttle",
         "usagePlans",
@@ -30,6 +32,7 @@ describe('public exports', () => {
       [
         "cache",
         "cors",
+        "proxy",
         "throttle",
         "usagePlans",
       ]
@@ -43,6 +46,7 @@ describe('public exports', () => {
         "cors",
         "gateway",
         "memoryStore",
+        "proxy",
         "throttle",
         "usagePlans",
       ]
@@ -56,6 +60,7 @@ describe('public exports', () => {
         "cors",
         "gateway",
         "memoryStore",
+        "proxy",
         "throttle",
         "usagePlans",
       ]

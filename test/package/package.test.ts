@@ -134,6 +134,9 @@ const plans = gateway.usagePlans({
 app.use('/api', plans, gateway.throttle({ rate: 10, key: 'apiKey' }));
 void plans.createKey({ plan: 'free' }).then(({ id, key }) => id.length + key.length);
 const cached = gateway.cache({ ttl: 60, query: ['city'] });
+const orders = gateway.proxy({ target: 'http://127.0.0.1:9000', timeout: 5000 });
+app.use('/orders', cached, orders);
+app.use('/stages', gateway.proxy({ target: (req) => (req.path.startsWith('/dev') ? 'http://127.0.0.1:9001' : 'http://127.0.0.1:9002') }));
 void cached.invalidate('/weather');
 app.get('/x', gateway.cors(), (req, res) => {
   const context: GatewayContext | undefined = req.gateway;
@@ -144,6 +147,7 @@ const koa = new Koa();
 koa.use(gateway.cors());
 koa.use(gateway.cache(60));
 koa.use(gateway.throttle({ rate: 5, key: (ctx) => ctx.ip }));
+koa.use(gateway.proxy({ target: 'http://127.0.0.1:9000', prefix: '/orders' }));
 koa.use(async (ctx, next) => {
   await next();
 });

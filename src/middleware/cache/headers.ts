@@ -2,19 +2,12 @@
 
 import { createHash } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
+import { HOP_BY_HOP_HEADERS } from '../../core/headers.js';
 import type { CacheEntry } from '../../stores/cache.js';
 
 /** Connection-specific fields (RFC 9110 §7.6.1) and what the gateway sets per response. */
 const NOT_STORED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
+  ...HOP_BY_HOP_HEADERS,
   // Framing: recomputed from the stored body.
   'content-length',
   // Per response: each gets its own id, Age and Cache-Status; CORS is added per request by cors().

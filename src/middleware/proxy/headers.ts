@@ -3,25 +3,14 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { REQUEST_ID_HEADER } from '../../core/context.js';
 import type { Exchange } from '../../core/exchange.js';
+import { HOP_BY_HOP_HEADERS } from '../../core/headers.js';
 import type { CompiledHeaderTransforms, ProxyConfig } from './options.js';
 
 /**
- * Hop-by-hop fields (RFC 9110 §7.6.1 and the classic RFC 2616 §13.5.1 list): they describe one
- * connection and must not be forwarded. `expect` too: Node's server already answered the
- * client's `100-continue`. Fields named by `Connection` are dropped as well.
+ * Not forwarded: the hop-by-hop fields, and `expect` (Node's server already answered the
+ * client's `100-continue`). Fields named by `Connection` are dropped as well.
  */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'expect',
-]);
+const HOP_BY_HOP = new Set([...HOP_BY_HOP_HEADERS, 'expect']);
 
 export const API_KEY_HEADER = 'x-api-key';
 
