@@ -1,31 +1,58 @@
 /**
- * The demo gateway in Koa: the same as examples/express.ts, with the same middlewares.
- * Run with `npm run demo:koa`.
+ * The demo gateway in Koa: the same gateway as examples/express.ts with the same middlewares.
+ * Koa has no mounting, so path-scoped middlewares go through `under()`. Run with `npm run demo:koa`.
  */
 
 import Koa from 'koa';
 import { gateway } from '../src/index.js';
 import { startBackend } from './demo/backend.js';
-import { DEMO_ORIGIN, printInstructions } from './demo/curl.js';
-import { type Demo, isMain, listenDemo } from './demo/server.js';
+import { CORS_OPTIONS, DEMO_KEYS, DEMO_PLANS, demoStore } from './demo/config.js';
+import { printInstructions } from './demo/curl.js';
+import { type Demo, demoPorts, isMain, listenDemo, stopOnSignal } from './demo/server.js';
+
+/** Runs `middleware` only for paths under `prefix` (what `app.use(prefix, mw)` does in Express). */
+function under(prefix: string, middleware: Koa.Middleware): Koa.Middleware {
+  return (ctx, next) =>
+    ctx.path === prefix || ctx.path.startsWith(`${prefix}/`) ? middleware(ctx, next) : next();
+}
 
 export async function startKoaDemo(port = 0, backendPort = 0): Promise<Demo> {
   const backend = await startBackend(backendPort);
+  const { store, label, close } = await demoStore();
   const app = new Koa();
-  app.use(
-    gateway.cors({ origin: [DEMO_ORIGIN], credentials: true, exposedHeaders: ['x-request-id'] }),
-  );
+
+  app.use(gateway.cors(CORS_OPTIONS));
+  app.use(gateway.throttle({ rate: 50, burst: 100, key: 'global', name: 'global', store }));
+
   app.use(async (ctx, next) => {
     if (ctx.method !== 'GET' || ctx.path !== '/hello') return next();
     ctx.body = { message: 'hello from the gateway', requestId: ctx.state.gateway?.requestId };
   });
-  return listenDemo(app.callback(), port, backend);
+
+  const weather = gateway.proxy({ target: `${backend.url}/weather`, prefix: '/weather' });
+  app.use(under('/weather', gateway.cache({ ttl: 300, store, namespace: 'weather' })));
+  app.use(weather);
+
+  const plans = gateway.usagePlans({ plans: DEMO_PLANS, keys: DEMO_KEYS, store });
+  const api = gateway.proxy({ target: backend.url, prefix: '/api' });
+  app.use(under('/api', plans));
+  app.use(api);
+
+  app.use(async (ctx, next) => {
+    const match = /^\/admin\/usage\/([^/]+)$/.exec(ctx.path);
+    if (ctx.method !== 'GET' || match === null) return next();
+    ctx.body = await plans.usage(decodeURIComponent(match[1]!));
+  });
+
+  return listenDemo(app.callback(), port, backend, label, [
+    close,
+    () => weather.close(),
+    () => api.close(),
+  ]);
 }
 
 if (isMain(import.meta.url)) {
-  const demo = await startKoaDemo(
-    Number(process.env.PORT ?? 3000),
-    Number(process.env.BACKEND_PORT ?? 3001),
-  );
-  printInstructions('Koa', demo.url, demo.backend.url);
+  const demo = await startKoaDemo(...demoPorts());
+  printInstructions('Koa', demo.url, demo.backend.url, demo.storeLabel);
+  stopOnSignal(demo);
 }

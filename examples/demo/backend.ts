@@ -15,21 +15,35 @@ const orders = [
   { id: 2, item: 'drawbridge', quantity: 2 },
 ];
 
+function readBody(req: import('node:http').IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+    });
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+  });
+}
+
 export async function startBackend(port = 0): Promise<Backend> {
   let hits = 0;
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(async (req, res) => {
     hits++;
     const url = new URL(req.url ?? '/', 'http://backend');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
     res.setHeader('content-type', 'application/json; charset=utf-8');
-    if (url.pathname === '/weather') {
+    if (path === '/weather') {
+      const city = url.searchParams.get('city') ?? 'Lisbon';
       res.end(
-        JSON.stringify({
-          city: url.searchParams.get('city') ?? 'Lisbon',
-          tempC: 21,
-          servedAt: new Date().toISOString(),
-        }),
+        JSON.stringify({ city, tempC: 21, servedAt: new Date().toISOString(), backendHits: hits }),
       );
-    } else if (url.pathname === '/orders' || url.pathname === '/') {
+    } else if (path === '/orders' && req.method === 'POST') {
+      const order = { id: orders.length + 1, ...JSON.parse((await readBody(req)) || '{}') };
+      res.statusCode = 201;
+      res.end(JSON.stringify(order));
+    } else if (path === '/orders') {
       res.end(JSON.stringify(orders));
     } else {
       res.statusCode = 404;

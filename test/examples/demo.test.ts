@@ -1,33 +1,114 @@
-/** The demo gateways (what `npm run demo` starts) answer the curl lines they print. */
+/**
+ * The demo gateways (what `npm run demo` and `npm run demo:koa` start) answer every curl line they
+ * print: on the in-memory store, and on Redis when one answers (as `REDIS_URL=... npm run demo`).
+ */
 
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEMO_KEYS, DEMO_ORIGIN } from '../../examples/demo/config.js';
 import { startExpressDemo } from '../../examples/express.js';
 import { startKoaDemo } from '../../examples/koa.js';
 import { request } from '../support/http.js';
+import { connectRedis, REDIS_URL } from '../support/redis.js';
 
-describe.each([
-  ['Express', startExpressDemo],
-  ['Koa', startKoaDemo],
-])('the %s demo', (_name, start) => {
-  const demos: Array<{ close(): Promise<void> }> = [];
-  afterAll(async () => {
-    await Promise.all(demos.map((demo) => demo.close()));
-  });
+const redis = await connectRedis();
+redis?.disconnect();
+const stores: Array<[string, string | undefined]> = [['memory', '']];
+if (redis !== undefined) stores.push(['redis', REDIS_URL]);
 
-  it('echoes the request id and answers CORS for the demo origin', async () => {
-    const demo = await start();
-    demos.push(demo);
-    const hello = await request(demo.url, '/hello', {
-      headers: { 'x-request-id': 'demo-123', origin: 'https://app.example.com' },
+const keyOf = (id: string) => DEMO_KEYS.find((k) => k.id === id)!.key;
+
+describe.each(stores)('the demo on the %s store', (_store, redisUrl) => {
+  describe.each([
+    ['Express', startExpressDemo],
+    ['Koa', startKoaDemo],
+  ])('in %s', (_name, start) => {
+    const demos: Array<{ close(): Promise<void> }> = [];
+    afterAll(async () => {
+      await Promise.all(demos.map((demo) => demo.close()));
     });
-    expect(hello.status).toBe(200);
-    expect(hello.headers['x-request-id']).toBe('demo-123');
-    expect(hello.json).toMatchObject({ requestId: 'demo-123' });
-    expect(hello.headers['access-control-allow-origin']).toBe('https://app.example.com');
-    const preflight = await request(demo.url, '/hello', {
-      method: 'OPTIONS',
-      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'PUT' },
+
+    async function startDemo() {
+      const previous = process.env.REDIS_URL;
+      process.env.REDIS_URL = redisUrl;
+      try {
+        const demo = await start();
+        demos.push(demo);
+        return demo;
+      } finally {
+        process.env.REDIS_URL = previous;
+      }
+    }
+
+    it('answers every curl line it prints', async () => {
+      const demo = await startDemo();
+      const get = (path: string, headers: Record<string, string> = {}) =>
+        request(demo.url, path, { headers });
+
+      // Request id and CORS.
+      const hello = await get('/hello', { 'x-request-id': 'demo-123', origin: DEMO_ORIGIN });
+      expect([
+        hello.status,
+        hello.headers['x-request-id'],
+        hello.headers['access-control-allow-origin'],
+      ]).toEqual([200, 'demo-123', DEMO_ORIGIN]);
+      expect(hello.json).toMatchObject({ requestId: 'demo-123' });
+      expect(
+        (await get('/hello', { origin: 'https://evil.example.net' })).headers[
+          'access-control-allow-origin'
+        ],
+      ).toBeUndefined();
+      const preflight = await request(demo.url, '/api/orders', {
+        method: 'OPTIONS',
+        headers: { origin: DEMO_ORIGIN, 'access-control-request-method': 'POST' },
+      });
+      expect(preflight.status).toBe(204);
+
+      // Cache in front of the proxy: the second request does not reach the backend.
+      const first = await get('/weather?city=Oslo');
+      const hitsAfterFirst = demo.backend.hits();
+      const second = await get('/weather?city=Oslo');
+      expect(first.headers['cache-status']).toBe('portcullis; fwd=miss; stored');
+      expect(second.headers['cache-status']).toMatch(/^portcullis; hit; ttl=/);
+      expect(second.body).toBe(first.body);
+      expect(demo.backend.hits()).toBe(hitsAfterFirst);
+
+      // Keys: none → 403; pro → 200 proxied with RateLimit fields.
+      expect((await get('/api/orders')).status).toBe(403);
+      const pro = await get('/api/orders', { 'x-api-key': keyOf('demo-pro') });
+      expect(pro.status).toBe(200);
+      expect(pro.json).toEqual(
+        expect.arrayContaining([expect.objectContaining({ item: 'portcullis' })]),
+      );
+      expect(pro.headers.ratelimit).toContain('"pro"');
+
+      // Free plan: burst 2, the third at once is throttled.
+      const free = [];
+      for (let i = 0; i < 3; i++)
+        free.push((await get('/api/orders', { 'x-api-key': keyOf('demo-free') })).status);
+      expect(free).toEqual([200, 200, 429]);
+
+      // Trial plan: 3 a day, the 4th is over quota.
+      const trial = [];
+      for (let i = 0; i < 4; i++)
+        trial.push(await get('/api/orders', { 'x-api-key': keyOf('demo-trial') }));
+      expect(trial.map((r) => r.status)).toEqual([200, 200, 200, 429]);
+      expect(trial[3]!.json).toEqual({ message: 'Limit Exceeded' });
+      expect(Number(trial[3]!.headers['retry-after'])).toBeGreaterThan(0);
+
+      const usage = await get('/admin/usage/demo-trial');
+      expect(usage.json).toMatchObject({ items: { 'demo-trial': [[3, 0]] } });
+
+      // Proxy: a POST arrives at the backend; an unknown path is the backend's 404.
+      const created = await request(demo.url, '/api/orders', {
+        method: 'POST',
+        headers: { 'x-api-key': keyOf('demo-pro'), 'content-type': 'application/json' },
+        body: '{"item":"moat","quantity":1}',
+      });
+      expect([created.status, created.json]).toEqual([
+        201,
+        expect.objectContaining({ item: 'moat' }),
+      ]);
+      expect((await get('/api/nothing-here', { 'x-api-key': keyOf('demo-pro') })).status).toBe(404);
     });
-    expect(preflight.status).toBe(204);
   });
 });
