@@ -47,6 +47,8 @@ const log = (line) => process.stdout.write(`${line}\n`);
 async function main() {
   const started = Date.now();
   const dist = path.join(HERE, '..', 'dist', 'index.js');
+  if (!existsSync(path.join(HERE, 'node_modules', 'express', 'package.json')))
+    throw new Error('the bench dependencies are missing: run `npm --prefix bench ci` first');
   if (!existsSync(dist))
     throw new Error('dist/index.js is missing: run `npm run build` at the repository root first');
   const { gateway } = await import(pathToFileURL(dist).href);
