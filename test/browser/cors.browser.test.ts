@@ -9,8 +9,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMiddleware } from '../../src/adapters/universal.js';
-import { DEFAULT_ERROR_RESPONSES, sendPrepared } from '../../src/core/errors.js';
 import { gateway } from '../../src/index.js';
 import { describeEachFramework } from '../support/frameworks.js';
 
@@ -33,11 +31,15 @@ async function pageServer(): Promise<{ server: Server; origin: string }> {
   return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-/** Stand-in for a throttle: answers 429 through the core error responses on /limited. */
-const limitOnPath = createMiddleware('limited', (ex, next) => {
-  if (ex.path !== '/limited') return next();
-  sendPrepared(ex, DEFAULT_ERROR_RESPONSES.tooManyRequests, [['retry-after', '7']]);
-});
+/** A real throttle on /limited only, with a bucket of one: the second request gets the 429. */
+function limitOnPath() {
+  return gateway.throttle({
+    rate: 0.001,
+    burst: 1,
+    key: 'global',
+    skip: (req) => req.path !== '/limited',
+  });
+}
 
 type FetchResult =
   | { ok: true; status: number; body: string; header: string | null }
@@ -100,7 +102,7 @@ describe.skipIf(!hasChromium)('cors() in a real browser', () => {
             credentials: true,
             exposedHeaders: ['x-request-id'],
           }),
-          limitOnPath,
+          limitOnPath(),
         ],
         routes: [
           { method: 'GET', path: '/data', reply: { body: { hello: 'browser' } } },
@@ -149,9 +151,11 @@ describe.skipIf(!hasChromium)('cors() in a real browser', () => {
     it('lets the page read the status and body of a 429', async () => {
       const api = await startApi();
       const page = await openPage(allowedPage.origin);
-      const result = await browserFetch(page, `${api.url}/limited`, { credentials: 'include' });
+      const first = await browserFetch(page, `${api.url}/limited`, { credentials: 'include' });
+      const second = await browserFetch(page, `${api.url}/limited`, { credentials: 'include' });
       await page.close();
-      expect(result).toMatchObject({
+      expect(first).toMatchObject({ ok: true, status: 404 });
+      expect(second).toMatchObject({
         ok: true,
         status: 429,
         body: '{"message":"Too Many Requests"}',
