@@ -29,8 +29,9 @@ export async function runMemoryReport({ features, quick, log }) {
   try {
     if (features.has('throttle')) {
       log('memory: throttle clients');
-      out.throttle = await child('throttle.mjs', args);
-      out.items.push(out.throttle.summary);
+      out.throttle = await child('throttle.mjs', [...args, '--slow']);
+      out.throttleIdle = await child('throttle.mjs', args);
+      out.items.push(out.throttle.summary, out.throttleIdle.summary);
     } else out.items.push('Throttle: skipped, `gateway.throttle` does not exist yet.');
     if (features.has('cache')) {
       log('memory: cache at maxSize');
