@@ -53,7 +53,8 @@ export async function demoStore(redisUrl = process.env.REDIS_URL): Promise<DemoS
   const client = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   const prefix = `portcullis-demo:${Date.now().toString(36)}:`;
   return {
-    store: redisStore({ client, prefix }),
+    // A laptop running the demo (or a loaded test machine) can be slower than the 50 ms default.
+    store: redisStore({ client, prefix, timeoutMs: 1000 }),
     label: `Redis at ${redisUrl} (keys under ${prefix})`,
     close: async () => {
       let cursor = '0';

@@ -348,7 +348,12 @@ describeEachFramework('cache()', (fw) => {
       expect(new Set(responses.map((r) => r.body))).toEqual(new Set(['n=1']));
       const statuses = responses.map((r) => r.headers['cache-status']);
       expect(statuses.filter((s) => s === 'portcullis; fwd=miss; stored')).toHaveLength(1);
-      expect(statuses.filter((s) => s === 'portcullis; fwd=miss; collapsed')).toHaveLength(49);
+      // On a loaded machine some of the 50 arrive after the first response was stored: those are
+      // hits. Either way the handler ran once and nobody got anything but the one response.
+      const collapsed = statuses.filter((s) => s === 'portcullis; fwd=miss; collapsed').length;
+      const hits = statuses.filter((s) => s?.startsWith('portcullis; hit')).length;
+      expect(collapsed).toBeGreaterThan(0);
+      expect(collapsed + hits).toBe(49);
     });
 
     it('are served individually when the response turns out uncacheable', async () => {
