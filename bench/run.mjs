@@ -22,6 +22,7 @@ import { checkCase } from './lib/check.mjs';
 import { CONNECTIONS, detectTool, load } from './lib/load.mjs';
 import { runMemoryReport } from './lib/memory.mjs';
 import { CLK_TCK, cpuMicros, hasProcStat } from './lib/procstat.mjs';
+import { commandCounts, hasRedisServer, startRedis } from './lib/redis.mjs';
 import { aggregate, versions, writeReports } from './lib/report.mjs';
 import { canPin, startServer, stopAll } from './lib/servers.mjs';
 
@@ -57,10 +58,17 @@ async function main() {
 
   // Which cases can run today: a case needs every gateway factory it uses.
   const skipped = [];
+  const hasRedisStore = existsSync(path.join(HERE, '..', 'dist', 'redis.js'));
   let cases = CASES.filter((c) => {
     const missing = (c.requires ?? []).filter((f) => !features.has(f));
-    if (missing.length > 0) skipped.push({ name: c.name, missing });
-    return missing.length === 0;
+    if (missing.length > 0)
+      skipped.push({ name: c.name, reason: `needs \`gateway.${missing.join('`, `gateway.')}\`` });
+    else if (c.redis && !hasRedisStore)
+      skipped.push({ name: c.name, reason: 'needs `redisStore`' });
+    else if (c.redis && !hasRedisServer)
+      skipped.push({ name: c.name, reason: 'needs `redis-server` installed' });
+    else return true;
+    return false;
   });
   if (only) {
     const re = new RegExp(only);
@@ -83,9 +91,14 @@ async function main() {
   // The upstream of the proxy cases shares core 0 with the load generator, so the server under
   // test keeps core 1 to itself; its CPU is not counted (it is another process).
   let upstream;
+  let redis;
   const servers = new Map();
   try {
     const env = {};
+    if (cases.some((c) => c.redis)) {
+      redis = await startRedis();
+      env.BENCH_REDIS_PORT = String(redis.port);
+    }
     if (cases.some((c) => c.upstream)) {
       upstream = await startServer('upstream.mjs', { core: 0, label: 'upstream' });
       env.BENCH_UPSTREAM = `http://127.0.0.1:${upstream.port}`;
@@ -122,9 +135,12 @@ async function main() {
       const order = round % 2 === 0 ? cases : [...cases].reverse();
       for (const c of order) {
         const server = servers.get(c.name);
+        const redisStart = c.redis ? await commandCounts(redis.port) : undefined;
         const cpuStart = cpuMicros(server.pid);
         const result = await load(tool, server.port, REQUESTS[c.request], settings.seconds);
         const cpuEnd = cpuMicros(server.pid);
+        if (redisStart)
+          result.redisCommands = diffCounts(redisStart, await commandCounts(redis.port));
         if (result.non2xx > 0 || result.errors > 0 || result.requests === 0) {
           throw new Error(
             `"${c.name}" failed under load: ${result.requests} requests, ${result.non2xx} non-2xx/3xx, ${result.errors} socket errors\n${server.stderr()}`,
@@ -165,7 +181,18 @@ async function main() {
   } finally {
     await Promise.all([...servers.values()].map((s) => s.stop()));
     if (upstream) await upstream.stop();
+    if (redis) await redis.stop();
   }
+}
+
+/** Commands run between two `INFO commandstats` readings. */
+function diffCounts(before, after) {
+  const out = {};
+  for (const [name, calls] of Object.entries(after)) {
+    const delta = calls - (before[name] ?? 0);
+    if (delta > 0) out[name] = delta;
+  }
+  return out;
 }
 
 main().catch((err) => {

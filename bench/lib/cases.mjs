@@ -199,6 +199,27 @@ export const CASES = [
     ],
   }),
 
+  // Throttle and usage plans on portcullis's Redis store (a private redis-server the runner starts)
+  {
+    name: 'express + gateway.throttle on redisStore',
+    file: 'express-gateway-throttle-redis.mjs',
+    requires: ['throttle'],
+    redis: true,
+    request: 'get',
+    expect: { ...ok, headers: { ...json, ratelimit: true, 'ratelimit-policy': true } },
+    compare: [{ baseline: 'express + gateway.throttle' }],
+  },
+  {
+    name: 'express + gateway.usagePlans on redisStore',
+    file: 'express-gateway-usage-plans-redis.mjs',
+    requires: ['usagePlans'],
+    redis: true,
+    request: 'get',
+    expect: ok,
+    also: [refusedWithoutKey],
+    compare: [{ baseline: 'express + gateway.usagePlans' }],
+  },
+
   // Koa 3 (no cache or proxy peer: koa-cash and koa-proxies are not on issue 8's list)
   peer('koa', 'koa-bare.mjs', 'get', ok),
   peer('koa + @koa/cors', 'koa-cors-package.mjs', 'get', corsGet, 'koa'),
