@@ -131,9 +131,13 @@ async function main() {
     // Interleaved rounds: each round runs every case once (alternating direction), so drift in
     // the machine's load hits baselines and contestants alike.
     const runs = new Map(cases.map((c) => [c.name, []]));
+    // A case that fails under load is dropped from later rounds and reported; the others go on,
+    // and the run still ends in failure.
+    const failedUnderLoad = [];
     for (let round = 0; round < settings.runs; round++) {
       const order = round % 2 === 0 ? cases : [...cases].reverse();
       for (const c of order) {
+        if (failedUnderLoad.some((f) => f.name === c.name)) continue;
         const server = servers.get(c.name);
         const redisStart = c.redis ? await commandCounts(redis.port) : undefined;
         const cpuStart = cpuMicros(server.pid);
@@ -142,9 +146,10 @@ async function main() {
         if (redisStart)
           result.redisCommands = diffCounts(redisStart, await commandCounts(redis.port));
         if (result.non2xx > 0 || result.errors > 0 || result.requests === 0) {
-          throw new Error(
-            `"${c.name}" failed under load: ${result.requests} requests, ${result.non2xx} non-2xx/3xx, ${result.errors} socket errors\n${server.stderr()}`,
-          );
+          const message = `"${c.name}" failed under load: ${result.requests} requests, ${result.non2xx} non-2xx/3xx, ${result.errors} socket errors\n${server.stderr()}`;
+          log(`  FAILED ${message}`);
+          failedUnderLoad.push({ name: c.name, message });
+          continue;
         }
         result.cpuUsPerReq = cpuStart === null ? null : (cpuEnd - cpuStart) / result.requests;
         runs.get(c.name).push(result);
@@ -154,7 +159,8 @@ async function main() {
       }
     }
 
-    const measured = aggregate(cases, runs);
+    const measuredCases = cases.filter((c) => !failedUnderLoad.some((f) => f.name === c.name));
+    const measured = aggregate(measuredCases, runs);
     const memory = argv.includes('--no-memory')
       ? { skipped: 'disabled with --no-memory' }
       : await runMemoryReport({ features, quick, log });
@@ -171,12 +177,20 @@ async function main() {
       },
       versions: versions(),
       durationSeconds: Math.round((Date.now() - started) / 1000),
-      skipped,
+      skipped: [
+        ...skipped,
+        ...failedUnderLoad.map((f) => ({
+          name: f.name,
+          reason: `FAILED under load: ${f.message.split('\n')[0]}`,
+        })),
+      ],
       memory,
       ...measured,
     };
     const files = writeReports(report, { partial: Boolean(only) });
     log(`wrote ${files.join(' and ')} in ${report.durationSeconds} s`);
+    if (failedUnderLoad.length > 0)
+      throw new Error(failedUnderLoad.map((f) => f.message).join('\n\n'));
     if (memory.error) throw new Error(`memory report failed: ${memory.error}`);
   } finally {
     await Promise.all([...servers.values()].map((s) => s.stop()));

@@ -6,6 +6,6 @@ import { gateway } from './_portcullis.mjs';
 import { benchRedisStore } from './_redis.mjs';
 
 const app = express();
-app.use(gateway.throttle({ ...NEVER_THROTTLE, store: benchRedisStore('bench-throttle:') }));
+app.use(gateway.throttle({ ...NEVER_THROTTLE, store: await benchRedisStore('bench-throttle:') }));
 app.get('/hello', (_req, res) => res.json(BODY));
 serve(app);

@@ -6,6 +6,6 @@ import { gateway } from './_portcullis.mjs';
 import { benchRedisStore } from './_redis.mjs';
 
 const app = express();
-app.use(gateway.usagePlans({ ...USAGE_PLANS, store: benchRedisStore('bench-plans:') }));
+app.use(gateway.usagePlans({ ...USAGE_PLANS, store: await benchRedisStore('bench-plans:') }));
 app.get('/hello', (_req, res) => res.json(BODY));
 serve(app);
