@@ -13,7 +13,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import express5 from 'express';
 import express4 from 'express4';
@@ -204,14 +204,27 @@ export async function startEchoUpstream(): Promise<Upstream> {
   };
 }
 
-/** A port on 127.0.0.1 where nothing listens: connections are refused. */
+/**
+ * A port on 127.0.0.1 where nothing listens: connections are refused. Taken below 1024, where
+ * `listen(0)` never allocates (the ephemeral range starts far higher), so no other test file's
+ * server can take it between this check and its use; each candidate is checked to refuse.
+ */
 export async function deadPort(): Promise<{ url: string; port: number }> {
-  const probe = createTcpServer();
-  const port = await new Promise<number>((resolve) =>
-    probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)),
-  );
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return { url: `http://127.0.0.1:${port}`, port };
+  for (const port of [9, 1, 7, 13, 17, 19, 47, 51, 61]) {
+    if (await refuses(port)) return { url: `http://127.0.0.1:${port}`, port };
+  }
+  throw new Error('no refusing low port found on 127.0.0.1');
+}
+
+function refuses(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
 }
 
 /** A TCP server that accepts connections and resets them at once (before any answer). */
