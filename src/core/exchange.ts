@@ -25,19 +25,12 @@ export type Next = () => PromiseLike<void>;
 /** A middleware written once against the exchange. Must return (or await) `next()` when it continues. */
 export type CoreHandler = (ex: Exchange, next: Next) => void | PromiseLike<void>;
 
-const kExchange = Symbol('portcullis.exchange');
-
-interface HookedResponse extends ServerResponse {
-  [kExchange]?: Exchange;
-}
-
 export abstract class Exchange {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly gateway: GatewayContext;
   /** Pairs of (hook, state), flat to avoid an allocation per hook. */
   private hooks: unknown[] | undefined;
-  private originalWriteHead: ServerResponse['writeHead'] | undefined;
 
   protected constructor(req: IncomingMessage, res: ServerResponse, gateway: GatewayContext) {
     this.req = req;
@@ -123,56 +116,63 @@ export abstract class Exchange {
   /**
    * Wraps `res.writeHead` once per response (the on-headers pattern). Node's implicit header
    * (`res.end()` without `writeHead`) also goes through `this.writeHead`, so every way of
-   * responding passes here, in both frameworks.
+   * responding passes here, in both frameworks. One closure per response, and one property
+   * store: Express re-prototypes `req`/`res`, which makes every extra property store on them
+   * slow, so nothing else is written on `res`.
    */
   private installWriteHeadHook(): void {
-    const res = this.res as HookedResponse;
-    res[kExchange] = this;
-    this.originalWriteHead = res.writeHead;
-    res.writeHead = writeHeadWithHooks as ServerResponse['writeHead'];
+    const res = this.res;
+    const original = res.writeHead as (
+      this: ServerResponse,
+      code: number,
+      reason?: string,
+    ) => ServerResponse;
+    const ex = this;
+    let hooked = false;
+    res.writeHead = function writeHeadWithHooks(
+      this: ServerResponse,
+      statusCode: number,
+      reasonOrHeaders?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
+      maybeHeaders?: OutgoingHttpHeaders | OutgoingHttpHeader[],
+    ): ServerResponse {
+      const reason = typeof reasonOrHeaders === 'string' ? reasonOrHeaders : undefined;
+      if (!hooked) {
+        hooked = true;
+        const headers = typeof reasonOrHeaders === 'string' ? maybeHeaders : reasonOrHeaders;
+        // Headers passed to writeHead directly would bypass the hooks: apply them first.
+        if (headers !== undefined) applyHeaders(this, headers);
+        ex.runHeaderHooks(statusCode);
+        statusCode = this.statusCode;
+      } else if (typeof reasonOrHeaders === 'object' || maybeHeaders !== undefined) {
+        // A second writeHead (Node refuses it anyway): pass everything through untouched.
+        return Reflect.apply(original, this, [
+          statusCode,
+          reasonOrHeaders,
+          maybeHeaders,
+        ]) as ServerResponse;
+      }
+      return reason === undefined
+        ? original.call(this, statusCode)
+        : original.call(this, statusCode, reason);
+    } as ServerResponse['writeHead'];
   }
 
-  /** Called from the wrapped `writeHead`; restores the original first so hooks run once. */
-  runHeaderHooks(statusCode: number): ServerResponse['writeHead'] {
-    const original = this.originalWriteHead!;
-    this.res.writeHead = original;
-    this.res.statusCode = statusCode;
+  /** Runs the hooks once, just before the status line is written. */
+  private runHeaderHooks(statusCode: number): void {
+    const res = this.res;
+    res.statusCode = statusCode;
     // Koa's onerror removes every header before writing an error; put the id back.
-    if (!this.res.hasHeader(REQUEST_ID_HEADER))
-      this.res.setHeader(REQUEST_ID_HEADER, this.gateway.requestId);
+    if (!res.hasHeader(REQUEST_ID_HEADER)) res.setHeader(REQUEST_ID_HEADER, this.gateway.requestId);
     const hooks = this.hooks;
     if (hooks !== undefined) {
       for (let i = 0; i < hooks.length; i += 2) (hooks[i] as HeadersHook)(this, hooks[i + 1]);
     }
-    return original;
   }
 }
 
 /** A raw body left on a framework's request by a parser recipe, when it is bytes or text. */
 export function rawBodyOf(value: unknown): Buffer | string | undefined {
   return Buffer.isBuffer(value) || typeof value === 'string' ? value : undefined;
-}
-
-/** Shared replacement for `res.writeHead`: one function for every response, no closure per request. */
-function writeHeadWithHooks(
-  this: HookedResponse,
-  statusCode: number,
-  reasonOrHeaders?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
-  maybeHeaders?: OutgoingHttpHeaders | OutgoingHttpHeader[],
-): ServerResponse {
-  const ex = this[kExchange]!;
-  const reason = typeof reasonOrHeaders === 'string' ? reasonOrHeaders : undefined;
-  const headers = typeof reasonOrHeaders === 'string' ? maybeHeaders : reasonOrHeaders;
-  // Headers passed to writeHead directly would bypass the hooks: apply them first.
-  if (headers !== undefined) applyHeaders(this, headers);
-  const original = ex.runHeaderHooks(statusCode) as (
-    this: ServerResponse,
-    code: number,
-    reason?: string,
-  ) => ServerResponse;
-  return reason === undefined
-    ? original.call(this, this.statusCode)
-    : original.call(this, this.statusCode, reason);
 }
 
 function applyHeaders(
