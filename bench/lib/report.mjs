@@ -170,7 +170,7 @@ function noiseNote(report) {
     report.settings.runs > 1
       ? ` In this run the req/s of one case moved by ${fmt(typical('reqPerSecSpreadPct'))} % between its rounds (median over cases; worst ${fmt(worst('reqPerSecSpreadPct'))} %), its server CPU µs/request by ${fmt(typical('cpuSpreadPct'))} % (worst ${fmt(worst('cpuSpreadPct'))} %); the load average went from ${report.machine.loadavgBefore[0]} to ${report.machine.loadavgAfter[0]} on ${report.machine.cores} cores.`
       : '';
-  return `This is a shared 2-core machine: other engineers' test runs take CPU while the bench runs, so req/s moves 30–50 % between runs, often more, and even between the rounds of one run.${measuredNote} Server CPU µs per request moves far less, because it counts only the work the server process did; targets are judged on it first, and differences under ~${CPU_NOISE_US} µs/request are below this machine's noise ("≈" above); under heavy contention it rises too (context switches, cold caches), which the "lowest run" column shows. Ratios compare cases of the same run only. p99 latency is the most noise-sensitive figure: a run that coincides with someone's test suite shows it there first.`;
+  return `This is a shared 2-core machine: other processes (test suites) take CPU while the bench runs, so req/s moves 30–50 % between runs, often more, and even between the rounds of one run.${measuredNote} Server CPU µs per request moves far less, because it counts only the work the server process did; targets are judged on it first, and differences under ~${CPU_NOISE_US} µs/request are below this machine's noise ("≈" above); under heavy contention it rises too (context switches, cold caches), which the "lowest run" column shows. Ratios compare cases of the same run only. p99 latency is the most noise-sensitive figure: a run that coincides with someone's test suite shows it there first.`;
 }
 
 function markdown(report) {
@@ -193,7 +193,7 @@ function markdown(report) {
     `- ${report.machine.cores} cores (${report.machine.cpu}); ${s.pinned ? 'each server in its own process pinned to core 1 (`taskset -c 1`), the load generator and the proxy upstream on core 0' : 'NOT pinned (no taskset or a single core)'}.`,
     `- ${s.warmupSeconds > 0 ? `${s.warmupSeconds} s warm-up per case, then ` : ''}${s.runs} run(s) of ${s.seconds} s per case, rounds interleaved (A/B/C…, then reversed) so drift hits every side; figures are medians.`,
     `- Server CPU µs/request: user+system time of the server process from \`/proc/<pid>/stat\` (CLK_TCK ${s.clkTck}) over the measured run, divided by the requests it served.`,
-    `- Load average before/after: ${report.machine.loadavgBefore.join(' ')} / ${report.machine.loadavgAfter.join(' ')} (other engineers were testing on the same 2-core machine).`,
+    `- Load average before/after: ${report.machine.loadavgBefore.join(' ')} / ${report.machine.loadavgAfter.join(' ')} (other processes were running on the same 2-core machine).`,
     '',
     '## Cases',
     '',
@@ -227,7 +227,7 @@ function markdown(report) {
       '',
       '## Redis commands per request',
       '',
-      "Counted with `INFO commandstats` on the bench's own Redis server (nobody else's commands), over every measured run; each command is one round trip unless the store pipelines several.",
+      "Counted with `INFO commandstats` on the bench's own Redis server (nobody else's commands), over every measured run; INFO also counts the commands a Lua script runs, so the round trips are the EVALSHA calls (one per decision) plus any command outside a script.",
       '',
     );
     for (const m of onRedis) {
