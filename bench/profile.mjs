@@ -15,7 +15,7 @@ import { detectTool, load } from './lib/load.mjs';
 import { startServer } from './lib/servers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const [file, shape = 'get', seconds = '10'] = process.argv.slice(2);
+const [file, shape = 'get', seconds = '10', ...scenarioArgs] = process.argv.slice(2);
 if (!file) {
   process.stderr.write(
     'usage: node bench/profile.mjs <scenario file, e.g. express-gateway-cors.mjs> [get|preflight] [seconds]\n',
@@ -35,6 +35,7 @@ const env = upstream ? { BENCH_UPSTREAM: `http://127.0.0.1:${upstream.port}` } :
 const server = await startServer(file, {
   core: 1,
   env,
+  args: scenarioArgs,
   nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
 });
 const tool = detectTool();

@@ -9,6 +9,8 @@
  *   --only=<regexp>               only the cases whose name matches (and their baselines)
  *   --autocannon                  use autocannon even when wrk is installed
  *   --no-memory                   skip the memory report
+ *   --runs=<n> --seconds=<s>      rounds and seconds per run (default 3 × 5 s; more short rounds
+ *                                 make the "lowest run" column a steadier A/B figure on a busy machine)
  *
  * Needs the built library (`npm run build` at the root) and `npm --prefix bench ci`.
  */
@@ -30,10 +32,17 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const numberFlag = (name, fallback) => {
+  const raw = argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number ≥ 1`);
+  return value;
+};
 const settings = {
   mode: quick ? 'quick' : 'full',
-  seconds: quick ? 1 : 5,
-  runs: quick ? 1 : 3,
+  seconds: numberFlag('seconds', quick ? 1 : 5),
+  runs: numberFlag('runs', quick ? 1 : 3),
   warmupSeconds: quick ? 0 : 2,
   connections: CONNECTIONS,
 };
@@ -187,7 +196,9 @@ async function main() {
       memory,
       ...measured,
     };
-    const files = writeReports(report, { partial: Boolean(only) });
+    // Only a run of every case with the standard settings replaces bench/RESULTS.md.
+    const custom = argv.some((a) => /^--(runs|seconds)=/.test(a));
+    const files = writeReports(report, { partial: Boolean(only) || custom });
     log(`wrote ${files.join(' and ')} in ${report.durationSeconds} s`);
     if (failedUnderLoad.length > 0)
       throw new Error(failedUnderLoad.map((f) => f.message).join('\n\n'));

@@ -14,9 +14,14 @@ const HOP_BY_HOP = new Set([...HOP_BY_HOP_HEADERS, 'expect']);
 
 export const API_KEY_HEADER = 'x-api-key';
 
-/** Lower-case field names listed in a `Connection` header. */
+/** `Connection` values that name only fields already hop-by-hop: nothing more to drop. */
+const PLAIN_CONNECTION = /^\s*(?:keep-alive|close)\s*$/i;
+
+/** Lower-case field names listed in a `Connection` header (beyond the usual keep-alive/close). */
 function connectionOptions(value: string | string[] | undefined): Set<string> | undefined {
-  if (value === undefined) return undefined;
+  // Nearly every message says `keep-alive` or `close`: no Set per request for those.
+  if (value === undefined || (typeof value === 'string' && PLAIN_CONNECTION.test(value)))
+    return undefined;
   const names = (Array.isArray(value) ? value.join(',') : value).toLowerCase().split(',');
   return new Set(names.map((name) => name.trim()).filter((name) => name !== ''));
 }
@@ -83,13 +88,12 @@ export function copyResponseHeaders(
   config: ProxyConfig,
 ): void {
   const listed = connectionOptions(upstream.connection);
-  const out: OutgoingHttpHeaders = {};
+  const { remove, set } = config.responseHeaders;
   for (const name of Object.keys(upstream)) {
-    if (!isHopByHop(name, listed) && name !== REQUEST_ID_HEADER) out[name] = upstream[name];
+    if (isHopByHop(name, listed) || name === REQUEST_ID_HEADER || remove.has(name)) continue;
+    const value = upstream[name];
+    if (value !== undefined) ex.setHeader(name, value);
   }
-  applyTransforms(out, config.responseHeaders);
-  for (const name of Object.keys(out)) {
-    const value = out[name];
-    if (value !== undefined) ex.setHeader(name, value as string | string[]);
-  }
+  // Set after the copy, so that a configured value replaces the upstream's.
+  for (const [name, value] of set) ex.setHeader(name, value);
 }

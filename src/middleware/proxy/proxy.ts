@@ -73,8 +73,14 @@ export function proxy<Req = AnyRequest>(
       ? new TargetPool(targets.urls, config.ejectForMs, config.clock)
       : undefined;
   const parsed = new TargetCache();
-  const pickTarget = async (req: unknown): Promise<URL> =>
-    targets.kind === 'list' ? pool!.pick() : parsed.resolve('proxy', await targets.pick(req));
+  /** Synchronous for a fixed list (the common case), so that no promise is made for it. */
+  const pickTarget = (req: unknown): URL | Promise<URL> => {
+    if (targets.kind === 'list') return pool!.pick();
+    const picked: unknown = targets.pick(req);
+    return typeof picked === 'string' || picked instanceof URL
+      ? parsed.resolve('proxy', picked)
+      : Promise.resolve(picked).then((value) => parsed.resolve('proxy', value));
+  };
 
   /** One attempt, then at most one retry: on another upstream after a refused connection, or on a fresh connection after a stale kept-alive one was reset. */
   const exchange = async (
@@ -84,7 +90,8 @@ export function proxy<Req = AnyRequest>(
     watch: ClientWatch,
     deadline: number,
   ): Promise<AttemptResult> => {
-    let target = await pickTarget(ex.native);
+    const picked = pickTarget(ex.native);
+    let target = picked instanceof URL ? picked : await picked;
     const attempt = (to: URL) =>
       sendUpstream({
         target: to,
@@ -100,7 +107,7 @@ export function proxy<Req = AnyRequest>(
         source: ex.req,
         agent: agentFor(to),
         deadline,
-        signal: watch.signal,
+        watch,
       });
     const result = await attempt(target);
     if (result.kind !== 'error') return result;
@@ -133,7 +140,7 @@ export function proxy<Req = AnyRequest>(
       case 'error':
         return sendPrepared(ex, config.badGateway);
       case 'response':
-        if (watch.signal.aborted) {
+        if (watch.closed) {
           // The client left between the upstream's headers and now.
           result.response.destroy();
           return;

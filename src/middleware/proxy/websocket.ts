@@ -36,7 +36,7 @@ function rejectUpgrade(socket: Duplex): void {
 export function createUpgradeHandler(
   config: ProxyConfig,
   matchPath: (url: string) => string | undefined,
-  pickTarget: (req: unknown) => Promise<URL>,
+  pickTarget: (req: unknown) => URL | Promise<URL>,
 ): UpgradeHandler {
   if (!config.ws) return NOT_HANDLED;
   const plans = new WeakMap<IncomingMessage, UpgradePlan>();
