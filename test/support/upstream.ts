@@ -94,6 +94,7 @@ function param(url: URL, name: string, fallback: number): number {
  * - `/hop`: the echo with hop-by-hop headers (`Connection: x-hop`, `X-Hop`, `Keep-Alive`).
  * - `/reset`: destroys the connection without answering.
  * - `/reset-mid`: sends headers and part of the body, then destroys the connection.
+ * - `/stall-body`: sends headers (Content-Length 1000) and part of the body, then nothing more.
  * - `/invalid`: answers bytes that are not HTTP.
  * - `/large?mib=N`: streams N MiB (default 100) of `x`.
  * - `/cookies`: two `Set-Cookie` headers.
@@ -126,6 +127,11 @@ export async function startEchoUpstream(): Promise<Upstream> {
           generated.bytes += chunk.length;
         })
         .pipe(res);
+      return;
+    }
+    if (path === '/stall-body') {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 1000 });
+      res.write('partial body ');
       return;
     }
     if (path === '/reset-mid') {

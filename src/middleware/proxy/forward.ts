@@ -151,3 +151,47 @@ export class ClientWatch {
     if (this.upstream !== undefined && !this.upstream.complete) this.upstream.destroy();
   }
 }
+
+/** What reading a whole upstream body gave: the bytes, or why there are none. */
+export type WholeBody = Buffer | 'timeout' | 'broken';
+
+/**
+ * Reads an upstream response body of a declared `length` into one Buffer, by `deadline`
+ * (`performance.now()` ms). `'broken'` when the upstream ended it early, reset it or sent more
+ * than it declared, or the client left (ClientWatch destroys the upstream response then).
+ */
+export function readWholeBody(
+  upstream: IncomingMessage,
+  length: number,
+  deadline: number,
+): Promise<WholeBody> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (result: WholeBody): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
+    };
+    const timer = setTimeout(
+      () => {
+        settle('timeout');
+        upstream.destroy();
+      },
+      Math.max(0, deadline - performance.now()),
+    );
+    upstream.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+    });
+    upstream.once('end', () => {
+      if (size !== length || !upstream.complete) settle('broken');
+      else settle(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+    // A reset emits 'error' (and 'aborted'), then 'close'; 'close' without 'end' is a break too.
+    upstream.once('error', () => settle('broken'));
+    upstream.once('close', () => settle('broken'));
+  });
+}

@@ -22,6 +22,7 @@ describe('proxy() options', () => {
     expect(config).toMatchObject({
       timeout: 29_000,
       ejectForMs: 10_000,
+      bufferResponsesUpTo: 65_536,
       stripPrefix: true,
       xfwd: true,
       changeOrigin: true,
@@ -47,6 +48,8 @@ describe('proxy() options', () => {
     [{ target: URL_A, timeout: 0 }, /option "timeout"/],
     [{ target: URL_A, timeout: 1.5 }, /option "timeout"/],
     [{ target: URL_A, ejectFor: -1 }, /option "ejectFor"/],
+    [{ target: URL_A, bufferResponsesUpTo: -1 }, /option "bufferResponsesUpTo"/],
+    [{ target: URL_A, bufferResponsesUpTo: 1.5 }, /option "bufferResponsesUpTo"/],
     [{ target: URL_A, prefix: 'orders' }, /option "prefix"/],
     [{ target: URL_A, prefix: '/a?b' }, /option "prefix"/],
     [{ target: URL_A, xfwd: 'yes' }, /option "xfwd"/],

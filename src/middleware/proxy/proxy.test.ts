@@ -256,10 +256,26 @@ describeEachFramework('proxy()', (fw) => {
       expect([down.status, down.json]).toEqual([502, { error: 'down' }]);
     });
 
-    it('ends the client response when the upstream resets mid-body, and keeps serving', async () => {
+    it('answers 502 when the upstream breaks off a body it reads whole, and keeps serving', async () => {
       const app = await fw.start({ use: [proxy(up.url)] });
+      const broken = await app.request('/reset-mid');
+      expect([broken.status, broken.json]).toEqual([502, { message: 'Bad Gateway' }]);
+      expect((await app.request('/after')).status).toBe(200);
+    });
+
+    it('ends the client response when the upstream resets a streamed body, and keeps serving', async () => {
+      const app = await fw.start({ use: [proxy({ target: up.url, bufferResponsesUpTo: 0 })] });
       await expect(app.request('/reset-mid')).rejects.toThrow();
       expect((await app.request('/after')).status).toBe(200);
+    });
+
+    it('answers 504 when a body it reads whole does not arrive within the timeout', async () => {
+      const app = await fw.start({ use: [proxy({ target: up.url, timeout: 300 })] });
+      const stalled = await app.request('/stall-body');
+      expect([stalled.status, stalled.json]).toEqual([
+        504,
+        { message: 'Endpoint request timed out' },
+      ]);
     });
 
     it('aborts the upstream request when the client disconnects', async () => {

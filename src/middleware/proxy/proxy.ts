@@ -7,7 +7,7 @@ import { sendPrepared } from '../../core/errors.js';
 import type { Exchange, Next } from '../../core/exchange.js';
 import type { AnyRequest, GatewayMiddleware } from '../../core/middleware.js';
 import { type RequestBody, requestBody } from './body.js';
-import { type AttemptResult, ClientWatch, sendUpstream } from './forward.js';
+import { type AttemptResult, ClientWatch, readWholeBody, sendUpstream } from './forward.js';
 import { copyResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import {
   type ProxyConfig,
@@ -146,7 +146,9 @@ export function proxy<Req = AnyRequest>(
           return;
         }
         watch.upstream = result.response;
-        relay(ex, config, result.response);
+        if (wholeBodyLength(ex.method, config, result.response) === undefined)
+          relay(ex, config, result.response);
+        else return relayWhole(ex, config, result.response, watch, started + config.timeout);
     }
   };
 
@@ -164,6 +166,43 @@ export function proxy<Req = AnyRequest>(
       httpsAgent?.destroy();
     },
   });
+}
+
+/**
+ * The declared length of an upstream body small enough to read whole (`bufferResponsesUpTo`),
+ * or undefined to stream it: chunked, too long, or no body to read.
+ */
+function wholeBodyLength(
+  method: string,
+  config: ProxyConfig,
+  upstream: IncomingMessage,
+): number | undefined {
+  const declared = upstream.headers['content-length'];
+  if (declared === undefined || config.bufferResponsesUpTo === 0) return undefined;
+  const length = Number(declared);
+  if (!Number.isSafeInteger(length) || length > config.bufferResponsesUpTo) return undefined;
+  return hasNoBody(method, upstream.statusCode ?? 502) ? undefined : length;
+}
+
+/**
+ * Reads a small upstream body whole, then answers with it as one Buffer: cheaper for every
+ * framework than a stream, and a body the upstream breaks off becomes a 502 before anything
+ * was sent to the client (API Gateway reads integration responses whole too).
+ */
+async function relayWhole(
+  ex: Exchange,
+  config: ProxyConfig,
+  upstream: IncomingMessage,
+  watch: ClientWatch,
+  deadline: number,
+): Promise<void> {
+  const body = await readWholeBody(upstream, Number(upstream.headers['content-length']), deadline);
+  if (watch.closed) return;
+  if (body === 'timeout') return sendPrepared(ex, config.timeoutResponse);
+  if (body === 'broken') return sendPrepared(ex, config.badGateway);
+  copyResponseHeaders(ex, upstream.headers, config);
+  ex.respond(upstream.statusCode ?? 502, body);
+  if (upstream.headers['content-type'] === undefined) ex.removeHeader('content-type');
 }
 
 /** Hands the upstream response to the framework: status, headers, then the body as a stream. */
