@@ -1,8 +1,8 @@
 /**
  * The store contracts behind `throttle()` and `usagePlans()`: small, Promise-only, and shaped so
  * that every decision is one atomic operation (one Lua script in Redis, one synchronous step in
- * memory). `memoryStore()` implements all three; a Redis store must pass the same contract suites
- * (`test/contracts/`).
+ * memory). `memoryStore()` and `redisStore()` implement them all; any store must pass the same
+ * contract suites (`test/contracts/`).
  */
 
 /** The arguments of one token-bucket decision. */
@@ -117,5 +117,64 @@ export interface KeyStore {
   listKeys(namespace: string): Promise<KeyRecord[]>;
 }
 
-/** Everything `throttle()` and `usagePlans()` keep: what `memoryStore()` (and later `redisStore()`) provide. */
-export interface GatewayStore extends RateStore, QuotaStore, KeyStore {}
+/** A bucket decision of a combined step: the bucket's key with its parameters. */
+export interface BucketStep extends BucketParams {
+  readonly key: string;
+}
+
+/** A quota decision of a combined step: the quota subject's key with its parameters. */
+export interface QuotaStep extends QuotaParams {
+  readonly key: string;
+}
+
+/** The part of a key record a combined step must find unchanged before it decides anything. */
+export interface ExpectedKey {
+  readonly id: string;
+  readonly plan: string;
+}
+
+/**
+ * The outcome of `consumePlan`. `matched: true`: the record was as expected and the decisions
+ * were taken (`bucket` is undefined without a bucket; `quota` is undefined when the bucket
+ * refused, since the quota was then not consulted). `matched: false`: nothing was changed, and
+ * `record` is the record the store holds for the hash now (undefined when there is none).
+ */
+export type PlanOutcome =
+  | {
+      readonly matched: true;
+      readonly bucket: BucketResult | undefined;
+      readonly quota: QuotaResult | undefined;
+    }
+  | { readonly matched: false; readonly record: KeyRecord | undefined };
+
+/**
+ * One admission decision of `usagePlans()` in one atomic step (one Lua script in Redis), so that
+ * a request costs one round trip: the key check, the plan's bucket and the quota together.
+ * Optional: without it `usagePlans()` makes the three calls (`getKeyByHash`, `consumeBucket`,
+ * `consumeQuota`) one after the other.
+ */
+export interface PlanStore {
+  /**
+   * Atomically: (1) reads the record whose hash is `hash` in `namespace`; unless it exists, is
+   * enabled, and has `expected.id` and `expected.plan`, changes nothing and resolves
+   * `{ matched: false, record }` with what it found. (2) Otherwise takes `bucket.cost` tokens
+   * exactly as `consumeBucket(bucket.key, bucket)` would (skipped when `bucket` is undefined),
+   * and (3) only when the bucket allowed it, counts the request exactly as
+   * `consumeQuota(quota.key, quota)` would. A refusal at either step changes nothing of its own,
+   * and a bucket refusal leaves the quota untouched. Concurrent calls behave as if run one after
+   * the other, and share their buckets and counters with `consumeBucket` / `consumeQuota`.
+   */
+  consumePlan(
+    namespace: string,
+    hash: string,
+    expected: ExpectedKey,
+    bucket: BucketStep | undefined,
+    quota: QuotaStep,
+  ): Promise<PlanOutcome>;
+}
+
+/**
+ * Everything `throttle()` and `usagePlans()` keep: what `memoryStore()` and `redisStore()`
+ * provide. `consumePlan` is optional: stores without it keep working, one call per decision.
+ */
+export interface GatewayStore extends RateStore, QuotaStore, KeyStore, Partial<PlanStore> {}

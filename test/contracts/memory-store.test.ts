@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { memoryStore } from '../../src/stores/memory/index.js';
 import { runCacheStoreContract } from './cache-store.contract.js';
 import { runKeyStoreContract } from './key-store.contract.js';
+import { runPlanStoreContract } from './plan-store.contract.js';
 import { runQuotaStoreContract } from './quota-store.contract.js';
 import { runRateStoreContract } from './rate-store.contract.js';
 
 runRateStoreContract('memory', () => memoryStore());
 runQuotaStoreContract('memory', () => memoryStore());
 runKeyStoreContract('memory', () => memoryStore());
+runPlanStoreContract('memory', () => memoryStore());
 runCacheStoreContract('memoryStore().cache', (clock) => memoryStore({ cache: { clock } }).cache);
 
 const T0 = Date.UTC(2026, 0, 5);

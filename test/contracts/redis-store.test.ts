@@ -6,6 +6,7 @@ import { gcra } from '../../src/stores/memory/gcra.js';
 import { connectRedis, deleteByPrefix, uniquePrefix } from '../support/redis.js';
 import { runCacheStoreContract } from './cache-store.contract.js';
 import { runKeyStoreContract } from './key-store.contract.js';
+import { runPlanStoreContract } from './plan-store.contract.js';
 import { runQuotaStoreContract } from './quota-store.contract.js';
 import { runRateStoreContract } from './rate-store.contract.js';
 
@@ -29,6 +30,8 @@ describe.skipIf(client === undefined)('redisStore()', () => {
   runRateStoreContract('redis', () => freshStore({ insurance: false }));
   runQuotaStoreContract('redis', () => freshStore());
   runKeyStoreContract('redis', () => freshStore());
+  // A generous timeout: these are about exactness under concurrency, not about a slow Redis.
+  runPlanStoreContract('redis', () => freshStore({ insurance: false, timeoutMs: 1000 }));
   runCacheStoreContract('redis', (clock) => freshStore({ clock }).cache);
 
   it('gives the same answers as the memory reference for an irregular rate, step by step', async () => {

@@ -5,8 +5,10 @@ import type { CacheStore } from '../cache.js';
 import type {
   BucketParams,
   BucketResult,
+  ExpectedKey,
   GatewayStore,
   KeyRecord,
+  PlanStore,
   QuotaParams,
   QuotaResult,
 } from '../types.js';
@@ -39,6 +41,8 @@ export const MEMORY_STORE_DEFAULTS = {
 
 /** The in-memory store, plus housekeeping that a networked store does not need. */
 export interface MemoryStore extends GatewayStore {
+  /** Always present: the key check, the plan's bucket and the quota in one synchronous step. */
+  readonly consumePlan: PlanStore['consumePlan'];
   /** A byte-bounded response cache, so that `gateway.cache({ store })` can take this store too. */
   readonly cache: CacheStore;
   /** Drops every bucket that is full at `now` (a full sweep; the incremental one usually suffices). */
@@ -125,38 +129,53 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     } else days.set(day, current + 1);
   };
 
-  return {
-    consumeBucket(key: string, params: BucketParams): Promise<BucketResult> {
-      const decision = gcra(buckets.get(key), params);
-      if (decision.allowed && params.cost > 0) buckets.set(key, decision.tat);
-      sweepBuckets(params.now, sweepPerOperation);
-      return Promise.resolve({
-        allowed: decision.allowed,
-        remaining: decision.remaining,
-        resetMs: decision.resetMs,
-        retryAfterMs: decision.retryAfterMs,
-      });
-    },
+  const takeTokens = (key: string, params: BucketParams): BucketResult => {
+    const decision = gcra(buckets.get(key), params);
+    if (decision.allowed && params.cost > 0) buckets.set(key, decision.tat);
+    sweepBuckets(params.now, sweepPerOperation);
+    return {
+      allowed: decision.allowed,
+      remaining: decision.remaining,
+      resetMs: decision.resetMs,
+      retryAfterMs: decision.retryAfterMs,
+    };
+  };
 
-    consumeQuota(key: string, params: QuotaParams): Promise<QuotaResult> {
-      const { limit, periodStart, periodEnd, now } = params;
-      let counter = quotas.get(key);
-      if (counter === undefined || counter.start !== periodStart) {
-        counter = { start: periodStart, used: 0 };
-        quotas.set(key, counter);
-      }
-      const allowed = counter.used < limit;
-      if (allowed) {
-        counter.used += 1;
-        addUsage(key, now);
-      }
-      return Promise.resolve({
-        allowed,
-        used: counter.used,
-        remaining: Math.max(0, limit - counter.used),
-        resetMs: periodEnd - now,
-      });
-    },
+  const countRequest = (key: string, params: QuotaParams): QuotaResult => {
+    const { limit, periodStart, periodEnd, now } = params;
+    let counter = quotas.get(key);
+    if (counter === undefined || counter.start !== periodStart) {
+      counter = { start: periodStart, used: 0 };
+      quotas.set(key, counter);
+    }
+    const allowed = counter.used < limit;
+    if (allowed) {
+      counter.used += 1;
+      addUsage(key, now);
+    }
+    return {
+      allowed,
+      used: counter.used,
+      remaining: Math.max(0, limit - counter.used),
+      resetMs: periodEnd - now,
+    };
+  };
+
+  // One synchronous step, so nothing can run between the key check and the two decisions.
+  const consumePlan: PlanStore['consumePlan'] = (namespace, hash, expected, bucket, quota) => {
+    const record = keys.byHash(namespace, hash);
+    if (!isExpected(record, expected)) return Promise.resolve({ matched: false, record });
+    const taken = bucket === undefined ? undefined : takeTokens(bucket.key, bucket);
+    const counted = taken?.allowed === false ? undefined : countRequest(quota.key, quota);
+    return Promise.resolve({ matched: true, bucket: taken, quota: counted });
+  };
+
+  return {
+    consumeBucket: (key: string, params: BucketParams) => Promise.resolve(takeTokens(key, params)),
+
+    consumeQuota: (key: string, params: QuotaParams) => Promise.resolve(countRequest(key, params)),
+
+    consumePlan,
 
     getUsage(key: string, fromDay: number, toDay: number): Promise<number[]> {
       const days = usage.get(key);
@@ -191,4 +210,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return { buckets: buckets.size, quotaCounters: quotas.size, usageSubjects: usage.size };
     },
   };
+}
+
+/** Whether `record` is enabled and still the expected id on the expected plan. */
+function isExpected(record: KeyRecord | undefined, expected: ExpectedKey): record is KeyRecord {
+  return record?.enabled === true && record.id === expected.id && record.plan === expected.plan;
 }

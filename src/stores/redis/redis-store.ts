@@ -16,6 +16,8 @@ import type {
   BucketResult,
   GatewayStore,
   KeyRecord,
+  PlanOutcome,
+  PlanStore,
   QuotaParams,
   QuotaResult,
 } from '../types.js';
@@ -27,6 +29,7 @@ import {
   KEY_BY_HASH_SCRIPT,
   PUT_KEY_SCRIPT,
   QUOTA_SCRIPT,
+  USAGE_PLAN_SCRIPT,
 } from './scripts.js';
 
 export interface RedisStoreOptions {
@@ -108,6 +111,7 @@ interface ScriptCommands {
     hashPrefix: string,
   ): Promise<number>;
   portcullisKeyByHash(hashKey: string, recordPrefix: string): Promise<string | null>;
+  portcullisUsagePlan(...keysThenArgs: string[]): Promise<Array<number | string | null>>;
 }
 
 function defineScripts(client: RedisClient): ScriptCommands {
@@ -116,6 +120,7 @@ function defineScripts(client: RedisClient): ScriptCommands {
   client.defineCommand('portcullisPutKey', { numberOfKeys: 3, lua: PUT_KEY_SCRIPT });
   client.defineCommand('portcullisDeleteKey', { numberOfKeys: 2, lua: DELETE_KEY_SCRIPT });
   client.defineCommand('portcullisKeyByHash', { numberOfKeys: 1, lua: KEY_BY_HASH_SCRIPT });
+  client.defineCommand('portcullisUsagePlan', { numberOfKeys: 4, lua: USAGE_PLAN_SCRIPT });
   return client as unknown as ScriptCommands;
 }
 
@@ -132,8 +137,9 @@ function isRedisClient(value: unknown): value is RedisClient {
 
 /**
  * The gateway's state in Redis: token buckets and quota decisions are one Lua script each (one
- * round trip, atomic across every instance), usage per UTC day, API keys (hashed) and cached
- * responses. Decisions use the app's clock, passed into each script: keep instances NTP-synced
+ * round trip, atomic across every instance), and so is a whole usage-plan admission (key check,
+ * bucket, quota; not on a Cluster client, see `USAGE_PLAN_SCRIPT`); usage per UTC day, API keys
+ * (hashed) and cached responses. Decisions use the app's clock, passed into each script: keep instances NTP-synced
  * (a skew of d ms between instances moves a bucket by d × rate / 1000 tokens).
  *
  * @example
@@ -175,28 +181,53 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   const usageKey = (key: string, day: number) => `${prefix}u:{${key}}:${day}`;
   const keyPrefix = (namespace: string) => `${prefix}k:{${namespace}}:`;
 
-  const consumeInRedis = async (key: string, params: BucketParams): Promise<BucketResult> => {
-    const [allowed, remaining, resetMs, retryAfterMs] = await call(() =>
-      scripts.portcullisGcra(
-        bucketKey(key),
-        String(params.emissionIntervalMs),
-        String(params.burst),
-        String(params.cost),
-        String(params.now),
-      ),
+  const consumeInRedis = async (key: string, params: BucketParams): Promise<BucketResult> =>
+    bucketResult(
+      await call(() => scripts.portcullisGcra(bucketKey(key), ...bucketArgs(params))),
+      0,
     );
+
+  /** The keys and arguments of the quota function, shared by the quota and usage-plan scripts. */
+  const quotaCall = (key: string, params: QuotaParams) => {
+    const day = Math.floor(params.now / DAY_MS);
+    // The day's counter lives until `usageRetentionDays` days after that day began.
+    const dayTtl = (day + usageRetentionDays) * DAY_MS - params.now;
     return {
-      allowed: Number(allowed) === 1,
-      remaining: Number(remaining),
-      resetMs: Number(resetMs),
-      retryAfterMs: Number(retryAfterMs),
+      keys: [quotaKey(key), usageKey(key, day)] as const,
+      args: [
+        String(params.limit),
+        String(params.periodStart),
+        String(Math.ceil(params.periodEnd - params.now)),
+        String(Math.ceil(dayTtl)),
+      ] as const,
     };
   };
 
-  const parseRecord = (json: string | null): KeyRecord | undefined =>
-    json === null ? undefined : (JSON.parse(json) as KeyRecord);
+  const consumePlan: PlanStore['consumePlan'] = async (
+    namespace,
+    hash,
+    expected,
+    bucket,
+    quota,
+  ) => {
+    const base = keyPrefix(namespace);
+    const counted = quotaCall(quota.key, quota);
+    const reply = await call(() =>
+      scripts.portcullisUsagePlan(
+        `${base}h:${hash}`,
+        bucket === undefined ? counted.keys[0] : bucketKey(bucket.key),
+        ...counted.keys,
+        `${base}id:`,
+        expected.id,
+        expected.plan,
+        ...(bucket === undefined ? NO_BUCKET_ARGS : ['1', ...bucketArgs(bucket)]),
+        ...counted.args,
+      ),
+    );
+    return planOutcome(reply, bucket, quota);
+  };
 
-  return {
+  const store: RedisStore = {
     async consumeBucket(key, params) {
       if (insurance === undefined) return consumeInRedis(key, params);
       try {
@@ -207,25 +238,9 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     },
 
     async consumeQuota(key, params: QuotaParams): Promise<QuotaResult> {
-      const day = Math.floor(params.now / DAY_MS);
-      // The day's counter lives until `usageRetentionDays` days after that day began.
-      const dayTtl = (day + usageRetentionDays) * DAY_MS - params.now;
-      const [allowed, used] = await call(() =>
-        scripts.portcullisQuota(
-          quotaKey(key),
-          usageKey(key, day),
-          String(params.limit),
-          String(params.periodStart),
-          String(Math.ceil(params.periodEnd - params.now)),
-          String(Math.ceil(dayTtl)),
-        ),
-      );
-      return {
-        allowed: allowed === 1,
-        used,
-        remaining: Math.max(0, params.limit - used),
-        resetMs: params.periodEnd - params.now,
-      };
+      const { keys, args } = quotaCall(key, params);
+      const [allowed, used] = await call(() => scripts.portcullisQuota(...keys, ...args));
+      return quotaResult(allowed, used, params);
     },
 
     async getUsage(key, fromDay, toDay) {
@@ -278,4 +293,65 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
 
     cache: redisCacheStore(client, prefix, o.clock ?? systemClock, call),
   };
+  // The usage-plan script spans the key records' slot and the key's bucket and quota slots, which
+  // a Cluster refuses (CROSSSLOT): there, usage plans make one call per decision instead.
+  if (!isCluster(client)) store.consumePlan = consumePlan;
+  return store;
+}
+
+/** The bucket function's arguments: interval, burst, cost, now. */
+function bucketArgs(params: BucketParams): [string, string, string, string] {
+  return [
+    String(params.emissionIntervalMs),
+    String(params.burst),
+    String(params.cost),
+    String(params.now),
+  ];
+}
+
+/** Stands in for the bucket arguments of the usage-plan script when the plan has no throttle. */
+const NO_BUCKET_ARGS = ['0', '0', '0', '0', '0'] as const;
+
+/** A bucket reply (allowed, remaining, resetMs, retryAfterMs) starting at `at` in `reply`. */
+function bucketResult(reply: ReadonlyArray<number | string | null>, at: number): BucketResult {
+  return {
+    allowed: Number(reply[at]) === 1,
+    remaining: Number(reply[at + 1]),
+    resetMs: Number(reply[at + 2]),
+    retryAfterMs: Number(reply[at + 3]),
+  };
+}
+
+function quotaResult(allowed: number, used: number, params: QuotaParams): QuotaResult {
+  return {
+    allowed: allowed === 1,
+    used,
+    remaining: Math.max(0, params.limit - used),
+    resetMs: params.periodEnd - params.now,
+  };
+}
+
+/** Reads the usage-plan script's reply (see `USAGE_PLAN_SCRIPT`). */
+function planOutcome(
+  reply: ReadonlyArray<number | string | null>,
+  bucket: BucketParams | undefined,
+  quota: QuotaParams,
+): PlanOutcome {
+  if (reply[0] !== 1) {
+    const json = reply[1];
+    return { matched: false, record: parseRecord(typeof json === 'string' ? json : null) };
+  }
+  return {
+    matched: true,
+    bucket: bucket === undefined ? undefined : bucketResult(reply, 1),
+    quota: reply.length > 5 ? quotaResult(Number(reply[5]), Number(reply[6]), quota) : undefined,
+  };
+}
+
+function parseRecord(json: string | null): KeyRecord | undefined {
+  return json === null ? undefined : (JSON.parse(json) as KeyRecord);
+}
+
+function isCluster(client: RedisClient): boolean {
+  return (client as { isCluster?: boolean }).isCluster === true;
 }
