@@ -1,6 +1,7 @@
 /**
- * Each decision is one Redis round trip: counted with INFO commandstats on a redis-server of the
- * test's own (so no other test's traffic is counted). Also checks the TTLs that keep Redis bounded.
+ * Each decision is one Redis round trip, and a usage-plan request is one in all: counted with INFO
+ * commandstats on a redis-server of the test's own (so no other test's traffic is counted). Also
+ * checks the TTLs that keep Redis bounded.
  */
 
 import express from 'express';
@@ -26,6 +27,11 @@ async function commandCalls(client: Redis): Promise<Record<string, number>> {
   delete calls.info;
   for (const name of Object.keys(calls)) if (name.startsWith('config')) delete calls[name];
   return calls;
+}
+
+/** Client round trips among the counted calls: script calls (the only commands the client sends). */
+function roundTrips(calls: Record<string, number>): number {
+  return (calls.evalsha ?? 0) + (calls.eval ?? 0);
 }
 
 describe.skipIf(!available)('redisStore() round trips and expiry', () => {
@@ -81,15 +87,18 @@ describe.skipIf(!available)('redisStore() round trips and expiry', () => {
     expect(await commandCalls(client)).toEqual({ evalsha: 20, get: 20, set: 20 });
   });
 
-  it('usage plans: one EVALSHA per decision (key lookup, plan bucket, quota + usage)', async () => {
+  it('usage plans: one EVALSHA per request for a known key, nothing else', async () => {
     await reset();
     for (let i = 0; i < 10; i++) {
       expect((await request(url, '/api', { headers: { 'x-api-key': KEY.key } })).status).toBe(200);
     }
-    // Three scripts per request and no other command from the client; the rest runs inside them:
-    // key lookup (GET, GET), bucket (GET, SET), quota + usage (HMGET, HSET, PEXPIRE, INCR, PEXPIRE).
-    expect(await commandCalls(client)).toEqual({
-      evalsha: 30,
+    const calls = await commandCalls(client);
+    // A round trip is a script call; no other command comes from the client. The rest runs
+    // inside the one script: key check (GET, GET), bucket (GET, SET), quota + usage (HMGET, HSET,
+    // PEXPIRE, INCR, PEXPIRE).
+    expect(roundTrips(calls)).toBe(10);
+    expect(calls).toEqual({
+      evalsha: 10,
       get: 30,
       set: 10,
       hmget: 10,
@@ -97,6 +106,52 @@ describe.skipIf(!available)('redisStore() round trips and expiry', () => {
       incr: 10,
       pexpire: 20,
     });
+  });
+
+  it('usage plans: a key disabled through one instance is refused on the next request by another', async () => {
+    const key = { id: 'shared', key: 'shared-instances-key-0123456789-abcdef', plan: 'basic' };
+    const plans = {
+      basic: {
+        throttle: { rate: 100, burst: 1000 },
+        quota: { limit: 1000, period: 'day' as const },
+      },
+      other: { quota: { limit: 7, period: 'day' as const } },
+    };
+    const store = redisStore({ client, prefix: 'instances:', timeoutMs: 1000 });
+    // Two middlewares on one store, as two app instances sharing Redis: each has its own cache.
+    const first = usagePlans({ plans, keys: [key], store });
+    const second = usagePlans({ plans, store });
+    const app = express();
+    app.use('/first', first);
+    app.use('/second', second);
+    app.get(['/first', '/second'], (_req, res) => {
+      res.send('ok');
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const get = (path: string) => request(base, path, { headers: { 'x-api-key': key.key } });
+    try {
+      expect((await get('/first')).status).toBe(200);
+      expect((await get('/second')).status).toBe(200);
+      await first.disableKey('shared');
+      await reset();
+      expect((await get('/second')).status).toBe(403);
+      // The cached record was re-checked inside the one script, which found the change.
+      expect(roundTrips(await commandCalls(client))).toBe(1);
+      expect((await get('/first')).status).toBe(403);
+      await first.enableKey('shared');
+      expect((await get('/second')).status).toBe(200);
+      await first.setPlan('shared', 'other');
+      const moved = await get('/second');
+      expect(moved.status).toBe(200);
+      expect(moved.headers['ratelimit-policy']).toBe('"other-quota";q=7;w=86400');
+      await first.deleteKey('shared');
+      expect((await get('/second')).status).toBe(403);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('cache: a miss is one GET and one SET, a hit one GET', async () => {

@@ -10,6 +10,7 @@ import type { AnyRequest } from '../../core/middleware.js';
 import {
   assertBoolean,
   assertKnownOptions,
+  assertNumber,
   assertOptionsObject,
   HTTP_TOKEN,
   optionTypeError,
@@ -114,6 +115,14 @@ export interface UsagePlansOptions<Req = AnyRequest> {
    * @default 'closed'
    */
   onStoreError?: StoreErrorMode;
+  /**
+   * Key records kept in this process (least recently used dropped first), so that a known key
+   * costs one store call per request. The store re-checks the record in that call, so a key
+   * disabled, deleted or moved on any instance is seen on its next request. 0 reads the record
+   * on every request (one more store call each).
+   * @default 10_000
+   */
+  keyCacheSize?: number;
 }
 
 export const USAGE_PLANS_DEFAULTS = {
@@ -128,6 +137,7 @@ export const USAGE_PLANS_DEFAULTS = {
   startsAt: undefined,
   responses: {},
   onStoreError: 'closed',
+  keyCacheSize: 10_000,
 } as const satisfies Omit<UsagePlansOptions, 'plans'> & { plans: undefined };
 
 const KNOWN_OPTIONS = Object.keys(USAGE_PLANS_DEFAULTS);
@@ -148,6 +158,7 @@ export interface UsagePlansConfig {
   /** Start of each quota period kind at start-up: the "first period" that `offset` applies to. */
   readonly firstPeriod: Readonly<Record<QuotaPeriod, number>>;
   readonly quotaFailOpen: boolean;
+  readonly keyCacheSize: number;
   readonly forbidden: PreparedResponse;
   readonly tooManyRequests: PreparedResponse;
   readonly limitExceeded: PreparedResponse;
@@ -202,6 +213,12 @@ export function resolveUsagePlansOptions(options: UsagePlansOptions): UsagePlans
     o.startsAt instanceof Date ? o.startsAt.getTime() : (o.startsAt ?? o.clock.now());
   if (typeof startsAt !== 'number' || !Number.isFinite(startsAt))
     throw optionTypeError(SCOPE, 'startsAt', 'a Date or a time in ms', o.startsAt);
+  assertNumber(SCOPE, 'keyCacheSize', o.keyCacheSize, {
+    min: 0,
+    max: 1_000_000,
+    integer: true,
+    expected: 'a whole number of records from 0 to 1000000',
+  });
   const now = startsAt;
   return Object.freeze({
     namespace,
@@ -219,6 +236,7 @@ export function resolveUsagePlansOptions(options: UsagePlansOptions): UsagePlans
       month: periodBounds('month', now).start,
     }),
     quotaFailOpen: assertStoreErrorMode(SCOPE, o.onStoreError) === 'open',
+    keyCacheSize: o.keyCacheSize,
     forbidden: prepareErrorResponse('forbidden', responses.forbidden, SCOPE, 'responses.forbidden'),
     tooManyRequests: prepareErrorResponse(
       'tooManyRequests',

@@ -31,6 +31,20 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+/** `store` with the name of every call it receives recorded in `calls`. */
+function counting(store: GatewayStore): { store: GatewayStore; calls: string[] } {
+  const calls: string[] = [];
+  const counted = { ...store } as Record<string, unknown>;
+  for (const [name, method] of Object.entries(store)) {
+    if (typeof method !== 'function') continue;
+    counted[name] = (...args: unknown[]) => {
+      calls.push(name);
+      return (method as (...a: unknown[]) => unknown)(...args);
+    };
+  }
+  return { store: counted as unknown as GatewayStore, calls };
+}
+
 /** An app with `usagePlans(options)` in front of GET /r, /pets and /other echoing the API key. */
 async function start(fw: Framework, options: Partial<UsagePlansOptions> & { clock: ManualClock }) {
   const middleware = usagePlans({ plans: PLANS, keys: KEYS, ...options });
@@ -125,6 +139,8 @@ describe('usagePlans() options', () => {
     expect(() => usagePlans({ plans, onStoreError: 'maybe' as never })).toThrow(
       /option "onStoreError"/,
     );
+    expect(() => usagePlans({ plans, keyCacheSize: -1 })).toThrow(/option "keyCacheSize"/);
+    expect(() => usagePlans({ plans, keyCacheSize: 1.5 })).toThrow(/option "keyCacheSize"/);
     expect(() => usagePlans({ plans, plan: {} } as never)).toThrow(/unknown option "plan"/);
   });
 
@@ -394,6 +410,52 @@ describeEachFramework('usagePlans()', (fw) => {
       await expect(middleware.createKey({ plan: 'gold' })).rejects.toThrow(/plan/);
     });
 
+    it('sees keys disabled, moved or deleted on the very next request despite the record cache', async () => {
+      const { store, calls } = counting(memoryStore());
+      const clock = manualClock();
+      const { app, middleware } = await start(fw, { clock, store });
+      // Another instance on the same store, with a cache of its own.
+      const other = await fw.start({
+        use: [usagePlans({ plans: PLANS, store, clock })],
+        routes: [{ method: 'GET', path: '/r' }],
+      });
+      const status = async (on = app) => (await on.request('/r', withKey(PRO_KEY))).status;
+      expect(await status()).toBe(200);
+      expect(await status(other)).toBe(200);
+      calls.length = 0;
+      expect([await status(), await status(), await status(other)]).toEqual([200, 200, 200]);
+      // Known keys cost one store call each: the record is re-checked inside it.
+      expect(calls).toEqual(['consumePlan', 'consumePlan', 'consumePlan']);
+
+      await middleware.disableKey('bob');
+      calls.length = 0;
+      expect([await status(), await status(other)]).toEqual([403, 403]);
+      expect(calls).toEqual(['consumePlan', 'consumePlan']);
+      await middleware.enableKey('bob');
+      expect([await status(), await status(other)]).toEqual([200, 200]);
+      await middleware.setPlan('bob', 'free');
+      // The key's bucket and quota are its own whatever its plan: a new day for the free quota (5).
+      clock.advance(DAY);
+      // Both instances move to the free plan's bucket (burst 2), which they share.
+      for (const on of [app, other]) {
+        const moved = await on.request('/r', withKey(PRO_KEY));
+        expect(moved.status).toBe(200);
+        expect(moved.headers['ratelimit-policy']).toMatch(/^"free";q=2/);
+      }
+      expect((await app.request('/r', withKey(PRO_KEY))).status).toBe(429);
+      await middleware.deleteKey('bob');
+      expect([await status(), await status(other)]).toEqual([403, 403]);
+    });
+
+    it('reads the record on every request with keyCacheSize: 0', async () => {
+      const { store, calls } = counting(memoryStore());
+      const { app } = await start(fw, { clock: manualClock(), store, keyCacheSize: 0 });
+      expect((await app.request('/r', withKey(PRO_KEY))).status).toBe(200);
+      calls.length = 0;
+      expect((await app.request('/r', withKey(PRO_KEY))).status).toBe(200);
+      expect(calls).toEqual(['getKeyByHash', 'consumePlan']);
+    });
+
     it('disables, enables, moves and deletes keys, effective on the next request', async () => {
       const { app, middleware } = await start(fw, { clock: manualClock() });
       await middleware.disableKey('bob');
@@ -461,25 +523,45 @@ describeEachFramework('usagePlans()', (fw) => {
   });
 
   describe('when the store fails', () => {
+    /**
+     * A memory store whose `methods` reject. Without `consumePlan` among them, the store has no
+     * combined step at all, so that the middleware makes one call per decision.
+     */
     function failing(methods: Array<keyof GatewayStore>): GatewayStore {
       const store = memoryStore();
       const broken = { ...store } as GatewayStore;
+      if (!methods.includes('consumePlan')) delete broken.consumePlan;
       for (const method of methods)
         (broken as unknown as Record<string, unknown>)[method] = () =>
           Promise.reject(new Error('down'));
       return broken;
     }
 
-    it("refuses keys with a quota with 503 by default ('closed'), admits with 'open'", async () => {
-      vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
-      const store = failing(['consumeQuota']);
-      const { app: closed } = await start(fw, { clock: manualClock(), store });
-      const res = await closed.request('/r', withKey(PRO_KEY));
-      expect(res.status).toBe(503);
-      expect(res.json).toEqual({ message: 'Service Unavailable' });
-      const { app: open } = await start(fw, { clock: manualClock(), store, onStoreError: 'open' });
-      expect((await open.request('/r', withKey(PRO_KEY))).status).toBe(200);
-    });
+    it.each([
+      // The combined step failed: with 'open' the decisions are taken one by one instead.
+      ['consumePlan' as const, '"pro";r=9;t=1, "pro-quota";r=999;t=86400'],
+      // A store without the combined step whose quota fails: admitted uncounted with 'open' (the
+      // bucket, shared by both apps, gave a token to the 503 too, as the throttle runs first).
+      ['consumeQuota' as const, '"pro";r=8;t=1'],
+    ])(
+      "answers 503 when %s fails ('closed' by default), admits with 'open'",
+      async (method, fields) => {
+        vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+        const store = failing([method]);
+        const { app: closed } = await start(fw, { clock: manualClock(), store });
+        const res = await closed.request('/r', withKey(PRO_KEY));
+        expect(res.status).toBe(503);
+        expect(res.json).toEqual({ message: 'Service Unavailable' });
+        const { app: open } = await start(fw, {
+          clock: manualClock(),
+          store,
+          onStoreError: 'open',
+        });
+        const admitted = await open.request('/r', withKey(PRO_KEY));
+        expect(admitted.status).toBe(200);
+        expect(admitted.headers.ratelimit).toBe(fields);
+      },
+    );
 
     it('admits keys without their plan throttle when buckets fail', async () => {
       vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);

@@ -2,9 +2,17 @@
 
 import { createMiddleware } from '../../adapters/universal.js';
 import { sendPrepared } from '../../core/errors.js';
-import type { Exchange } from '../../core/exchange.js';
+import type { Exchange, Next } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
-import type { BucketResult, KeyRecord, QuotaResult } from '../../stores/types.js';
+import type {
+  BucketResult,
+  BucketStep,
+  KeyRecord,
+  PlanOutcome,
+  PlanStore,
+  QuotaResult,
+  QuotaStep,
+} from '../../stores/types.js';
 import {
   proceed,
   RateLimitFields,
@@ -13,15 +21,16 @@ import {
   StoreHealth,
 } from '../throttle/bucket.js';
 import { policyItem } from '../throttle/headers.js';
-import { hashesEqual, hashKey, MAX_KEY_LENGTH } from './keys.js';
+import { hashKey, MAX_KEY_LENGTH } from './keys.js';
+import { type KnownKey, KnownKeys } from './known-keys.js';
 import { type KeyManagement, keyManagement } from './management.js';
 import {
   resolveUsagePlansOptions,
   type UsagePlansConfig,
   type UsagePlansOptions,
 } from './options.js';
-import type { PlanBucket, ResolvedPlan, ResolvedQuota } from './plans.js';
-import { type PeriodBounds, periodBounds, periodLimit } from './quota.js';
+import type { PlanBucket, ResolvedPlan } from './plans.js';
+import { periodBounds, periodLimit } from './quota.js';
 
 /** A plan without a quota still counts usage per day: an allowance that never runs out. */
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
@@ -50,150 +59,261 @@ export type UsagePlansMiddleware = GatewayMiddleware & KeyManagement;
 export function usagePlans(options: UsagePlansOptions): UsagePlansMiddleware {
   const config = resolveUsagePlansOptions(options);
   const management = keyManagement(config);
-  const health = new StoreHealth('usagePlans');
+  const admission = new Admission(config);
   let loaded = false;
   const loading = management.importKeys(config.initialKeys).then(() => {
     loaded = true;
   });
   // A failed load answers 503 on each request (below); it must not also be an unhandled rejection.
   loading.catch(() => undefined);
-  const quotaPolicies = new QuotaPolicies();
 
   return createMiddleware(
     'usagePlans',
-    async function usagePlans(ex, next) {
+    function usagePlans(ex, next) {
       const presented =
         config.keySource === undefined ? ex.header(config.header) : config.keySource(ex.native);
       if (typeof presented !== 'string' || presented === '' || presented.length > MAX_KEY_LENGTH)
         return sendPrepared(ex, config.forbidden);
       const hash = hashKey(presented);
-      let record: KeyRecord | undefined;
-      try {
-        if (!loaded) await loading;
-        record = await config.keyStore.getKeyByHash(config.namespace, hash);
-      } catch (err) {
-        // Without the key record nobody can be admitted safely.
-        health.failed(err, 'refusing requests with 503 until it recovers');
-        return sendPrepared(ex, config.unavailable);
-      }
-      if (record === undefined || !hashesEqual(record.hash, hash) || !record.enabled)
-        return sendPrepared(ex, config.forbidden);
-      const plan = config.plans.get(record.plan);
-      if (plan === undefined) return sendPrepared(ex, config.forbidden);
-      const now = config.clock.now();
-      const fields = headerFields(config);
-
-      // 1. The throttle first, so that requests it refuses never count against the quota.
-      const bucket = plan.methods === undefined ? plan.throttle : routeBucket(ex, plan);
-      if (bucket !== undefined) {
-        const result = await takeToken(config, health, bucket, record.id, now);
-        if (result !== undefined) {
-          recordThrottle(ex, bucket.name, bucket.shape.burst, result);
-          fields?.add(bucket.shape.policy, bucket.name, result.remaining, result.resetMs);
-          if (!result.allowed) {
-            fields?.write(ex);
-            return sendPrepared(ex, config.tooManyRequests, retryAfter(result.retryAfterMs));
-          }
-        }
-      }
-
-      // 2. The quota, which also counts the day's usage.
-      const quota = plan.quota;
-      const bounds = periodBounds(quota?.period ?? 'day', now);
-      const limit =
-        quota === undefined
-          ? UNLIMITED
-          : periodLimit(quota, bounds.start, config.firstPeriod[quota.period]);
-      let counted: QuotaResult | undefined;
-      try {
-        counted = await config.store.consumeQuota(`${config.namespace}:q:${record.id}`, {
-          limit,
-          periodStart: bounds.start,
-          periodEnd: bounds.end,
-          now,
-        });
-        health.ok();
-      } catch (err) {
-        if (quota !== undefined && !config.quotaFailOpen) {
-          health.failed(err, 'refusing keys with a quota (503) until it recovers');
-          fields?.write(ex);
-          return sendPrepared(ex, config.unavailable);
-        }
-        health.failed(err, 'admitting keys without counting their quota until it recovers');
-      }
-      if (quota !== undefined && counted !== undefined) {
-        fields?.add(
-          quotaPolicies.get(quota, bounds, limit),
-          quota.policyName,
-          counted.remaining,
-          counted.resetMs,
-        );
-        if (!counted.allowed) {
-          fields?.write(ex);
-          return sendPrepared(ex, config.limitExceeded, retryAfter(counted.resetMs));
-        }
-      }
-      fields?.write(ex);
-      ex.gateway.apiKey = { id: record.id, plan: plan.name };
-      return proceed(ex, next);
+      if (loaded) return admission.admit(ex, next, hash);
+      return loading.then(
+        () => admission.admit(ex, next, hash),
+        (err: unknown) => admission.unavailable(ex, err),
+      );
     },
     management,
   ) as UsagePlansMiddleware;
 }
 
-/** The route's own bucket when the plan overrides it (`'GET /pets'`), else the plan's. */
-function routeBucket(ex: Exchange, plan: ResolvedPlan): PlanBucket | undefined {
-  return plan.methods?.get(`${ex.method} ${ex.path}`) ?? plan.throttle;
-}
-
-/** One bucket decision; undefined when the store failed (the request is then admitted). */
-async function takeToken(
-  config: UsagePlansConfig,
-  health: StoreHealth,
-  bucket: PlanBucket,
-  id: string,
-  now: number,
-): Promise<BucketResult | undefined> {
-  try {
-    const result = await config.store.consumeBucket(
-      `${config.namespace}:t:${id}${bucket.keySuffix}`,
-      {
-        emissionIntervalMs: bucket.shape.emissionIntervalMs,
-        burst: bucket.shape.burst,
-        cost: 1,
-        now,
-      },
-    );
-    health.ok();
-    return result;
-  } catch (err) {
-    // As throttle(): a limiter outage must not become an API outage.
-    health.failed(err, 'admitting keys without their plan throttle until it recovers');
-    return undefined;
-  }
-}
-
-/** The fields collector of one request, or undefined with `headers: false`. */
-function headerFields(config: UsagePlansConfig): RateLimitFields | undefined {
-  return config.headers ? new RateLimitFields() : undefined;
+/** The quota period a request falls in, and what depends only on it. */
+interface QuotaWindow {
+  readonly start: number;
+  readonly end: number;
+  /** The period's allowance (after any `offset` of the first period). */
+  readonly limit: number;
+  /** The quota's `RateLimit-Policy` item; undefined for a plan without a quota. */
+  readonly policy: string | undefined;
 }
 
 /**
- * The quota's `RateLimit-Policy` item changes only with the period (its window, and its allowance
- * in the first period): built once per plan and period, not per request.
+ * One middleware's admission decisions. With a store that has `consumePlan` (and holds the keys
+ * too), a known key costs one store call: the store re-checks the record and takes the bucket
+ * token and the quota count in one atomic step. Otherwise: the record, then the bucket, then the
+ * quota, one call each.
  */
-class QuotaPolicies {
-  private readonly built = new Map<ResolvedQuota, { start: number; item: string }>();
+class Admission {
+  private readonly health = new StoreHealth('usagePlans');
+  private readonly known: KnownKeys;
+  private readonly windows = new Map<ResolvedPlan, QuotaWindow>();
+  private readonly planStore: PlanStore | undefined;
 
-  get(quota: ResolvedQuota, bounds: PeriodBounds, limit: number): string {
-    const cached = this.built.get(quota);
-    if (cached !== undefined && cached.start === bounds.start) return cached.item;
-    const item = policyItem(
-      quota.policyName,
-      limit,
-      Math.round((bounds.end - bounds.start) / 1000),
-    );
-    this.built.set(quota, { start: bounds.start, item });
-    return item;
+  constructor(private readonly config: UsagePlansConfig) {
+    this.known = new KnownKeys(config.namespace, config.plans, config.keyCacheSize);
+    const { store } = config;
+    // The step checks the record in the store it decides in: only when that store holds the keys.
+    this.planStore =
+      store.consumePlan !== undefined && config.keyStore === store
+        ? (store as PlanStore)
+        : undefined;
   }
+
+  admit(ex: Exchange, next: Next, hash: string): Promise<void> {
+    return this.planStore === undefined
+      ? this.separately(ex, next, hash)
+      : this.inOneStep(ex, next, hash, this.planStore);
+  }
+
+  /** Without the key record nobody can be admitted safely. */
+  unavailable(ex: Exchange, err: unknown): void {
+    this.health.failed(err, 'refusing requests with 503 until it recovers');
+    sendPrepared(ex, this.config.unavailable);
+  }
+
+  private async inOneStep(ex: Exchange, next: Next, hash: string, store: PlanStore) {
+    const { config } = this;
+    let known = this.known.get(hash) ?? (await this.lookUp(ex, hash));
+    if (known === undefined) return; // the lookup answered 403 or 503
+    // Two attempts: the second with the record the first one found changed (another plan).
+    for (let attempt = 0; attempt < 2 && known !== undefined; attempt++) {
+      const now = config.clock.now();
+      const window = this.window(known.plan, now);
+      const bucket = bucketFor(ex, known.plan);
+      let outcome: PlanOutcome;
+      try {
+        outcome = await store.consumePlan(
+          config.namespace,
+          hash,
+          known.record,
+          bucket === undefined ? undefined : bucketStep(known, bucket, now),
+          quotaStep(known, window, now),
+        );
+      } catch (err) {
+        // The step failed as a whole, so the key is unverified: 503, as for a failed lookup. With
+        // `onStoreError: 'open'` the decisions are retried one by one, so that the plan throttle
+        // and the quota fail open as they do apart (a step that timed out after Redis ran it may
+        // then count this request twice: the price of preferring availability).
+        if (config.quotaFailOpen) return this.separately(ex, next, hash);
+        return this.unavailable(ex, err);
+      }
+      this.health.ok();
+      if (outcome.matched) {
+        const fields = config.headers ? new RateLimitFields() : undefined;
+        if (this.refusedByBucket(ex, fields, bucket, outcome.bucket)) return;
+        if (this.refusedByQuota(ex, fields, known.plan, window, outcome.quota)) return;
+        return admitted(ex, next, fields, known);
+      }
+      known = this.known.learn(hash, outcome.record);
+    }
+    // Undefined: no record, or one that may not be admitted. Else the record changed twice in
+    // a row: this request cannot be decided (the store itself is fine, so no health change).
+    return sendPrepared(ex, known === undefined ? config.forbidden : config.unavailable);
+  }
+
+  /** The record from the store, as a known key; undefined once the 403 or 503 is sent. */
+  private async lookUp(ex: Exchange, hash: string): Promise<KnownKey | undefined> {
+    let record: KeyRecord | undefined;
+    try {
+      record = await this.config.keyStore.getKeyByHash(this.config.namespace, hash);
+    } catch (err) {
+      this.unavailable(ex, err);
+      return undefined;
+    }
+    const known = this.known.learn(hash, record);
+    if (known === undefined) sendPrepared(ex, this.config.forbidden);
+    return known;
+  }
+
+  /** The record, the bucket and the quota, one store call each. */
+  private async separately(ex: Exchange, next: Next, hash: string): Promise<void> {
+    const { config, health } = this;
+    const known = await this.lookUp(ex, hash);
+    if (known === undefined) return;
+    const now = config.clock.now();
+    const fields = config.headers ? new RateLimitFields() : undefined;
+
+    // 1. The throttle first, so that requests it refuses never count against the quota.
+    const bucket = bucketFor(ex, known.plan);
+    if (bucket !== undefined) {
+      let taken: BucketResult | undefined;
+      try {
+        const step = bucketStep(known, bucket, now);
+        taken = await config.store.consumeBucket(step.key, step);
+        health.ok();
+      } catch (err) {
+        // As throttle(): a limiter outage must not become an API outage.
+        health.failed(err, 'admitting keys without their plan throttle until it recovers');
+      }
+      if (this.refusedByBucket(ex, fields, bucket, taken)) return;
+    }
+
+    // 2. The quota, which also counts the day's usage.
+    const window = this.window(known.plan, now);
+    let counted: QuotaResult | undefined;
+    try {
+      counted = await config.store.consumeQuota(known.quotaKey, quotaStep(known, window, now));
+      health.ok();
+    } catch (err) {
+      if (known.plan.quota !== undefined && !config.quotaFailOpen) {
+        health.failed(err, 'refusing keys with a quota (503) until it recovers');
+        fields?.write(ex);
+        return sendPrepared(ex, config.unavailable);
+      }
+      health.failed(err, 'admitting keys without counting their quota until it recovers');
+    }
+    if (this.refusedByQuota(ex, fields, known.plan, window, counted)) return;
+    return admitted(ex, next, fields, known);
+  }
+
+  /** Applies the bucket's answer (none when it failed); true once a refusal's 429 is sent. */
+  private refusedByBucket(
+    ex: Exchange,
+    fields: RateLimitFields | undefined,
+    bucket: PlanBucket | undefined,
+    taken: BucketResult | undefined,
+  ): boolean {
+    if (bucket === undefined || taken === undefined) return false;
+    recordThrottle(ex, bucket.name, bucket.shape.burst, taken);
+    fields?.add(bucket.shape.policy, bucket.name, taken.remaining, taken.resetMs);
+    if (taken.allowed) return false;
+    fields?.write(ex);
+    sendPrepared(ex, this.config.tooManyRequests, retryAfter(taken.retryAfterMs));
+    return true;
+  }
+
+  /** Applies the quota's answer (none when it failed or without a quota); true once a 429 is sent. */
+  private refusedByQuota(
+    ex: Exchange,
+    fields: RateLimitFields | undefined,
+    plan: ResolvedPlan,
+    window: QuotaWindow,
+    counted: QuotaResult | undefined,
+  ): boolean {
+    if (plan.quota === undefined || counted === undefined) return false;
+    fields?.add(window.policy!, plan.quota.policyName, counted.remaining, counted.resetMs);
+    if (counted.allowed) return false;
+    fields?.write(ex);
+    sendPrepared(ex, this.config.limitExceeded, retryAfter(counted.resetMs));
+    return true;
+  }
+
+  /**
+   * The plan's quota period containing `now`. Its bounds, allowance and `RateLimit-Policy` item
+   * change only with the period: built once per plan and period, not per request.
+   */
+  private window(plan: ResolvedPlan, now: number): QuotaWindow {
+    const current = this.windows.get(plan);
+    if (current !== undefined && now >= current.start && now < current.end) return current;
+    const { quota } = plan;
+    const bounds = periodBounds(quota?.period ?? 'day', now);
+    const limit =
+      quota === undefined
+        ? UNLIMITED
+        : periodLimit(quota, bounds.start, this.config.firstPeriod[quota.period]);
+    const policy =
+      quota === undefined
+        ? undefined
+        : policyItem(quota.policyName, limit, Math.round((bounds.end - bounds.start) / 1000));
+    const window = { start: bounds.start, end: bounds.end, limit, policy };
+    this.windows.set(plan, window);
+    return window;
+  }
+}
+
+/** The route's own bucket when the plan overrides it (`'GET /pets'`), else the plan's. */
+function bucketFor(ex: Exchange, plan: ResolvedPlan): PlanBucket | undefined {
+  return plan.methods === undefined
+    ? plan.throttle
+    : (plan.methods.get(`${ex.method} ${ex.path}`) ?? plan.throttle);
+}
+
+function bucketStep(known: KnownKey, bucket: PlanBucket, now: number): BucketStep {
+  return {
+    key: known.bucketKeys.get(bucket)!,
+    emissionIntervalMs: bucket.shape.emissionIntervalMs,
+    burst: bucket.shape.burst,
+    cost: 1,
+    now,
+  };
+}
+
+function quotaStep(known: KnownKey, window: QuotaWindow, now: number): QuotaStep {
+  return {
+    key: known.quotaKey,
+    limit: window.limit,
+    periodStart: window.start,
+    periodEnd: window.end,
+    now,
+  };
+}
+
+/** Writes the collected RateLimit fields, puts the key on the context, and continues. */
+function admitted(
+  ex: Exchange,
+  next: Next,
+  fields: RateLimitFields | undefined,
+  known: KnownKey,
+): PromiseLike<void> | undefined {
+  fields?.write(ex);
+  ex.gateway.apiKey = known.apiKey;
+  return proceed(ex, next);
 }

@@ -1,0 +1,78 @@
+/** The key records this process last saw, by hash, with each key's store keys built once. */
+
+import { LRUCache } from 'lru-cache';
+import type { ApiKeyInfo } from '../../core/context.js';
+import type { KeyRecord } from '../../stores/types.js';
+import { hashesEqual } from './keys.js';
+import type { PlanBucket, ResolvedPlan } from './plans.js';
+
+/** A key that may be admitted (enabled, on a known plan), with what every request on it needs. */
+export interface KnownKey {
+  /** The record as last read from the store: what a combined step expects to find there still. */
+  readonly record: KeyRecord;
+  readonly plan: ResolvedPlan;
+  /** The context value, one frozen object shared by every request on this key. */
+  readonly apiKey: ApiKeyInfo;
+  /** `<namespace>:q:<id>`: the quota counter and usage subject. */
+  readonly quotaKey: string;
+  /** `<namespace>:t:<id><suffix>` of the plan's bucket and of each route's own. */
+  readonly bucketKeys: ReadonlyMap<PlanBucket, string>;
+}
+
+/**
+ * A bounded cache of key records by hash. It is never trusted on its own: it only says which plan
+ * to ask the store about, and the store re-checks the record in the same atomic step (or the
+ * record is read again, for stores without that step). So a key disabled, deleted or moved on any
+ * instance is seen on the next request; the cache saves the lookup and the per-request strings.
+ */
+export class KnownKeys {
+  private readonly lru: LRUCache<string, KnownKey> | undefined;
+
+  constructor(
+    private readonly namespace: string,
+    private readonly plans: ReadonlyMap<string, ResolvedPlan>,
+    size: number,
+  ) {
+    this.lru = size === 0 ? undefined : new LRUCache({ max: size });
+  }
+
+  get(hash: string): KnownKey | undefined {
+    return this.lru?.get(hash);
+  }
+
+  /**
+   * The entry for `record` as the store holds it for `hash` now, kept for the next request; or
+   * undefined (and the hash forgotten) when it may not be admitted: missing, another hash,
+   * disabled, or on a plan this middleware does not have.
+   */
+  learn(hash: string, record: KeyRecord | undefined): KnownKey | undefined {
+    const plan = record === undefined ? undefined : this.plans.get(record.plan);
+    if (record === undefined || plan === undefined || !record.enabled) {
+      this.lru?.delete(hash);
+      return undefined;
+    }
+    if (!hashesEqual(record.hash, hash)) return undefined;
+    const cached = this.lru?.get(hash);
+    if (cached !== undefined && cached.record.id === record.id && cached.plan === plan)
+      return cached;
+    const known = this.build(record, plan);
+    this.lru?.set(hash, known);
+    return known;
+  }
+
+  private build(record: KeyRecord, plan: ResolvedPlan): KnownKey {
+    const bucketKeys = new Map<PlanBucket, string>();
+    const bucketPrefix = `${this.namespace}:t:${record.id}`;
+    if (plan.throttle !== undefined)
+      bucketKeys.set(plan.throttle, bucketPrefix + plan.throttle.keySuffix);
+    for (const bucket of plan.methods?.values() ?? [])
+      bucketKeys.set(bucket, bucketPrefix + bucket.keySuffix);
+    return {
+      record,
+      plan,
+      apiKey: Object.freeze({ id: record.id, plan: plan.name }),
+      quotaKey: `${this.namespace}:q:${record.id}`,
+      bucketKeys,
+    };
+  }
+}
