@@ -25,7 +25,7 @@ class ExpressExchange extends Exchange {
   constructor(req: ExpressRequest, res: ServerResponse) {
     const gateway = createGatewayContext(req.headers[REQUEST_ID_HEADER]);
     req.gateway = gateway;
-    super(req, res, gateway);
+    super(req, res, gateway, false);
     this.expressReq = req;
   }
 

@@ -21,7 +21,7 @@ class KoaExchange extends Exchange {
   constructor(ctx: KoaContext) {
     const gateway = createGatewayContext(ctx.req.headers[REQUEST_ID_HEADER]);
     ctx.state.gateway = gateway;
-    super(ctx.req, ctx.res, gateway);
+    super(ctx.req, ctx.res, gateway, true);
     this.ctx = ctx;
   }
 

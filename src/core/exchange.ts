@@ -29,14 +29,29 @@ export abstract class Exchange {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly gateway: GatewayContext;
-  /** Pairs of (hook, state), flat to avoid an allocation per hook. */
+  /** Pairs of (hook, state), flat to avoid an allocation per hook; undefined until the first hook. */
   private hooks: unknown[] | undefined;
+  /** Whether headers removed by the framework's error handling must get the request id back. */
+  private readonly restoresRequestId: boolean;
 
-  protected constructor(req: IncomingMessage, res: ServerResponse, gateway: GatewayContext) {
+  /**
+   * `restoresRequestId`: the framework's error handling removes every header before writing an
+   * error (Koa's `onerror`), so `res.writeHead` is wrapped from the start to put the request id
+   * back. Otherwise (Express) it is wrapped only when the first `onHeaders` hook is registered:
+   * a request through middlewares that need no hook (throttle, usage plans, a cache hit) pays
+   * nothing for it.
+   */
+  protected constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    gateway: GatewayContext,
+    restoresRequestId: boolean,
+  ) {
     this.req = req;
     this.res = res;
     this.gateway = gateway;
-    this.installWriteHeadHook();
+    this.restoresRequestId = restoresRequestId;
+    if (restoresRequestId) this.installWriteHeadHook();
     res.setHeader(REQUEST_ID_HEADER, gateway.requestId);
   }
 
@@ -109,12 +124,15 @@ export abstract class Exchange {
 
   /** Registers `hook` to run just before headers are written. Hooks run in registration order. */
   onHeaders<S>(hook: HeadersHook<S>, state: S): void {
-    if (this.hooks === undefined) this.hooks = [];
+    if (this.hooks === undefined) {
+      this.hooks = [];
+      if (!this.restoresRequestId) this.installWriteHeadHook();
+    }
     this.hooks.push(hook, state);
   }
 
   /**
-   * Wraps `res.writeHead` once per response (the on-headers pattern). Node's implicit header
+   * Wraps `res.writeHead` once per response (the on-headers pattern), at most once. Node's implicit header
    * (`res.end()` without `writeHead`) also goes through `this.writeHead`, so every way of
    * responding passes here, in both frameworks. One closure per response, and one property
    * store: Express re-prototypes `req`/`res`, which makes every extra property store on them
@@ -162,7 +180,8 @@ export abstract class Exchange {
     const res = this.res;
     res.statusCode = statusCode;
     // Koa's onerror removes every header before writing an error; put the id back.
-    if (!res.hasHeader(REQUEST_ID_HEADER)) res.setHeader(REQUEST_ID_HEADER, this.gateway.requestId);
+    if (this.restoresRequestId && !res.hasHeader(REQUEST_ID_HEADER))
+      res.setHeader(REQUEST_ID_HEADER, this.gateway.requestId);
     const hooks = this.hooks;
     if (hooks !== undefined) {
       for (let i = 0; i < hooks.length; i += 2) (hooks[i] as HeadersHook)(this, hooks[i + 1]);
