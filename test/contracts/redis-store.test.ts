@@ -1,5 +1,6 @@
 /** The same contract suites as the memory store, against a real Redis (skipped locally when none answers). */
 
+import { Cluster } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { redisStore } from '../../src/redis.js';
 import { gcra } from '../../src/stores/memory/gcra.js';
@@ -67,6 +68,17 @@ describe.skipIf(client === undefined)('redisStore()', () => {
     const ttl = await client!.pttl(`${prefix}b:{ttl}`);
     expect(ttl).toBeGreaterThan(200);
     expect(ttl).toBeLessThanOrEqual(301);
+  });
+
+  it('has the one-step usage-plan decision on a plain client, not on a Cluster client', () => {
+    expect(typeof freshStore().consumePlan).toBe('function');
+    // The script would span the key records' slot and the key's bucket and quota slots.
+    const cluster = new Cluster([{ host: '127.0.0.1', port: 6379 }], { lazyConnect: true });
+    try {
+      expect(redisStore({ client: cluster }).consumePlan).toBeUndefined();
+    } finally {
+      cluster.disconnect();
+    }
   });
 
   it('refuses bad options naming them', () => {

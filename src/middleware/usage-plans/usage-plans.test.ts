@@ -176,6 +176,30 @@ describeEachFramework('usagePlans()', (fw) => {
       expect(calls).toBe(0);
     });
 
+    it('answers a refused key once: no second response, no error after the 403', async () => {
+      const errors: unknown[] = [];
+      const app = await fw.start({
+        use: [
+          {
+            koa: async (_ctx: unknown, next: () => Promise<void>) => {
+              await next().catch((err: unknown) => errors.push(err));
+            },
+          },
+          usagePlans({ plans: PLANS, keys: KEYS, clock: manualClock() }),
+          {
+            express: (err: unknown, _req: unknown, _res: unknown, next: (e: unknown) => void) => {
+              errors.push(err);
+              next(err);
+            },
+          },
+        ],
+        routes: [{ method: 'GET', path: '/r' }],
+      });
+      for (const key of ['unknown-key-0123456789abc', OFF_KEY])
+        expect((await app.request('/r', withKey(key))).status).toBe(403);
+      expect(errors).toEqual([]);
+    });
+
     it('admits a valid key and puts apiKey { id, plan } on the context', async () => {
       const { app } = await start(fw, { clock: manualClock() });
       const res = await app.request('/r', withKey(PRO_KEY));
