@@ -133,7 +133,10 @@ describe.skipIf(!available)('redisStore() round trips and expiry', () => {
     const get = (path: string) => request(base, path, { headers: { 'x-api-key': key.key } });
     try {
       expect((await get('/first')).status).toBe(200);
+      await reset();
       expect((await get('/second')).status).toBe(200);
+      // A key this instance has not seen yet: the lookup, then the one-step decision.
+      expect(roundTrips(await commandCalls(client))).toBe(2);
       await first.disableKey('shared');
       await reset();
       expect((await get('/second')).status).toBe(403);
@@ -143,9 +146,12 @@ describe.skipIf(!available)('redisStore() round trips and expiry', () => {
       await first.enableKey('shared');
       expect((await get('/second')).status).toBe(200);
       await first.setPlan('shared', 'other');
+      await reset();
       const moved = await get('/second');
       expect(moved.status).toBe(200);
       expect(moved.headers['ratelimit-policy']).toBe('"other-quota";q=7;w=86400');
+      // The step found the record on another plan, changed nothing, and ran again with that plan.
+      expect(roundTrips(await commandCalls(client))).toBe(2);
       await first.deleteKey('shared');
       expect((await get('/second')).status).toBe(403);
     } finally {
