@@ -79,11 +79,16 @@ export {
 export type {
   BucketParams,
   BucketResult,
+  BucketStep,
+  ExpectedKey,
   GatewayStore,
   KeyRecord,
   KeyStore,
+  PlanOutcome,
+  PlanStore,
   QuotaParams,
   QuotaResult,
+  QuotaStep,
   QuotaStore,
   RateStore,
 } from './stores/types.js';

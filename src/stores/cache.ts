@@ -60,10 +60,13 @@ export interface CacheStore {
   usage(prefix: string): Promise<CacheUsage>;
 }
 
-/** Approximate size of an entry in bytes, used for byte-bounded stores and `usage()`. */
-export function cacheEntrySize(key: string, entry: CacheEntry): number {
-  // A fixed overhead per entry covers the object, the numbers and the store's own bookkeeping.
-  let size = 64 + key.length + entry.body.length;
+/**
+ * Approximate size of an entry in bytes, used for byte-bounded stores and `usage()`: its key,
+ * header and body bytes plus `overhead`, a fixed cost per entry for the objects that hold them
+ * and the store's own bookkeeping (each store knows its own).
+ */
+export function cacheEntrySize(key: string, entry: CacheEntry, overhead = 64): number {
+  let size = overhead + key.length + entry.body.length;
   for (const [name, value] of entry.headers) {
     size += name.length + (typeof value === 'string' ? value.length : value.join('').length);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoryCacheStore } from '../../src/stores/memory/cache.js';
+import { MEMORY_ENTRY_OVERHEAD, memoryCacheStore } from '../../src/stores/memory/cache.js';
 import { manualClock } from '../support/manual-clock.js';
 import { runCacheStoreContract } from './cache-store.contract.js';
 
@@ -8,7 +8,9 @@ runCacheStoreContract('memory', (clock) => memoryCacheStore({ clock }));
 describe('memoryCacheStore()', () => {
   it('evicts the least recently used entries past maxSize bytes', async () => {
     const clock = manualClock();
-    const store = memoryCacheStore({ maxSize: 3000, clock });
+    // Each entry counts 900 body + 5 key + the per-entry overhead: three fit, a fourth does not.
+    const maxSize = 3 * (900 + 5 + MEMORY_ENTRY_OVERHEAD) + 100;
+    const store = memoryCacheStore({ maxSize, clock });
     const body = Buffer.alloc(900, 'x');
     const now = clock.now();
     const entry = {
@@ -26,7 +28,7 @@ describe('memoryCacheStore()', () => {
     await store.set('n:/4?', entry);
     expect(await store.get('n:/2?')).toBeUndefined();
     expect(await store.get('n:/1?')).toBeDefined();
-    expect((await store.usage('n:')).bytes).toBeLessThanOrEqual(3000);
+    expect((await store.usage('n:')).bytes).toBeLessThanOrEqual(maxSize);
   });
 
   it('refuses a bad maxSize, naming the option', () => {

@@ -65,7 +65,10 @@ export interface CacheOptions<Req = AnyRequest> {
   staleIfError?: number;
   /** Largest body stored, in bytes; larger responses are still delivered in full, not stored. @default 1 MiB */
   maxEntrySize?: number;
-  /** Bytes kept by the built-in memory store; least-recently-used entries are evicted. Not with `store`. @default 64 MiB */
+  /**
+   * Bytes kept by the built-in memory store (bodies, headers, keys and ~768 B per entry for the
+   * objects holding them); least-recently-used entries are evicted. Not with `store`. @default 64 MiB
+   */
   maxSize?: number;
   /**
    * Where entries are kept: a `CacheStore` (e.g. one `memoryCacheStore()` shared by several
