@@ -7,7 +7,7 @@
  * speedscope).
  */
 
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REQUESTS } from './lib/cases.mjs';
@@ -45,6 +45,8 @@ const requests = warmup.requests + result.requests;
 await server.stop();
 if (upstream) await upstream.stop();
 
+// bench/profile-diff.mjs reads the request count to put two profiles on the same per-request scale.
+writeFileSync(path.join(dir, 'requests.txt'), String(requests));
 const profileFile = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
 const profile = JSON.parse(readFileSync(path.join(dir, profileFile), 'utf8'));
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
