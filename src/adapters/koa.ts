@@ -51,18 +51,27 @@ class KoaExchange extends Exchange {
   }
 
   respond(status: number, body: Buffer | string | null): void {
-    const ctx = this.ctx;
     // Koa keeps headers set on `ctx.res` before the body is assigned.
-    ctx.status = status;
-    ctx.body = body;
+    this.assignBody(status, body);
   }
 
   respondStream(status: number, body: Readable): void {
     // Handing the stream to Koa (not bypassing it with ctx.respond = false) keeps the response
     // flowing through the rest of the stack: cache capture, CORS hooks, Koa's own error handling.
+    this.assignBody(status, body);
+  }
+
+  /**
+   * Koa gives a body without Content-Type one of its own guessing (`application/octet-stream`
+   * for a Buffer or stream, `text/html` or `text/plain` for a string): the gateway sends what it
+   * was given, so an absent Content-Type (an upstream's, a stored response's) stays absent.
+   */
+  private assignBody(status: number, body: Buffer | string | Readable | null): void {
     const ctx = this.ctx;
+    const untyped = !this.res.hasHeader('content-type');
     ctx.status = status;
     ctx.body = body;
+    if (untyped && body !== null) this.res.removeHeader('content-type');
   }
 }
 

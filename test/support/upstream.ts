@@ -94,6 +94,7 @@ function param(url: URL, name: string, fallback: number): number {
  * - `/hop`: the echo with hop-by-hop headers (`Connection: x-hop`, `X-Hop`, `Keep-Alive`).
  * - `/reset`: destroys the connection without answering.
  * - `/reset-mid`: sends headers and part of the body, then destroys the connection.
+ * - `/untyped`: `raw bytes` without a Content-Type (Content-Length 9).
  * - `/stall-body`: sends headers (Content-Length 1000) and part of the body, then nothing more.
  * - `/invalid`: answers bytes that are not HTTP.
  * - `/large?mib=N`: streams N MiB (default 100) of `x`.
@@ -127,6 +128,11 @@ export async function startEchoUpstream(): Promise<Upstream> {
           generated.bytes += chunk.length;
         })
         .pipe(res);
+      return;
+    }
+    if (path === '/untyped') {
+      res.writeHead(200, { 'content-length': 9 });
+      res.end('raw bytes');
       return;
     }
     if (path === '/stall-body') {

@@ -106,6 +106,30 @@ describeEachFramework('proxy()', (fw) => {
       expect(head.headers['content-type']).toBe('application/json; charset=utf-8');
     });
 
+    it('adds no Content-Type the upstream did not send, read whole or streamed, and raises no error', async () => {
+      const errors: unknown[] = [];
+      // Express: an error handler after the proxy sees any error it passes on after answering.
+      const recordErrors = {
+        express: (err: unknown, _req: unknown, _res: unknown, next: (err: unknown) => void) => {
+          errors.push(err);
+          next(err);
+        },
+      };
+      for (const bufferResponsesUpTo of [65_536, 0]) {
+        const app = await fw.start({
+          use: [proxy({ target: up.url, bufferResponsesUpTo }), recordErrors],
+        });
+        const res = await app.request('/untyped');
+        expect([res.status, res.body, res.headers['content-type']]).toEqual([
+          200,
+          'raw bytes',
+          undefined,
+        ]);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(errors).toEqual([]);
+    });
+
     it('keeps repeated Set-Cookie headers', async () => {
       const app = await fw.start({ use: [proxy(up.url)] });
       const res = await app.request('/cookies');

@@ -128,8 +128,10 @@ export function proxy<Req = AnyRequest>(
     const rewritten = config.rewrite === undefined ? path : await config.rewrite(path, ex.native);
     const body = requestBody(ex);
     const started = performance.now();
+    // One deadline for the response headers and, when read whole, its body.
+    const deadline = started + config.timeout;
     const watch = new ClientWatch(ex.res);
-    const result = await exchange(ex, rewritten, body, watch, started + config.timeout);
+    const result = await exchange(ex, rewritten, body, watch, deadline);
     // Also on 502/504: the access log wants to know how long the upstream was waited for.
     ex.gateway.integrationLatency = Math.round(performance.now() - started);
     switch (result.kind) {
@@ -139,16 +141,17 @@ export function proxy<Req = AnyRequest>(
         return sendPrepared(ex, config.timeoutResponse);
       case 'error':
         return sendPrepared(ex, config.badGateway);
-      case 'response':
+      case 'response': {
         if (watch.closed) {
           // The client left between the upstream's headers and now.
           result.response.destroy();
           return;
         }
         watch.upstream = result.response;
-        if (wholeBodyLength(ex.method, config, result.response) === undefined)
-          relay(ex, config, result.response);
-        else return relayWhole(ex, config, result.response, watch, started + config.timeout);
+        const length = wholeBodyLength(ex.method, config, result.response);
+        if (length === undefined) relay(ex, config, result.response);
+        else return relayWhole(ex, config, result.response, length, watch, deadline);
+      }
     }
   };
 
@@ -193,16 +196,16 @@ async function relayWhole(
   ex: Exchange,
   config: ProxyConfig,
   upstream: IncomingMessage,
+  length: number,
   watch: ClientWatch,
   deadline: number,
 ): Promise<void> {
-  const body = await readWholeBody(upstream, Number(upstream.headers['content-length']), deadline);
+  const body = await readWholeBody(upstream, length, deadline);
   if (watch.closed) return;
   if (body === 'timeout') return sendPrepared(ex, config.timeoutResponse);
   if (body === 'broken') return sendPrepared(ex, config.badGateway);
   copyResponseHeaders(ex, upstream.headers, config);
   ex.respond(upstream.statusCode ?? 502, body);
-  if (upstream.headers['content-type'] === undefined) ex.removeHeader('content-type');
 }
 
 /** Hands the upstream response to the framework: status, headers, then the body as a stream. */
@@ -213,6 +216,4 @@ function relay(ex: Exchange, config: ProxyConfig, upstream: IncomingMessage): vo
   upstream.once('error', () => ex.res.destroy());
   if (hasNoBody(ex.method, status)) upstream.resume();
   ex.respondStream(status, upstream);
-  // Koa types a streamed body without Content-Type as application/octet-stream; keep the upstream's (absent) one.
-  if (upstream.headers['content-type'] === undefined) ex.removeHeader('content-type');
 }
