@@ -154,6 +154,7 @@ describeEachFramework('exchange', (fw) => {
         return next();
       });
       const app = await fw.start({
+        expectsErrors: /^(sync|async)$/,
         use: [syncThrow, asyncThrow],
         routes: [{ method: 'GET', path: '/ok' }],
         expressErrorHandler: true,
@@ -161,6 +162,17 @@ describeEachFramework('exchange', (fw) => {
       expect((await app.request('/sync')).status).toBe(418);
       expect((await app.request('/async')).status).toBe(418);
       expect((await app.request('/ok')).status).toBe(200);
+    });
+
+    it('are caught by the test harness when no test expected them', async () => {
+      const throws = createMiddleware('throws', () => {
+        throw new Error('not planned');
+      });
+      const app = await fw.start({ use: [throws] });
+      expect((await app.request('/x')).status).toBe(500);
+      // The harness would fail this test after it ends; take the error so that it does not.
+      const caught = app.unexpectedErrors.splice(0);
+      expect(caught.map((err) => (err as Error).message)).toEqual(['not planned']);
     });
   });
 

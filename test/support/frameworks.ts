@@ -9,7 +9,7 @@ import express5 from 'express';
 import express4 from 'express4';
 import koa3 from 'koa';
 import koa2 from 'koa2';
-import { afterAll, describe } from 'vitest';
+import { afterAll, afterEach, describe } from 'vitest';
 import type { GatewayMiddleware } from '../../src/index.js';
 import { request, type TestRequest, type TestResponse } from './http.js';
 
@@ -46,10 +46,19 @@ export interface AppSetup {
   expressErrorHandler?: boolean;
   /** Express `trust proxy` / Koa `app.proxy`. */
   trustProxy?: boolean;
+  /**
+   * Errors that reach the framework's error handling (Express's error handlers or final handler,
+   * Koa's `error` event) fail the test that caused them, unless they are the route's own
+   * `throwStatus` errors or match this pattern (by message): set it for a test that expects a
+   * middleware to hand an error on.
+   */
+  expectsErrors?: RegExp;
 }
 
 export interface TestApp {
   readonly url: string;
+  /** Errors that reached the framework's error handling and were not expected; see `expectsErrors`. */
+  readonly unexpectedErrors: unknown[];
   request(path: string, init?: TestRequest): Promise<TestResponse>;
   close(): Promise<void>;
 }
@@ -61,8 +70,22 @@ export interface Framework {
   start(setup: AppSetup): Promise<TestApp>;
 }
 
+const kExpected = Symbol('expected by the test');
+
 function errorWithStatus(status: number): Error {
-  return Object.assign(new Error(`boom ${status}`), { status, statusCode: status, expose: true });
+  return Object.assign(new Error(`boom ${status}`), {
+    status,
+    statusCode: status,
+    expose: true,
+    [kExpected]: true,
+  });
+}
+
+/** Records `err` when it was not part of the test's plan. */
+function watchError(setup: AppSetup, errors: unknown[], err: unknown): void {
+  const planned = typeof err === 'object' && err !== null && kExpected in err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (!planned && !setup.expectsErrors?.test(message)) errors.push(err);
 }
 
 async function resolveReply(route: Route, gateway: unknown): Promise<Reply> {
@@ -71,8 +94,11 @@ async function resolveReply(route: Route, gateway: unknown): Promise<Reply> {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: express 4 and 5 share this shape.
-function buildExpress(createApp: () => any, setup: AppSetup) {
+function buildExpress(createApp: () => any, setup: AppSetup, errors: unknown[]) {
   const app = createApp();
+  // Errors must not be logged as noise, nor pass unnoticed: record them, then let Express's
+  // own handling (or the test's error handler) answer as it would.
+  app.set('env', 'test');
   if (setup.trustProxy) app.set('trust proxy', true);
   for (const mw of setup.use ?? []) {
     if (typeof mw === 'function') app.use(mw);
@@ -97,6 +123,11 @@ function buildExpress(createApp: () => any, setup: AppSetup) {
       });
     app[method](route.path, handler);
   }
+  // biome-ignore lint/suspicious/noExplicitAny: express error handler signature
+  app.use((err: any, _req: any, _res: any, next: any) => {
+    watchError(setup, errors, err);
+    next(err);
+  });
   if (setup.expressErrorHandler) {
     // biome-ignore lint/suspicious/noExplicitAny: express error handler signature
     app.use((err: any, _req: any, res: any, _next: any) => {
@@ -107,9 +138,10 @@ function buildExpress(createApp: () => any, setup: AppSetup) {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: koa 2 and 3 share this shape.
-function buildKoa(KoaClass: any, setup: AppSetup) {
+function buildKoa(KoaClass: any, setup: AppSetup, errors: unknown[]) {
   const app = new KoaClass();
   app.silent = true;
+  app.on('error', (err: unknown) => watchError(setup, errors, err));
   if (setup.trustProxy) app.proxy = true;
   for (const mw of setup.use ?? []) {
     if (typeof mw === 'function') app.use(mw);
@@ -143,14 +175,18 @@ async function listen(
 function makeFramework(
   name: FrameworkName,
   kind: FrameworkKind,
-  build: (setup: AppSetup) => { callback(): unknown } | ((...a: never[]) => void),
+  build: (
+    setup: AppSetup,
+    errors: unknown[],
+  ) => { callback(): unknown } | ((...a: never[]) => void),
   registry: TestApp[],
 ): Framework {
   return {
     name,
     kind,
     async start(setup) {
-      const app = build(setup);
+      const unexpectedErrors: unknown[] = [];
+      const app = build(setup, unexpectedErrors);
       const handler =
         kind === 'koa'
           ? (app as { callback(): (...a: never[]) => void }).callback()
@@ -158,6 +194,7 @@ function makeFramework(
       const { server, url } = await listen(handler);
       const testApp: TestApp = {
         url,
+        unexpectedErrors,
         request: (path, init) => request(url, path, init),
         close: () =>
           new Promise<void>((resolve) => {
@@ -173,15 +210,27 @@ function makeFramework(
 
 /** Runs `spec` once per framework, with the framework's name in every test title. */
 export function describeEachFramework(title: string, spec: (framework: Framework) => void): void {
-  const builders: Array<[FrameworkName, FrameworkKind, (setup: AppSetup) => never]> = [
-    ['express4', 'express', (setup) => buildExpress(express4, setup) as never],
-    ['express5', 'express', (setup) => buildExpress(express5, setup) as never],
-    ['koa2', 'koa', (setup) => buildKoa(koa2, setup) as never],
-    ['koa3', 'koa', (setup) => buildKoa(koa3, setup) as never],
+  type Build = (setup: AppSetup, errors: unknown[]) => never;
+  const builders: Array<[FrameworkName, FrameworkKind, Build]> = [
+    ['express4', 'express', (setup, errors) => buildExpress(express4, setup, errors) as never],
+    ['express5', 'express', (setup, errors) => buildExpress(express5, setup, errors) as never],
+    ['koa2', 'koa', (setup, errors) => buildKoa(koa2, setup, errors) as never],
+    ['koa3', 'koa', (setup, errors) => buildKoa(koa3, setup, errors) as never],
   ];
   for (const [name, kind, build] of builders) {
     describe(`${title} [${name}]`, () => {
       const apps: TestApp[] = [];
+      // h3's describeMatrix rule: an error that reached the framework's error handling without
+      // the test expecting it fails the test, even when the response looked right.
+      afterEach(() => {
+        const errors = apps.flatMap((app) => app.unexpectedErrors.splice(0));
+        if (errors.length > 0) {
+          const detail = errors.map((err) => (err instanceof Error ? err.stack : String(err)));
+          throw new Error(
+            `unexpected error(s) reached ${name}'s error handling:\n${detail.join('\n')}`,
+          );
+        }
+      });
       afterAll(async () => {
         await Promise.all(apps.map((app) => app.close()));
       });

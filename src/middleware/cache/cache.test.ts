@@ -489,6 +489,7 @@ describeEachFramework('cache()', (fw) => {
 
     it('fails the request, never shares an entry, when key(req) throws', async () => {
       const app = await fw.start({
+        expectsErrors: /^no tenant$/,
         use: [
           cache({
             ttl: 60,

@@ -194,6 +194,7 @@ describeEachFramework('throttle()', (fw) => {
 
     it('takes cost(req) tokens, and fails the request when cost(req) is not a whole number', async () => {
       const app = await fw.start({
+        expectsErrors: /cost\(req\) must return a whole number/,
         use: [
           throttle({
             rate: 1,
@@ -279,6 +280,7 @@ describeEachFramework('throttle()', (fw) => {
     it("fails the request (500), never sharing a bucket, when key: 'apiKey' finds no key", async () => {
       let calls = 0;
       const app = await fw.start({
+        expectsErrors: /needs usagePlans\(\) to run before this throttle/,
         use: [throttle({ rate: 1, burst: 100, key: 'apiKey', clock: manualClock() })],
         routes: [{ method: 'GET', path: '/r', reply: () => ({ body: String(++calls) }) }],
         expressErrorHandler: true,
@@ -294,6 +296,7 @@ describeEachFramework('throttle()', (fw) => {
         return tenant as string;
       };
       const app = await fw.start({
+        expectsErrors: /^no tenant$|key\(req\) must return/,
         use: [throttle({ rate: 1, burst: 1, key, clock: manualClock() })],
         routes: [{ method: 'GET', path: '/r' }],
         expressErrorHandler: true,
