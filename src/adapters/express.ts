@@ -5,8 +5,7 @@ import type { Readable } from 'node:stream';
 import { createGatewayContext, type GatewayContext, REQUEST_ID_HEADER } from '../core/context.js';
 import { type CoreHandler, Exchange, rawBodyOf } from '../core/exchange.js';
 import type { ExpressNext } from '../core/middleware.js';
-
-const kExchange = Symbol.for('portcullis.express.exchange');
+import { attachedGateway, attachGateway, listenBeforeWriteHead } from './express-prototypes.js';
 
 /** The fields of Express's request that portcullis reads (present in Express 4 and 5). */
 interface ExpressRequest extends IncomingMessage {
@@ -15,7 +14,7 @@ interface ExpressRequest extends IncomingMessage {
   app?: { get(setting: string): unknown };
   path?: string;
   originalUrl?: string;
-  gateway?: GatewayContext & { [kExchange]?: ExpressExchange };
+  gateway?: GatewayContext;
 }
 
 class ExpressExchange extends Exchange {
@@ -23,10 +22,16 @@ class ExpressExchange extends Exchange {
   private readonly expressReq: ExpressRequest;
 
   constructor(req: ExpressRequest, res: ServerResponse) {
-    const gateway = createGatewayContext(req.headers[REQUEST_ID_HEADER]);
-    req.gateway = gateway;
-    super(req, res, gateway, false);
+    const headers = req.headers;
+    super(req, res, headers, createGatewayContext(headers[REQUEST_ID_HEADER]), false);
     this.expressReq = req;
+    // Through an accessor on Express's request prototype where possible (express-prototypes.ts).
+    if (!attachGateway(req, this)) req.gateway = this.gateway;
+  }
+
+  protected override hookWriteHead(): void {
+    // On Express's response prototype where possible, else on this response (express-prototypes.ts).
+    if (!listenBeforeWriteHead(this.res, this)) super.hookWriteHead();
   }
 
   get native(): unknown {
@@ -89,19 +94,9 @@ class ExpressExchange extends Exchange {
   }
 }
 
-/**
- * The exchange of this request, created by the first portcullis middleware it meets. It is kept
- * on the gateway context rather than on `req`: Express re-prototypes `req`, which makes every
- * extra property store on it slow, and `req.gateway` has to be stored anyway.
- */
+/** The exchange of this request, created by the first portcullis middleware it meets. */
 export function expressExchange(req: IncomingMessage, res: ServerResponse): Exchange {
-  const request = req as ExpressRequest;
-  let ex = request.gateway?.[kExchange];
-  if (ex === undefined) {
-    ex = new ExpressExchange(request, res);
-    request.gateway![kExchange] = ex;
-  }
-  return ex;
+  return (attachedGateway(req) as ExpressExchange | undefined) ?? new ExpressExchange(req, res);
 }
 
 /** Resolves when the response has been sent or the connection closed. */

@@ -19,9 +19,10 @@ class KoaExchange extends Exchange {
   private readonly ctx: KoaContext;
 
   constructor(ctx: KoaContext) {
-    const gateway = createGatewayContext(ctx.req.headers[REQUEST_ID_HEADER]);
+    const headers = ctx.req.headers;
+    const gateway = createGatewayContext(headers[REQUEST_ID_HEADER]);
     ctx.state.gateway = gateway;
-    super(ctx.req, ctx.res, gateway, true);
+    super(ctx.req, ctx.res, headers, gateway, true);
     this.ctx = ctx;
   }
 

@@ -4,6 +4,7 @@
  */
 
 import type {
+  IncomingHttpHeaders,
   IncomingMessage,
   OutgoingHttpHeader,
   OutgoingHttpHeaders,
@@ -11,6 +12,7 @@ import type {
 } from 'node:http';
 import type { Readable } from 'node:stream';
 import { type GatewayContext, REQUEST_ID_HEADER } from './context.js';
+import { writeHeadOnce } from './write-head.js';
 
 /**
  * Runs just before the status line and headers are written, whoever writes them (a handler,
@@ -29,6 +31,11 @@ export abstract class Exchange {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly gateway: GatewayContext;
+  /**
+   * `req.headers`, read once: in Express every property read on `req` from a new call site
+   * misses V8's caches (each request has a map of its own), so reads are kept few.
+   */
+  private readonly headers: IncomingHttpHeaders;
   /** Pairs of (hook, state), flat to avoid an allocation per hook; undefined until the first hook. */
   private hooks: unknown[] | undefined;
   /** Whether headers removed by the framework's error handling must get the request id back. */
@@ -44,14 +51,16 @@ export abstract class Exchange {
   protected constructor(
     req: IncomingMessage,
     res: ServerResponse,
+    headers: IncomingHttpHeaders,
     gateway: GatewayContext,
     restoresRequestId: boolean,
   ) {
     this.req = req;
     this.res = res;
+    this.headers = headers;
     this.gateway = gateway;
     this.restoresRequestId = restoresRequestId;
-    if (restoresRequestId) this.installWriteHeadHook();
+    if (restoresRequestId) this.hookWriteHead();
     res.setHeader(REQUEST_ID_HEADER, gateway.requestId);
   }
 
@@ -102,7 +111,7 @@ export abstract class Exchange {
 
   /** A request header (name in lower case); repeated headers are joined with ", ". */
   header(name: string): string | undefined {
-    const value = this.req.headers[name];
+    const value = this.headers[name];
     return Array.isArray(value) ? value.join(', ') : value;
   }
 
@@ -126,25 +135,20 @@ export abstract class Exchange {
   onHeaders<S>(hook: HeadersHook<S>, state: S): void {
     if (this.hooks === undefined) {
       this.hooks = [];
-      if (!this.restoresRequestId) this.installWriteHeadHook();
+      if (!this.restoresRequestId) this.hookWriteHead();
     }
     this.hooks.push(hook, state);
   }
 
   /**
-   * Wraps `res.writeHead` once per response (the on-headers pattern), at most once. Node's implicit header
-   * (`res.end()` without `writeHead`) also goes through `this.writeHead`, so every way of
-   * responding passes here, in both frameworks. One closure per response, and one property
-   * store: Express re-prototypes `req`/`res`, which makes every extra property store on them
-   * slow, so nothing else is written on `res`.
+   * Makes the next `res.writeHead` call `beforeWriteHead` first, once per response. Node's
+   * implicit header (`res.end()` without `writeHead`) also goes through `res.writeHead`, so every
+   * way of responding passes there, in both frameworks. This default wraps `res.writeHead` on
+   * the response itself (the on-headers pattern): one closure and one property store.
    */
-  private installWriteHeadHook(): void {
+  protected hookWriteHead(): void {
     const res = this.res;
-    const original = res.writeHead as (
-      this: ServerResponse,
-      code: number,
-      reason?: string,
-    ) => ServerResponse;
+    const original = res.writeHead;
     const ex = this;
     let hooked = false;
     res.writeHead = function writeHeadWithHooks(
@@ -153,31 +157,16 @@ export abstract class Exchange {
       reasonOrHeaders?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
       maybeHeaders?: OutgoingHttpHeaders | OutgoingHttpHeader[],
     ): ServerResponse {
-      const reason = typeof reasonOrHeaders === 'string' ? reasonOrHeaders : undefined;
-      if (!hooked) {
-        hooked = true;
-        const headers = typeof reasonOrHeaders === 'string' ? maybeHeaders : reasonOrHeaders;
-        // Headers passed to writeHead directly would bypass the hooks: apply them first.
-        if (headers !== undefined) applyHeaders(this, headers);
-        ex.runHeaderHooks(statusCode);
-        statusCode = this.statusCode;
-      } else if (typeof reasonOrHeaders === 'object' || maybeHeaders !== undefined) {
-        // A second writeHead (Node refuses it anyway): pass everything through untouched.
-        return Reflect.apply(original, this, [
-          statusCode,
-          reasonOrHeaders,
-          maybeHeaders,
-        ]) as ServerResponse;
-      }
-      return reason === undefined
-        ? original.call(this, statusCode)
-        : original.call(this, statusCode, reason);
+      // A second writeHead (Node refuses it anyway) passes through untouched.
+      // biome-ignore lint/complexity/noArguments: passes the call on exactly as it was made.
+      if (hooked) return Reflect.apply(original, this, arguments) as ServerResponse;
+      hooked = true;
+      return writeHeadOnce(this, original, ex, statusCode, reasonOrHeaders, maybeHeaders);
     } as ServerResponse['writeHead'];
   }
 
-  /** Runs the hooks once, just before the status line is written. */
-  private runHeaderHooks(statusCode: number): void {
-    const res = this.res;
+  /** Runs the hooks once, just before the status line is written; returns the status to write. */
+  beforeWriteHead(res: ServerResponse, statusCode: number): number {
     // A store on Express's re-prototyped `res` costs ~2 µs (bench/probes): only when it changes.
     if (res.statusCode !== statusCode) res.statusCode = statusCode;
     // Koa's onerror removes every header before writing an error; put the id back.
@@ -187,26 +176,11 @@ export abstract class Exchange {
     if (hooks !== undefined) {
       for (let i = 0; i < hooks.length; i += 2) (hooks[i] as HeadersHook)(this, hooks[i + 1]);
     }
+    return res.statusCode;
   }
 }
 
 /** A raw body left on a framework's request by a parser recipe, when it is bytes or text. */
 export function rawBodyOf(value: unknown): Buffer | string | undefined {
   return Buffer.isBuffer(value) || typeof value === 'string' ? value : undefined;
-}
-
-function applyHeaders(
-  res: ServerResponse,
-  headers: OutgoingHttpHeaders | OutgoingHttpHeader[],
-): void {
-  if (Array.isArray(headers)) {
-    // Node accepts a flat [name, value, name, value] list.
-    for (let i = 0; i + 1 < headers.length; i += 2)
-      res.setHeader(String(headers[i]), headers[i + 1] as string);
-    return;
-  }
-  for (const name of Object.keys(headers)) {
-    const value = headers[name];
-    if (value !== undefined) res.setHeader(name, value);
-  }
 }

@@ -1,0 +1,161 @@
+/**
+ * Per-request state for Express without writing properties on `req` or `res`.
+ *
+ * Express gives every request its own prototype chain (`Object.setPrototypeOf(req, app.request)`).
+ * On V8 before 13 (Node 20 and 22), an object whose prototype was changed that way gets a map of
+ * its own for every property added afterwards: each new property on `req`/`res` allocates a map
+ * and a copy of its descriptors (~1.3 KB, ~2 µs), and every later access to that object from a
+ * call site misses V8's caches (bench/probes/reprototyped-stores.mjs, allocations.mjs). So rather
+ * than `req.gateway = ...` and `res.writeHead = wrapper` per request, portcullis defines, once per
+ * Express installation, a `gateway` accessor on Express's request prototype and a `writeHead` on
+ * its response prototype, both backed by WeakMaps. Express documents `express.request` and
+ * `express.response` as the prototypes to extend; requests that portcullis never saw read
+ * `gateway` as undefined, and their `writeHead` only pays one WeakMap lookup.
+ *
+ * A request that does not come through Express (an `(req, res, next)` caller on plain
+ * `node:http`) has nothing to extend; the adapter stores on the objects themselves, which costs
+ * nothing special there.
+ */
+
+import {
+  IncomingMessage,
+  type OutgoingHttpHeader,
+  type OutgoingHttpHeaders,
+  ServerResponse,
+} from 'node:http';
+import { type WriteHeadListener, writeHeadOnce } from '../core/write-head.js';
+
+/** The object a `gateway` accessor reads from: what the request's first portcullis middleware created. */
+export interface HasGateway {
+  readonly gateway: unknown;
+}
+
+const gateways = new WeakMap<IncomingMessage, HasGateway>();
+const listeners = new WeakMap<ServerResponse, WriteHeadListener>();
+
+/** Prototypes already seen, as checked per request; the last one first (one app is the common case). */
+let lastRequestPrototype: object | null = null;
+let lastResponsePrototype: object | null = null;
+const extendedPrototypes = new WeakSet<object>();
+const unextendablePrototypes = new WeakSet<object>();
+
+/**
+ * The prototype to extend: the object just above Node's own in the chain (`express.request` or
+ * `express.response`), or null when the object is Node's own (no framework in between).
+ */
+function frameworkPrototype(object: object, nodePrototype: object): object | null {
+  let current = Object.getPrototypeOf(object) as object | null;
+  if (current === nodePrototype) return null;
+  while (current !== null) {
+    const parent = Object.getPrototypeOf(current) as object | null;
+    if (parent === nodePrototype) return current;
+    current = parent;
+  }
+  return null;
+}
+
+/** Whether `object`'s chain carries the extension; extends it the first time when it can. */
+function isExtended(
+  object: object,
+  nodePrototype: object,
+  extend: (prototype: object) => boolean,
+): boolean {
+  const own = Object.getPrototypeOf(object) as object;
+  if (extendedPrototypes.has(own)) return true;
+  if (unextendablePrototypes.has(own)) return false;
+  const target = frameworkPrototype(object, nodePrototype);
+  const ok = target !== null && (extendedPrototypes.has(target) || extend(target));
+  if (ok && target !== null) extendedPrototypes.add(target);
+  (ok ? extendedPrototypes : unextendablePrototypes).add(own);
+  return ok;
+}
+
+function defineGatewayAccessor(prototype: object): boolean {
+  if (Object.hasOwn(prototype, 'gateway')) return false;
+  Object.defineProperty(prototype, 'gateway', {
+    configurable: true,
+    enumerable: false,
+    get(this: IncomingMessage) {
+      return gateways.get(this)?.gateway;
+    },
+    // An assignment (by the app, or another library) becomes the request's own property, as it
+    // would without the accessor.
+    set(this: IncomingMessage, value: unknown) {
+      Object.defineProperty(this, 'gateway', {
+        value,
+        writable: true,
+        configurable: true,
+        enumerable: true,
+      });
+    },
+  });
+  return true;
+}
+
+function defineWriteHead(prototype: object): boolean {
+  if (Object.hasOwn(prototype, 'writeHead')) return false;
+  // Looked up at each call rather than captured, so that a later patch of Node's prototype
+  // (APM agents do this) is still called.
+  const parent = Object.getPrototypeOf(prototype) as ServerResponse;
+  Object.defineProperty(prototype, 'writeHead', {
+    configurable: true,
+    enumerable: false,
+    writable: true,
+    value: function writeHead(
+      this: ServerResponse,
+      statusCode: number,
+      reasonOrHeaders?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
+      maybeHeaders?: OutgoingHttpHeaders | OutgoingHttpHeader[],
+    ): ServerResponse {
+      const listener = listeners.get(this);
+      if (listener === undefined) {
+        // biome-ignore lint/complexity/noArguments: passes the call on exactly as it was made.
+        return Reflect.apply(parent.writeHead, this, arguments) as ServerResponse;
+      }
+      listeners.delete(this);
+      return writeHeadOnce(
+        this,
+        parent.writeHead,
+        listener,
+        statusCode,
+        reasonOrHeaders,
+        maybeHeaders,
+      );
+    },
+  });
+  return true;
+}
+
+/**
+ * Remembers `owner` for `req` (see `attachedGateway`) and makes `req.gateway` read `owner.gateway`.
+ * Returns false when `req` has no framework prototype to extend; the caller then stores
+ * `req.gateway` itself.
+ */
+export function attachGateway(req: IncomingMessage, owner: HasGateway): boolean {
+  gateways.set(req, owner);
+  const own = Object.getPrototypeOf(req) as object;
+  if (own !== lastRequestPrototype) {
+    if (!isExtended(req, IncomingMessage.prototype, defineGatewayAccessor)) return false;
+    lastRequestPrototype = own;
+  }
+  return true;
+}
+
+/** The owner given to `attachGateway` for this request, if any. */
+export function attachedGateway(req: IncomingMessage): HasGateway | undefined {
+  return gateways.get(req);
+}
+
+/**
+ * Makes the next `res.writeHead` call `listener.beforeWriteHead` first. Returns false when `res`
+ * has no framework prototype to extend; the caller then wraps `res.writeHead` itself.
+ */
+export function listenBeforeWriteHead(res: ServerResponse, listener: WriteHeadListener): boolean {
+  const own = Object.getPrototypeOf(res) as object;
+  if (own !== lastResponsePrototype) {
+    if (!isExtended(res, ServerResponse.prototype, defineWriteHead)) return false;
+    lastResponsePrototype = own;
+  }
+  listeners.set(res, listener);
+  return true;
+}
