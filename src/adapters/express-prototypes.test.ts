@@ -47,11 +47,18 @@ describe.each([
         requestId: req.gateway?.requestId,
         ownGateway: Object.hasOwn(req, 'gateway'),
         ownWriteHead: Object.hasOwn(res, 'writeHead'),
+        // Kept in res.locals under symbols: templates and `Object.keys` see nothing new.
+        locals: Object.keys(res.locals),
       });
     });
     const url = await listen(app);
     const res = await request(url, '/r', { headers: { 'x-request-id': 'abc-1' } });
-    expect(res.json).toEqual({ requestId: 'abc-1', ownGateway: false, ownWriteHead: false });
+    expect(res.json).toEqual({
+      requestId: 'abc-1',
+      ownGateway: false,
+      ownWriteHead: false,
+      locals: [],
+    });
     expect(res.headers['x-hooked']).toBe('200');
     expect(res.headers['x-request-id']).toBe('abc-1');
   });

@@ -1,20 +1,23 @@
 /**
- * Per-request state for Express without writing properties on `req` or `res`.
+ * Per-request state for Express without adding properties to `req` or `res`.
  *
  * Express gives every request its own prototype chain (`Object.setPrototypeOf(req, app.request)`).
  * On V8 before 13 (Node 20 and 22), an object whose prototype was changed that way gets a map of
  * its own for every property added afterwards: each new property on `req`/`res` allocates a map
- * and a copy of its descriptors (~1.3 KB, ~2 µs), and every later access to that object from a
- * call site misses V8's caches (bench/probes/reprototyped-stores.mjs, allocations.mjs). So rather
- * than `req.gateway = ...` and `res.writeHead = wrapper` per request, portcullis defines, once per
- * Express installation, a `gateway` accessor on Express's request prototype and a `writeHead` on
- * its response prototype, both backed by WeakMaps. Express documents `express.request` and
- * `express.response` as the prototypes to extend; requests that portcullis never saw read
- * `gateway` as undefined, and their `writeHead` only pays one WeakMap lookup.
+ * and a copy of its descriptors, ~30k instructions (bench/probes/instructions.mjs), and later
+ * reads of that object miss V8's caches. A WeakMap keyed by `req` is worse still: its entries
+ * make every young-generation GC slower (~80k instructions per request). What Express gives for
+ * per-request data is `res.locals`, a plain object: adding a symbol-keyed entry to it costs ~2k.
+ *
+ * So the exchange lives at `res.locals[kExchange]`, and, once per Express installation, a
+ * `gateway` accessor on Express's request prototype and a `writeHead` on its response prototype
+ * read it from there. Express documents `express.request` and `express.response` as the
+ * prototypes to extend; requests that portcullis never saw read `gateway` as undefined, and their
+ * `writeHead` costs one property read more.
  *
  * A request that does not come through Express (an `(req, res, next)` caller on plain
- * `node:http`) has nothing to extend; the adapter stores on the objects themselves, which costs
- * nothing special there.
+ * `node:http`) has neither `res.locals` nor a framework prototype; the adapter then stores on the
+ * objects themselves, which costs nothing special there.
  */
 
 import {
@@ -25,13 +28,17 @@ import {
 } from 'node:http';
 import { type WriteHeadListener, writeHeadOnce } from '../core/write-head.js';
 
-/** The object a `gateway` accessor reads from: what the request's first portcullis middleware created. */
+/** What `res.locals[kExchange]` holds: the exchange, with its gateway context. */
 export interface HasGateway {
   readonly gateway: unknown;
 }
 
-const gateways = new WeakMap<IncomingMessage, HasGateway>();
-const listeners = new WeakMap<ServerResponse, WriteHeadListener>();
+type Locals = Record<symbol, unknown>;
+type WithLocals = { locals?: Locals };
+
+const kExchange = Symbol('portcullis.exchange');
+/** Set in `res.locals` while a `WriteHeadListener` waits for this response's `writeHead`. */
+const kListener = Symbol('portcullis.writeHead');
 
 /** Prototypes already seen, as checked per request; the last one first (one app is the common case). */
 let lastRequestPrototype: object | null = null;
@@ -75,8 +82,8 @@ function defineGatewayAccessor(prototype: object): boolean {
   Object.defineProperty(prototype, 'gateway', {
     configurable: true,
     enumerable: false,
-    get(this: IncomingMessage) {
-      return gateways.get(this)?.gateway;
+    get(this: IncomingMessage & { res?: WithLocals }) {
+      return (this.res?.locals?.[kExchange] as HasGateway | undefined)?.gateway;
     },
     // An assignment (by the app, or another library) becomes the request's own property, as it
     // would without the accessor.
@@ -107,12 +114,13 @@ function defineWriteHead(prototype: object): boolean {
       reasonOrHeaders?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
       maybeHeaders?: OutgoingHttpHeaders | OutgoingHttpHeader[],
     ): ServerResponse {
-      const listener = listeners.get(this);
+      const locals = (this as WithLocals).locals;
+      const listener = locals?.[kListener] as WriteHeadListener | undefined;
       if (listener === undefined) {
         // biome-ignore lint/complexity/noArguments: passes the call on exactly as it was made.
         return Reflect.apply(parent.writeHead, this, arguments) as ServerResponse;
       }
-      listeners.delete(this);
+      (locals as Locals)[kListener] = undefined;
       return writeHeadOnce(
         this,
         parent.writeHead,
@@ -127,35 +135,44 @@ function defineWriteHead(prototype: object): boolean {
 }
 
 /**
- * Remembers `owner` for `req` (see `attachedGateway`) and makes `req.gateway` read `owner.gateway`.
- * Returns false when `req` has no framework prototype to extend; the caller then stores
- * `req.gateway` itself.
+ * Keeps `owner` in `res.locals` (see `attachedExchange`) and makes `req.gateway` read
+ * `owner.gateway`. Returns false when this is not an Express request (no `res.locals`, no
+ * framework prototype); the caller then stores `req.gateway` itself.
  */
-export function attachGateway(req: IncomingMessage, owner: HasGateway): boolean {
-  gateways.set(req, owner);
+export function attachExchange(
+  req: IncomingMessage,
+  res: ServerResponse,
+  owner: HasGateway,
+): boolean {
+  const locals = (res as WithLocals).locals;
+  if (typeof locals !== 'object' || locals === null) return false;
   const own = Object.getPrototypeOf(req) as object;
   if (own !== lastRequestPrototype) {
     if (!isExtended(req, IncomingMessage.prototype, defineGatewayAccessor)) return false;
     lastRequestPrototype = own;
   }
+  locals[kExchange] = owner;
   return true;
 }
 
-/** The owner given to `attachGateway` for this request, if any. */
-export function attachedGateway(req: IncomingMessage): HasGateway | undefined {
-  return gateways.get(req);
+/** The owner given to `attachExchange` for this response, if any. */
+export function attachedExchange(res: ServerResponse): HasGateway | undefined {
+  return (res as WithLocals).locals?.[kExchange] as HasGateway | undefined;
 }
 
 /**
  * Makes the next `res.writeHead` call `listener.beforeWriteHead` first. Returns false when `res`
- * has no framework prototype to extend; the caller then wraps `res.writeHead` itself.
+ * has no `res.locals` or no framework prototype to extend; the caller then wraps `res.writeHead`
+ * itself.
  */
 export function listenBeforeWriteHead(res: ServerResponse, listener: WriteHeadListener): boolean {
+  const locals = (res as WithLocals).locals;
+  if (typeof locals !== 'object' || locals === null) return false;
   const own = Object.getPrototypeOf(res) as object;
   if (own !== lastResponsePrototype) {
     if (!isExtended(res, ServerResponse.prototype, defineWriteHead)) return false;
     lastResponsePrototype = own;
   }
-  listeners.set(res, listener);
+  locals[kListener] = listener;
   return true;
 }

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { createGatewayContext, type GatewayContext, REQUEST_ID_HEADER } from '../core/context.js';
 import { type CoreHandler, Exchange, rawBodyOf } from '../core/exchange.js';
 import type { ExpressNext } from '../core/middleware.js';
-import { attachedGateway, attachGateway, listenBeforeWriteHead } from './express-prototypes.js';
+import { attachExchange, attachedExchange, listenBeforeWriteHead } from './express-prototypes.js';
 
 /** The fields of Express's request that portcullis reads (present in Express 4 and 5). */
 interface ExpressRequest extends IncomingMessage {
@@ -26,7 +26,10 @@ class ExpressExchange extends Exchange {
     super(req, res, headers, createGatewayContext(headers[REQUEST_ID_HEADER]), false);
     this.expressReq = req;
     // Through an accessor on Express's request prototype where possible (express-prototypes.ts).
-    if (!attachGateway(req, this)) req.gateway = this.gateway;
+    if (!attachExchange(req, res, this)) {
+      req.gateway = this.gateway;
+      fallbackExchanges.set(req, this);
+    }
   }
 
   protected override hookWriteHead(): void {
@@ -96,8 +99,15 @@ class ExpressExchange extends Exchange {
 
 /** The exchange of this request, created by the first portcullis middleware it meets. */
 export function expressExchange(req: IncomingMessage, res: ServerResponse): Exchange {
-  return (attachedGateway(req) as ExpressExchange | undefined) ?? new ExpressExchange(req, res);
+  return (
+    (attachedExchange(res) as ExpressExchange | undefined) ??
+    fallbackExchanges.get(req) ??
+    new ExpressExchange(req, res)
+  );
 }
+
+/** Exchanges of requests that did not come through Express (no `res.locals`); rare, so a WeakMap will do. */
+const fallbackExchanges = new WeakMap<IncomingMessage, ExpressExchange>();
 
 /** Resolves when the response has been sent or the connection closed. */
 function responseDone(res: ServerResponse): Promise<void> {
