@@ -1,6 +1,6 @@
 /** The per-request gateway context: what the middlewares learned, readable by later ones and by handlers. */
 
-import { randomUUID } from 'node:crypto';
+import { randomRequestId } from './request-id.js';
 
 /** The API key a request was admitted with (set by `usagePlans`). */
 export interface ApiKeyInfo {
@@ -52,7 +52,7 @@ const VALID_REQUEST_ID = /^[A-Za-z0-9._:@+=/-]{1,128}$/;
 /** The request id to use: the client's when valid, else a fresh UUID. */
 export function resolveRequestId(incoming: string | string[] | undefined): string {
   if (typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming)) return incoming;
-  return randomUUID();
+  return randomRequestId();
 }
 
 /** A new context for a request. */
