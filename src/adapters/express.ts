@@ -43,9 +43,12 @@ class ExpressExchange extends Exchange {
 
   get ip(): string {
     const req = this.expressReq;
+    // `req.app` is a property of the request's prototype (the app's `app.request`): read there,
+    // it skips a lookup on `req`, whose map is new for every request (express-prototypes.ts).
+    const app = (Object.getPrototypeOf(req) as ExpressRequest).app ?? req.app;
     // Without `trust proxy` (the default), `req.ip` is the socket's address, reached through
     // proxy-addr's parsing of X-Forwarded-For: read the socket directly, it costs a lot less.
-    if (req.app?.get('trust proxy') === false) return req.socket.remoteAddress ?? '';
+    if (app?.get('trust proxy') === false) return req.socket.remoteAddress ?? '';
     // Otherwise `req.ip` applies the app's `trust proxy` setting.
     return req.ip ?? req.socket.remoteAddress ?? '';
   }
