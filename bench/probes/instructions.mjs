@@ -2,7 +2,9 @@
 /**
  * Machine instructions per request, counted by valgrind's callgrind, for scenarios A/B:
  *
- *   node bench/probes/instructions.mjs <scenario> [<scenario>...] [--shape=get] [--requests=1500]
+ *   node bench/probes/instructions.mjs <scenario> [<scenario>...] [--shape=get] [--requests=1000]
+ *   node bench/probes/instructions.mjs --cases=<regexp>     the bench's cases (and their baselines),
+ *                                                            table in bench/INSTRUCTIONS.md
  *
  * Time per request swings ±20 µs between runs on a shared 2-core machine; an instruction count
  * does not depend on what else the machine is doing, so two variants of the code compare within
@@ -14,12 +16,12 @@
  */
 
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REQUESTS } from '../lib/cases.mjs';
+import { CASES, REQUESTS } from '../lib/cases.mjs';
 import { startServer } from '../lib/servers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -28,19 +30,20 @@ const args = process.argv.slice(2);
 const option = (name, fallback) =>
   args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
 const files = args.filter((a) => !a.startsWith('--'));
-if (files.length === 0) {
+const casesPattern = option('cases', undefined);
+if (files.length === 0 && casesPattern === undefined) {
   process.stderr.write(
     'usage: node bench/probes/instructions.mjs <scenario> [<scenario>...] [--shape=get] [--requests=1500]\n',
   );
   process.exit(2);
 }
-const shape = REQUESTS[option('shape', 'get')];
-const measured = Number(option('requests', '1500'));
-const warmup = Number(option('warmup', '4000'));
+const defaultShape = REQUESTS[option('shape', 'get')];
+const measured = Number(option('requests', '1000'));
+const warmup = Number(option('warmup', '6000'));
 const scratch = mkdtempSync(path.join(tmpdir(), 'portcullis-callgrind-'));
 
 /** Sends `count` requests, `concurrency` at a time on keep-alive connections. */
-async function send(port, count, concurrency = 8) {
+async function send(port, count, shape, concurrency = 8) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   let left = count;
   const one = () =>
@@ -73,7 +76,7 @@ async function send(port, count, concurrency = 8) {
 }
 
 /** Starts `file` under callgrind (instrumentation off) and resolves once it listens. */
-function startUnderCallgrind(file, out, env) {
+function startUnderCallgrind(file, out, env, scenarioArgs) {
   const child = spawn(
     'valgrind',
     [
@@ -83,6 +86,7 @@ function startUnderCallgrind(file, out, env) {
       process.execPath,
       '--single-threaded',
       path.join(SCENARIOS, file),
+      ...scenarioArgs,
     ],
     { env: { ...process.env, ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -97,15 +101,23 @@ function startUnderCallgrind(file, out, env) {
   });
 }
 
-async function instructionsPerRequest(file) {
-  const out = path.join(scratch, `${path.basename(file, '.mjs')}.callgrind`);
-  const upstream = /proxy/.test(file) ? await startServer('upstream.mjs', { core: 0 }) : undefined;
+let runs = 0;
+async function instructionsPerRequest(
+  file,
+  {
+    shape = defaultShape,
+    upstream: wantsUpstream = /proxy/.test(file),
+    args: scenarioArgs = [],
+  } = {},
+) {
+  const out = path.join(scratch, `${path.basename(file, '.mjs')}-${++runs}.callgrind`);
+  const upstream = wantsUpstream ? await startServer('upstream.mjs', { core: 0 }) : undefined;
   const env = upstream ? { BENCH_UPSTREAM: `http://127.0.0.1:${upstream.port}` } : {};
-  const { child, port } = await startUnderCallgrind(file, out, env);
+  const { child, port } = await startUnderCallgrind(file, out, env, scenarioArgs);
   try {
-    await send(port, warmup);
+    await send(port, warmup, shape);
     execFileSync('callgrind_control', ['--instr=on', String(child.pid)], { stdio: 'ignore' });
-    await send(port, measured);
+    await send(port, measured, shape);
     execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' });
   } finally {
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -118,7 +130,67 @@ async function instructionsPerRequest(file) {
   return Number(totals[1]) / measured;
 }
 
+/** The bench's cases matching `pattern`, with the baselines they are compared with (no Redis cases). */
+function selectCases(pattern) {
+  const re = new RegExp(pattern);
+  const wanted = new Set();
+  for (const c of CASES) {
+    if (!re.test(c.name) || c.redis) continue;
+    wanted.add(c.name);
+    for (const cmp of c.compare) wanted.add(cmp.baseline);
+  }
+  return CASES.filter((c) => wanted.has(c.name));
+}
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+async function runCases(pattern) {
+  const cases = selectCases(pattern);
+  const counts = new Map();
+  for (const c of cases) {
+    const perRequest = await instructionsPerRequest(c.file, {
+      shape: REQUESTS[c.request],
+      upstream: Boolean(c.upstream),
+      args: c.args ?? [],
+    });
+    counts.set(c.name, perRequest);
+    process.stdout.write(
+      `${c.name.padEnd(66)} ${fmt(perRequest).padStart(9)} instructions/request\n`,
+    );
+  }
+  const lines = [
+    '# Instructions per request',
+    '',
+    `Written by \`node bench/probes/instructions.mjs --cases=${pattern}\` on ${new Date().toISOString()}; do not edit by hand.`,
+    '',
+    `Each case's server ran under valgrind's callgrind (Node ${process.version}, V8 \`--single-threaded\`): ${fmt(warmup)} requests of warm-up with instrumentation off, then ${fmt(measured)} keep-alive requests, 8 at a time, counted. Two runs of the same server agree within about 1 % (GC phases can still move a run by ~10k), whatever else the machine is doing, which the wall-clock figures of \`RESULTS.md\` cannot promise here. Instructions are not time (a cache miss or a system call counts as one), so this table says which side does more work, not by how many µs; "ratio" is baseline ÷ case, what req/s would show if CPU were the only limit. Method: \`bench/README.md\` (Probes).`,
+    '',
+    '| case | instructions/request |',
+    '|---|---:|',
+    ...cases.map((c) => `| ${c.name} | ${fmt(counts.get(c.name))} |`),
+    '',
+    '| case | compared with | added instructions/request | ratio | req/s target |',
+    '|---|---|---:|---:|---:|',
+  ];
+  for (const c of cases) {
+    if (!new RegExp(pattern).test(c.name)) continue;
+    for (const cmp of c.compare) {
+      const base = counts.get(cmp.baseline);
+      const mine = counts.get(c.name);
+      if (base === undefined || mine === undefined) continue;
+      const added = mine - base;
+      lines.push(
+        `| ${c.name} | ${cmp.baseline} | ${added >= 0 ? '+' : ''}${fmt(added)} | ${(base / mine).toFixed(3)} | ${cmp.target === undefined ? '–' : `≥ ${cmp.target}`} |`,
+      );
+    }
+  }
+  const file = path.join(HERE, '..', 'INSTRUCTIONS.md');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
+}
+
 try {
+  if (casesPattern !== undefined) await runCases(casesPattern);
   const results = [];
   for (const file of files) {
     const perRequest = await instructionsPerRequest(file);
