@@ -9,8 +9,9 @@
  * Time per request swings ±20 µs between runs on a shared 2-core machine; an instruction count
  * does not depend on what else the machine is doing, so two variants of the code compare within
  * about a percent. Each server runs under callgrind with instrumentation off while a warm-up
- * lets V8 optimise, then a fixed number of keep-alive requests (8 at a time) is counted. V8 runs
- * `--single-threaded` so that compilation and GC happen on the counted thread, in order. Slow
+ * lets V8 optimise, then a fixed number of keep-alive requests (`--connections`, default 8, at a
+ * time) is counted. V8 runs `--single-threaded` so that compilation and GC happen on the counted
+ * thread, in order. Slow
  * (valgrind), and counts are not time: a cache miss or a syscall weighs as one instruction. Use
  * it to compare variants, and the wall-clock bench for the figures.
  */
@@ -40,10 +41,11 @@ if (files.length === 0 && casesPattern === undefined) {
 const defaultShape = REQUESTS[option('shape', 'get')];
 const measured = Number(option('requests', '1000'));
 const warmup = Number(option('warmup', '6000'));
+const connections = Number(option('connections', '8'));
 const scratch = mkdtempSync(path.join(tmpdir(), 'portcullis-callgrind-'));
 
 /** Sends `count` requests, `concurrency` at a time on keep-alive connections. */
-async function send(port, count, shape, concurrency = 8) {
+async function send(port, count, shape, concurrency = connections) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   let left = count;
   const one = () =>
@@ -163,7 +165,7 @@ async function runCases(pattern) {
     '',
     `Written by \`node bench/probes/instructions.mjs --cases=${pattern}\` on ${new Date().toISOString()}; do not edit by hand.`,
     '',
-    `Each case's server ran under valgrind's callgrind (Node ${process.version}, V8 \`--single-threaded\`): ${fmt(warmup)} requests of warm-up with instrumentation off, then ${fmt(measured)} keep-alive requests, 8 at a time, counted. Two runs of the same server agree within about 1 % (GC phases can still move a run by ~10k), whatever else the machine is doing, which the wall-clock figures of \`RESULTS.md\` cannot promise here. Instructions are not time (a cache miss or a system call counts as one), so this table says which side does more work, not by how many µs; "ratio" is baseline ÷ case, what req/s would show if CPU were the only limit. Method: \`bench/README.md\` (Probes).`,
+    `Each case's server ran under valgrind's callgrind (Node ${process.version}, V8 \`--single-threaded\`): ${fmt(warmup)} requests of warm-up with instrumentation off, then ${fmt(measured)} keep-alive requests, ${connections} at a time, counted. Two runs of the same server agree within about 1 % (GC phases can still move a run by ~10k), whatever else the machine is doing, which the wall-clock figures of \`RESULTS.md\` cannot promise here. Instructions are not time (a cache miss or a system call counts as one), so this table says which side does more work, not by how many µs; "ratio" is baseline ÷ case, what req/s would show if CPU were the only limit. Method: \`bench/README.md\` (Probes).`,
     '',
     '| case | instructions/request |',
     '|---|---:|',
