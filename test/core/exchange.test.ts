@@ -75,6 +75,21 @@ describeEachFramework('exchange', (fw) => {
       expect(res.headers['x-request-id']).toBe('err-1');
       expect(res.headers['x-hooked']).toBe('seen 500');
     });
+
+    it('keeps echoing it on a thrown error after middlewares that register no header hook', async () => {
+      const passes = createMiddleware('passes', (_ex, next) => next());
+      const app = await fw.start({
+        use: [passes],
+        routes: [
+          { method: 'GET', path: '/boom', reply: { throwStatus: 503 } },
+          { method: 'GET', path: '/ok' },
+        ],
+      });
+      const failed = await app.request('/boom', { headers: { 'x-request-id': 'err-2' } });
+      expect([failed.status, failed.headers['x-request-id']]).toEqual([503, 'err-2']);
+      const ok = await app.request('/ok', { headers: { 'x-request-id': 'ok-2' } });
+      expect([ok.status, ok.headers['x-request-id']]).toEqual([200, 'ok-2']);
+    });
   });
 
   describe('onHeaders hooks', () => {
