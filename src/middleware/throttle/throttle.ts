@@ -4,7 +4,8 @@ import { createMiddleware } from '../../adapters/universal.js';
 import { sendPrepared } from '../../core/errors.js';
 import type { Exchange, Next } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
-import type { BucketResult } from '../../stores/types.js';
+import { kConsumeBucketNow } from '../../stores/memory/memory-store.js';
+import type { BucketParams, BucketResult } from '../../stores/types.js';
 import { proceed, recordThrottle, retryAfter, StoreHealth, setRateLimitFields } from './bucket.js';
 import { resolveThrottleOptions, type ThrottleConfig, type ThrottleOptions } from './options.js';
 
@@ -48,38 +49,93 @@ async function skipAsync(
   return decide(ex, next, config, health);
 }
 
-async function decide(
+/** The memory store's Promise-free bucket step, when the throttle runs on one. */
+type BucketNow = (key: string, params: BucketParams) => BucketResult;
+
+function decide(
   ex: Exchange,
   next: Next,
   config: ThrottleConfig,
   health: StoreHealth,
-): Promise<void> {
+): void | PromiseLike<void> {
   // Key and cost errors are the app's errors: they propagate (never a shared bucket).
   const key = config.prefix + config.keyOf(ex);
   const cost = typeof config.cost === 'number' ? config.cost : checkedCost(config.cost(ex.native));
   const { bucket } = config;
+  const params: BucketParams = {
+    emissionIntervalMs: bucket.emissionIntervalMs,
+    burst: bucket.burst,
+    cost,
+    now: config.clock.now(),
+  };
+  const takeNow = (config.store as { [kConsumeBucketNow]?: BucketNow })[kConsumeBucketNow];
+  if (takeNow === undefined) return decideLater(ex, next, config, health, key, params);
   let result: BucketResult;
   try {
-    result = await config.store.consumeBucket(key, {
-      emissionIntervalMs: bucket.emissionIntervalMs,
-      burst: bucket.burst,
-      cost,
-      now: config.clock.now(),
-    });
+    result = takeNow(key, params);
   } catch (err) {
-    if (config.failOpen) {
-      health.failed(err, 'admitting requests without throttling until it recovers');
-      return proceed(ex, next);
-    }
-    health.failed(err, 'answering 503 until it recovers');
-    return sendPrepared(ex, config.unavailable);
+    return storeFailed(ex, next, config, health, err);
   }
+  return settle(ex, next, config, health, result);
+}
+
+async function decideLater(
+  ex: Exchange,
+  next: Next,
+  config: ThrottleConfig,
+  health: StoreHealth,
+  key: string,
+  params: BucketParams,
+): Promise<void> {
+  let result: BucketResult;
+  try {
+    result = await config.store.consumeBucket(key, params);
+  } catch (err) {
+    return storeFailed(ex, next, config, health, err);
+  }
+  return settle(ex, next, config, health, result);
+}
+
+/** A store failure admits the request (`onStoreError: 'open'`) or answers 503. */
+function storeFailed(
+  ex: Exchange,
+  next: Next,
+  config: ThrottleConfig,
+  health: StoreHealth,
+  err: unknown,
+): void | PromiseLike<void> {
+  if (config.failOpen) {
+    health.failed(err, 'admitting requests without throttling until it recovers');
+    return proceed(ex, next);
+  }
+  health.failed(err, 'answering 503 until it recovers');
+  sendPrepared(ex, config.unavailable);
+}
+
+/** Applies a bucket decision: records it, sets the RateLimit fields, continues or refuses. */
+function settle(
+  ex: Exchange,
+  next: Next,
+  config: ThrottleConfig,
+  health: StoreHealth,
+  result: BucketResult,
+): void | PromiseLike<void> {
   health.ok();
+  const { bucket } = config;
   recordThrottle(ex, config.name, bucket.burst, result);
   if (config.headers)
     setRateLimitFields(ex, bucket.policy, config.name, result.remaining, result.resetMs);
   if (result.allowed) return proceed(ex, next);
-  if (config.onLimit !== undefined) await config.onLimit(ex.native);
+  if (config.onLimit !== undefined) return refuseAfterOnLimit(ex, config, result);
+  sendPrepared(ex, config.tooManyRequests, retryAfter(result.retryAfterMs));
+}
+
+async function refuseAfterOnLimit(
+  ex: Exchange,
+  config: ThrottleConfig,
+  result: BucketResult,
+): Promise<void> {
+  await config.onLimit?.(ex.native);
   sendPrepared(ex, config.tooManyRequests, retryAfter(result.retryAfterMs));
 }
 

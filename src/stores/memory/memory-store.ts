@@ -20,6 +20,13 @@ import { MemoryKeys } from './keys.js';
 // per duration from the first hit) with a timer per key, not a token bucket, and its windows are
 // not aligned to UTC days/weeks/months. A Map of one number per key is both exact and smaller.
 
+/**
+ * The memory store's bucket step without the Promise, for the throttle middleware's own use:
+ * the public contract stays `Promise`-returning, and a request through the default store skips
+ * an await (its microtask and promise) per throttle.
+ */
+export const kConsumeBucketNow = Symbol('portcullis.memory.consumeBucketNow');
+
 export interface MemoryStoreOptions {
   /** Days of per-day usage kept for `usage()` reports. @default 90 */
   usageRetentionDays?: number;
@@ -43,6 +50,8 @@ export const MEMORY_STORE_DEFAULTS = {
 export interface MemoryStore extends GatewayStore {
   /** Always present: the key check, the plan's bucket and the quota in one synchronous step. */
   readonly consumePlan: PlanStore['consumePlan'];
+  /** @internal The bucket step without a Promise (see `kConsumeBucketNow`). */
+  readonly [kConsumeBucketNow]: (key: string, params: BucketParams) => BucketResult;
   /** A byte-bounded response cache, so that `gateway.cache({ store })` can take this store too. */
   readonly cache: CacheStore;
   /** Drops every bucket that is full at `now` (a full sweep; the incremental one usually suffices). */
@@ -172,6 +181,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
   return {
     consumeBucket: (key: string, params: BucketParams) => Promise.resolve(takeTokens(key, params)),
+
+    [kConsumeBucketNow]: takeTokens,
 
     consumeQuota: (key: string, params: QuotaParams) => Promise.resolve(countRequest(key, params)),
 
