@@ -40,9 +40,6 @@ const kExchange = Symbol('portcullis.exchange');
 /** Set in `res.locals` while a `WriteHeadListener` waits for this response's `writeHead`. */
 const kListener = Symbol('portcullis.writeHead');
 
-/** Prototypes already seen, as checked per request; the last one first (one app is the common case). */
-let lastRequestPrototype: object | null = null;
-let lastResponsePrototype: object | null = null;
 const extendedPrototypes = new WeakSet<object>();
 const unextendablePrototypes = new WeakSet<object>();
 
@@ -61,20 +58,44 @@ function frameworkPrototype(object: object, nodePrototype: object): object | nul
   return null;
 }
 
-/** Whether `object`'s chain carries the extension; extends it the first time when it can. */
-function isExtended(
-  object: object,
-  nodePrototype: object,
-  extend: (prototype: object) => boolean,
-): boolean {
-  const own = Object.getPrototypeOf(object) as object;
-  if (extendedPrototypes.has(own)) return true;
-  if (unextendablePrototypes.has(own)) return false;
-  const target = frameworkPrototype(object, nodePrototype);
-  const ok = target !== null && (extendedPrototypes.has(target) || extend(target));
-  if (ok && target !== null) extendedPrototypes.add(target);
-  (ok ? extendedPrototypes : unextendablePrototypes).add(own);
-  return ok;
+/**
+ * One extension (the `gateway` accessor, or `writeHead`) of the framework prototype above a Node
+ * prototype, made the first time an object of that kind is seen and remembered per prototype.
+ */
+class PrototypeExtension {
+  /** The prototype of the last object found extended: one app is the common case. */
+  private last: object | null = null;
+
+  constructor(
+    private readonly nodePrototype: object,
+    private readonly extend: (prototype: object) => boolean,
+  ) {}
+
+  /** Whether `object`'s chain carries the extension; extends it the first time when it can. */
+  covers(object: object): boolean {
+    const own = Object.getPrototypeOf(object) as object;
+    if (own === this.last || extendedPrototypes.has(own)) {
+      this.last = own;
+      return true;
+    }
+    if (unextendablePrototypes.has(own)) return false;
+    const target = frameworkPrototype(object, this.nodePrototype);
+    const ok = target !== null && (extendedPrototypes.has(target) || this.extend(target));
+    if (ok) {
+      extendedPrototypes.add(target);
+      extendedPrototypes.add(own);
+      this.last = own;
+    } else {
+      unextendablePrototypes.add(own);
+    }
+    return ok;
+  }
+}
+
+/** `res.locals` when it is an object (every Express response), else undefined. */
+function localsOf(res: ServerResponse): Locals | undefined {
+  const locals = (res as WithLocals).locals;
+  return typeof locals === 'object' && locals !== null ? locals : undefined;
 }
 
 function defineGatewayAccessor(prototype: object): boolean {
@@ -134,6 +155,9 @@ function defineWriteHead(prototype: object): boolean {
   return true;
 }
 
+const requestExtension = new PrototypeExtension(IncomingMessage.prototype, defineGatewayAccessor);
+const responseExtension = new PrototypeExtension(ServerResponse.prototype, defineWriteHead);
+
 /**
  * Keeps `owner` in `res.locals` (see `attachedExchange`) and makes `req.gateway` read
  * `owner.gateway`. Returns false when this is not an Express request (no `res.locals`, no
@@ -144,20 +168,15 @@ export function attachExchange(
   res: ServerResponse,
   owner: HasGateway,
 ): boolean {
-  const locals = (res as WithLocals).locals;
-  if (typeof locals !== 'object' || locals === null) return false;
-  const own = Object.getPrototypeOf(req) as object;
-  if (own !== lastRequestPrototype) {
-    if (!isExtended(req, IncomingMessage.prototype, defineGatewayAccessor)) return false;
-    lastRequestPrototype = own;
-  }
+  const locals = localsOf(res);
+  if (locals === undefined || !requestExtension.covers(req)) return false;
   locals[kExchange] = owner;
   return true;
 }
 
 /** The owner given to `attachExchange` for this response, if any. */
 export function attachedExchange(res: ServerResponse): HasGateway | undefined {
-  return (res as WithLocals).locals?.[kExchange] as HasGateway | undefined;
+  return localsOf(res)?.[kExchange] as HasGateway | undefined;
 }
 
 /**
@@ -166,13 +185,8 @@ export function attachedExchange(res: ServerResponse): HasGateway | undefined {
  * itself.
  */
 export function listenBeforeWriteHead(res: ServerResponse, listener: WriteHeadListener): boolean {
-  const locals = (res as WithLocals).locals;
-  if (typeof locals !== 'object' || locals === null) return false;
-  const own = Object.getPrototypeOf(res) as object;
-  if (own !== lastResponsePrototype) {
-    if (!isExtended(res, ServerResponse.prototype, defineWriteHead)) return false;
-    lastResponsePrototype = own;
-  }
+  const locals = localsOf(res);
+  if (locals === undefined || !responseExtension.covers(res)) return false;
   locals[kListener] = listener;
   return true;
 }

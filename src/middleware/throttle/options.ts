@@ -17,7 +17,8 @@ import {
   stripUndefined,
 } from '../../core/validate.js';
 import { memoryStore } from '../../stores/memory/index.js';
-import type { RateStore } from '../../stores/types.js';
+import { kConsumeBucketNow } from '../../stores/memory/memory-store.js';
+import type { BucketParams, BucketResult, RateStore } from '../../stores/types.js';
 import { POLICY_NAME, policyItem } from './headers.js';
 import { clientAddressKey } from './key.js';
 
@@ -104,6 +105,8 @@ export interface ThrottleConfig {
   readonly skip: ((req: unknown) => boolean | Promise<boolean>) | undefined;
   readonly onLimit: ((req: unknown) => void | Promise<void>) | undefined;
   readonly store: RateStore;
+  /** The memory store's Promise-free bucket step, when the store is one (`kConsumeBucketNow`). */
+  readonly takeTokensNow: ((key: string, params: BucketParams) => BucketResult) | undefined;
   readonly clock: Clock;
   readonly tooManyRequests: PreparedResponse;
   readonly failOpen: boolean;
@@ -249,6 +252,7 @@ export function resolveThrottleOptions(options: ThrottleOptions): ThrottleConfig
   if (o.store !== undefined) assertStore(SCOPE, o.store, ['consumeBucket']);
   if (typeof o.clock?.now !== 'function')
     throw optionTypeError(SCOPE, 'clock', 'an object with now()', o.clock);
+  const store = o.store ?? memoryStore();
   return Object.freeze({
     name,
     bucket,
@@ -258,7 +262,10 @@ export function resolveThrottleOptions(options: ThrottleOptions): ThrottleConfig
     headers: o.headers,
     skip: o.skip as ThrottleConfig['skip'],
     onLimit: o.onLimit as ThrottleConfig['onLimit'],
-    store: o.store ?? memoryStore(),
+    store,
+    takeTokensNow: (store as { [kConsumeBucketNow]?: ThrottleConfig['takeTokensNow'] })[
+      kConsumeBucketNow
+    ],
     clock: o.clock,
     tooManyRequests: prepareErrorResponse('tooManyRequests', o.response, SCOPE, 'response'),
     failOpen: assertStoreErrorMode(SCOPE, o.onStoreError) === 'open',

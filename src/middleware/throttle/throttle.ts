@@ -4,7 +4,6 @@ import { createMiddleware } from '../../adapters/universal.js';
 import { sendPrepared } from '../../core/errors.js';
 import type { Exchange, Next } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
-import { kConsumeBucketNow } from '../../stores/memory/memory-store.js';
 import type { BucketParams, BucketResult } from '../../stores/types.js';
 import { proceed, recordThrottle, retryAfter, StoreHealth, setRateLimitFields } from './bucket.js';
 import { resolveThrottleOptions, type ThrottleConfig, type ThrottleOptions } from './options.js';
@@ -49,9 +48,6 @@ async function skipAsync(
   return decide(ex, next, config, health);
 }
 
-/** The memory store's Promise-free bucket step, when the throttle runs on one. */
-type BucketNow = (key: string, params: BucketParams) => BucketResult;
-
 function decide(
   ex: Exchange,
   next: Next,
@@ -68,7 +64,7 @@ function decide(
     cost,
     now: config.clock.now(),
   };
-  const takeNow = (config.store as { [kConsumeBucketNow]?: BucketNow })[kConsumeBucketNow];
+  const takeNow = config.takeTokensNow;
   if (takeNow === undefined) return decideLater(ex, next, config, health, key, params);
   let result: BucketResult;
   try {
