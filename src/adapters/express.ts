@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { createGatewayContext, type GatewayContext, REQUEST_ID_HEADER } from '../core/context.js';
 import { type CoreHandler, Exchange, rawBodyOf } from '../core/exchange.js';
 import type { ExpressNext } from '../core/middleware.js';
+import { isSmallBody } from '../core/small-body.js';
 import { attachExchange, attachedExchange, listenBeforeWriteHead } from './express-prototypes.js';
 
 /** The fields of Express's request that portcullis reads (present in Express 4 and 5). */
@@ -85,11 +86,15 @@ class ExpressExchange extends Exchange {
       res.end();
       return;
     }
-    res.setHeader(
-      'content-length',
-      typeof body === 'string' ? Buffer.byteLength(body) : body.length,
-    );
-    res.end(body);
+    if (typeof body === 'string') {
+      res.setHeader('content-length', Buffer.byteLength(body));
+      res.end(body);
+      return;
+    }
+    res.setHeader('content-length', body.length);
+    // Latin-1 maps each byte to one character and back, so any bytes survive the string.
+    if (isSmallBody(body)) res.end(body.toString('latin1'), 'latin1');
+    else res.end(body);
   }
 
   respondStream(status: number, body: Readable): void {

@@ -1,9 +1,11 @@
 /** Koa 2/3 adapter: the only place that knows Koa's `(ctx, next)` and its context fields. */
 
+import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import { createGatewayContext, type GatewayContext, REQUEST_ID_HEADER } from '../core/context.js';
 import { type CoreHandler, Exchange, rawBodyOf } from '../core/exchange.js';
 import type { KoaContextLike } from '../core/middleware.js';
+import { isSmallBody } from '../core/small-body.js';
 
 const kExchange = Symbol.for('portcullis.koa.exchange');
 
@@ -77,9 +79,18 @@ class KoaExchange extends Exchange {
     const ctx = this.ctx;
     const untyped = !this.res.hasHeader('content-type');
     ctx.status = status;
-    ctx.body = body;
+    ctx.body = Buffer.isBuffer(body) ? asKoaBody(body) : body;
     if (untyped && body !== null) this.res.removeHeader('content-type');
   }
+}
+
+/**
+ * A small body as the string Koa writes in one piece with the headers (see `SMALL_BODY_BYTES`).
+ * Koa writes strings as UTF-8, so only a body that is valid UTF-8 comes back byte for byte;
+ * any other stays a Buffer.
+ */
+function asKoaBody(body: Buffer): Buffer | string {
+  return isSmallBody(body) && isUtf8(body) ? body.toString('utf8') : body;
 }
 
 /** The exchange of this request, created by the first portcullis middleware it meets. */

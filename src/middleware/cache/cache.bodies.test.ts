@@ -155,6 +155,50 @@ describeEachFramework('cache() body capture', (fw) => {
     });
   });
 
+  /** Every byte value, repeated to `length`: not UTF-8, so no text decoding may touch it. */
+  const binary = (length: number) => Buffer.from(Array.from({ length }, (_, i) => (i * 7) % 256));
+  /** Valid UTF-8 with two- and three-byte characters, cut to whole characters near `length` bytes. */
+  const utf8 = (length: number) =>
+    Buffer.from('aø✓'.repeat(Math.ceil(length / 6))).subarray(0, length - (length % 6));
+
+  // Small bodies are answered as strings (one write with the headers), larger ones as Buffers.
+  describe.each([
+    { name: 'binary, 2048 bytes (sent as a string)', bytes: binary(2048) },
+    { name: 'binary, 2049 bytes (sent as a Buffer)', bytes: binary(2049) },
+    { name: 'UTF-8, 2046 bytes', bytes: utf8(2048) },
+    { name: 'UTF-8, 4092 bytes', bytes: utf8(4096) },
+    { name: 'one byte', bytes: Buffer.from([0xff]) },
+  ])('a hit on a $name body', ({ bytes }) => {
+    it('sends the stored bytes exactly, with their Content-Length', async () => {
+      const app = await startRoute('/bytes', {
+        express: (_req: Any, res: Any) => res.type('application/octet-stream').send(bytes),
+        koa: (ctx: Any) => {
+          ctx.type = 'application/octet-stream';
+          ctx.body = bytes;
+        },
+      });
+      const fetchBytes = () =>
+        new Promise<{ length?: string; status?: string; bytes: Buffer }>((resolve, reject) => {
+          get(`${app.url}/bytes`, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () =>
+              resolve({
+                length: res.headers['content-length'],
+                status: res.headers['cache-status'] as string | undefined,
+                bytes: Buffer.concat(chunks),
+              }),
+            );
+          }).on('error', reject);
+        });
+      await fetchBytes();
+      const hit = await fetchBytes();
+      expect(hit.status).toBe('portcullis; hit; ttl=60');
+      expect(hit.length).toBe(String(bytes.length));
+      expect(hit.bytes.equals(bytes)).toBe(true);
+    });
+  });
+
   it('replays Content-Encoding and compressed bytes as they were', async () => {
     const gzipHeaders = { 'content-type': 'text/plain', 'content-encoding': 'gzip' };
     const app = await startRoute('/gz', {
