@@ -7,8 +7,7 @@
  *                                                            table in bench/INSTRUCTIONS.md
  *
  * Time per request swings ±20 µs between runs on a shared 2-core machine; an instruction count
- * does not depend on what else the machine is doing: two runs of most cases agree within ~1 %, the
- * throttle cases within ~8 % (not explained yet). Each server runs under callgrind with instrumentation off while a warm-up
+ * does not depend on what else the machine is doing: two runs of a case agree within ~1–2 %. Each server runs under callgrind with instrumentation off while a warm-up
  * lets V8 optimise, then a fixed number of keep-alive requests (`--connections`, default 8, at a
  * time) is counted. V8 runs `--single-threaded` so that compilation and GC happen on the counted
  * thread, in order. Slow
@@ -179,7 +178,7 @@ async function runCases(pattern) {
     '',
     `Written by \`node bench/probes/instructions.mjs --cases=${pattern}\` on ${new Date().toISOString()}; do not edit by hand.`,
     '',
-    `Each case's server ran under valgrind's callgrind (Node ${process.version}, V8 \`--single-threaded\`): ${fmt(warmup)} requests of warm-up with instrumentation off, then ${fmt(measured)} keep-alive requests, ${connections} at a time, counted. Two full tables of the same cases agreed within ~1 % for most cases, within ~2.5 % for a few (GC phases) and ~4.5 % for the throttle cases (identical throttle code has since measured 714k and 773k in consecutive runs: up to 8 %, not explained yet), whatever else the machine was doing, which the wall-clock figures of \`RESULTS.md\` cannot promise here. Instructions are not time (a cache miss or a system call counts as one), so this table says which side does more work, not by how many µs; "ratio" is baseline ÷ case, what req/s would show if CPU were the only limit. Method: \`bench/README.md\` (Probes).`,
+    `Each case's server ran under valgrind's callgrind (Node ${process.version}, V8 \`--single-threaded\`): ${fmt(warmup)} requests of warm-up with instrumentation off, then ${fmt(measured)} keep-alive requests, ${connections} at a time, counted on connections the warm-up's second half opened (so V8's re-optimisation after new connections is not counted). Two runs of one case agree within ~1–2 % (identical throttle code: 606.6k and 607.1k), whatever else the machine was doing, which the wall-clock figures of \`RESULTS.md\` cannot promise here. Instructions are not time (a cache miss or a system call counts as one), so this table says which side does more work, not by how many µs; "ratio" is baseline ÷ case, what req/s would show if CPU were the only limit. Method: \`bench/README.md\` (Probes).`,
     '',
     '| case | instructions/request |',
     '|---|---:|',
