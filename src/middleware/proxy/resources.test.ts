@@ -144,7 +144,10 @@ describeEachFramework('proxy() resources', (fw) => {
     });
     expect(result).toEqual({ status: 200, bytes: 100 * MiB });
     expect(maxLag / MiB).toBeLessThan(16);
-    expect((peakRss - before.rss) / MiB).toBeLessThan(40);
+    // RSS is the whole test process's (other test files run beside this one) and the allocator's
+    // growth is not exact: 40 MiB was seen exceeded by 3 MiB on an unchanged proxy. Buffering the
+    // 100 MiB body would exceed 64 MiB by far; the heap bound and the lag check are the tight ones.
+    expect((peakRss - before.rss) / MiB).toBeLessThan(64);
     expect((peakHeap - before.heapUsed) / MiB).toBeLessThan(20);
   });
 
