@@ -2,7 +2,7 @@
  * Small bodies go to Node as strings. Node writes a first string chunk in one piece with the
  * status line and headers (`OutgoingMessage#_send` prepends the header to it), while a Buffer
  * body becomes a second chunk written with `writev`: ~11k instructions more per response on
- * Node 20 (`bench/probes/instructions.mjs`, node:http alone: ~213k against ~201k). Decoding a
+ * Node 20 (`bench/probes/instructions.mjs`, a node:http server sending each way). Decoding a
  * Buffer into a string costs ~4 instructions per byte, so the string is cheaper up to ~3.5 KB;
  * above this bound the Buffer is sent as it is.
  */

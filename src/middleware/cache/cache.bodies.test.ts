@@ -54,6 +54,17 @@ function forwarded(up: IncomingMessage): Record<string, string> {
   return out;
 }
 
+/** GETs `url` and keeps the body as bytes (the test client's text decoding would hide a mangled byte). */
+function fetchBytes(url: string): Promise<{ headers: IncomingMessage['headers']; bytes: Buffer }> {
+  return new Promise((resolve, reject) => {
+    get(url, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ headers: res.headers, bytes: Buffer.concat(chunks) }));
+    }).on('error', reject);
+  });
+}
+
 /** Each way a framework can produce a body, with the bytes the client must get. */
 const bodies: Array<{ name: string; route: Omit<Route, 'method' | 'path'>; expected: string }> = [
   {
@@ -161,10 +172,10 @@ describeEachFramework('cache() body capture', (fw) => {
   const utf8 = (length: number) =>
     Buffer.from('aø✓'.repeat(Math.ceil(length / 6))).subarray(0, length - (length % 6));
 
-  // Small bodies are answered as strings (one write with the headers), larger ones as Buffers.
+  // Up to 2048 bytes a hit is handed to Node as a string (Koa: only valid UTF-8), above as a Buffer.
   describe.each([
-    { name: 'binary, 2048 bytes (sent as a string)', bytes: binary(2048) },
-    { name: 'binary, 2049 bytes (sent as a Buffer)', bytes: binary(2049) },
+    { name: 'binary, 2048 bytes', bytes: binary(2048) },
+    { name: 'binary, 2049 bytes', bytes: binary(2049) },
     { name: 'UTF-8, 2046 bytes', bytes: utf8(2048) },
     { name: 'UTF-8, 4092 bytes', bytes: utf8(4096) },
     { name: 'one byte', bytes: Buffer.from([0xff]) },
@@ -177,24 +188,10 @@ describeEachFramework('cache() body capture', (fw) => {
           ctx.body = bytes;
         },
       });
-      const fetchBytes = () =>
-        new Promise<{ length?: string; status?: string; bytes: Buffer }>((resolve, reject) => {
-          get(`${app.url}/bytes`, (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('end', () =>
-              resolve({
-                length: res.headers['content-length'],
-                status: res.headers['cache-status'] as string | undefined,
-                bytes: Buffer.concat(chunks),
-              }),
-            );
-          }).on('error', reject);
-        });
-      await fetchBytes();
-      const hit = await fetchBytes();
-      expect(hit.status).toBe('portcullis; hit; ttl=60');
-      expect(hit.length).toBe(String(bytes.length));
+      await fetchBytes(`${app.url}/bytes`);
+      const hit = await fetchBytes(`${app.url}/bytes`);
+      expect(hit.headers['cache-status']).toBe('portcullis; hit; ttl=60');
+      expect(hit.headers['content-length']).toBe(String(bytes.length));
       expect(hit.bytes.equals(bytes)).toBe(true);
     });
   });
@@ -209,16 +206,8 @@ describeEachFramework('cache() body capture', (fw) => {
       },
     });
     await app.request('/gz');
-    const hit = await new Promise<{ encoding?: string; bytes: Buffer }>((resolve, reject) => {
-      get(`${app.url}/gz`, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({ encoding: res.headers['content-encoding'], bytes: Buffer.concat(chunks) }),
-        );
-      }).on('error', reject);
-    });
-    expect(hit.encoding).toBe('gzip');
+    const hit = await fetchBytes(`${app.url}/gz`);
+    expect(hit.headers['content-encoding']).toBe('gzip');
     expect(hit.bytes.equals(GZIPPED)).toBe(true);
   });
 
