@@ -32,13 +32,27 @@ afterEach(() => {
 });
 
 /** `store` with the name of every call it receives recorded in `calls`. */
-function counting(store: GatewayStore): { store: GatewayStore; calls: string[] } {
+/**
+ * `store` with each call recorded by name. The memory store's internal Promise-free steps are
+ * recorded by their symbol's last word (`consumePlanNow`); `{ promisesOnly: true }` drops them,
+ * so that the middleware takes the path any other store gets.
+ */
+function counting(
+  store: GatewayStore,
+  { promisesOnly = false } = {},
+): { store: GatewayStore; calls: string[] } {
   const calls: string[] = [];
-  const counted = { ...store } as Record<string, unknown>;
-  for (const [name, method] of Object.entries(store)) {
-    if (typeof method !== 'function') continue;
+  const counted: Record<string | symbol, unknown> = {};
+  for (const name of Reflect.ownKeys(store)) {
+    const method = (store as unknown as Record<string | symbol, unknown>)[name];
+    if (typeof name === 'symbol' && promisesOnly) continue;
+    if (typeof method !== 'function') {
+      counted[name] = method;
+      continue;
+    }
+    const label = typeof name === 'symbol' ? name.description!.split('.').pop()! : name;
     counted[name] = (...args: unknown[]) => {
-      calls.push(name);
+      calls.push(label);
       return (method as (...a: unknown[]) => unknown)(...args);
     };
   }
@@ -434,42 +448,46 @@ describeEachFramework('usagePlans()', (fw) => {
       await expect(middleware.createKey({ plan: 'gold' })).rejects.toThrow(/plan/);
     });
 
-    it('sees keys disabled, moved or deleted on the very next request despite the record cache', async () => {
-      const { store, calls } = counting(memoryStore());
-      const clock = manualClock();
-      const { app, middleware } = await start(fw, { clock, store });
-      // Another instance on the same store, with a cache of its own.
-      const other = await fw.start({
-        use: [usagePlans({ plans: PLANS, store, clock })],
-        routes: [{ method: 'GET', path: '/r' }],
-      });
-      const status = async (on = app) => (await on.request('/r', withKey(PRO_KEY))).status;
-      expect(await status()).toBe(200);
-      expect(await status(other)).toBe(200);
-      calls.length = 0;
-      expect([await status(), await status(), await status(other)]).toEqual([200, 200, 200]);
-      // Known keys cost one store call each: the record is re-checked inside it.
-      expect(calls).toEqual(['consumePlan', 'consumePlan', 'consumePlan']);
+    for (const [variant, promisesOnly, step] of [
+      ['memoryStore()', false, 'consumePlanNow'],
+      ['a store whose step returns a Promise', true, 'consumePlan'],
+    ] as const)
+      it(`sees keys disabled, moved or deleted on the very next request despite the record cache (${variant})`, async () => {
+        const { store, calls } = counting(memoryStore(), { promisesOnly });
+        const clock = manualClock();
+        const { app, middleware } = await start(fw, { clock, store });
+        // Another instance on the same store, with a cache of its own.
+        const other = await fw.start({
+          use: [usagePlans({ plans: PLANS, store, clock })],
+          routes: [{ method: 'GET', path: '/r' }],
+        });
+        const status = async (on = app) => (await on.request('/r', withKey(PRO_KEY))).status;
+        expect(await status()).toBe(200);
+        expect(await status(other)).toBe(200);
+        calls.length = 0;
+        expect([await status(), await status(), await status(other)]).toEqual([200, 200, 200]);
+        // Known keys cost one store call each: the record is re-checked inside it.
+        expect(calls).toEqual([step, step, step]);
 
-      await middleware.disableKey('bob');
-      calls.length = 0;
-      expect([await status(), await status(other)]).toEqual([403, 403]);
-      expect(calls).toEqual(['consumePlan', 'consumePlan']);
-      await middleware.enableKey('bob');
-      expect([await status(), await status(other)]).toEqual([200, 200]);
-      await middleware.setPlan('bob', 'free');
-      // The key's bucket and quota are its own whatever its plan: a new day for the free quota (5).
-      clock.advance(DAY);
-      // Both instances move to the free plan's bucket (burst 2), which they share.
-      for (const on of [app, other]) {
-        const moved = await on.request('/r', withKey(PRO_KEY));
-        expect(moved.status).toBe(200);
-        expect(moved.headers['ratelimit-policy']).toMatch(/^"free";q=2/);
-      }
-      expect((await app.request('/r', withKey(PRO_KEY))).status).toBe(429);
-      await middleware.deleteKey('bob');
-      expect([await status(), await status(other)]).toEqual([403, 403]);
-    });
+        await middleware.disableKey('bob');
+        calls.length = 0;
+        expect([await status(), await status(other)]).toEqual([403, 403]);
+        expect(calls).toEqual([step, step]);
+        await middleware.enableKey('bob');
+        expect([await status(), await status(other)]).toEqual([200, 200]);
+        await middleware.setPlan('bob', 'free');
+        // The key's bucket and quota are its own whatever its plan: a new day for the free quota (5).
+        clock.advance(DAY);
+        // Both instances move to the free plan's bucket (burst 2), which they share.
+        for (const on of [app, other]) {
+          const moved = await on.request('/r', withKey(PRO_KEY));
+          expect(moved.status).toBe(200);
+          expect(moved.headers['ratelimit-policy']).toMatch(/^"free";q=2/);
+        }
+        expect((await app.request('/r', withKey(PRO_KEY))).status).toBe(429);
+        await middleware.deleteKey('bob');
+        expect([await status(), await status(other)]).toEqual([403, 403]);
+      });
 
     it('reads the record on every request with keyCacheSize: 0', async () => {
       const { store, calls } = counting(memoryStore());

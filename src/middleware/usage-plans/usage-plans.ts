@@ -4,6 +4,7 @@ import { createMiddleware } from '../../adapters/universal.js';
 import { sendPrepared } from '../../core/errors.js';
 import type { Exchange, Next } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
+import { type ConsumePlanNow, kConsumePlanNow } from '../../stores/memory/memory-store.js';
 import type {
   BucketResult,
   BucketStep,
@@ -106,6 +107,8 @@ class Admission {
   private readonly known: KnownKeys;
   private readonly windows = new Map<ResolvedPlan, QuotaWindow>();
   private readonly planStore: PlanStore | undefined;
+  /** The memory store's step without a Promise, when `planStore` is one. */
+  private readonly planNow: ConsumePlanNow | undefined;
 
   constructor(private readonly config: UsagePlansConfig) {
     this.known = new KnownKeys(config.namespace, config.plans, config.keyCacheSize);
@@ -115,12 +118,18 @@ class Admission {
       store.consumePlan !== undefined && config.keyStore === store
         ? (store as PlanStore)
         : undefined;
+    this.planNow = (this.planStore as { [kConsumePlanNow]?: ConsumePlanNow } | undefined)?.[
+      kConsumePlanNow
+    ];
   }
 
-  admit(ex: Exchange, next: Next, hash: string): Promise<void> {
-    return this.planStore === undefined
-      ? this.separately(ex, next, hash)
-      : this.inOneStep(ex, next, hash, this.planStore);
+  admit(ex: Exchange, next: Next, hash: string): PromiseLike<void> | undefined {
+    const { planStore, planNow } = this;
+    if (planStore === undefined) return this.separately(ex, next, hash);
+    const known = this.known.get(hash);
+    return known !== undefined && planNow !== undefined
+      ? this.inOneStepNow(ex, next, hash, planNow, known)
+      : this.inOneStep(ex, next, hash, planStore, known);
   }
 
   /** Without the key record nobody can be admitted safely. */
@@ -129,44 +138,109 @@ class Admission {
     sendPrepared(ex, this.config.unavailable);
   }
 
-  private async inOneStep(ex: Exchange, next: Next, hash: string, store: PlanStore) {
-    const { config } = this;
-    let known = this.known.get(hash) ?? (await this.lookUp(ex, hash));
+  private async inOneStep(
+    ex: Exchange,
+    next: Next,
+    hash: string,
+    store: PlanStore,
+    cached: KnownKey | undefined,
+  ): Promise<void> {
+    let known = cached ?? (await this.lookUp(ex, hash));
     if (known === undefined) return; // the lookup answered 403 or 503
     // Two attempts: the second with the record the first one found changed (another plan).
     for (let attempt = 0; attempt < 2 && known !== undefined; attempt++) {
-      const now = config.clock.now();
+      const now = this.config.clock.now();
       const window = this.window(known.plan, now);
       const bucket = bucketFor(ex, known.plan);
       let outcome: PlanOutcome;
       try {
         outcome = await store.consumePlan(
-          config.namespace,
+          this.config.namespace,
           hash,
           known.record,
           bucket === undefined ? undefined : bucketStep(known, bucket, now),
           quotaStep(known, window, now),
         );
       } catch (err) {
-        // The step failed as a whole, so the key is unverified: 503, as for a failed lookup. With
-        // `onStoreError: 'open'` the decisions are retried one by one, so that the plan throttle
-        // and the quota fail open as they do apart (a step that timed out after Redis ran it may
-        // then count this request twice: the price of preferring availability).
-        if (config.quotaFailOpen) return this.separately(ex, next, hash);
-        return this.unavailable(ex, err);
+        return this.stepFailed(ex, next, hash, err);
       }
       this.health.ok();
-      if (outcome.matched) {
-        const fields = config.headers ? new RateLimitFields() : undefined;
-        if (this.refusedByBucket(ex, fields, bucket, outcome.bucket)) return;
-        if (this.refusedByQuota(ex, fields, known.plan, window, outcome.quota)) return;
-        return admitted(ex, next, fields, known);
-      }
+      if (outcome.matched) return this.decide(ex, next, known, bucket, window, outcome);
       known = this.known.learn(hash, outcome.record);
     }
-    // Undefined: no record, or one that may not be admitted. Else the record changed twice in
-    // a row: this request cannot be decided (the store itself is fine, so no health change).
-    return sendPrepared(ex, known === undefined ? config.forbidden : config.unavailable);
+    return this.undecided(ex, known);
+  }
+
+  /**
+   * `inOneStep` for the memory store, whose step answers at once: a known key is decided without
+   * a Promise or an await (what `kConsumeBucketNow` does for `throttle()`), about a tenth of what
+   * the middleware costs per request in Koa.
+   */
+  private inOneStepNow(
+    ex: Exchange,
+    next: Next,
+    hash: string,
+    step: ConsumePlanNow,
+    cached: KnownKey,
+  ): PromiseLike<void> | undefined {
+    let known: KnownKey | undefined = cached;
+    for (let attempt = 0; attempt < 2 && known !== undefined; attempt++) {
+      const now = this.config.clock.now();
+      const window = this.window(known.plan, now);
+      const bucket = bucketFor(ex, known.plan);
+      let outcome: PlanOutcome;
+      try {
+        outcome = step(
+          this.config.namespace,
+          hash,
+          known.record,
+          bucket === undefined ? undefined : bucketStep(known, bucket, now),
+          quotaStep(known, window, now),
+        );
+      } catch (err) {
+        return this.stepFailed(ex, next, hash, err);
+      }
+      this.health.ok();
+      if (outcome.matched) return this.decide(ex, next, known, bucket, window, outcome);
+      known = this.known.learn(hash, outcome.record);
+    }
+    return this.undecided(ex, known);
+  }
+
+  /**
+   * The step failed as a whole, so the key is unverified: 503, as for a failed lookup. With
+   * `onStoreError: 'open'` the decisions are retried one by one, so that the plan throttle and the
+   * quota fail open as they do apart (a step that timed out after Redis ran it may then count
+   * this request twice: the price of preferring availability).
+   */
+  private stepFailed(ex: Exchange, next: Next, hash: string, err: unknown) {
+    if (this.config.quotaFailOpen) return this.separately(ex, next, hash);
+    this.unavailable(ex, err);
+    return undefined;
+  }
+
+  /** Applies a matched step's bucket and quota answers: a 429, or on to the route. */
+  private decide(
+    ex: Exchange,
+    next: Next,
+    known: KnownKey,
+    bucket: PlanBucket | undefined,
+    window: QuotaWindow,
+    outcome: PlanOutcome & { matched: true },
+  ): PromiseLike<void> | undefined {
+    const fields = this.config.headers ? new RateLimitFields() : undefined;
+    if (this.refusedByBucket(ex, fields, bucket, outcome.bucket)) return undefined;
+    if (this.refusedByQuota(ex, fields, known.plan, window, outcome.quota)) return undefined;
+    return admitted(ex, next, fields, known);
+  }
+
+  /**
+   * No record, or one that may not be admitted: 403. Else the record changed twice in a row: this
+   * request cannot be decided (the store itself is fine, so no health change).
+   */
+  private undecided(ex: Exchange, known: KnownKey | undefined): undefined {
+    sendPrepared(ex, known === undefined ? this.config.forbidden : this.config.unavailable);
+    return undefined;
   }
 
   /** The record from the store, as a known key; undefined once the 403 or 503 is sent. */

@@ -8,6 +8,7 @@ import type {
   ExpectedKey,
   GatewayStore,
   KeyRecord,
+  PlanOutcome,
   PlanStore,
   QuotaParams,
   QuotaResult,
@@ -26,6 +27,12 @@ import { MemoryKeys } from './keys.js';
  * an await (its microtask and promise) per throttle.
  */
 export const kConsumeBucketNow = Symbol('portcullis.memory.consumeBucketNow');
+
+/** The memory store's `consumePlan` without the Promise, for `usagePlans()` (as `kConsumeBucketNow`). */
+export const kConsumePlanNow = Symbol('portcullis.memory.consumePlanNow');
+
+/** `consumePlan`'s arguments, answered at once. */
+export type ConsumePlanNow = (...args: Parameters<PlanStore['consumePlan']>) => PlanOutcome;
 
 export interface MemoryStoreOptions {
   /** Days of per-day usage kept for `usage()` reports. @default 90 */
@@ -52,6 +59,8 @@ export interface MemoryStore extends GatewayStore {
   readonly consumePlan: PlanStore['consumePlan'];
   /** @internal The bucket step without a Promise (see `kConsumeBucketNow`). */
   readonly [kConsumeBucketNow]: (key: string, params: BucketParams) => BucketResult;
+  /** @internal The plan step without a Promise (see `kConsumePlanNow`). */
+  readonly [kConsumePlanNow]: ConsumePlanNow;
   /** A byte-bounded response cache, so that `gateway.cache({ store })` can take this store too. */
   readonly cache: CacheStore;
   /** Drops every bucket that is full at `now` (a full sweep; the incremental one usually suffices). */
@@ -171,12 +180,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   };
 
   // One synchronous step, so nothing can run between the key check and the two decisions.
-  const consumePlan: PlanStore['consumePlan'] = (namespace, hash, expected, bucket, quota) => {
+  const consumePlanNow: ConsumePlanNow = (namespace, hash, expected, bucket, quota) => {
     const record = keys.byHash(namespace, hash);
-    if (!isExpected(record, expected)) return Promise.resolve({ matched: false, record });
+    if (!isExpected(record, expected)) return { matched: false, record };
     const taken = bucket === undefined ? undefined : takeTokens(bucket.key, bucket);
     const counted = taken?.allowed === false ? undefined : countRequest(quota.key, quota);
-    return Promise.resolve({ matched: true, bucket: taken, quota: counted });
+    return { matched: true, bucket: taken, quota: counted };
   };
 
   return {
@@ -186,7 +195,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
     consumeQuota: (key: string, params: QuotaParams) => Promise.resolve(countRequest(key, params)),
 
-    consumePlan,
+    consumePlan: (namespace, hash, expected, bucket, quota) =>
+      Promise.resolve(consumePlanNow(namespace, hash, expected, bucket, quota)),
+
+    [kConsumePlanNow]: consumePlanNow,
 
     getUsage(key: string, fromDay: number, toDay: number): Promise<number[]> {
       const days = usage.get(key);
