@@ -9,6 +9,9 @@ import { isSmallBody } from '../core/small-body.js';
 
 const kExchange = Symbol.for('portcullis.koa.exchange');
 
+/** Statuses Koa sends without a body (its `statuses.empty`). */
+const BODILESS_STATUSES: ReadonlySet<number> = new Set([204, 205, 304]);
+
 interface KoaContext extends KoaContextLike {
   state: { gateway?: GatewayContext };
   /** The Koa application (its `proxy` setting). */
@@ -79,8 +82,10 @@ class KoaExchange extends Exchange {
     const ctx = this.ctx;
     const untyped = !this.res.hasHeader('content-type');
     ctx.status = status;
-    ctx.body = Buffer.isBuffer(body) ? asKoaBody(body) : body;
-    if (untyped && body !== null) this.res.removeHeader('content-type');
+    // Koa turns a null body into a 204 whatever the status: an empty body keeps, say, a 200.
+    const empty = body === null && !BODILESS_STATUSES.has(status) ? '' : body;
+    ctx.body = Buffer.isBuffer(empty) ? asKoaBody(empty) : empty;
+    if (untyped && empty !== null) this.res.removeHeader('content-type');
   }
 }
 

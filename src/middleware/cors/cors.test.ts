@@ -41,6 +41,13 @@ describe('cors() options', () => {
     expect(() => cors({ credentials: 'yes' as never })).toThrow(/option "credentials"/);
   });
 
+  it('refuses configured origins a browser cannot send (non-ASCII, spaces), naming the option', () => {
+    expect(() => cors({ origin: 'https://\u00e9xample.com' })).toThrow(/option "origin"/);
+    expect(() => cors({ origin: [APP, 'https://a b.example.com'] })).toThrow(/option "origin"/);
+    expect(() => cors({ origin: `https://${'a'.repeat(2100)}.com` })).toThrow(/option "origin"/);
+    expect(() => cors({ origin: 'https://xn--xample-9ua.com' })).not.toThrow();
+  });
+
   it('does not mutate the options it is given', () => {
     const options = Object.freeze({
       origin: Object.freeze([APP]),
@@ -83,6 +90,20 @@ describeEachFramework('cors()', (fw) => {
         'Access-Control-Request-Method, Access-Control-Request-Headers',
       );
       expect(handlerCalls).toBe(0);
+    });
+
+    it('sends no Content-Length on the 204 (RFC 9110), and Content-Length: 0 with optionsSuccessStatus 200', async () => {
+      const routes = [{ method: 'PUT', path: '/r' }];
+      const noContent = await fw.start({ use: [cors()], routes });
+      const res = await noContent.request('/r', preflight(APP));
+      expect(res.status).toBe(204);
+      expect(res.headers['content-length']).toBeUndefined();
+      const legacy = await fw.start({ use: [cors({ optionsSuccessStatus: 200 })], routes });
+      const ok = await legacy.request('/r', preflight(APP));
+      expect(ok.status).toBe(200);
+      expect(ok.headers['content-length']).toBe('0');
+      expect(ok.body).toBe('');
+      expect(ok.headers['access-control-allow-origin']).toBe('*');
     });
 
     it('answers preflights even when a later OPTIONS route exists', async () => {
@@ -152,6 +173,23 @@ describeEachFramework('cors()', (fw) => {
       );
       const byString = await app.request('/r', { headers: { origin: APP } });
       expect(byString.headers['access-control-allow-origin']).toBe(APP);
+    });
+
+    it('finds an origin in a long list too, in any letter case', async () => {
+      const many = ['a', 'b', 'c', 'd', 'e'].map((sub) => `https://${sub}.example.com`);
+      for (const origin of [many, many.slice(0, 2)]) {
+        const app = await fw.start({
+          use: [cors({ origin })],
+          routes: [{ method: 'GET', path: '/r' }],
+        });
+        const last = origin[origin.length - 1]!;
+        for (const sent of [last, last.toUpperCase(), 'https://z.example.com']) {
+          const res = await app.request('/r', { headers: { origin: sent } });
+          expect(res.headers['access-control-allow-origin']).toBe(
+            sent.endsWith('z.example.com') ? undefined : sent,
+          );
+        }
+      }
     });
 
     it('gives a disallowed origin no Access-Control-Allow-* header at all', async () => {

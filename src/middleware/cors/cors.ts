@@ -4,7 +4,12 @@ import { createMiddleware } from '../../adapters/universal.js';
 import type { Exchange, Next } from '../../core/exchange.js';
 import { mergeVary } from '../../core/headers.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
-import { type CorsConfig, type CorsOptions, resolveCorsOptions } from './options.js';
+import {
+  type CorsConfig,
+  type CorsOptions,
+  ECHOABLE_ORIGIN,
+  resolveCorsOptions,
+} from './options.js';
 
 /** Every response header the CORS protocol defines; stripped from upstream responses when overriding. */
 const CORS_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
@@ -16,9 +21,6 @@ const CORS_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
   'access-control-max-age',
   'access-control-allow-private-network',
 ]);
-
-/** An origin we are willing to echo: visible ASCII only, bounded (RFC 6454 serialisation is far shorter). */
-const ECHOABLE_ORIGIN = /^[\x21-\x7e]{1,2048}$/;
 
 /** A valid `Access-Control-Request-Headers` list (RFC 9110 tokens, comma-separated), safe to reflect. */
 const REQUEST_HEADER_LIST =
@@ -52,7 +54,7 @@ export function cors(options?: CorsOptions): GatewayMiddleware {
       if (config.exposeHeaders !== undefined)
         setOwn(ex, config, 'access-control-expose-headers', config.exposeHeaders);
     }
-    addVary(ex, config.varyActual);
+    addVary(ex, config.varyActual, config.varyActualValue);
   };
 
   const decide = (
@@ -73,32 +75,53 @@ export function cors(options?: CorsOptions): GatewayMiddleware {
       ex.onHeaders(applyActualHeaders, config.matcher.kind === 'any' ? '*' : null);
       return next();
     }
-    const verdict = ECHOABLE_ORIGIN.test(origin) ? isAllowed(origin, ex.native) : false;
+    const verdict = isAllowed(origin, ex.native);
     if (typeof verdict === 'boolean') return decide(ex, next, origin, verdict);
     return verdict.then((allowed) => decide(ex, next, origin, allowed === true));
   });
 }
 
-/** Compiles the origin check; returns a boolean synchronously unless a user function is async. */
+/**
+ * Compiles the origin check; returns a boolean synchronously unless a user function is async.
+ * Only an origin we are willing to echo (`ECHOABLE_ORIGIN`) can be allowed; a configured origin is
+ * one (checked at start-up), so an exact match needs no further test.
+ */
 function originChecker(
   config: CorsConfig,
 ): (origin: string, req: unknown) => boolean | Promise<boolean> {
   const matcher = config.matcher;
   switch (matcher.kind) {
     case 'any':
-      return () => true;
+      return (origin) => ECHOABLE_ORIGIN.test(origin);
     case 'function':
-      return (origin, req) => matcher.allow(origin, req);
-    case 'list':
+      return (origin, req) => ECHOABLE_ORIGIN.test(origin) && matcher.allow(origin, req);
+    case 'list': {
+      const isListed = listedOrigin(matcher.exact);
       return (origin) => {
-        if (matcher.exact.has(origin) || matcher.exact.has(origin.toLowerCase())) return true;
+        if (isListed(origin)) return true;
+        if (!ECHOABLE_ORIGIN.test(origin)) return false;
+        if (isListed(origin.toLowerCase())) return true;
         for (const pattern of matcher.patterns) {
           pattern.lastIndex = 0; // a /g or /y RegExp keeps state between tests
           if (pattern.test(origin)) return true;
         }
         return false;
       };
+    }
   }
+}
+
+/**
+ * Membership in the configured origins. A few are compared one by one: a request's Origin is a
+ * new string each time, and hashing it for a Set lookup costs more than two or three `===`.
+ */
+function listedOrigin(exact: ReadonlySet<string>): (origin: string) => boolean {
+  const few = [...exact];
+  if (few.length > 4) return (origin) => exact.has(origin);
+  return (origin) => {
+    for (let i = 0; i < few.length; i++) if (few[i] === origin) return true;
+    return false;
+  };
 }
 
 /** A CORS preflight: OPTIONS with Origin and Access-Control-Request-Method (Fetch §3.2.2). */
@@ -122,9 +145,11 @@ function setOwn(ex: Exchange, config: CorsConfig, name: string, value: string): 
   if (config.overrideUpstream || ex.getHeader(name) === undefined) ex.setHeader(name, value);
 }
 
-function addVary(ex: Exchange, fields: readonly string[]): void {
+/** Adds `fields` to `Vary`; `joined` is them joined, set as is when there is no `Vary` yet. */
+function addVary(ex: Exchange, fields: readonly string[], joined: string): void {
   if (fields.length === 0) return;
-  const merged = mergeVary(ex.getHeader('vary'), fields);
+  const existing = ex.getHeader('vary');
+  const merged = existing === undefined ? joined : mergeVary(existing, fields);
   if (merged !== undefined) ex.setHeader('vary', merged);
 }
 
@@ -152,9 +177,10 @@ function answerPreflight(
       ex.setHeader('access-control-allow-private-network', 'true');
     }
   }
-  addVary(ex, config.varyPreflight);
+  addVary(ex, config.varyPreflight, config.varyPreflightValue);
   if (config.preflightContinue) return next();
-  ex.setHeader('content-length', '0');
+  // RFC 9110 §8.6: never on a 204; an empty 200 says its length so that the connection is reused.
+  if (config.optionsSuccessStatus !== 204) ex.setHeader('content-length', '0');
   ex.respond(config.optionsSuccessStatus, null);
 }
 

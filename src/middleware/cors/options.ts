@@ -25,6 +25,9 @@ export interface CorsOptions<Req = AnyRequest> {
    * - an array of strings and RegExps: any that matches; the matching origin is echoed and
    *   `Vary: Origin` is added.
    * - a RegExp, or `(origin, req) => boolean | Promise<boolean>`.
+   *
+   * Configured strings are origins as browsers send them: visible ASCII (an IDN host in its
+   * `xn--` form), at most 2048 characters; anything else throws at start-up.
    * @default '*'
    */
   origin?: '*' | string | RegExp | ReadonlyArray<string | RegExp> | OriginPredicate<Req>;
@@ -57,7 +60,11 @@ export interface CorsOptions<Req = AnyRequest> {
    * @default true
    */
   overrideUpstream?: boolean;
-  /** Status of an answered preflight. @default 204 */
+  /**
+   * Status of an answered preflight, a 2xx. Any but 204 is sent with `Content-Length: 0` (a 204
+   * carries none, RFC 9110 §8.6).
+   * @default 204
+   */
   optionsSuccessStatus?: number;
 }
 
@@ -104,8 +111,12 @@ export interface CorsConfig {
   readonly optionsSuccessStatus: number;
   /** `Vary` fields for actual responses (`Origin` unless every origin gets `*`). */
   readonly varyActual: readonly string[];
+  /** `varyActual` joined, the header's value when the response has no `Vary` yet. */
+  readonly varyActualValue: string;
   /** `Vary` fields for preflight responses. */
   readonly varyPreflight: readonly string[];
+  /** `varyPreflight` joined. */
+  readonly varyPreflightValue: string;
 }
 
 const SCOPE = 'cors';
@@ -114,6 +125,12 @@ const SCOPE = 'cors';
 function normaliseConfiguredOrigin(origin: string): string {
   return origin.trim().replace(/\/+$/, '').toLowerCase();
 }
+
+/**
+ * An origin we are willing to echo: visible ASCII only, bounded (RFC 6454 serialisation is far
+ * shorter). A configured origin must be one too: it is echoed when it matches.
+ */
+export const ECHOABLE_ORIGIN = /^[\x21-\x7e]{1,2048}$/;
 
 function compileOrigin(value: unknown, credentials: boolean): OriginMatcher {
   if (value === '*') {
@@ -139,9 +156,18 @@ function compileOrigin(value: unknown, credentials: boolean): OriginMatcher {
   const patterns: RegExp[] = [];
   for (const item of items) {
     if (item instanceof RegExp) patterns.push(item);
-    else if (typeof item === 'string' && item !== '*' && item.trim() !== '')
-      exact.add(normaliseConfiguredOrigin(item));
-    else
+    else if (typeof item === 'string' && item !== '*' && item.trim() !== '') {
+      const origin = normaliseConfiguredOrigin(item);
+      // Matched origins are echoed as sent: only what a browser can send (ASCII, as serialised).
+      if (!ECHOABLE_ORIGIN.test(origin))
+        throw optionTypeError(
+          SCOPE,
+          'origin',
+          'origins as browsers send them: visible ASCII (an IDN host in its xn-- form), at most 2048 characters',
+          item,
+        );
+      exact.add(origin);
+    } else
       throw optionTypeError(
         SCOPE,
         'origin',
@@ -195,6 +221,8 @@ export function resolveCorsOptions(options: CorsOptions = {}): CorsConfig {
     overrideUpstream: o.overrideUpstream,
     optionsSuccessStatus: o.optionsSuccessStatus,
     varyActual: Object.freeze(varyOrigin),
+    varyActualValue: varyOrigin.join(', '),
     varyPreflight: Object.freeze(varyPreflight),
+    varyPreflightValue: varyPreflight.join(', '),
   });
 }
