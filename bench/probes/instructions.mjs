@@ -77,6 +77,16 @@ async function send(port, count, shape, agent) {
   await Promise.all(Array.from({ length: connections }, worker));
 }
 
+/**
+ * An old generation that the run never fills, so no major GC at all. Otherwise the one the
+ * warm-up's garbage starts fell into the counted window in some runs and not in others, ~50k
+ * instructions per request of marking (an Express preflight case: 473k or 525k, Node 20). Not on
+ * V8 13+ (Node 24): there the same flag made every scavenge dearer (Koa + gateway.cors 150k →
+ * 204k instructions per request, bare Koa unchanged), so it would measure the flag instead.
+ */
+const NO_MAJOR_GC =
+  Number(process.versions.v8.split('.')[0]) < 13 ? ['--initial-old-space-size=1024'] : [];
+
 /** Starts `file` under callgrind (instrumentation off) and resolves once it listens. */
 function startUnderCallgrind(file, out, env, scenarioArgs) {
   const child = spawn(
@@ -87,10 +97,7 @@ function startUnderCallgrind(file, out, env, scenarioArgs) {
       `--callgrind-out-file=${out}`,
       process.execPath,
       '--single-threaded',
-      // An old generation that the run never fills: no major GC at all. Otherwise the one the
-      // warm-up's garbage starts fell into the counted window in some runs and not in others,
-      // ~50k instructions per request of marking (an Express preflight case: 473k or 525k).
-      '--initial-old-space-size=1024',
+      ...NO_MAJOR_GC,
       path.join(SCENARIOS, file),
       ...scenarioArgs,
     ],
@@ -182,7 +189,7 @@ async function runCases(pattern) {
     '',
     `Written by \`node bench/probes/instructions.mjs --cases=${pattern}\` on ${new Date().toISOString()}; do not edit by hand.`,
     '',
-    `Each case's server ran under valgrind's callgrind (Node ${process.version}, V8 \`--single-threaded\`): ${fmt(warmup)} requests of warm-up with instrumentation off, then ${fmt(measured)} keep-alive requests, ${connections} at a time, counted on connections the warm-up's second half opened (so V8's re-optimisation after new connections is not counted). Two runs of one case agree within ~1–2 % (identical throttle code: 606.6k and 607.1k), whatever else the machine was doing, which the wall-clock figures of \`RESULTS.md\` cannot promise here. Instructions are not time (a cache miss or a system call counts as one), so this table says which side does more work, not by how many µs; "ratio" is baseline ÷ case, what req/s would show if CPU were the only limit. Method: \`bench/README.md\` (Probes).`,
+    `Each case's server ran under valgrind's callgrind (Node ${process.version}, V8 \`--single-threaded\`): ${fmt(warmup)} requests of warm-up with instrumentation off, then ${fmt(measured)} keep-alive requests, ${connections} at a time, counted on connections the warm-up's second half opened (so V8's re-optimisation after new connections is not counted), with an old generation large enough that no major GC runs (on Node 20 and 22; see the probe). Two runs of one case agree within ~1–2 % (identical throttle code: 606.6k and 607.1k), whatever else the machine was doing, which the wall-clock figures of \`RESULTS.md\` cannot promise here. Instructions are not time (a cache miss or a system call counts as one), so this table says which side does more work, not by how many µs; "ratio" is baseline ÷ case, what req/s would show if CPU were the only limit. Method: \`bench/README.md\` (Probes).`,
     '',
     '| case | instructions/request |',
     '|---|---:|',
