@@ -106,30 +106,38 @@ class Admission {
   private readonly health = new StoreHealth('usagePlans');
   private readonly known: KnownKeys;
   private readonly windows = new Map<ResolvedPlan, QuotaWindow>();
-  private readonly planStore: PlanStore | undefined;
-  /** The memory store's step without a Promise, when `planStore` is one. */
-  private readonly planNow: ConsumePlanNow | undefined;
+  /** The store's combined step, when it has one and holds the keys; returns a Promise. */
+  private readonly step: PlanStep | undefined;
+  /**
+   * The step for a key already known: the memory store's answers at once (no Promise, no await:
+   * what `kConsumeBucketNow` does for `throttle()`); any other store's is `step`.
+   */
+  private readonly knownStep: PlanStep | undefined;
 
   constructor(private readonly config: UsagePlansConfig) {
     this.known = new KnownKeys(config.namespace, config.plans, config.keyCacheSize);
     const { store } = config;
     // The step checks the record in the store it decides in: only when that store holds the keys.
-    this.planStore =
+    const planStore =
       store.consumePlan !== undefined && config.keyStore === store
-        ? (store as PlanStore)
+        ? (store as PlanStore & { [kConsumePlanNow]?: ConsumePlanNow })
         : undefined;
-    this.planNow = (this.planStore as { [kConsumePlanNow]?: ConsumePlanNow } | undefined)?.[
-      kConsumePlanNow
-    ];
+    this.step =
+      planStore === undefined
+        ? undefined
+        : (namespace, hash, expected, bucket, quota) =>
+            planStore.consumePlan(namespace, hash, expected, bucket, quota);
+    this.knownStep = planStore?.[kConsumePlanNow] ?? this.step;
   }
 
   admit(ex: Exchange, next: Next, hash: string): PromiseLike<void> | undefined {
-    const { planStore, planNow } = this;
-    if (planStore === undefined) return this.separately(ex, next, hash);
+    const { step, knownStep } = this;
+    if (step === undefined || knownStep === undefined) return this.separately(ex, next, hash);
     const known = this.known.get(hash);
-    return known !== undefined && planNow !== undefined
-      ? this.inOneStepNow(ex, next, hash, planNow, known)
-      : this.inOneStep(ex, next, hash, planStore, known);
+    if (known !== undefined) return this.attempt(ex, next, hash, knownStep, known, 0);
+    return this.lookUp(ex, hash).then((found) =>
+      found === undefined ? undefined : this.attempt(ex, next, hash, step, found, 0),
+    );
   }
 
   /** Without the key record nobody can be admitted safely. */
@@ -138,73 +146,59 @@ class Admission {
     sendPrepared(ex, this.config.unavailable);
   }
 
-  private async inOneStep(
+  /** One combined step for `known`; settled at once when the step answers at once. */
+  private attempt(
     ex: Exchange,
     next: Next,
     hash: string,
-    store: PlanStore,
-    cached: KnownKey | undefined,
-  ): Promise<void> {
-    let known = cached ?? (await this.lookUp(ex, hash));
-    if (known === undefined) return; // the lookup answered 403 or 503
-    // Two attempts: the second with the record the first one found changed (another plan).
-    for (let attempt = 0; attempt < 2 && known !== undefined; attempt++) {
-      const now = this.config.clock.now();
-      const window = this.window(known.plan, now);
-      const bucket = bucketFor(ex, known.plan);
-      let outcome: PlanOutcome;
-      try {
-        outcome = await store.consumePlan(
-          this.config.namespace,
-          hash,
-          known.record,
-          bucket === undefined ? undefined : bucketStep(known, bucket, now),
-          quotaStep(known, window, now),
-        );
-      } catch (err) {
-        return this.stepFailed(ex, next, hash, err);
-      }
-      this.health.ok();
-      if (outcome.matched) return this.decide(ex, next, known, bucket, window, outcome);
-      known = this.known.learn(hash, outcome.record);
+    step: PlanStep,
+    known: KnownKey,
+    attempt: number,
+  ): PromiseLike<void> | undefined {
+    const now = this.config.clock.now();
+    const window = this.window(known.plan, now);
+    const bucket = bucketFor(ex, known.plan);
+    let outcome: PlanOutcome | PromiseLike<PlanOutcome>;
+    try {
+      outcome = step(
+        this.config.namespace,
+        hash,
+        known.record,
+        bucket === undefined ? undefined : bucketStep(known, bucket, now),
+        quotaStep(known, window, now),
+      );
+    } catch (err) {
+      return this.stepFailed(ex, next, hash, err);
     }
-    return this.undecided(ex, known);
+    if (!isPlanOutcome(outcome)) {
+      return outcome.then(
+        (answer) => this.settle(ex, next, hash, step, known, attempt, bucket, window, answer),
+        (err: unknown) => this.stepFailed(ex, next, hash, err),
+      );
+    }
+    return this.settle(ex, next, hash, step, known, attempt, bucket, window, outcome);
   }
 
   /**
-   * `inOneStep` for the memory store, whose step answers at once: a known key is decided without
-   * a Promise or an await (what `kConsumeBucketNow` does for `throttle()`), about a tenth of what
-   * the middleware costs per request in Koa.
+   * Applies a step's answer. A record that changed (another plan) gets a second attempt with the
+   * record the store holds now; changed again, this request cannot be decided.
    */
-  private inOneStepNow(
+  private settle(
     ex: Exchange,
     next: Next,
     hash: string,
-    step: ConsumePlanNow,
-    cached: KnownKey,
+    step: PlanStep,
+    known: KnownKey,
+    attempt: number,
+    bucket: PlanBucket | undefined,
+    window: QuotaWindow,
+    outcome: PlanOutcome,
   ): PromiseLike<void> | undefined {
-    let known: KnownKey | undefined = cached;
-    for (let attempt = 0; attempt < 2 && known !== undefined; attempt++) {
-      const now = this.config.clock.now();
-      const window = this.window(known.plan, now);
-      const bucket = bucketFor(ex, known.plan);
-      let outcome: PlanOutcome;
-      try {
-        outcome = step(
-          this.config.namespace,
-          hash,
-          known.record,
-          bucket === undefined ? undefined : bucketStep(known, bucket, now),
-          quotaStep(known, window, now),
-        );
-      } catch (err) {
-        return this.stepFailed(ex, next, hash, err);
-      }
-      this.health.ok();
-      if (outcome.matched) return this.decide(ex, next, known, bucket, window, outcome);
-      known = this.known.learn(hash, outcome.record);
-    }
-    return this.undecided(ex, known);
+    this.health.ok();
+    if (outcome.matched) return this.decide(ex, next, known, bucket, window, outcome);
+    const current = this.known.learn(hash, outcome.record);
+    if (current === undefined || attempt === 1) return this.undecided(ex, current);
+    return this.attempt(ex, next, hash, step, current, attempt + 1);
   }
 
   /**
@@ -351,6 +345,16 @@ class Admission {
     this.windows.set(plan, window);
     return window;
   }
+}
+
+/** `consumePlan`'s arguments; the answer at once (the memory store) or as a Promise. */
+type PlanStep = (
+  ...args: Parameters<PlanStore['consumePlan']>
+) => PlanOutcome | PromiseLike<PlanOutcome>;
+
+/** Whether a step answered at once (a Promise has `then`, an outcome never does). */
+function isPlanOutcome(value: PlanOutcome | PromiseLike<PlanOutcome>): value is PlanOutcome {
+  return typeof (value as { then?: unknown }).then !== 'function';
 }
 
 /** The route's own bucket when the plan overrides it (`'GET /pets'`), else the plan's. */
