@@ -83,9 +83,9 @@ class KoaExchange extends Exchange {
     const untyped = !this.res.hasHeader('content-type');
     ctx.status = status;
     // Koa turns a null body into a 204 whatever the status: an empty body keeps, say, a 200.
-    const empty = body === null && !BODILESS_STATUSES.has(status) ? '' : body;
-    ctx.body = Buffer.isBuffer(empty) ? asKoaBody(empty) : empty;
-    if (untyped && empty !== null) this.res.removeHeader('content-type');
+    const assigned = body === null && !BODILESS_STATUSES.has(status) ? '' : body;
+    ctx.body = Buffer.isBuffer(assigned) ? asKoaBody(assigned) : assigned;
+    if (untyped && assigned !== null) this.res.removeHeader('content-type');
   }
 }
 
