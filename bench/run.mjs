@@ -47,10 +47,17 @@ const settings = {
   connections: CONNECTIONS,
 };
 
-process.on('SIGINT', () => {
-  stopAll();
-  process.exit(130);
-});
+// Ctrl-C, `kill` or a closed terminal: the scenario servers are children, take them along.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+]) {
+  process.on(signal, () => {
+    stopAll();
+    process.exit(code);
+  });
+}
 
 const log = (line) => process.stdout.write(`${line}\n`);
 
