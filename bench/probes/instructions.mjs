@@ -4,7 +4,8 @@
  *
  *   node bench/probes/instructions.mjs <scenario> [<scenario>...] [--shape=get] [--requests=1000]
  *   node bench/probes/instructions.mjs --cases=<regexp>     the bench's cases (and their baselines),
- *                                                            table in bench/INSTRUCTIONS.md
+ *                                                            table in bench/INSTRUCTIONS.md (Node 20)
+ *                                                            or bench/INSTRUCTIONS-node<major>.md
  *
  * Time per request swings ±20 µs between runs on a shared 2-core machine; an instruction count
  * does not depend on what else the machine is doing: two runs of a case agree within ~1–2 %. Each server runs under callgrind with instrumentation off while a warm-up
@@ -39,7 +40,13 @@ if (files.length === 0 && casesPattern === undefined) {
 }
 const defaultShape = REQUESTS[option('shape', 'get')];
 const measured = Number(option('requests', '1000'));
-const warmup = Number(option('warmup', '6000'));
+const V8_MAJOR = Number(process.versions.v8.split('.')[0]);
+/**
+ * V8 13 (Node 24) under `--single-threaded` still runs TurboFan on the servers' code after 12,000
+ * requests (bare Koa: 88.4k instructions per request after 12,000 warm-up requests, 77.4k after
+ * 24,000 or 36,000): it needs a longer warm-up before counts mean anything.
+ */
+const warmup = Number(option('warmup', V8_MAJOR >= 13 ? '36000' : '6000'));
 const connections = Number(option('connections', '8'));
 const scratch = mkdtempSync(path.join(tmpdir(), 'portcullis-callgrind-'));
 
@@ -84,8 +91,32 @@ async function send(port, count, shape, agent) {
  * V8 13+ (Node 24): there the same flag made every scavenge dearer (Koa + gateway.cors 150k →
  * 204k instructions per request, bare Koa unchanged), so it would measure the flag instead.
  */
-const NO_MAJOR_GC =
-  Number(process.versions.v8.split('.')[0]) < 13 ? ['--initial-old-space-size=1024'] : [];
+const NO_MAJOR_GC = V8_MAJOR < 13 ? ['--initial-old-space-size=1024'] : [];
+
+/**
+ * Instructions spent in V8's garbage collector in a callgrind dump: the inclusive cost of
+ * `Heap::CollectGarbage` (scavenges and mark-compact pauses) plus incremental marking done on
+ * allocation. How many scavenges fall into a window of 1,000 requests depends on how V8 sized
+ * the young generation so far (a Koa case measured one, ~2k instructions per request, or none),
+ * so this part is lumpy where the rest is steady; the tables show both.
+ */
+function gcInstructions(dump) {
+  const annotated = execFileSync(
+    'callgrind_annotate',
+    ['--inclusive=yes', '--threshold=100', dump],
+    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+  );
+  const roots = [
+    /^\s*([\d,]+) .*?:v8::internal::Heap::CollectGarbage\(v8::internal::AllocationSpace[^)]*\) \[/m,
+    /^\s*([\d,]+) .*?:v8::internal::IncrementalMarking::AdvanceOnAllocation\(\) \[/m,
+  ];
+  let total = 0;
+  for (const root of roots) {
+    const match = root.exec(annotated);
+    if (match) total += Number(match[1].replaceAll(',', ''));
+  }
+  return total;
+}
 
 /** Starts `file` under callgrind (instrumentation off) and resolves once it listens. */
 function startUnderCallgrind(file, out, env, scenarioArgs) {
@@ -153,7 +184,7 @@ async function instructionsPerRequest(
   }
   const totals = /^(?:summary|totals): (\d+)/m.exec(readFileSync(`${out}.1`, 'utf8'));
   if (!totals) throw new Error(`${file}: no totals in the callgrind output`);
-  return Number(totals[1]) / measured;
+  return { total: Number(totals[1]) / measured, gc: gcInstructions(`${out}.1`) / measured };
 }
 
 /** The bench's cases matching `pattern`, with the baselines they are compared with (no Redis cases). */
@@ -169,34 +200,45 @@ function selectCases(pattern) {
 }
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const signed = (n) => `${n >= 0 ? '+' : ''}${fmt(n)}`;
+/** `123,456 (GC 1,234)`: a count and the part of it that was garbage collection. */
+const described = ({ total, gc }) => `${fmt(total).padStart(9)} (GC ${fmt(gc)})`;
+
+/**
+ * Where a `--cases` table goes: `INSTRUCTIONS.md` for Node 20, the version the figures of the
+ * README and the issue are given for; `INSTRUCTIONS-node<major>.md` for any other.
+ */
+const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
+const TABLE_FILE = NODE_MAJOR === 20 ? 'INSTRUCTIONS.md' : `INSTRUCTIONS-node${NODE_MAJOR}.md`;
 
 async function runCases(pattern) {
   const cases = selectCases(pattern);
   const counts = new Map();
   for (const c of cases) {
-    const perRequest = await instructionsPerRequest(c.file, {
+    const count = await instructionsPerRequest(c.file, {
       shape: REQUESTS[c.request],
       upstream: Boolean(c.upstream),
       args: c.args ?? [],
     });
-    counts.set(c.name, perRequest);
-    process.stdout.write(
-      `${c.name.padEnd(66)} ${fmt(perRequest).padStart(9)} instructions/request\n`,
-    );
+    counts.set(c.name, count);
+    process.stdout.write(`${c.name.padEnd(66)} ${described(count)} instructions/request\n`);
   }
   const lines = [
     '# Instructions per request',
     '',
     `Written by \`node bench/probes/instructions.mjs --cases=${pattern}\` on ${new Date().toISOString()}; do not edit by hand.`,
     '',
-    `Each case's server ran under valgrind's callgrind (Node ${process.version}, V8 \`--single-threaded\`): ${fmt(warmup)} requests of warm-up with instrumentation off, then ${fmt(measured)} keep-alive requests, ${connections} at a time, counted on connections the warm-up's second half opened (so V8's re-optimisation after new connections is not counted), with an old generation large enough that no major GC runs (on Node 20 and 22; see the probe). Two runs of one case agree within ~1–2 % (identical throttle code: 606.6k and 607.1k), whatever else the machine was doing, which the wall-clock figures of \`RESULTS.md\` cannot promise here. Instructions are not time (a cache miss or a system call counts as one), so this table says which side does more work, not by how many µs; "ratio" is baseline ÷ case, what req/s would show if CPU were the only limit. Method: \`bench/README.md\` (Probes).`,
+    `Each case's server ran under valgrind's callgrind (Node ${process.version}, V8 \`--single-threaded\`): ${fmt(warmup)} requests of warm-up with instrumentation off, then ${fmt(measured)} keep-alive requests, ${connections} at a time, counted on connections the warm-up's second half opened (so V8's re-optimisation after new connections is not counted)${V8_MAJOR < 13 ? ', with an old generation large enough that no major GC runs' : ''}. Two runs of one case agree within ~1–2 % (identical throttle code: 606.6k and 607.1k), whatever else the machine was doing, which the wall-clock figures of \`RESULTS.md\` cannot promise here. "GC" is the part spent in V8's garbage collector: how many scavenges fall into the window depends on how V8 sized the young generation so far, so it is the lumpy part (a case can show one scavenge, ~2k per request in Koa, or none), and "without GC" is the steady one. Instructions are not time (a cache miss or a system call counts as one), so this table says which side does more work, not by how many µs; "ratio" is baseline ÷ case (totals), what req/s would show if CPU were the only limit. Method: \`bench/README.md\` (Probes).`,
     '',
-    '| case | instructions/request |',
-    '|---|---:|',
-    ...cases.map((c) => `| ${c.name} | ${fmt(counts.get(c.name))} |`),
+    '| case | instructions/request | of which GC |',
+    '|---|---:|---:|',
+    ...cases.map((c) => {
+      const { total, gc } = counts.get(c.name);
+      return `| ${c.name} | ${fmt(total)} | ${fmt(gc)} |`;
+    }),
     '',
-    '| case | compared with | added instructions/request | ratio | req/s target |',
-    '|---|---|---:|---:|---:|',
+    '| case | compared with | added instructions/request | added without GC | ratio | req/s target |',
+    '|---|---|---:|---:|---:|---:|',
   ];
   for (const c of cases) {
     if (!new RegExp(pattern).test(c.name)) continue;
@@ -204,13 +246,14 @@ async function runCases(pattern) {
       const base = counts.get(cmp.baseline);
       const mine = counts.get(c.name);
       if (base === undefined || mine === undefined) continue;
-      const added = mine - base;
+      const added = mine.total - base.total;
+      const addedWithoutGc = mine.total - mine.gc - (base.total - base.gc);
       lines.push(
-        `| ${c.name} | ${cmp.baseline} | ${added >= 0 ? '+' : ''}${fmt(added)} | ${(base / mine).toFixed(3)} | ${cmp.target === undefined ? '–' : `≥ ${cmp.target}`} |`,
+        `| ${c.name} | ${cmp.baseline} | ${signed(added)} | ${signed(addedWithoutGc)} | ${(base.total / mine.total).toFixed(3)} | ${cmp.target === undefined ? '–' : `≥ ${cmp.target}`} |`,
       );
     }
   }
-  const file = path.join(HERE, '..', 'INSTRUCTIONS.md');
+  const file = path.join(HERE, '..', TABLE_FILE);
   writeFileSync(file, `${lines.join('\n')}\n`);
   process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
 }
@@ -219,16 +262,14 @@ try {
   if (casesPattern !== undefined) await runCases(casesPattern);
   const results = [];
   for (const file of files) {
-    const perRequest = await instructionsPerRequest(file);
-    results.push([file, perRequest]);
+    const count = await instructionsPerRequest(file);
+    results.push([file, count]);
     const base = results[0][1];
     const diff =
       results.length > 1
-        ? `  (${perRequest >= base ? '+' : ''}${(perRequest - base).toFixed(0)} vs ${results[0][0]})`
+        ? `  (${signed(count.total - base.total)}, without GC ${signed(count.total - count.gc - (base.total - base.gc))} vs ${results[0][0]})`
         : '';
-    process.stdout.write(
-      `${file.padEnd(40)} ${perRequest.toFixed(0).padStart(9)} instructions/request${diff}\n`,
-    );
+    process.stdout.write(`${file.padEnd(40)} ${described(count)} instructions/request${diff}\n`);
   }
 } finally {
   if (process.env.KEEP_CALLGRIND) process.stdout.write(`kept in ${scratch}\n`);
