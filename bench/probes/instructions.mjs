@@ -94,28 +94,43 @@ async function send(port, count, shape, agent) {
 const NO_MAJOR_GC = V8_MAJOR < 13 ? ['--initial-old-space-size=1024'] : [];
 
 /**
- * Instructions spent in V8's garbage collector in a callgrind dump: the inclusive cost of
- * `Heap::CollectGarbage` (scavenges and mark-compact pauses) plus incremental marking done on
- * allocation. How many scavenges fall into a window of 1,000 requests depends on how V8 sized
- * the young generation so far (a Koa case measured one, ~2k instructions per request, or none),
- * so this part is lumpy where the rest is steady; the tables show both.
+ * The two parts of a callgrind dump that V8 spends on itself rather than on the code under test,
+ * as inclusive costs (`callgrind_annotate --inclusive=yes`) of their entry points:
+ * - `gc`: `Heap::CollectGarbage` (scavenges, mark-compact pauses) and incremental marking on
+ *   allocation;
+ * - `jit`: optimising (Maglev, TurboFan: `Compiler::CompileOptimized`) and Sparkplug compiles.
+ * Both are lumpy where the rest is steady. How many scavenges fall into a window of 1,000
+ * requests depends on how V8 has sized the young generation so far (a Koa case shows one, ~2k
+ * instructions per request, in one run and none in the next), and V8 13 keeps re-optimising
+ * some functions (Koa's `dispatch`, `handleResponse`) every few seconds even in a steady load:
+ * one Node 24 window held 19k instructions per request of TurboFan work, the next none.
  */
-function gcInstructions(dump) {
+const VM_ENTRY_POINTS = {
+  gc: [
+    /^\s*([\d,]+) .*?:v8::internal::Heap::CollectGarbage\(v8::internal::AllocationSpace[^)]*\) \[/m,
+    /^\s*([\d,]+) .*?:v8::internal::IncrementalMarking::AdvanceOnAllocation\(\) \[/m,
+  ],
+  jit: [
+    /^\s*([\d,]+) .*?:v8::internal::Compiler::CompileOptimized\(/m,
+    /^\s*([\d,]+) .*?:v8::internal::Compiler::CompileSharedWithBaseline\(/m,
+  ],
+};
+
+function vmInstructions(dump) {
   const annotated = execFileSync(
     'callgrind_annotate',
     ['--inclusive=yes', '--threshold=100', dump],
     { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
   );
-  const roots = [
-    /^\s*([\d,]+) .*?:v8::internal::Heap::CollectGarbage\(v8::internal::AllocationSpace[^)]*\) \[/m,
-    /^\s*([\d,]+) .*?:v8::internal::IncrementalMarking::AdvanceOnAllocation\(\) \[/m,
-  ];
-  let total = 0;
-  for (const root of roots) {
-    const match = root.exec(annotated);
-    if (match) total += Number(match[1].replaceAll(',', ''));
-  }
-  return total;
+  const sum = (patterns) => {
+    let total = 0;
+    for (const pattern of patterns) {
+      const match = pattern.exec(annotated);
+      if (match) total += Number(match[1].replaceAll(',', ''));
+    }
+    return total;
+  };
+  return { gc: sum(VM_ENTRY_POINTS.gc), jit: sum(VM_ENTRY_POINTS.jit) };
 }
 
 /** Starts `file` under callgrind (instrumentation off) and resolves once it listens. */
@@ -184,7 +199,8 @@ async function instructionsPerRequest(
   }
   const totals = /^(?:summary|totals): (\d+)/m.exec(readFileSync(`${out}.1`, 'utf8'));
   if (!totals) throw new Error(`${file}: no totals in the callgrind output`);
-  return { total: Number(totals[1]) / measured, gc: gcInstructions(`${out}.1`) / measured };
+  const { gc, jit } = vmInstructions(`${out}.1`);
+  return { total: Number(totals[1]) / measured, gc: gc / measured, jit: jit / measured };
 }
 
 /** The bench's cases matching `pattern`, with the baselines they are compared with (no Redis cases). */
@@ -201,8 +217,11 @@ function selectCases(pattern) {
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const signed = (n) => `${n >= 0 ? '+' : ''}${fmt(n)}`;
-/** `123,456 (GC 1,234)`: a count and the part of it that was garbage collection. */
-const described = ({ total, gc }) => `${fmt(total).padStart(9)} (GC ${fmt(gc)})`;
+/** The count without V8's lumpy parts (GC, compiling). */
+const steady = ({ total, gc, jit }) => total - gc - jit;
+/** `123,456 (GC 1,234, JIT 0)`: a count and the parts of it that V8 spent on itself. */
+const described = (count) =>
+  `${fmt(count.total).padStart(9)} (GC ${fmt(count.gc)}, JIT ${fmt(count.jit)})`;
 
 /**
  * Where a `--cases` table goes: `INSTRUCTIONS.md` for Node 20, the version the figures of the
@@ -228,17 +247,17 @@ async function runCases(pattern) {
     '',
     `Written by \`node bench/probes/instructions.mjs --cases=${pattern}\` on ${new Date().toISOString()}; do not edit by hand.`,
     '',
-    `Each case's server ran under valgrind's callgrind (Node ${process.version}, V8 \`--single-threaded\`): ${fmt(warmup)} requests of warm-up with instrumentation off, then ${fmt(measured)} keep-alive requests, ${connections} at a time, counted on connections the warm-up's second half opened (so V8's re-optimisation after new connections is not counted)${V8_MAJOR < 13 ? ', with an old generation large enough that no major GC runs' : ''}. Two runs of one case agree within ~1–2 % (identical throttle code: 606.6k and 607.1k), whatever else the machine was doing, which the wall-clock figures of \`RESULTS.md\` cannot promise here. "GC" is the part spent in V8's garbage collector: how many scavenges fall into the window depends on how V8 sized the young generation so far, so it is the lumpy part (a case can show one scavenge, ~2k per request in Koa, or none), and "without GC" is the steady one. Instructions are not time (a cache miss or a system call counts as one), so this table says which side does more work, not by how many µs; "ratio" is baseline ÷ case (totals), what req/s would show if CPU were the only limit. Method: \`bench/README.md\` (Probes).`,
+    `Each case's server ran under valgrind's callgrind (Node ${process.version}, V8 \`--single-threaded\`): ${fmt(warmup)} requests of warm-up with instrumentation off, then ${fmt(measured)} keep-alive requests, ${connections} at a time, counted on connections the warm-up's second half opened (so V8's re-optimisation after new connections is not counted)${V8_MAJOR < 13 ? ', with an old generation large enough that no major GC runs' : ''}. Two runs of one case agree within ~1–2 % (identical throttle code: 606.6k and 607.1k), whatever else the machine was doing, which the wall-clock figures of \`RESULTS.md\` cannot promise here. "GC" is the part spent in V8's garbage collector and "JIT" the part spent compiling (Maglev, TurboFan, Sparkplug): both are lumpy (how many scavenges fall into the window depends on how V8 sized the young generation so far, ~2k per request in Koa for one scavenge; V8 13 re-optimises some functions every few seconds even under a steady load), and "steady" is the rest, which repeats within a few hundred instructions. Instructions are not time (a cache miss or a system call counts as one), so this table says which side does more work, not by how many µs; "ratio" is baseline ÷ case (totals), what req/s would show if CPU were the only limit. Method: \`bench/README.md\` (Probes).`,
     '',
-    '| case | instructions/request | of which GC |',
-    '|---|---:|---:|',
+    '| case | instructions/request | of which GC | of which JIT | steady |',
+    '|---|---:|---:|---:|---:|',
     ...cases.map((c) => {
-      const { total, gc } = counts.get(c.name);
-      return `| ${c.name} | ${fmt(total)} | ${fmt(gc)} |`;
+      const count = counts.get(c.name);
+      return `| ${c.name} | ${fmt(count.total)} | ${fmt(count.gc)} | ${fmt(count.jit)} | ${fmt(steady(count))} |`;
     }),
     '',
-    '| case | compared with | added instructions/request | added without GC | ratio | req/s target |',
-    '|---|---|---:|---:|---:|---:|',
+    '| case | compared with | added instructions/request | added, steady | ratio | ratio, steady | req/s target |',
+    '|---|---|---:|---:|---:|---:|---:|',
   ];
   for (const c of cases) {
     if (!new RegExp(pattern).test(c.name)) continue;
@@ -246,10 +265,8 @@ async function runCases(pattern) {
       const base = counts.get(cmp.baseline);
       const mine = counts.get(c.name);
       if (base === undefined || mine === undefined) continue;
-      const added = mine.total - base.total;
-      const addedWithoutGc = mine.total - mine.gc - (base.total - base.gc);
       lines.push(
-        `| ${c.name} | ${cmp.baseline} | ${signed(added)} | ${signed(addedWithoutGc)} | ${(base.total / mine.total).toFixed(3)} | ${cmp.target === undefined ? '–' : `≥ ${cmp.target}`} |`,
+        `| ${c.name} | ${cmp.baseline} | ${signed(mine.total - base.total)} | ${signed(steady(mine) - steady(base))} | ${(base.total / mine.total).toFixed(3)} | ${(steady(base) / steady(mine)).toFixed(3)} | ${cmp.target === undefined ? '–' : `≥ ${cmp.target}`} |`,
       );
     }
   }
@@ -267,7 +284,7 @@ try {
     const base = results[0][1];
     const diff =
       results.length > 1
-        ? `  (${signed(count.total - base.total)}, without GC ${signed(count.total - count.gc - (base.total - base.gc))} vs ${results[0][0]})`
+        ? `  (${signed(count.total - base.total)}, steady ${signed(steady(count) - steady(base))} vs ${results[0][0]})`
         : '';
     process.stdout.write(`${file.padEnd(40)} ${described(count)} instructions/request${diff}\n`);
   }

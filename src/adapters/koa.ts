@@ -80,12 +80,18 @@ class KoaExchange extends Exchange {
    */
   private assignBody(status: number, body: Buffer | string | Readable | null): void {
     const ctx = this.ctx;
+    if (body === null && BODILESS_STATUSES.has(status)) {
+      // Koa's status setter drops any body set before, and Koa strips the body headers of these
+      // statuses itself when it responds: assigning `null` here would only strip them twice.
+      ctx.status = status;
+      return;
+    }
     const untyped = !this.res.hasHeader('content-type');
     ctx.status = status;
     // Koa turns a null body into a 204 whatever the status: an empty body keeps, say, a 200.
-    const assigned = body === null && !BODILESS_STATUSES.has(status) ? '' : body;
+    const assigned = body ?? '';
     ctx.body = Buffer.isBuffer(assigned) ? asKoaBody(assigned) : assigned;
-    if (untyped && assigned !== null) this.res.removeHeader('content-type');
+    if (untyped) this.res.removeHeader('content-type');
   }
 }
 
