@@ -2,9 +2,22 @@ import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { describeEachFramework, type Reply, type Route } from '../../../test/support/frameworks.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
+import type { CacheStore } from '../../stores/cache.js';
 import { memoryCacheStore } from '../../stores/memory/cache.js';
 import { cors } from '../cors/index.js';
 import { type CacheOptions, cache } from './index.js';
+
+/** `store` with only the public, Promise-returning methods (as any store but the memory one). */
+function promisesOnly(store: CacheStore): CacheStore {
+  return {
+    get: (key) => store.get(key),
+    set: (key, entry) => store.set(key, entry),
+    delete: (key) => store.delete(key),
+    keys: (prefix) => store.keys(prefix),
+    clear: (prefix) => store.clear(prefix),
+    usage: (prefix) => store.usage(prefix),
+  };
+}
 
 /** A GET route that counts its calls and answers `n=<count>` (or what `reply` says). */
 function counted(
@@ -477,6 +490,42 @@ describeEachFramework('cache()', (fw) => {
       expect((await a.app.request('/r')).body).toBe('first 1');
       await a.mw.clear();
       expect((await b.app.request('/r')).headers['cache-status']).toMatch(/hit/);
+    });
+
+    it('reads the memory store without its Promise, and answers the same through any other store', async () => {
+      const memory = memoryCacheStore();
+      const other = promisesOnly(memoryCacheStore());
+      const promisedReads = new Map<CacheStore, number>();
+      for (const store of [memory, other]) {
+        const publicGet = store.get;
+        store.get = (key) => {
+          promisedReads.set(store, (promisedReads.get(store) ?? 0) + 1);
+          return publicGet(key);
+        };
+      }
+      for (const store of [memory, other]) {
+        const varying = counted('/r', async (n) => {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          return { headers: { vary: 'Accept-Language' }, body: `n=${n}` };
+        });
+        const { app } = await start({ ttl: 60, store }, varying);
+        const nb = { headers: { 'accept-language': 'nb' } };
+        const en = { headers: { 'accept-language': 'en' } };
+        // Concurrent misses still run the handler once, whichever way the store is read.
+        const first = await Promise.all([app.request('/r', nb), app.request('/r', nb)]);
+        expect(first.map((r) => r.body)).toEqual(['n=1', 'n=1']);
+        expect((await app.request('/r', en)).body).toBe('n=2');
+        const hitNb = await app.request('/r', nb);
+        const hitEn = await app.request('/r', en);
+        expect([hitNb.body, hitNb.headers['cache-status']]).toEqual([
+          'n=1',
+          'portcullis; hit; ttl=60',
+        ]);
+        expect([hitEn.body, hitEn.headers.vary]).toEqual(['n=2', 'Accept-Language']);
+        expect(varying.calls).toBe(2);
+      }
+      expect(promisedReads.get(memory)).toBeUndefined();
+      expect(promisedReads.get(other)).toBeGreaterThanOrEqual(4);
     });
 
     it('takes a gateway store carrying a cache store as .cache', async () => {

@@ -7,6 +7,7 @@ import { sendPrepared } from '../../core/errors.js';
 import type { Exchange, Next } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
 import type { CacheEntry } from '../../stores/cache.js';
+import { type CacheGetNow, kCacheGetNow } from '../../stores/memory/cache.js';
 import { type Flight, Flights, type Found } from './flights.js';
 import {
   asksForRefresh,
@@ -89,6 +90,8 @@ const noop = (): void => {};
 export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
   const config = resolveCacheOptions(ttlOrOptions);
   const { store, clock } = config;
+  /** The memory store's Promise-free read, when the store is one. */
+  const getNow = (store as { [kCacheGetNow]?: CacheGetNow })[kCacheGetNow];
   const inflight = new Flights();
   let hits = 0;
   let misses = 0;
@@ -100,6 +103,19 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       if (entry?.vary === undefined) return entry && { entry, key: base };
       const key = variantKey(base, entry.vary, ex);
       const variant = await store.get(key);
+      return variant && { entry: variant, key };
+    } catch {
+      return undefined;
+    }
+  };
+
+  /** `find` through the memory store's synchronous read. */
+  const findNow = (ex: Exchange, base: string, get: CacheGetNow): Found | undefined => {
+    try {
+      const entry = get(base);
+      if (entry?.vary === undefined) return entry && { entry, key: base };
+      const key = variantKey(base, entry.vary, ex);
+      const variant = get(key);
       return variant && { entry: variant, key };
     } catch {
       return undefined;
@@ -246,10 +262,20 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
     return miss(ex, next, base, { lead: false, refresh: false, stale: flight.stale });
   };
 
-  const lookup = async (ex: Exchange, next: Next, base: string): Promise<void> => {
+  const lookup = (ex: Exchange, next: Next, base: string): void | PromiseLike<void> => {
     const waiting = inflight.get(base);
     if (waiting !== undefined) return follow(ex, next, base, waiting);
-    const found = await find(ex, base);
+    if (getNow !== undefined) return answer(ex, next, base, findNow(ex, base, getNow));
+    return find(ex, base).then((found) => answer(ex, next, base, found));
+  };
+
+  /** A hit, another request's flight to wait for, or a miss, once the store has been read. */
+  const answer = (
+    ex: Exchange,
+    next: Next,
+    base: string,
+    found: Found | undefined,
+  ): void | PromiseLike<void> => {
     const now = clock.now();
     if (found !== undefined && now < found.entry.expiresAt) return serveFresh(ex, found.entry, now);
     // Another request may have started fetching while we read the store.

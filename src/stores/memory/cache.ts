@@ -42,7 +42,19 @@ const entrySize = (key: string, entry: CacheEntry): number =>
  * const store = memoryCacheStore({ maxSize: 16 * 1024 * 1024 });
  * app.get('/a', gateway.cache({ ttl: 60, store }), a);
  */
-export function memoryCacheStore(options: MemoryCacheStoreOptions = {}): CacheStore {
+/**
+ * The memory cache store's `get` without the Promise, for `cache()`: a hit then costs no async
+ * function and no await (as `kConsumeBucketNow` does for `throttle()`). Symbol-keyed and internal:
+ * the public `CacheStore` contract still returns Promises.
+ */
+export const kCacheGetNow = Symbol('portcullis.memory.cacheGetNow');
+
+/** A cache store that can also answer `get` at once. */
+export type CacheGetNow = (key: string) => CacheEntry | undefined;
+
+export function memoryCacheStore(
+  options: MemoryCacheStoreOptions = {},
+): CacheStore & { readonly [kCacheGetNow]: CacheGetNow } {
   assertOptionsObject(SCOPE, options);
   assertKnownOptions(SCOPE, options, Object.keys(MEMORY_CACHE_STORE_DEFAULTS));
   const { maxSize, clock } = { ...MEMORY_CACHE_STORE_DEFAULTS, ...options };
@@ -65,6 +77,7 @@ export function memoryCacheStore(options: MemoryCacheStoreOptions = {}): CacheSt
     async get(key) {
       return lru.get(key);
     },
+    [kCacheGetNow]: (key) => lru.get(key),
     async set(key, entry) {
       // lru-cache refuses a TTL of 0; an entry already past staleUntil is simply not kept.
       const ttl = entry.staleUntil - clock.now();
