@@ -35,6 +35,16 @@ const entrySize = (key: string, entry: CacheEntry): number =>
   cacheEntrySize(key, entry, MEMORY_ENTRY_OVERHEAD);
 
 /**
+ * The memory cache store's `get` without the Promise, for `cache()`: a hit then costs no async
+ * function and no await (as `kConsumeBucketNow` does for `throttle()`). Symbol-keyed and internal:
+ * the public `CacheStore` contract still returns Promises.
+ */
+export const kCacheGetNow = Symbol('portcullis.memory.cacheGetNow');
+
+/** The synchronous read behind `kCacheGetNow`. */
+export type CacheGetNow = (key: string) => CacheEntry | undefined;
+
+/**
  * A byte-bounded LRU of cached responses, for one process. Pass one instance to several
  * `cache()` middlewares to share the memory budget; each keeps its own namespace.
  *
@@ -42,16 +52,6 @@ const entrySize = (key: string, entry: CacheEntry): number =>
  * const store = memoryCacheStore({ maxSize: 16 * 1024 * 1024 });
  * app.get('/a', gateway.cache({ ttl: 60, store }), a);
  */
-/**
- * The memory cache store's `get` without the Promise, for `cache()`: a hit then costs no async
- * function and no await (as `kConsumeBucketNow` does for `throttle()`). Symbol-keyed and internal:
- * the public `CacheStore` contract still returns Promises.
- */
-export const kCacheGetNow = Symbol('portcullis.memory.cacheGetNow');
-
-/** A cache store that can also answer `get` at once. */
-export type CacheGetNow = (key: string) => CacheEntry | undefined;
-
 export function memoryCacheStore(
   options: MemoryCacheStoreOptions = {},
 ): CacheStore & { readonly [kCacheGetNow]: CacheGetNow } {
