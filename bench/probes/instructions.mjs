@@ -2,7 +2,7 @@
 /**
  * Machine instructions per request, counted by valgrind's callgrind, for scenarios A/B:
  *
- *   node bench/probes/instructions.mjs <scenario> [<scenario>...] [--shape=get] [--requests=1000]
+ *   node bench/probes/instructions.mjs <scenario> [<scenario>...] [--shape=get] [--requests=1000] [--hash-seed=1]
  *   node bench/probes/instructions.mjs --cases=<regexp>     the bench's cases (and their baselines),
  *                                                            table in bench/INSTRUCTIONS.md (Node 20)
  *                                                            or bench/INSTRUCTIONS-node<major>.md
@@ -34,7 +34,7 @@ const files = args.filter((a) => !a.startsWith('--'));
 const casesPattern = option('cases', undefined);
 if (files.length === 0 && casesPattern === undefined) {
   process.stderr.write(
-    'usage: node bench/probes/instructions.mjs <scenario> [<scenario>...] [--shape=get] [--requests=1500]\n',
+    'usage: node bench/probes/instructions.mjs <scenario> [<scenario>...] [--shape=get] [--requests=1000] [--hash-seed=1]\n',
   );
   process.exit(2);
 }
@@ -94,6 +94,18 @@ async function send(port, count, shape, agent) {
 const NO_MAJOR_GC = V8_MAJOR < 13 ? ['--initial-old-space-size=1024'] : [];
 
 /**
+ * V8 seeds its string hashes (and symbol hashes, from `--random-seed`) at random in each process,
+ * and the order of a map's descriptors follows those hashes: inserting a property into the sorted
+ * descriptors of Express's per-request maps (`DescriptorArray::Append`, 11 calls a request) cost
+ * 6.4k, 7.9k and 8.4k instructions per request in three processes of the same code on Node 20.
+ * Fixed seeds take that one source out (`--hash-seed=0` restores V8's random seeds); the others
+ * remain, so two runs of one Express case still differ by ~0.5–1.5k.
+ */
+const HASH_SEED = option('hash-seed', '1');
+const FIXED_HASHES =
+  HASH_SEED === '0' ? [] : [`--hash-seed=${HASH_SEED}`, `--random-seed=${HASH_SEED}`];
+
+/**
  * The two parts of a callgrind dump that V8 spends on itself rather than on the code under test,
  * as inclusive costs (`callgrind_annotate --inclusive=yes`) of their entry points:
  * - `gc`: `Heap::CollectGarbage` (scavenges, mark-compact pauses) and incremental marking on
@@ -144,6 +156,7 @@ function startUnderCallgrind(file, out, env, scenarioArgs) {
       process.execPath,
       '--single-threaded',
       ...NO_MAJOR_GC,
+      ...FIXED_HASHES,
       path.join(SCENARIOS, file),
       ...scenarioArgs,
     ],
@@ -247,7 +260,7 @@ async function runCases(pattern) {
     '',
     `Written by \`node bench/probes/instructions.mjs --cases=${pattern}\` on ${new Date().toISOString()}; do not edit by hand.`,
     '',
-    `Each case's server ran under valgrind's callgrind (Node ${process.version}, V8 \`--single-threaded\`): ${fmt(warmup)} requests of warm-up with instrumentation off, then ${fmt(measured)} keep-alive requests, ${connections} at a time, counted on connections the warm-up's second half opened (so V8's re-optimisation after new connections is not counted)${V8_MAJOR < 13 ? ', with an old generation large enough that no major GC runs' : ''}. Two runs of one case agree within ~1–2 % (identical throttle code: 606.6k and 607.1k), whatever else the machine was doing, which the wall-clock figures of \`RESULTS.md\` cannot promise here. "GC" is the part spent in V8's garbage collector and "JIT" the part spent compiling (Maglev, TurboFan, Sparkplug): both are lumpy (how many scavenges fall into the window depends on how V8 sized the young generation so far, ~2k per request in Koa for one scavenge; V8 13 re-optimises some functions every few seconds even under a steady load), and "steady" is the rest, which repeats within a few hundred instructions. Instructions are not time (a cache miss or a system call counts as one), so this table says which side does more work, not by how many µs; "ratio" is baseline ÷ case (totals), what req/s would show if CPU were the only limit. Method: \`bench/README.md\` (Probes).`,
+    `Each case's server ran under valgrind's callgrind (Node ${process.version}, V8 \`--single-threaded\`${FIXED_HASHES.length > 0 ? `, fixed hash seeds \`${FIXED_HASHES.join(' ')}\`` : ''}): ${fmt(warmup)} requests of warm-up with instrumentation off, then ${fmt(measured)} keep-alive requests, ${connections} at a time, counted on connections the warm-up's second half opened (so V8's re-optimisation after new connections is not counted)${V8_MAJOR < 13 ? ', with an old generation large enough that no major GC runs' : ''}. Two runs of one case agree within ~1–2 % (identical throttle code: 606.6k and 607.1k), whatever else the machine was doing, which the wall-clock figures of \`RESULTS.md\` cannot promise here. "GC" is the part spent in V8's garbage collector and "JIT" the part spent compiling (Maglev, TurboFan, Sparkplug): both are lumpy (how many scavenges fall into the window depends on how V8 sized the young generation so far, ~2k per request in Koa for one scavenge; V8 13 re-optimises some functions every few seconds even under a steady load), and "steady" is the rest, which repeats within a few hundred instructions. Instructions are not time (a cache miss or a system call counts as one), so this table says which side does more work, not by how many µs; "ratio" is baseline ÷ case (totals), what req/s would show if CPU were the only limit. Method: \`bench/README.md\` (Probes).`,
     '',
     '| case | instructions/request | of which GC | of which JIT | steady |',
     '|---|---:|---:|---:|---:|',
