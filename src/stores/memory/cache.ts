@@ -44,6 +44,12 @@ export const kCacheGetNow = Symbol('portcullis.memory.cacheGetNow');
 /** The synchronous read behind `kCacheGetNow`. */
 export type CacheGetNow = (key: string) => CacheEntry | undefined;
 
+/** The memory cache store: the public `CacheStore`, plus its internal synchronous read. */
+export interface MemoryCacheStore extends CacheStore {
+  /** @internal The read without a Promise (see `kCacheGetNow`). */
+  readonly [kCacheGetNow]: CacheGetNow;
+}
+
 /**
  * A byte-bounded LRU of cached responses, for one process. Pass one instance to several
  * `cache()` middlewares to share the memory budget; each keeps its own namespace.
@@ -52,9 +58,7 @@ export type CacheGetNow = (key: string) => CacheEntry | undefined;
  * const store = memoryCacheStore({ maxSize: 16 * 1024 * 1024 });
  * app.get('/a', gateway.cache({ ttl: 60, store }), a);
  */
-export function memoryCacheStore(
-  options: MemoryCacheStoreOptions = {},
-): CacheStore & { readonly [kCacheGetNow]: CacheGetNow } {
+export function memoryCacheStore(options: MemoryCacheStoreOptions = {}): MemoryCacheStore {
   assertOptionsObject(SCOPE, options);
   assertKnownOptions(SCOPE, options, Object.keys(MEMORY_CACHE_STORE_DEFAULTS));
   const { maxSize, clock } = { ...MEMORY_CACHE_STORE_DEFAULTS, ...options };
