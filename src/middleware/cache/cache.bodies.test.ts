@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachFramework, type Route } from '../../../test/support/frameworks.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
+import { deadPort } from '../../../test/support/upstream.js';
 import { proxy } from '../proxy/index.js';
 import { cache } from './index.js';
 
@@ -243,11 +244,9 @@ describeEachFramework('cache() body capture', (fw) => {
 
   it('caches what proxy() relays, and serves it stale when the upstream is gone', async () => {
     const clock = manualClock();
-    // A port nobody listens on once the probe server is closed: the proxy answers 502.
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const deadUrl = `http://127.0.0.1:${(probe.address() as AddressInfo).port}/`;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    // A low port that refuses connections: the proxy answers 502. (A freed ephemeral port
+    // could be taken by another test file's server meanwhile and leave the request hanging.)
+    const deadUrl = `${(await deadPort()).url}/`;
     let target = upstreamUrl;
     const app = await fw.start({
       use: [cache({ ttl: 10, staleIfError: 60, clock }), proxy(() => target)],
