@@ -2,13 +2,13 @@
 /**
  * Machine instructions per request, counted by valgrind's callgrind, for scenarios A/B:
  *
- *   node bench/probes/instructions.mjs <scenario> [<scenario>...] [--shape=get] [--requests=1000] [--hash-seed=1]
+ *   node bench/probes/instructions.mjs <scenario> [<scenario>...] [--shape=get] [--requests=4000] [--hash-seed=1]
  *   node bench/probes/instructions.mjs --cases=<regexp>     the bench's cases (and their baselines),
  *                                                            table in bench/INSTRUCTIONS.md (Node 20)
  *                                                            or bench/INSTRUCTIONS-node<major>.md
  *
  * Time per request swings ±20 µs between runs on a shared 2-core machine; an instruction count
- * does not depend on what else the machine is doing: two runs of a case agree within ~1–2 %. Each server runs under callgrind with instrumentation off while a warm-up
+ * does not depend on what else the machine is doing: runs of a case agree within ~0.1 %. Each server runs under callgrind with instrumentation off while a warm-up
  * lets V8 optimise, then a fixed number of keep-alive requests (`--connections`, default 8, at a
  * time) is counted. V8 runs `--single-threaded` so that compilation and GC happen on the counted
  * thread, in order. Slow
@@ -34,12 +34,18 @@ const files = args.filter((a) => !a.startsWith('--'));
 const casesPattern = option('cases', undefined);
 if (files.length === 0 && casesPattern === undefined) {
   process.stderr.write(
-    'usage: node bench/probes/instructions.mjs <scenario> [<scenario>...] [--shape=get] [--requests=1000] [--hash-seed=1]\n',
+    'usage: node bench/probes/instructions.mjs <scenario> [<scenario>...] [--shape=get] [--requests=4000] [--hash-seed=1]\n',
   );
   process.exit(2);
 }
 const defaultShape = REQUESTS[option('shape', 'get')];
-const measured = Number(option('requests', '1000'));
+/**
+ * 4,000 counted requests, not 1,000: a scavenge costs a whole window's worth of work at once
+ * (~11M instructions in Express), so with 1,000 requests one scavenge more or less in the
+ * window moved an Express case by ~11k instructions per request (bare Express counted 27.7k of
+ * GC per request in one run, 34.5k over 4,000 requests); over 4,000 the step is a quarter.
+ */
+const measured = Number(option('requests', '4000'));
 const V8_MAJOR = Number(process.versions.v8.split('.')[0]);
 /**
  * V8 13 (Node 24) under `--single-threaded` still runs TurboFan on the servers' code after 12,000
@@ -111,9 +117,9 @@ const FIXED_HASHES =
  * - `gc`: `Heap::CollectGarbage` (scavenges, mark-compact pauses) and incremental marking on
  *   allocation;
  * - `jit`: optimising (Maglev, TurboFan: `Compiler::CompileOptimized`) and Sparkplug compiles.
- * Both are lumpy where the rest is steady. How many scavenges fall into a window of 1,000
- * requests depends on how V8 has sized the young generation so far (a Koa case shows one, ~2k
- * instructions per request, in one run and none in the next), and V8 13 keeps re-optimising
+ * Both are lumpy where the rest is steady. How many scavenges fall into the counted window
+ * depends on how V8 has sized the young generation so far (one scavenge more or less is ~0.5k
+ * instructions per request in Koa, ~3k in Express, over 4,000 requests), and V8 13 keeps re-optimising
  * some functions (Koa's `dispatch`, `handleResponse`) every few seconds even in a steady load:
  * one Node 24 window held 19k instructions per request of TurboFan work, the next none.
  */
@@ -232,6 +238,14 @@ const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const signed = (n) => `${n >= 0 ? '+' : ''}${fmt(n)}`;
 /** The count without V8's lumpy parts (GC, compiling). */
 const steady = ({ total, gc, jit }) => total - gc - jit;
+/**
+ * The count without compiling, what a server under real load pays per request: V8 re-optimises
+ * at a rate set by time, not by requests (Node 24, bare Express, `--trace-opt`: 48 optimisations
+ * in 20 s of 348k requests, 71 in 20 s of 11k requests at 500/s), so under valgrind, tens of times slower,
+ * each request carries that many times its share of them (Node 24: ~19k instructions per request over a
+ * 4,000-request window, in every case alike).
+ */
+const withoutJit = ({ total, jit }) => total - jit;
 /** `123,456 (GC 1,234, JIT 0)`: a count and the parts of it that V8 spent on itself. */
 const described = (count) =>
   `${fmt(count.total).padStart(9)} (GC ${fmt(count.gc)}, JIT ${fmt(count.jit)})`;
@@ -243,6 +257,7 @@ const described = (count) =>
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 const TABLE_FILE = NODE_MAJOR === 20 ? 'INSTRUCTIONS.md' : `INSTRUCTIONS-node${NODE_MAJOR}.md`;
 
+/** Counts every case matching `pattern` (and its baselines), printing each, then writes the table. */
 async function runCases(pattern) {
   const cases = selectCases(pattern);
   const counts = new Map();
@@ -255,12 +270,40 @@ async function runCases(pattern) {
     counts.set(c.name, count);
     process.stdout.write(`${c.name.padEnd(66)} ${described(count)} instructions/request\n`);
   }
+  writeTable(pattern, cases, counts);
+}
+
+/**
+ * `--table-from=<file>`: the table again from the lines a `--cases` run printed (saved to
+ * `file`), for a change of wording or of the derived columns without counting again (a run takes
+ * 20–45 minutes). Run it with the Node version and the options that counted, which the table names.
+ */
+function tableFromLog(pattern, logFile) {
+  const cases = selectCases(pattern);
+  const counts = new Map();
+  const line = /^(.*?)\s+([\d,]+) \(GC ([\d,]+), JIT ([\d,]+)\) instructions\/request/;
+  const number = (text) => Number(text.replaceAll(',', ''));
+  for (const text of readFileSync(logFile, 'utf8').split('\n')) {
+    const match = line.exec(text);
+    if (match === null) continue;
+    counts.set(match[1].trim(), {
+      total: number(match[2]),
+      gc: number(match[3]),
+      jit: number(match[4]),
+    });
+  }
+  const missing = cases.filter((c) => !counts.has(c.name)).map((c) => c.name);
+  if (missing.length > 0) throw new Error(`${logFile}: no count for ${missing.join(', ')}`);
+  writeTable(pattern, cases, counts);
+}
+
+function writeTable(pattern, cases, counts) {
   const lines = [
     '# Instructions per request',
     '',
     `Written by \`node bench/probes/instructions.mjs --cases=${pattern}\` on ${new Date().toISOString()}; do not edit by hand.`,
     '',
-    `Each case's server ran under valgrind's callgrind (Node ${process.version}, V8 \`--single-threaded\`${FIXED_HASHES.length > 0 ? `, fixed hash seeds \`${FIXED_HASHES.join(' ')}\`` : ''}): ${fmt(warmup)} requests of warm-up with instrumentation off, then ${fmt(measured)} keep-alive requests, ${connections} at a time, counted on connections the warm-up's second half opened (so V8's re-optimisation after new connections is not counted)${V8_MAJOR < 13 ? ', with an old generation large enough that no major GC runs' : ''}. Two runs of one case agree within ~1–2 % (identical throttle code: 606.6k and 607.1k), whatever else the machine was doing, which the wall-clock figures of \`RESULTS.md\` cannot promise here. "GC" is the part spent in V8's garbage collector and "JIT" the part spent compiling (Maglev, TurboFan, Sparkplug): both are lumpy (how many scavenges fall into the window depends on how V8 sized the young generation so far, ~2k per request in Koa for one scavenge; V8 13 re-optimises some functions every few seconds even under a steady load), and "steady" is the rest, which repeats within a few hundred instructions in Koa and ~0.5–1.5k in Express. Instructions are not time (a cache miss or a system call counts as one), so this table says which side does more work, not by how many µs; "ratio" is baseline ÷ case (totals), what req/s would show if CPU were the only limit. Method: \`bench/README.md\` (Probes).`,
+    `Each case's server ran under valgrind's callgrind (Node ${process.version}, V8 \`--single-threaded\`${FIXED_HASHES.length > 0 ? `, fixed hash seeds \`${FIXED_HASHES.join(' ')}\`` : ''}): ${fmt(warmup)} requests of warm-up with instrumentation off, then ${fmt(measured)} keep-alive requests, ${connections} at a time, counted on connections the warm-up's second half opened (so V8's re-optimisation after new connections is not counted)${V8_MAJOR < 13 ? ', with an old generation large enough that no major GC runs' : ''}. Runs of one case agree within ~0.1 % (bare Express three times: 562.5k, 562.6k, 562.6k; bare Koa 95.47k and 95.43k), whatever else the machine was doing, which the wall-clock figures of \`RESULTS.md\` cannot promise here. "GC" is the part spent in V8's garbage collector and "JIT" the part spent compiling (Maglev, TurboFan, Sparkplug): both are lumpy (how many scavenges fall into the window depends on how V8 sized the young generation so far, one more or less being ~3k per request in Express and ~0.5k in Koa; V8 re-optimises some functions every few seconds even under a steady load, at a rate set by time rather than by requests, so under valgrind, tens of times slower than a real run, a request carries tens of times its share of it (on Node 24 ~19k instructions per request in every case)), and "steady" is the rest, which repeats within a few hundred instructions. Instructions are not time (a cache miss or a system call counts as one), so this table says which side does more work, not by how many µs; "ratio" is baseline ÷ case over the counts without JIT (steady work and GC, which allocation drives: what a server under load pays per request), what req/s would show if CPU were the only limit. Method: \`bench/README.md\` (Probes).`,
     '',
     '| case | instructions/request | of which GC | of which JIT | steady |',
     '|---|---:|---:|---:|---:|',
@@ -269,7 +312,7 @@ async function runCases(pattern) {
       return `| ${c.name} | ${fmt(count.total)} | ${fmt(count.gc)} | ${fmt(count.jit)} | ${fmt(steady(count))} |`;
     }),
     '',
-    '| case | compared with | added instructions/request | added, steady | ratio | ratio, steady | req/s target |',
+    '| case | compared with | added instructions/request (without JIT) | added, steady | ratio (without JIT) | ratio, steady | req/s target |',
     '|---|---|---:|---:|---:|---:|---:|',
   ];
   for (const c of cases) {
@@ -279,7 +322,7 @@ async function runCases(pattern) {
       const mine = counts.get(c.name);
       if (base === undefined || mine === undefined) continue;
       lines.push(
-        `| ${c.name} | ${cmp.baseline} | ${signed(mine.total - base.total)} | ${signed(steady(mine) - steady(base))} | ${(base.total / mine.total).toFixed(3)} | ${(steady(base) / steady(mine)).toFixed(3)} | ${cmp.target === undefined ? '–' : `≥ ${cmp.target}`} |`,
+        `| ${c.name} | ${cmp.baseline} | ${signed(withoutJit(mine) - withoutJit(base))} | ${signed(steady(mine) - steady(base))} | ${(withoutJit(base) / withoutJit(mine)).toFixed(3)} | ${(steady(base) / steady(mine)).toFixed(3)} | ${cmp.target === undefined ? '–' : `≥ ${cmp.target}`} |`,
       );
     }
   }
@@ -289,7 +332,9 @@ async function runCases(pattern) {
 }
 
 try {
-  if (casesPattern !== undefined) await runCases(casesPattern);
+  const tableFrom = option('table-from', undefined);
+  if (casesPattern !== undefined && tableFrom !== undefined) tableFromLog(casesPattern, tableFrom);
+  else if (casesPattern !== undefined) await runCases(casesPattern);
   const results = [];
   for (const file of files) {
     const count = await instructionsPerRequest(file);
