@@ -98,6 +98,19 @@ async function send(port, count, shape, agent) {
  * 204k instructions per request, bare Koa unchanged), so it would measure the flag instead.
  */
 const NO_MAJOR_GC = V8_MAJOR < 13 ? ['--initial-old-space-size=1024'] : [];
+/**
+ * V8 13+ (Node 24) does run major GCs in the window, and marks incrementally: the marking steps
+ * and the write barriers that keep marking correct run inside the server's own code, outside
+ * `Heap::CollectGarbage`, so they counted as "steady". That was the "slower state" Node 24 runs
+ * sometimes settled in: Express + `gateway.cors` counted 222k instructions per request in four
+ * runs over 4,000 requests (steady +52k over bare Express; the profile: marking visitors,
+ * `RecordWriteSaveFP`, `MarkingBarrier::Write`) and 166.7k with `--no-incremental-marking`
+ * (steady +18.0k, as a 1,000-request window without a major GC gave, +17.9k). Marked atomically,
+ * a major GC is all inside `CollectGarbage`, in the GC column. Bytecode flushing (functions
+ * unused for a while lose their bytecode and are compiled again) ages by time too, which valgrind
+ * stretches: off as well.
+ */
+const V8_13_GC = V8_MAJOR >= 13 ? ['--no-incremental-marking', '--no-flush-bytecode'] : [];
 
 /**
  * V8 seeds its string hashes (and symbol hashes, from `--random-seed`) at random in each process,
@@ -162,6 +175,7 @@ function startUnderCallgrind(file, out, env, scenarioArgs) {
       process.execPath,
       '--single-threaded',
       ...NO_MAJOR_GC,
+      ...V8_13_GC,
       ...FIXED_HASHES,
       path.join(SCENARIOS, file),
       ...scenarioArgs,
@@ -303,7 +317,7 @@ function writeTable(pattern, cases, counts) {
     '',
     `Written by \`node bench/probes/instructions.mjs --cases=${pattern}\` on ${new Date().toISOString()}; do not edit by hand.`,
     '',
-    `Each case's server ran under valgrind's callgrind (Node ${process.version}, V8 \`--single-threaded\`${FIXED_HASHES.length > 0 ? `, fixed hash seeds \`${FIXED_HASHES.join(' ')}\`` : ''}): ${fmt(warmup)} requests of warm-up with instrumentation off, then ${fmt(measured)} keep-alive requests, ${connections} at a time, counted on connections the warm-up's second half opened (so V8's re-optimisation after new connections is not counted)${V8_MAJOR < 13 ? ', with an old generation large enough that no major GC runs' : ''}. Runs of one case agree within ~0.1 % (bare Express three times: 562.5k, 562.6k, 562.6k; bare Koa 95.47k and 95.43k), whatever else the machine was doing, which the wall-clock figures of \`RESULTS.md\` cannot promise here. "GC" is the part spent in V8's garbage collector and "JIT" the part spent compiling (Maglev, TurboFan, Sparkplug): both are lumpy (how many scavenges fall into the window depends on how V8 sized the young generation so far, one more or less being ~3k per request in Express and ~0.5k in Koa; V8 re-optimises some functions every few seconds even under a steady load, at a rate set by time rather than by requests, so under valgrind, tens of times slower than a real run, a request carries tens of times its share of it (on Node 24 ~19k instructions per request in every case)), and "steady" is the rest, which repeats within a few hundred instructions. Instructions are not time (a cache miss or a system call counts as one), so this table says which side does more work, not by how many µs; "ratio" is baseline ÷ case over the counts without JIT (steady work and GC, which allocation drives: what a server under load pays per request), what req/s would show if CPU were the only limit. Method: \`bench/README.md\` (Probes).`,
+    `Each case's server ran under valgrind's callgrind (Node ${process.version}, V8 \`--single-threaded\`${FIXED_HASHES.length > 0 ? `, fixed hash seeds \`${FIXED_HASHES.join(' ')}\`` : ''}): ${fmt(warmup)} requests of warm-up with instrumentation off, then ${fmt(measured)} keep-alive requests, ${connections} at a time, counted on connections the warm-up's second half opened (so V8's re-optimisation after new connections is not counted)${V8_MAJOR < 13 ? ', with an old generation large enough that no major GC runs' : ', with `--no-incremental-marking --no-flush-bytecode` so that a major GC is counted whole as GC and no code is flushed for age'}. Runs of one case agree within ~0.1 % (bare Express three times: 562.5k, 562.6k, 562.6k; bare Koa 95.47k and 95.43k), whatever else the machine was doing, which the wall-clock figures of \`RESULTS.md\` cannot promise here. "GC" is the part spent in V8's garbage collector and "JIT" the part spent compiling (Maglev, TurboFan, Sparkplug): both are lumpy (how many scavenges fall into the window depends on how V8 sized the young generation so far, one more or less being ~3k per request in Express and ~0.5k in Koa; V8 re-optimises some functions every few seconds even under a steady load, at a rate set by time rather than by requests, so under valgrind, tens of times slower than a real run, a request carries tens of times its share of it (on Node 24 ~19k instructions per request in every case)), and "steady" is the rest, which repeats within a few hundred instructions. Instructions are not time (a cache miss or a system call counts as one), so this table says which side does more work, not by how many µs; "ratio" is baseline ÷ case over the counts without JIT (steady work and GC, which allocation drives: what a server under load pays per request), what req/s would show if CPU were the only limit. Method: \`bench/README.md\` (Probes).`,
     '',
     '| case | instructions/request | of which GC | of which JIT | steady |',
     '|---|---:|---:|---:|---:|',
