@@ -35,7 +35,13 @@ export async function runMemoryReport({ features, quick, log }) {
     } else out.items.push('Throttle: skipped, `gateway.throttle` does not exist yet.');
     if (features.has('cache')) {
       log('memory: cache at maxSize');
-      out.cache = await child('cache.mjs', args);
+      // One process per entry size: a fill's garbage must not be collected in the other's window.
+      const small = await child('cache.mjs', [...args, '--entries=small']);
+      const large = await child('cache.mjs', [...args, '--entries=large']);
+      out.cache = {
+        results: [...small.results, ...large.results],
+        summary: [...small.summary, ...large.summary],
+      };
       out.items.push(...out.cache.summary);
     } else out.items.push('Cache: skipped, `gateway.cache` does not exist yet.');
   } catch (err) {
