@@ -1,16 +1,16 @@
 #!/usr/bin/env node
 /**
  * portcullis benchmark runner (issue 8). Starts every scenario server in its own process pinned
- * to core 1, checks that each answers correctly, then loads them from core 0 in interleaved
- * rounds and writes RESULTS.md and results.json beside this file.
+ * to core 1, checks that each answers correctly, then loads them from core 0 in rounds of
+ * back-to-back contestant/baseline pairs and writes RESULTS.md and results.json beside this file.
  *
- *   node bench/run.mjs            full run: 2 s warm-up, 3 runs of 5 s per case, median
- *   node bench/run.mjs --quick    1 run of 1 s per case (CI: proves the suite still works)
+ *   node bench/run.mjs            full run: 2 s warm-up, 5 rounds of pairs, 2 s per side
+ *   node bench/run.mjs --quick    1 round, 1 s per side (CI: proves the suite still works)
  *   --only=<regexp>               only the cases whose name matches (and their baselines)
  *   --autocannon                  use autocannon even when wrk is installed
  *   --no-memory                   skip the memory report
- *   --runs=<n> --seconds=<s>      rounds and seconds per run (default 3 × 5 s; more short rounds
- *                                 make the "lowest run" column a steadier A/B figure on a busy machine)
+ *   --runs=<n> --seconds=<s>      rounds, and seconds per side of a pair (default 5 × 2 s; more
+ *                                 rounds give each comparison more pairs to take the median of)
  *
  * Needs the built library (`npm run build` at the root) and `npm --prefix bench ci`.
  */
@@ -25,7 +25,7 @@ import { CONNECTIONS, detectTool, load } from './lib/load.mjs';
 import { runMemoryReport } from './lib/memory.mjs';
 import { CLK_TCK, cpuMicros, hasProcStat } from './lib/procstat.mjs';
 import { commandCounts, hasRedisServer, startRedis } from './lib/redis.mjs';
-import { aggregate, versions, writeReports } from './lib/report.mjs';
+import { aggregate, pairKey, versions, writeReports } from './lib/report.mjs';
 import { canPin, startServer, stopAll } from './lib/servers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -41,8 +41,8 @@ const numberFlag = (name, fallback) => {
 };
 const settings = {
   mode: quick ? 'quick' : 'full',
-  seconds: numberFlag('seconds', quick ? 1 : 5),
-  runs: numberFlag('runs', quick ? 1 : 3),
+  seconds: numberFlag('seconds', quick ? 1 : 2),
+  runs: numberFlag('runs', quick ? 1 : 5),
   warmupSeconds: quick ? 0 : 2,
   connections: CONNECTIONS,
 };
@@ -144,39 +144,70 @@ async function main() {
         await load(tool, servers.get(c.name).port, REQUESTS[c.request], settings.warmupSeconds);
     }
 
-    // Interleaved rounds: each round runs every case once (alternating direction), so drift in
-    // the machine's load hits baselines and contestants alike.
+    // Paired rounds. The host's noise drifts over tens of seconds to minutes, so a contestant is
+    // measured right next to each of its baselines, and a comparison is the median of those
+    // adjacent pairs' differences, not the difference of two medians taken minutes apart. Each
+    // round runs every pair once; rounds alternate the order of the pairs and which side of a
+    // pair goes first, so drift within a pair hits both sides alike over the rounds.
     const runs = new Map(cases.map((c) => [c.name, []]));
+    const byName = new Map(cases.map((c) => [c.name, c]));
+    const pairs = cases.flatMap((c) =>
+      c.compare
+        .filter((cmp) => byName.has(cmp.baseline))
+        .map((cmp) => ({
+          contestant: c,
+          baseline: byName.get(cmp.baseline),
+          key: pairKey(c.name, cmp.baseline),
+          results: [],
+        })),
+    );
+    const paired = new Set(pairs.flatMap((p) => [p.contestant.name, p.baseline.name]));
+    const singles = cases.filter((c) => !paired.has(c.name));
     // A case that fails under load is dropped from later rounds and reported; the others go on,
     // and the run still ends in failure.
     const failedUnderLoad = [];
+    const measure = async (c, round) => {
+      if (failedUnderLoad.some((f) => f.name === c.name)) return null;
+      const server = servers.get(c.name);
+      const redisStart = c.redis ? await commandCounts(redis.port) : undefined;
+      const cpuStart = cpuMicros(server.pid);
+      const result = await load(tool, server.port, REQUESTS[c.request], settings.seconds);
+      const cpuEnd = cpuMicros(server.pid);
+      if (redisStart)
+        result.redisCommands = diffCounts(redisStart, await commandCounts(redis.port));
+      if (result.non2xx > 0 || result.errors > 0 || result.requests === 0) {
+        const message = `"${c.name}" failed under load: ${result.requests} requests, ${result.non2xx} non-2xx/3xx, ${result.errors} socket errors\n${server.stderr()}`;
+        log(`  FAILED ${message}`);
+        failedUnderLoad.push({ name: c.name, message });
+        return null;
+      }
+      result.cpuUsPerReq = cpuStart === null ? null : (cpuEnd - cpuStart) / result.requests;
+      runs.get(c.name).push(result);
+      log(
+        `  [${round + 1}/${settings.runs}] ${c.name.padEnd(62)} ${result.reqPerSec.toFixed(0).padStart(7)} req/s  p99 ${result.p99Ms?.toFixed(2)} ms  ${result.cpuUsPerReq?.toFixed(1)} µs/req${result.timeouts ? `  (${result.timeouts} timeouts)` : ''}`,
+      );
+      return result;
+    };
     for (let round = 0; round < settings.runs; round++) {
-      const order = round % 2 === 0 ? cases : [...cases].reverse();
-      for (const c of order) {
-        if (failedUnderLoad.some((f) => f.name === c.name)) continue;
-        const server = servers.get(c.name);
-        const redisStart = c.redis ? await commandCounts(redis.port) : undefined;
-        const cpuStart = cpuMicros(server.pid);
-        const result = await load(tool, server.port, REQUESTS[c.request], settings.seconds);
-        const cpuEnd = cpuMicros(server.pid);
-        if (redisStart)
-          result.redisCommands = diffCounts(redisStart, await commandCounts(redis.port));
-        if (result.non2xx > 0 || result.errors > 0 || result.requests === 0) {
-          const message = `"${c.name}" failed under load: ${result.requests} requests, ${result.non2xx} non-2xx/3xx, ${result.errors} socket errors\n${server.stderr()}`;
-          log(`  FAILED ${message}`);
-          failedUnderLoad.push({ name: c.name, message });
-          continue;
-        }
-        result.cpuUsPerReq = cpuStart === null ? null : (cpuEnd - cpuStart) / result.requests;
-        runs.get(c.name).push(result);
-        log(
-          `  [${round + 1}/${settings.runs}] ${c.name.padEnd(62)} ${result.reqPerSec.toFixed(0).padStart(7)} req/s  p99 ${result.p99Ms?.toFixed(2)} ms  ${result.cpuUsPerReq?.toFixed(1)} µs/req${result.timeouts ? `  (${result.timeouts} timeouts)` : ''}`,
-        );
+      for (const c of singles) await measure(c, round);
+      const baselineFirst = round % 2 === 0;
+      for (const pair of round % 2 === 0 ? pairs : [...pairs].reverse()) {
+        log(`  pair: ${pair.contestant.name} vs ${pair.baseline.name}`);
+        const [first, second] = baselineFirst
+          ? [pair.baseline, pair.contestant]
+          : [pair.contestant, pair.baseline];
+        const a = await measure(first, round);
+        const b = a === null ? null : await measure(second, round);
+        if (a !== null && b !== null)
+          pair.results.push(
+            baselineFirst ? { baseline: a, contestant: b } : { baseline: b, contestant: a },
+          );
       }
     }
+    const pairResults = new Map(pairs.map((p) => [p.key, p.results]));
 
     const measuredCases = cases.filter((c) => !failedUnderLoad.some((f) => f.name === c.name));
-    const measured = aggregate(measuredCases, runs);
+    const measured = aggregate(measuredCases, runs, pairResults);
     const memory = argv.includes('--no-memory')
       ? { skipped: 'disabled with --no-memory' }
       : await runMemoryReport({ features, quick, log });

@@ -45,6 +45,11 @@ export function versions() {
   return out;
 }
 
+/** How a contestant–baseline pair is named in the map of pair results `aggregate` takes. */
+export function pairKey(contestant, baseline) {
+  return `${contestant}\u0000${baseline}`;
+}
+
 const median = (values) => {
   const sorted = values.filter((v) => v !== null && v !== undefined).sort((a, b) => a - b);
   if (sorted.length === 0) return null;
@@ -81,7 +86,7 @@ function redisPerRequest(runs) {
  * `measured`: one entry per case (medians); `cases`: issue 8's rows, one per comparison (a case
  * with no comparison has one row with `baseline: null`).
  */
-export function aggregate(caseList, runs) {
+export function aggregate(caseList, runs, pairResults) {
   const measured = caseList.map((c) => {
     const r = runs.get(c.name);
     return {
@@ -118,17 +123,14 @@ export function aggregate(caseList, runs) {
       continue;
     }
     for (const cmp of comparisons) {
-      const b = byName.get(cmp.baseline);
-      const ratio = round(m.reqPerSec / b.reqPerSec, 3);
-      const cpuAddedUs =
-        m.cpuUsPerReq === null || b.cpuUsPerReq === null
-          ? null
-          : round(m.cpuUsPerReq - b.cpuUsPerReq, 1);
-      /** The same difference between the least-disturbed runs of each side: a check on the median's. */
-      const cpuAddedLowestUs =
-        Number.isFinite(m.cpuUsPerReqMin) && Number.isFinite(b.cpuUsPerReqMin)
-          ? round(m.cpuUsPerReqMin - b.cpuUsPerReqMin, 1)
-          : null;
+      const pairs = (pairResults.get(pairKey(c.name, cmp.baseline)) ?? []).filter(
+        (p) => p.contestant.cpuUsPerReq !== null && p.baseline.cpuUsPerReq !== null,
+      );
+      // Each pair was measured back to back; the comparison is the median over the pairs.
+      const ratios = pairs.map((p) => p.contestant.reqPerSec / p.baseline.reqPerSec);
+      const cpuDiffs = pairs.map((p) => p.contestant.cpuUsPerReq - p.baseline.cpuUsPerReq);
+      const ratio = round(median(ratios), 3);
+      const cpuAddedUs = round(median(cpuDiffs), 1);
       const target = cmp.target ?? null;
       const cpuAddedMaxUs = cmp.cpuAddedMaxUs ?? null;
       cases.push({
@@ -137,9 +139,16 @@ export function aggregate(caseList, runs) {
         ratio,
         target,
         cpuAddedUs,
-        cpuAddedLowestUs,
+        /** The smallest and largest CPU difference of any one pair: how far the pairs disagree. */
+        cpuAddedRangeUs:
+          cpuDiffs.length > 0
+            ? [round(Math.min(...cpuDiffs), 1), round(Math.max(...cpuDiffs), 1)]
+            : null,
+        ratioRange:
+          ratios.length > 0 ? [round(Math.min(...ratios), 3), round(Math.max(...ratios), 3)] : null,
+        pairs: pairs.length,
         cpuAddedMaxUs,
-        ratioMet: target === null ? null : ratio >= target,
+        ratioMet: target === null || ratio === null ? null : ratio >= target,
         cpuMet: cpuAddedMaxUs === null || cpuAddedUs === null ? null : cpuAddedUs <= cpuAddedMaxUs,
       });
     }
@@ -148,6 +157,9 @@ export function aggregate(caseList, runs) {
 }
 
 const fmt = (n, digits = 0) => (n === null || n === undefined ? '–' : n.toFixed(digits));
+
+/** `[low, high]` as "low … high", or – when there is no pair. */
+const range = (pair, format) => (pair === null ? '–' : `${format(pair[0])} … ${format(pair[1])}`);
 
 const signed = (n) => (n === null || n === undefined ? '–' : `${n > 0 ? '+' : ''}${n.toFixed(1)}`);
 
@@ -170,7 +182,7 @@ function noiseNote(report) {
     report.settings.runs > 1
       ? ` In this run the req/s of one case moved by ${fmt(typical('reqPerSecSpreadPct'))} % between its rounds (median over cases; worst ${fmt(worst('reqPerSecSpreadPct'))} %), its server CPU µs/request by ${fmt(typical('cpuSpreadPct'))} % (worst ${fmt(worst('cpuSpreadPct'))} %); the load average went from ${report.machine.loadavgBefore[0]} to ${report.machine.loadavgAfter[0]} on ${report.machine.cores} cores.`
       : '';
-  return `This is a shared 2-core machine: other processes (test suites) take CPU while the bench runs, so req/s moves 30–50 % between runs, often more, and even between the rounds of one run.${measuredNote} Server CPU µs per request moves far less, because it counts only the work the server process did; targets are judged on it first, and differences under ~${CPU_NOISE_US} µs/request are below this machine's noise ("≈" above); under heavy contention it rises too (context switches, cold caches), which the "lowest run" column shows. Ratios compare cases of the same run only. p99 latency is the most noise-sensitive figure: a run that coincides with someone's test suite shows it there first.`;
+  return `This is a shared 2-core machine: other processes (test suites) take CPU while the bench runs, so req/s moves 30–50 % between runs, often more, and even between the rounds of one run.${measuredNote} Server CPU µs per request moves far less, because it counts only the work the server process did; targets are judged on it first, and differences under ~${CPU_NOISE_US} µs/request are below this machine's noise ("≈" above); under heavy contention it rises too (context switches, cold caches), which the "lowest run" column shows, and the host's contention drifts over tens of seconds, which is why every comparison is a median of back-to-back pairs rather than a difference of two medians taken minutes apart. Ratios compare cases of the same run only. p99 latency is the most noise-sensitive figure: a run that coincides with someone's test suite shows it there first.`;
 }
 
 function markdown(report) {
@@ -191,7 +203,7 @@ function markdown(report) {
     '',
     `- Node ${report.node}, portcullis ${report.versions.portcullis}; load tool ${report.tool}, ${s.connections} connections, one thread.`,
     `- ${report.machine.cores} cores (${report.machine.cpu}); ${s.pinned ? 'each server in its own process pinned to core 1 (`taskset -c 1`), the load generator and the proxy upstream on core 0' : 'NOT pinned (no taskset or a single core)'}.`,
-    `- ${s.warmupSeconds > 0 ? `${s.warmupSeconds} s warm-up per case, then ` : ''}${s.runs} run(s) of ${s.seconds} s per case, rounds interleaved (A/B/C…, then reversed) so drift hits every side; figures are medians.`,
+    `- ${s.warmupSeconds > 0 ? `${s.warmupSeconds} s warm-up per case, then ` : ''}${s.runs} round(s); each round measures every comparison as a pair, contestant and baseline back to back for ${s.seconds} s each (the order of the pairs and the side that goes first alternate between rounds). A comparison is the median over its pairs; a case's own figures are medians over all its runs (a bare framework, baseline of many pairs, runs many times a round).`,
     `- Server CPU µs/request: user+system time of the server process from \`/proc/<pid>/stat\` (CLK_TCK ${s.clkTck}) over the measured run, divided by the requests it served.`,
     `- Load average before/after: ${report.machine.loadavgBefore.join(' ')} / ${report.machine.loadavgAfter.join(' ')} (other processes were running on the same 2-core machine).`,
     '',
@@ -207,18 +219,18 @@ function markdown(report) {
   }
   lines.push(
     '',
-    'Figures are medians over the runs; "lowest run" is the smallest CPU µs/request of any run of the case (the run least disturbed by other processes); spread is (max − min) / median over the runs.',
+    'Figures are medians over the runs; "lowest run" is the smallest CPU µs/request of any run of the case (the run least disturbed by other processes); spread is (max − min) / median over the runs. The spreads are why the comparisons below are taken pair by pair.',
     '',
     '## Comparisons and targets (same run)',
     '',
-    'Verdicts use the medians, as issue 8 asks; "(lowest runs)" is the CPU difference between the least-disturbed run of each side, a check on the median when the machine was busy.',
+    'Each figure is the median over the back-to-back pairs of that comparison; the ranges are the lowest and highest single pair, and say how far this run can be trusted (a range that spans the target is no verdict either way).',
     '',
-    '| case | compared with | req/s ratio | target | CPU µs/req added | (lowest runs) | CPU target | verdict |',
-    '|---|---|---:|---:|---:|---:|---:|---|',
+    '| case | compared with | req/s ratio | (pair range) | target | CPU µs/req added | (pair range) | CPU target | verdict |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---|',
   );
   for (const row of report.cases.filter((r) => r.baseline !== null)) {
     lines.push(
-      `| ${row.name} | ${row.baseline} | ${fmt(row.ratio, 3)} | ${row.target === null ? '–' : `≥ ${row.target}`} | ${signed(row.cpuAddedUs)} | ${signed(row.cpuAddedLowestUs)} | ${row.cpuAddedMaxUs === null ? '–' : `≤ +${row.cpuAddedMaxUs}`} | ${verdict(row)} |`,
+      `| ${row.name} | ${row.baseline} | ${fmt(row.ratio, 3)} | ${range(row.ratioRange, (n) => fmt(n, 2))} | ${row.target === null ? '–' : `≥ ${row.target}`} | ${signed(row.cpuAddedUs)} | ${range(row.cpuAddedRangeUs, signed)} | ${row.cpuAddedMaxUs === null ? '–' : `≤ +${row.cpuAddedMaxUs}`} | ${verdict(row)} |`,
     );
   }
   const onRedis = report.measured.filter((m) => m.redisCommandsPerReq !== undefined);
