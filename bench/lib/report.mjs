@@ -163,12 +163,29 @@ const range = (pair, format) => (pair === null ? '–' : `${format(pair[0])} …
 
 const signed = (n) => (n === null || n === undefined ? '–' : `${n > 0 ? '+' : ''}${n.toFixed(1)}`);
 
+/** Whether single pairs fell on both sides of `limit`: then this run cannot decide it. */
+const spans = (range, limit) => range !== null && range[0] < limit && limit < range[1];
+
+/**
+ * The verdict on the medians, as issue 8 asks, and whether the run could decide it: when the
+ * pairs themselves disagree about the target, the median's side of it is this run's luck.
+ */
 function verdict(row) {
   const parts = [];
-  if (row.ratioMet !== null) parts.push(row.ratioMet ? 'req/s ✅' : 'req/s ❌');
+  if (row.ratioMet !== null) {
+    const undecided = spans(row.ratioRange ?? null, row.target);
+    parts.push(`req/s ${row.ratioMet ? '✅' : '❌'}${undecided ? ' (pairs on both sides)' : ''}`);
+  }
   if (row.cpuMet !== null) {
     const over = row.cpuAddedUs - row.cpuAddedMaxUs;
-    parts.push(row.cpuMet ? 'CPU ✅' : over < CPU_NOISE_US ? 'CPU ≈ (within noise)' : 'CPU ❌');
+    const undecided = spans(row.cpuAddedRangeUs ?? null, row.cpuAddedMaxUs);
+    parts.push(
+      row.cpuMet
+        ? `CPU ✅${undecided ? ' (pairs on both sides)' : ''}`
+        : over < CPU_NOISE_US
+          ? 'CPU ≈ (within noise)'
+          : `CPU ❌${undecided ? ' (pairs on both sides)' : ''}`,
+    );
   }
   return parts.join(', ') || 'reference';
 }
@@ -223,7 +240,7 @@ function markdown(report) {
     '',
     '## Comparisons and targets (same run)',
     '',
-    'Each figure is the median over the back-to-back pairs of that comparison; the ranges are the lowest and highest single pair, and say how far this run can be trusted (a range that spans the target is no verdict either way).',
+    'Each figure is the median over the back-to-back pairs of that comparison; the ranges are the lowest and highest single pair, and say how far this run can be trusted: "(pairs on both sides)" marks a verdict that single pairs contradicted, which this run therefore cannot settle. `bench/INSTRUCTIONS.md` (instructions per request) is the measure that repeats on a noisy machine.',
     '',
     '| case | compared with | req/s ratio | (pair range) | target | CPU µs/req added | (pair range) | CPU target | verdict |',
     '|---|---|---:|---:|---:|---:|---:|---:|---|',
