@@ -170,7 +170,7 @@ const spans = (range, limit) => range !== null && range[0] < limit && limit < ra
  * The verdict on the medians, as issue 8 asks, and whether the run could decide it: when the
  * pairs themselves disagree about the target, the median's side of it is this run's luck.
  */
-function verdict(row) {
+export function verdict(row) {
   const parts = [];
   if (row.ratioMet !== null) {
     const undecided = spans(row.ratioRange ?? null, row.target);
