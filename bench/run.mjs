@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 /**
  * portcullis benchmark runner (issue 8). Starts every scenario server in its own process pinned
- * to core 1, checks that each answers correctly, then loads them from core 0 in rounds of
- * back-to-back contestant/baseline pairs and writes RESULTS.md and results.json beside this file.
+ * to core 1, checks that each answers correctly, then loads them from core 0 in rounds (every
+ * case alone, then every contestant/baseline pair at the same time) and writes RESULTS.md and
+ * results.json beside this file.
  *
- *   node bench/run.mjs            full run: 2 s warm-up, 5 rounds of pairs, 2 s per side
- *   node bench/run.mjs --quick    1 round, 1 s per side (CI: proves the suite still works)
+ *   node bench/run.mjs            full run: 2 s warm-up, 3 rounds, 5 s per run
+ *   node bench/run.mjs --quick    1 round, 1 s per run (CI: proves the suite still works)
  *   --only=<regexp>               only the cases whose name matches (and their baselines)
  *   --autocannon                  use autocannon even when wrk is installed
  *   --no-memory                   skip the memory report
- *   --runs=<n> --seconds=<s>      rounds, and seconds per side of a pair (default 5 × 2 s; more
+ *   --runs=<n> --seconds=<s>      rounds, and seconds per run (default 3 × 5 s; more
  *                                 rounds give each comparison more pairs to take the median of)
  *
  * Needs the built library (`npm run build` at the root) and `npm --prefix bench ci`.
@@ -41,8 +42,8 @@ const numberFlag = (name, fallback) => {
 };
 const settings = {
   mode: quick ? 'quick' : 'full',
-  seconds: numberFlag('seconds', quick ? 1 : 2),
-  runs: numberFlag('runs', quick ? 1 : 5),
+  seconds: numberFlag('seconds', quick ? 1 : 5),
+  runs: numberFlag('runs', quick ? 1 : 3),
   warmupSeconds: quick ? 0 : 2,
   connections: CONNECTIONS,
 };
@@ -144,11 +145,12 @@ async function main() {
         await load(tool, servers.get(c.name).port, REQUESTS[c.request], settings.warmupSeconds);
     }
 
-    // Paired rounds. The host's noise drifts over tens of seconds to minutes, so a contestant is
-    // measured right next to each of its baselines, and a comparison is the median of those
-    // adjacent pairs' differences, not the difference of two medians taken minutes apart. Each
-    // round runs every pair once; rounds alternate the order of the pairs and which side of a
-    // pair goes first, so drift within a pair hits both sides alike over the rounds.
+    // Each round has two parts. First every case runs alone, for its own figures (req/s,
+    // latency, CPU µs/request). Then every comparison runs as a pair loaded at the same time,
+    // both servers on core 1: the scheduler gives two busy processes equal CPU time, so their
+    // req/s ratio is the ratio of their costs, and whatever slows the core (other tenants of the
+    // host, whose contention drifts within seconds) slows both alike. Run one after the other,
+    // the same bare Express server measured 193 and 232 µs per request a minute apart.
     const runs = new Map(cases.map((c) => [c.name, []]));
     const byName = new Map(cases.map((c) => [c.name, c]));
     const pairs = cases.flatMap((c) =>
@@ -161,15 +163,14 @@ async function main() {
           results: [],
         })),
     );
-    const paired = new Set(pairs.flatMap((p) => [p.contestant.name, p.baseline.name]));
-    const singles = cases.filter((c) => !paired.has(c.name));
     // A case that fails under load is dropped from later rounds and reported; the others go on,
     // and the run still ends in failure.
     const failedUnderLoad = [];
-    const measure = async (c, round) => {
+    /** One run of `c`; Redis commands are counted only when it runs alone (`counted`). */
+    const measure = async (c, label, counted) => {
       if (failedUnderLoad.some((f) => f.name === c.name)) return null;
       const server = servers.get(c.name);
-      const redisStart = c.redis ? await commandCounts(redis.port) : undefined;
+      const redisStart = c.redis && counted ? await commandCounts(redis.port) : undefined;
       const cpuStart = cpuMicros(server.pid);
       const result = await load(tool, server.port, REQUESTS[c.request], settings.seconds);
       const cpuEnd = cpuMicros(server.pid);
@@ -182,26 +183,24 @@ async function main() {
         return null;
       }
       result.cpuUsPerReq = cpuStart === null ? null : (cpuEnd - cpuStart) / result.requests;
-      runs.get(c.name).push(result);
       log(
-        `  [${round + 1}/${settings.runs}] ${c.name.padEnd(62)} ${result.reqPerSec.toFixed(0).padStart(7)} req/s  p99 ${result.p99Ms?.toFixed(2)} ms  ${result.cpuUsPerReq?.toFixed(1)} µs/req${result.timeouts ? `  (${result.timeouts} timeouts)` : ''}`,
+        `  ${label} ${c.name.padEnd(62)} ${result.reqPerSec.toFixed(0).padStart(7)} req/s  p99 ${result.p99Ms?.toFixed(2)} ms  ${result.cpuUsPerReq?.toFixed(1)} µs/req${result.timeouts ? `  (${result.timeouts} timeouts)` : ''}`,
       );
       return result;
     };
     for (let round = 0; round < settings.runs; round++) {
-      for (const c of singles) await measure(c, round);
-      const baselineFirst = round % 2 === 0;
-      for (const pair of round % 2 === 0 ? pairs : [...pairs].reverse()) {
-        log(`  pair: ${pair.contestant.name} vs ${pair.baseline.name}`);
-        const [first, second] = baselineFirst
-          ? [pair.baseline, pair.contestant]
-          : [pair.contestant, pair.baseline];
-        const a = await measure(first, round);
-        const b = a === null ? null : await measure(second, round);
-        if (a !== null && b !== null)
-          pair.results.push(
-            baselineFirst ? { baseline: a, contestant: b } : { baseline: b, contestant: a },
-          );
+      const forward = round % 2 === 0;
+      for (const c of forward ? cases : [...cases].reverse()) {
+        const result = await measure(c, `[${round + 1}/${settings.runs}] alone`, true);
+        if (result !== null) runs.get(c.name).push(result);
+      }
+      for (const pair of forward ? pairs : [...pairs].reverse()) {
+        const label = `[${round + 1}/${settings.runs}] pair `;
+        const [baseline, contestant] = await Promise.all([
+          measure(pair.baseline, label, false),
+          measure(pair.contestant, label, false),
+        ]);
+        if (baseline !== null && contestant !== null) pair.results.push({ baseline, contestant });
       }
     }
     const pairResults = new Map(pairs.map((p) => [p.key, p.results]));

@@ -199,7 +199,7 @@ function noiseNote(report) {
     report.settings.runs > 1
       ? ` In this run the req/s of one case moved by ${fmt(typical('reqPerSecSpreadPct'))} % between its rounds (median over cases; worst ${fmt(worst('reqPerSecSpreadPct'))} %), its server CPU µs/request by ${fmt(typical('cpuSpreadPct'))} % (worst ${fmt(worst('cpuSpreadPct'))} %); the load average went from ${report.machine.loadavgBefore[0]} to ${report.machine.loadavgAfter[0]} on ${report.machine.cores} cores.`
       : '';
-  return `This is a shared 2-core machine: other processes (test suites) take CPU while the bench runs, so req/s moves 30–50 % between runs, often more, and even between the rounds of one run.${measuredNote} Server CPU µs per request moves far less, because it counts only the work the server process did; targets are judged on it first, and differences under ~${CPU_NOISE_US} µs/request are below this machine's noise ("≈" above); under heavy contention it rises too (context switches, cold caches), which the "lowest run" column shows, and the host's contention drifts over tens of seconds, which is why every comparison is a median of back-to-back pairs rather than a difference of two medians taken minutes apart. Ratios compare cases of the same run only. p99 latency is the most noise-sensitive figure: a run that coincides with someone's test suite shows it there first.`;
+  return `This is a shared 2-core machine: other processes (test suites) take CPU while the bench runs, so req/s moves 30–50 % between runs, often more, and even between the rounds of one run.${measuredNote} Server CPU µs per request moves far less, because it counts only the work the server process did; targets are judged on it first, and differences under ~${CPU_NOISE_US} µs/request are below this machine's noise ("≈" above); under heavy contention it rises too (context switches, cold caches), which the "lowest run" column shows, and the host's contention drifts within seconds, which is why every comparison is measured with both servers loaded at once on the same core rather than as a difference of two runs taken at different times. Ratios compare cases of the same run only. p99 latency is the most noise-sensitive figure: a run that coincides with someone's test suite shows it there first.`;
 }
 
 function markdown(report) {
@@ -220,7 +220,7 @@ function markdown(report) {
     '',
     `- Node ${report.node}, portcullis ${report.versions.portcullis}; load tool ${report.tool}, ${s.connections} connections, one thread.`,
     `- ${report.machine.cores} cores (${report.machine.cpu}); ${s.pinned ? 'each server in its own process pinned to core 1 (`taskset -c 1`), the load generator and the proxy upstream on core 0' : 'NOT pinned (no taskset or a single core)'}.`,
-    `- ${s.warmupSeconds > 0 ? `${s.warmupSeconds} s warm-up per case, then ` : ''}${s.runs} round(s); each round measures every comparison as a pair, contestant and baseline back to back for ${s.seconds} s each (the order of the pairs and the side that goes first alternate between rounds). A comparison is the median over its pairs; a case's own figures are medians over all its runs (a bare framework, baseline of many pairs, runs many times a round).`,
+    `- ${s.warmupSeconds > 0 ? `${s.warmupSeconds} s warm-up per case, then ` : ''}${s.runs} round(s). A round runs every case alone for ${s.seconds} s (the first table: medians over the rounds), then every comparison as a pair loaded at the same time for ${s.seconds} s, both servers on core 1, each with its own ${s.connections} connections (the second table: medians over the pairs). Two busy processes on one core get equal CPU time, so a pair's req/s ratio is the ratio of the two servers' costs, and whatever slows the core slows both sides alike.`,
     `- Server CPU µs/request: user+system time of the server process from \`/proc/<pid>/stat\` (CLK_TCK ${s.clkTck}) over the measured run, divided by the requests it served.`,
     `- Load average before/after: ${report.machine.loadavgBefore.join(' ')} / ${report.machine.loadavgAfter.join(' ')} (other processes were running on the same 2-core machine).`,
     '',
@@ -236,11 +236,11 @@ function markdown(report) {
   }
   lines.push(
     '',
-    'Figures are medians over the runs; "lowest run" is the smallest CPU µs/request of any run of the case (the run least disturbed by other processes); spread is (max − min) / median over the runs. The spreads are why the comparisons below are taken pair by pair.',
+    'Each case alone; figures are medians over the rounds; "lowest run" is the smallest CPU µs/request of any run of the case (the run least disturbed by other processes); spread is (max − min) / median over the rounds. The spreads are why the comparisons below are measured as simultaneous pairs.',
     '',
     '## Comparisons and targets (same run)',
     '',
-    'Each figure is the median over the back-to-back pairs of that comparison; the ranges are the lowest and highest single pair, and say how far this run can be trusted: "(pairs on both sides)" marks a verdict that single pairs contradicted, which this run therefore cannot settle. `bench/INSTRUCTIONS.md` (instructions per request) is the measure that repeats on a noisy machine.',
+    'Each figure is the median over the rounds of that comparison\'s simultaneous pair (both servers sharing core 1, so req/s here is about half of the first table\'s); the ranges are the lowest and highest single pair, and say how far this run can be trusted: "(pairs on both sides)" marks a verdict that single pairs contradicted, which this run therefore cannot settle. `bench/INSTRUCTIONS.md` (instructions per request) is the measure that repeats on a noisy machine.',
     '',
     '| case | compared with | req/s ratio | (pair range) | target | CPU µs/req added | (pair range) | CPU target | verdict |',
     '|---|---|---:|---:|---:|---:|---:|---:|---|',

@@ -1,4 +1,4 @@
-/** The bench's arithmetic: comparisons come from back-to-back pairs, and verdicts say when pairs disagree. */
+/** The bench's arithmetic: comparisons come from pairs measured together, and verdicts say when pairs disagree. */
 
 import { describe, expect, it } from 'vitest';
 import { aggregate, pairKey, verdict } from './report.mjs';
