@@ -19,11 +19,23 @@ export function pinned(core, argv) {
 const running = new Set();
 
 /**
+ * Node or V8 flags for every scenario server, from `BENCH_NODE_ARGS` (space-separated), for
+ * experiments such as `BENCH_NODE_ARGS=--single-threaded-gc`; NODE_OPTIONS refuses most V8 flags.
+ */
+const EXTRA_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
+/**
  * Starts `scenarios/<file>` with node, pinned to `core`, and resolves `{ pid, port, stop }` once it
  * prints `READY <port>`. `taskset` execs node, so `pid` is node's own (what /proc/<pid>/stat needs).
  */
 export function startServer(file, { core, args = [], env = {}, nodeArgs = [], label = file }) {
-  const argv = pinned(core, [process.execPath, ...nodeArgs, path.join(SCENARIOS, file), ...args]);
+  const argv = pinned(core, [
+    process.execPath,
+    ...EXTRA_NODE_ARGS,
+    ...nodeArgs,
+    path.join(SCENARIOS, file),
+    ...args,
+  ]);
   const child = spawn(argv[0], argv.slice(1), {
     env: { ...process.env, ...env, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],

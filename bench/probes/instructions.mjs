@@ -172,6 +172,8 @@ function startUnderCallgrind(file, out, env, scenarioArgs) {
     [
       '--tool=callgrind',
       '--instr-atstart=no',
+      // e.g. CALLGRIND_ARGS='--cache-sim=yes --branch-sim=yes': cache and branch misses too.
+      ...(process.env.CALLGRIND_ARGS ?? '').split(' ').filter(Boolean),
       `--callgrind-out-file=${out}`,
       process.execPath,
       '--single-threaded',
