@@ -126,7 +126,7 @@ export function aggregate(caseList, runs, pairResults) {
       const pairs = (pairResults.get(pairKey(c.name, cmp.baseline)) ?? []).filter(
         (p) => p.contestant.cpuUsPerReq !== null && p.baseline.cpuUsPerReq !== null,
       );
-      // Each pair was measured back to back; the comparison is the median over the pairs.
+      // Both sides of a pair were loaded at the same time; the comparison is the median over the pairs.
       const ratios = pairs.map((p) => p.contestant.reqPerSec / p.baseline.reqPerSec);
       const cpuDiffs = pairs.map((p) => p.contestant.cpuUsPerReq - p.baseline.cpuUsPerReq);
       const ratio = round(median(ratios), 3);
@@ -212,7 +212,7 @@ function markdown(report) {
     '',
     ...(s.mode === 'quick'
       ? [
-          '**Quick mode**: one cold 1 s run per case, no warm-up. These figures only prove that the suite runs; read the full run in `bench/RESULTS.md`.',
+          '**Quick mode**: one round, cold 1 s runs (each case alone, then each pair), no warm-up. These figures only prove that the suite runs; read the full run in `bench/RESULTS.md`.',
           '',
         ]
       : []),
