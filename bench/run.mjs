@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
  * portcullis benchmark runner (issue 8). Starts every scenario server in its own process pinned
- * to core 1, checks that each answers correctly, then loads them from core 0 in rounds (every
- * case alone, then every contestant/baseline pair at the same time) and writes RESULTS.md and
- * results.json beside this file.
+ * to core 1, checks that each answers correctly, then loads them from core 0: every case alone,
+ * in rounds, then every contestant/baseline comparison as a pair of fresh processes loaded at the
+ * same time, once per round; writes RESULTS.md and results.json beside this file.
  *
  *   node bench/run.mjs            full run: 2 s warm-up, 3 rounds, 5 s per run
  *   node bench/run.mjs --quick    1 round, 1 s per run (CI: proves the suite still works)
@@ -167,9 +167,8 @@ async function main() {
     // and the run still ends in failure.
     const failedUnderLoad = [];
     /** One run of `c`; Redis commands are counted only when it runs alone (`counted`). */
-    const measure = async (c, label, counted) => {
+    const measure = async (c, label, counted, server = servers.get(c.name)) => {
       if (failedUnderLoad.some((f) => f.name === c.name)) return null;
-      const server = servers.get(c.name);
       const redisStart = c.redis && counted ? await commandCounts(redis.port) : undefined;
       const cpuStart = cpuMicros(server.pid);
       const result = await load(tool, server.port, REQUESTS[c.request], settings.seconds);
@@ -194,13 +193,39 @@ async function main() {
         const result = await measure(c, `[${round + 1}/${settings.runs}] alone`, true);
         if (result !== null) runs.get(c.name).push(result);
       }
-      for (const pair of forward ? pairs : [...pairs].reverse()) {
-        const label = `[${round + 1}/${settings.runs}] pair `;
-        const [baseline, contestant] = await Promise.all([
-          measure(pair.baseline, label, false),
-          measure(pair.contestant, label, false),
-        ]);
-        if (baseline !== null && contestant !== null) pair.results.push({ baseline, contestant });
+    }
+    // Each comparison gets two fresh processes of its own, warmed together and only ever loaded
+    // together, so both sides have the same history. A server keeps getting cheaper over hundreds
+    // of thousands of requests, and one that has just idled runs slower for a few seconds: bare
+    // Express against usage plans measured 0.82-0.85x when the bare server had been loaded 60 s
+    // more, 0.90-0.92x when the other had, and 0.706x in the first pair after the usage-plans
+    // server idled 60 s. Sharing the baseline servers, which are loaded in many pairs, charged
+    // every contestant that difference (full runs gave 0.78-0.82x where runs of two servers gave
+    // 0.87-0.88x).
+    for (const pair of pairs) {
+      const own = await Promise.all(
+        [pair.baseline, pair.contestant].map((c) =>
+          startServer(c.file, { core: 1, args: c.args, env, label: `${c.name} (pair)` }),
+        ),
+      );
+      try {
+        // Fresh processes: warmed as long as one measured run (5 s; 1 s with --quick).
+        const warm = settings.seconds;
+        await Promise.all(
+          [pair.baseline, pair.contestant].map((c, i) =>
+            load(tool, own[i].port, REQUESTS[c.request], warm),
+          ),
+        );
+        for (let round = 0; round < settings.runs; round++) {
+          const label = `[${round + 1}/${settings.runs}] pair `;
+          const [baseline, contestant] = await Promise.all([
+            measure(pair.baseline, label, false, own[0]),
+            measure(pair.contestant, label, false, own[1]),
+          ]);
+          if (baseline !== null && contestant !== null) pair.results.push({ baseline, contestant });
+        }
+      } finally {
+        await Promise.all(own.map((server) => server.stop()));
       }
     }
     const pairResults = new Map(pairs.map((p) => [p.key, p.results]));
