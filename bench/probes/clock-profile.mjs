@@ -4,6 +4,7 @@
  *
  *   node bench/probes/clock-profile.mjs <baseline scenario> <case scenario> [--shape=get]
  *        [--seconds=10] [--warmup=5] [--frequency=4999] [--rounds=1]
+ *        [--callgrind=<baseline .callgrind.1>,<case .callgrind.1> --requests=4000]
  *
  * Both servers run pinned to core 1 with `--perf-basic-prof` (V8 writes a symbol map of its
  * generated code, so JavaScript frames are named), each loaded by its own wrk as in the bench's
@@ -208,22 +209,18 @@ try {
     console.log(
       `${''.padEnd(16)}${'instr. base'.padStart(12)}${'case'.padStart(10)}${'µs base'.padStart(9)}${'case'.padStart(8)}${'ns/i base'.padStart(11)}${'case'.padStart(7)}`,
     );
+    // The prediction: every part of the case at the baseline's time per instruction, the kernel
+    // as measured (callgrind sees user space only). How much of the clock ratio the mix of parts
+    // explains, against how much is left to a slower rate (cache pressure and the like).
+    let predicted = 0;
     for (const part of parts.sort()) {
       const [ia, ib] = instructions.map((m) => (m.get(part) ?? 0) / callgrindRequests);
       const [ua, ub] = seconds.map((m) => m.get(part) ?? 0);
+      predicted += ia > 0 ? (ua / ia) * ib : ub;
       const nsPer = (us, n) => (n > 0 ? ((us * 1000) / n).toFixed(2) : '–');
       console.log(
         `${part.padEnd(16)}${Math.round(ia).toLocaleString('en-US').padStart(12)}${Math.round(ib).toLocaleString('en-US').padStart(10)}${ua.toFixed(1).padStart(9)}${ub.toFixed(1).padStart(8)}${nsPer(ua, ia).padStart(11)}${nsPer(ub, ib).padStart(7)}`,
       );
-    }
-    // If every part of the case ran at the baseline's time per instruction, with the kernel as
-    // measured (callgrind sees user space only): how much of the clock ratio the mix of parts
-    // explains, against how much would be left to a slower rate (cache pressure and the like).
-    let predicted = 0;
-    for (const part of parts) {
-      const [ia, ib] = instructions.map((m) => (m.get(part) ?? 0) / callgrindRequests);
-      const [ua, ub] = seconds.map((m) => m.get(part) ?? 0);
-      predicted += ia > 0 ? (ua / ia) * ib : ub;
     }
     const [instrA, instrB] = instructions.map(
       (m) => [...m.values()].reduce((x, y) => x + y, 0) / callgrindRequests,
