@@ -5,13 +5,16 @@
  * in rounds, then every contestant/baseline comparison as a pair of fresh processes loaded at the
  * same time, once per round; writes RESULTS.md and results.json beside this file.
  *
- *   node bench/run.mjs            full run: 2 s warm-up, 3 rounds, 5 s per run
+ *   node bench/run.mjs            full run: 2 s warm-up, 3 rounds, 5 s per run; each pair's
+ *                                 fresh processes warmed until both served 50,000 requests
  *   node bench/run.mjs --quick    1 round, 1 s per run (CI: proves the suite still works)
  *   --only=<regexp>               only the cases whose name matches (and their baselines)
  *   --autocannon                  use autocannon even when wrk is installed
  *   --no-memory                   skip the memory report
  *   --runs=<n> --seconds=<s>      rounds, and seconds per run (default 3 × 5 s; more
  *                                 rounds give each comparison more pairs to take the median of)
+ *   --warmup-requests=<n>         requests each side of a pair serves before it is measured
+ *                                 (default 50,000; at most 90 s)
  *
  * Needs the built library (`npm run build` at the root) and `npm --prefix bench ci`.
  */
@@ -45,6 +48,9 @@ const settings = {
   seconds: numberFlag('seconds', quick ? 1 : 5),
   runs: numberFlag('runs', quick ? 1 : 3),
   warmupSeconds: quick ? 0 : 2,
+  /** Requests each side of a comparison's fresh pair serves before it is measured (quick: one run). */
+  warmupRequests: numberFlag('warmup-requests', quick ? 1 : 50_000),
+  warmupMaxSeconds: quick ? 1 : 90,
   connections: CONNECTIONS,
 };
 
@@ -202,6 +208,33 @@ async function main() {
     // server idled 60 s. Sharing the baseline servers, which are loaded in many pairs, charged
     // every contestant that difference (full runs gave 0.78-0.82x where runs of two servers gave
     // 0.87-0.88x).
+    /**
+     * Loads a fresh pair together, one run's length at a time, until each side has served
+     * `settings.warmupRequests` (or `settings.warmupMaxSeconds` have passed). A fresh proxy
+     * process settles only after ~30,000-45,000 requests: its CPU over bare Express fell from
+     * +405 µs in its first 5 s to +239, +217, +197, +182, and ~+150-170 from the 30,000th on,
+     * so a fixed 5 s (6,000 requests at its pair's rate) charged it ~50 µs of warm-up.
+     */
+    const warmPair = async (pair, own) => {
+      const served = [0, 0];
+      const started = Date.now();
+      while (
+        Math.min(...served) < settings.warmupRequests &&
+        (Date.now() - started) / 1000 < settings.warmupMaxSeconds
+      ) {
+        const results = await Promise.all(
+          [pair.baseline, pair.contestant].map((c, i) =>
+            load(tool, own[i].port, REQUESTS[c.request], settings.seconds),
+          ),
+        );
+        results.forEach((r, i) => {
+          served[i] += r.requests;
+        });
+      }
+      log(
+        `  warmed ${pair.baseline.name} / ${pair.contestant.name}: ${served.join(' / ')} requests in ${Math.round((Date.now() - started) / 1000)} s`,
+      );
+    };
     for (const pair of pairs) {
       const own = await Promise.all(
         [pair.baseline, pair.contestant].map((c) =>
@@ -209,13 +242,7 @@ async function main() {
         ),
       );
       try {
-        // Fresh processes: warmed as long as one measured run (5 s; 1 s with --quick).
-        const warm = settings.seconds;
-        await Promise.all(
-          [pair.baseline, pair.contestant].map((c, i) =>
-            load(tool, own[i].port, REQUESTS[c.request], warm),
-          ),
-        );
+        await warmPair(pair, own);
         for (let round = 0; round < settings.runs; round++) {
           const label = `[${round + 1}/${settings.runs}] pair `;
           const [baseline, contestant] = await Promise.all([
@@ -259,7 +286,7 @@ async function main() {
       ...measured,
     };
     // Only a run of every case with the standard settings replaces bench/RESULTS.md.
-    const custom = argv.some((a) => /^--(runs|seconds)=/.test(a));
+    const custom = argv.some((a) => /^--(runs|seconds|warmup-requests)=/.test(a));
     const files = writeReports(report, { partial: Boolean(only) || custom });
     log(`wrote ${files.join(' and ')} in ${report.durationSeconds} s`);
     if (failedUnderLoad.length > 0)

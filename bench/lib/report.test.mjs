@@ -18,18 +18,22 @@ const contestant = {
   compare: [{ baseline: 'bare', target: 0.9, cpuAddedMaxUs: 20 }],
 };
 
-/** Three rounds on a machine whose speed drifts: slow, fast, then a round where only one side was hit. */
-function drifting() {
-  const pairs = [
-    { baseline: run(100, 1000), contestant: run(110, 950) },
-    { baseline: run(300, 400), contestant: run(310, 380) },
-    { baseline: run(200, 500), contestant: run(500, 200) },
-  ];
+/** `aggregate()` over one comparison of `contestantCase` with 'bare', measured as `pairs`. */
+function aggregatePairs(contestantCase, pairs) {
   const runs = new Map([
     ['bare', pairs.map((p) => p.baseline)],
     ['contestant', pairs.map((p) => p.contestant)],
   ]);
-  return aggregate([bare, contestant], runs, new Map([[pairKey('contestant', 'bare'), pairs]]));
+  return aggregate([bare, contestantCase], runs, new Map([[pairKey('contestant', 'bare'), pairs]]));
+}
+
+/** Three rounds on a machine whose speed drifts: slow, fast, then a round where only one side was hit. */
+function drifting() {
+  return aggregatePairs(contestant, [
+    { baseline: run(100, 1000), contestant: run(110, 950) },
+    { baseline: run(300, 400), contestant: run(310, 380) },
+    { baseline: run(200, 500), contestant: run(500, 200) },
+  ]);
 }
 
 describe('aggregate()', () => {
@@ -49,6 +53,39 @@ describe('aggregate()', () => {
     const measured = drifting().measured.find((m) => m.name === 'contestant');
     expect(measured.cpuUsPerReq).toBe(310);
     expect(measured.cpuUsPerReqMin).toBe(110);
+  });
+});
+
+describe('added CPU at reference speed', () => {
+  const scaled = (referenceBaselineUs) => {
+    const slow = {
+      name: 'contestant',
+      compare: [{ ...contestant.compare[0], referenceBaselineUs }],
+    };
+    // The host ran at half the reference speed (bare 200 µs against 100) in two pairs of three.
+    const result = aggregatePairs(slow, [
+      { baseline: run(200, 500), contestant: run(230, 450) },
+      { baseline: run(100, 1000), contestant: run(115, 900) },
+      { baseline: run(200, 500), contestant: run(232, 440) },
+    ]);
+    return result.cases.find((c) => c.name === 'contestant');
+  };
+
+  it('scales each pair’s difference by the reference over that pair’s bare µs', () => {
+    const row = scaled(100);
+    // Measured: +30, +15, +32 (median +30, over the +20 target); at reference speed +15, +15, +16.
+    expect(row.cpuAddedUs).toBe(30);
+    expect(row.cpuMet).toBe(false);
+    expect(row.cpuAddedAtReferenceUs).toBe(15);
+    expect(row.cpuMetAtReference).toBe(true);
+    expect(verdict(row)).toBe('req/s ✅, CPU ❌ (pairs on both sides), CPU at reference speed ✅');
+  });
+
+  it('leaves the figure out where no reference is given', () => {
+    const row = scaled(undefined);
+    expect(row.cpuAddedAtReferenceUs).toBeNull();
+    expect(row.cpuMetAtReference).toBeNull();
+    expect(verdict(row)).toBe('req/s ✅, CPU ❌ (pairs on both sides)');
   });
 });
 
