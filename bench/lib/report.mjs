@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REFERENCE_BARE_US } from './cases.mjs';
 
 const BENCH = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PEERS = [
@@ -83,6 +84,18 @@ function redisPerRequest(runs) {
 }
 
 /**
+ * The median of each pair's added µs at the reference machine's speed: scaled by how much slower
+ * than `referenceUs` the bare framework ran in that very pair; null without a reference or pairs.
+ */
+function addedAtReference(pairs, cpuDiffs, referenceUs) {
+  if (referenceUs === null || pairs.length === 0) return null;
+  return round(
+    median(pairs.map((p, i) => (cpuDiffs[i] * referenceUs) / p.baseline.cpuUsPerReq)),
+    1,
+  );
+}
+
+/**
  * `measured`: one entry per case (medians); `cases`: issue 8's rows, one per comparison (a case
  * with no comparison has one row with `baseline: null`).
  */
@@ -129,14 +142,8 @@ export function aggregate(caseList, runs, pairResults) {
       // Both sides of a pair were loaded at the same time; the comparison is the median over the pairs.
       const ratios = pairs.map((p) => p.contestant.reqPerSec / p.baseline.reqPerSec);
       const cpuDiffs = pairs.map((p) => p.contestant.cpuUsPerReq - p.baseline.cpuUsPerReq);
-      // Each pair's difference at the reference machine's speed: scaled by how much slower than
-      // the reference the bare framework ran in that very pair.
       const reference = cmp.referenceBaselineUs ?? null;
-      const scaledDiffs =
-        reference === null
-          ? []
-          : pairs.map((p, i) => (cpuDiffs[i] * reference) / p.baseline.cpuUsPerReq);
-      const cpuAddedAtReferenceUs = scaledDiffs.length > 0 ? round(median(scaledDiffs), 1) : null;
+      const cpuAddedAtReferenceUs = addedAtReference(pairs, cpuDiffs, reference);
       const ratio = round(median(ratios), 3);
       const cpuAddedUs = round(median(cpuDiffs), 1);
       const target = cmp.target ?? null;
@@ -259,7 +266,13 @@ function markdown(report) {
     '',
     'Each figure is the median over the rounds of that comparison\'s simultaneous pair (both servers sharing core 1, so req/s here is about half of the first table\'s); the ranges are the lowest and highest single pair, and say how far this run can be trusted: "(pairs on both sides)" marks a verdict that single pairs contradicted, which this run therefore cannot settle. `bench/INSTRUCTIONS.md` (instructions per request) is the measure that repeats on a noisy machine.',
     '',
-    "\"At reference speed\" is each pair's added µs scaled by the bare framework's µs in the issue's reference figures (Express 170, Koa 43.5) over its µs in that pair: the same code costs more µs when the host runs slower, and a difference measured on a slow host would otherwise miss a target that the reference machine would meet. The verdict is on the measured figure; it names the scaled one where the two disagree.",
+    `"At reference speed" is each pair's added µs scaled by the bare framework's µs in the issue's reference figures (${Object.entries(
+      REFERENCE_BARE_US,
+    )
+      .map(([fw, us]) => `${fw} ${us}`)
+      .join(
+        ', ',
+      )}) over its µs in that pair: the same code costs more µs when the host runs slower, and a difference measured on a slow host would otherwise miss a target that the reference machine would meet. The verdict is on the measured figure; it names the scaled one where the two disagree.`,
     '',
     '| case | compared with | req/s ratio | (pair range) | target | CPU µs/req added | (pair range) | at reference speed | CPU target | verdict |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
