@@ -182,7 +182,12 @@ async function main() {
       if (redisStart)
         result.redisCommands = diffCounts(redisStart, await commandCounts(redis.port));
       if (result.non2xx > 0 || result.errors > 0 || result.requests === 0) {
-        const message = `"${c.name}" failed under load: ${result.requests} requests, ${result.non2xx} non-2xx/3xx, ${result.errors} socket errors\n${server.stderr()}`;
+        // What the server answers now tells a refusal (its status and body) from a crash.
+        const now = await checkCase(c, server.port, REQUESTS[c.request], 1).then(
+          () => 'a request right after the run was answered correctly',
+          (err) => err.message,
+        );
+        const message = `"${c.name}" failed under load: ${result.requests} requests, ${result.non2xx} non-2xx/3xx, ${result.errors} socket errors\n${now}\n${server.stderr()}`;
         log(`  FAILED ${message}`);
         failedUnderLoad.push({ name: c.name, message });
         return null;
@@ -242,6 +247,12 @@ async function main() {
         ),
       );
       try {
+        // Fresh processes must answer correctly too, as the alone servers did before any load.
+        await Promise.all(
+          [pair.baseline, pair.contestant].map((c, i) =>
+            checkCase(c, own[i].port, REQUESTS[c.request], quick ? 20 : 3),
+          ),
+        );
         await warmPair(pair, own);
         for (let round = 0; round < settings.runs; round++) {
           const label = `[${round + 1}/${settings.runs}] pair `;
