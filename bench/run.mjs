@@ -130,11 +130,14 @@ async function main() {
       servers.set(c.name, await startServer(c.file, { core: 1, args: c.args, env, label: c.name }));
     }
 
+    /** Proves `server` answers `c`'s request correctly (quick mode: 20 requests of warm-up too). */
+    const answersCorrectly = (c, server) =>
+      checkCase(c, server.port, REQUESTS[c.request], quick ? 20 : 3);
     // Every contestant must answer correctly before anything is measured.
     const failures = [];
     for (const c of cases) {
       try {
-        await checkCase(c, servers.get(c.name).port, REQUESTS[c.request], quick ? 20 : 3);
+        await answersCorrectly(c, servers.get(c.name));
       } catch (err) {
         failures.push(err.message);
       }
@@ -205,6 +208,31 @@ async function main() {
         if (result !== null) runs.get(c.name).push(result);
       }
     }
+    /**
+     * Loads a fresh pair together, one run's length at a time, until each side has served
+     * `settings.warmupRequests` (or `settings.warmupMaxSeconds` have passed). A fresh proxy
+     * process settles only after ~30,000-45,000 requests: its CPU over bare Express fell from
+     * +405 µs in its first 5 s to +239, +217, +197, +182, and ~+150-170 from the 30,000th on,
+     * so a fixed 5 s (6,000 requests at its pair's rate) charged it ~50 µs of warm-up.
+     */
+    const warmPair = async (sides, own) => {
+      const served = [0, 0];
+      const started = Date.now();
+      while (
+        Math.min(...served) < settings.warmupRequests &&
+        (Date.now() - started) / 1000 < settings.warmupMaxSeconds
+      ) {
+        const results = await Promise.all(
+          sides.map((c, i) => load(tool, own[i].port, REQUESTS[c.request], settings.seconds)),
+        );
+        results.forEach((r, i) => {
+          served[i] += r.requests;
+        });
+      }
+      log(
+        `  warmed ${sides.map((c) => c.name).join(' / ')}: ${served.join(' / ')} requests in ${Math.round((Date.now() - started) / 1000)} s`,
+      );
+    };
     // Each comparison gets two fresh processes of its own, warmed together and only ever loaded
     // together, so both sides have the same history. A server keeps getting cheaper over hundreds
     // of thousands of requests, and one that has just idled runs slower for a few seconds: bare
@@ -213,47 +241,17 @@ async function main() {
     // server idled 60 s. Sharing the baseline servers, which are loaded in many pairs, charged
     // every contestant that difference (full runs gave 0.78-0.82x where runs of two servers gave
     // 0.87-0.88x).
-    /**
-     * Loads a fresh pair together, one run's length at a time, until each side has served
-     * `settings.warmupRequests` (or `settings.warmupMaxSeconds` have passed). A fresh proxy
-     * process settles only after ~30,000-45,000 requests: its CPU over bare Express fell from
-     * +405 µs in its first 5 s to +239, +217, +197, +182, and ~+150-170 from the 30,000th on,
-     * so a fixed 5 s (6,000 requests at its pair's rate) charged it ~50 µs of warm-up.
-     */
-    const warmPair = async (pair, own) => {
-      const served = [0, 0];
-      const started = Date.now();
-      while (
-        Math.min(...served) < settings.warmupRequests &&
-        (Date.now() - started) / 1000 < settings.warmupMaxSeconds
-      ) {
-        const results = await Promise.all(
-          [pair.baseline, pair.contestant].map((c, i) =>
-            load(tool, own[i].port, REQUESTS[c.request], settings.seconds),
-          ),
-        );
-        results.forEach((r, i) => {
-          served[i] += r.requests;
-        });
-      }
-      log(
-        `  warmed ${pair.baseline.name} / ${pair.contestant.name}: ${served.join(' / ')} requests in ${Math.round((Date.now() - started) / 1000)} s`,
-      );
-    };
     for (const pair of pairs) {
+      const sides = [pair.baseline, pair.contestant];
       const own = await Promise.all(
-        [pair.baseline, pair.contestant].map((c) =>
+        sides.map((c) =>
           startServer(c.file, { core: 1, args: c.args, env, label: `${c.name} (pair)` }),
         ),
       );
       try {
         // Fresh processes must answer correctly too, as the alone servers did before any load.
-        await Promise.all(
-          [pair.baseline, pair.contestant].map((c, i) =>
-            checkCase(c, own[i].port, REQUESTS[c.request], quick ? 20 : 3),
-          ),
-        );
-        await warmPair(pair, own);
+        await Promise.all(sides.map((c, i) => answersCorrectly(c, own[i])));
+        await warmPair(sides, own);
         for (let round = 0; round < settings.runs; round++) {
           const label = `[${round + 1}/${settings.runs}] pair `;
           const [baseline, contestant] = await Promise.all([
