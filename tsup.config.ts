@@ -6,6 +6,7 @@ export default defineConfig({
     express: 'src/express.ts',
     koa: 'src/koa.ts',
     redis: 'src/redis.ts',
+    'rate-limiter-flexible': 'src/rate-limiter-flexible.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

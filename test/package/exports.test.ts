@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import * as expressEntry from '../../src/express.js';
 import * as neutral from '../../src/index.js';
 import * as koaEntry from '../../src/koa.js';
+import * as rateLimiterFlexibleEntry from '../../src/rate-limiter-flexible.js';
 import * as redisEntry from '../../src/redis.js';
 
 describe('public exports', () => {
@@ -74,6 +75,15 @@ describe('public exports', () => {
         "StoreTimeoutError",
         "StoreUnavailableError",
         "redisStore",
+      ]
+    `);
+  });
+
+  it('portcullis/rate-limiter-flexible', () => {
+    expect(Object.keys(rateLimiterFlexibleEntry).sort()).toMatchInlineSnapshot(`
+      [
+        "RATE_LIMITER_FLEXIBLE_QUOTA_DEFAULTS",
+        "rateLimiterFlexibleQuota",
       ]
     `);
   });

@@ -106,11 +106,13 @@ describe('the packed package', () => {
     const script = `import * as e from 'portcullis/express'; import * as k from 'portcullis/koa'; import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 import { redisStore } from 'portcullis/redis';
-console.log(typeof e.gateway.cors, typeof k.gateway.cors, typeof require('portcullis/express').cors, typeof require('portcullis/koa').cors, typeof redisStore, typeof require('portcullis/redis').redisStore);`;
+import { rateLimiterFlexibleQuota } from 'portcullis/rate-limiter-flexible';
+console.log(typeof e.gateway.cors, typeof k.gateway.cors, typeof require('portcullis/express').cors, typeof require('portcullis/koa').cors, typeof redisStore, typeof require('portcullis/redis').redisStore, typeof rateLimiterFlexibleQuota, typeof require('portcullis/rate-limiter-flexible').rateLimiterFlexibleQuota);`;
     writeFileSync(join(app, 'entries.mjs'), script);
-    // ioredis is not installed in the consumer: no entry may need it at load time.
+    // Neither ioredis nor rate-limiter-flexible is installed in the consumer: no entry may need
+    // one at load time.
     expect(run('node', ['entries.mjs']).trim()).toBe(
-      'function function function function function function',
+      'function function function function function function function function',
     );
   });
 
