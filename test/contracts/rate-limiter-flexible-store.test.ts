@@ -5,7 +5,7 @@
  */
 
 import pg from 'pg';
-import { RateLimiterMemory, RateLimiterPostgres } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterPostgres, RLWrapperTimeouts } from 'rate-limiter-flexible';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rateLimiterFlexibleQuota } from '../../src/rate-limiter-flexible.js';
 import type { QuotaParams, QuotaStore } from '../../src/stores/types.js';
@@ -36,6 +36,15 @@ describe('rateLimiterFlexibleQuota()', () => {
     const month = fromNow(1, 31);
     expect((await store.consumeQuota('k', month)).allowed).toBe(true);
     // A longer timer fires after 1 ms: the counter would be gone and the next call admitted.
+    await pause(20);
+    expect(await store.consumeQuota('k', month)).toMatchObject({ allowed: false });
+  });
+
+  it('knows the timer limit of a RateLimiterMemory wrapped in RLWrapperTimeouts', async () => {
+    const limiter = new RLWrapperTimeouts({ limiter: memoryLimiter(), timeoutMs: 1000 });
+    const store = rateLimiterFlexibleQuota({ limiter });
+    const month = fromNow(1, 31);
+    expect((await store.consumeQuota('k', month)).allowed).toBe(true);
     await pause(20);
     expect(await store.consumeQuota('k', month)).toMatchObject({ allowed: false });
   });

@@ -170,12 +170,18 @@ function dayKey(key: string, day: number): string {
   return `u:${key}:${day}`;
 }
 
-/** `maxExpirySeconds`' default: the limit of the limiter's class or of a class it extends. */
+/**
+ * `maxExpirySeconds`' default: the limit of the limiter's class or of a class it extends, or of
+ * the limiter a wrapper holds (`RLWrapperTimeouts`, `RLWrapperBlackAndWhite`: `.limiter`).
+ */
 function backendMaxExpiry(limiter: object): number {
   for (let proto = Object.getPrototypeOf(limiter); proto !== null; ) {
     const limit = BACKEND_MAX_EXPIRY_SECONDS[(proto.constructor as { name: string }).name];
     if (limit !== undefined) return limit;
     proto = Object.getPrototypeOf(proto);
   }
+  const wrapped = (limiter as { limiter?: unknown }).limiter;
+  if (typeof wrapped === 'object' && wrapped !== null && wrapped !== limiter)
+    return backendMaxExpiry(wrapped);
   return Number.MAX_SAFE_INTEGER;
 }
