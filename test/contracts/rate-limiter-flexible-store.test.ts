@@ -5,11 +5,11 @@
  */
 
 import pg from 'pg';
-import { RateLimiterMemory, RateLimiterPostgres, RLWrapperTimeouts } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RLWrapperTimeouts } from 'rate-limiter-flexible';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rateLimiterFlexibleQuota } from '../../src/rate-limiter-flexible.js';
 import type { QuotaParams, QuotaStore } from '../../src/stores/types.js';
-import { startOwnPostgres } from '../support/postgres-server.js';
+import { postgresLimiter, startOwnPostgres } from '../support/postgres-server.js';
 import { runQuotaStoreContract } from './quota-store.contract.js';
 
 const DAY = 86_400_000;
@@ -99,19 +99,9 @@ describe.skipIf(server === undefined)('rateLimiterFlexibleQuota() on RateLimiter
   }
   const shared = pool();
 
-  /** A limiter on the shared table once it exists (rate-limiter-flexible creates it). */
-  function postgresLimiter(client: pg.Pool, keyPrefix: string): Promise<RateLimiterPostgres> {
-    return new Promise((resolve, reject) => {
-      const limiter = new RateLimiterPostgres(
-        { storeClient: client, tableName: TABLE, keyPrefix, points: 1, duration: 0 },
-        (err?: Error) => (err === undefined ? resolve(limiter) : reject(err)),
-      );
-    });
-  }
-
   /** A fresh, empty store: a key prefix of its own in the shared table. */
   async function freshStore(client = shared, keyPrefix = `t${++prefixes}`): Promise<QuotaStore> {
-    return rateLimiterFlexibleQuota({ limiter: await postgresLimiter(client, keyPrefix) });
+    return rateLimiterFlexibleQuota({ limiter: await postgresLimiter(client, TABLE, keyPrefix) });
   }
 
   afterAll(async () => {

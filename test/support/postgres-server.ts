@@ -7,9 +7,11 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type pg from 'pg';
+import { RateLimiterPostgres } from 'rate-limiter-flexible';
 import { freePort } from './redis-server.js';
 
 const REQUIRED = process.env.REQUIRE_POSTGRES === '1';
@@ -86,16 +88,7 @@ export async function startOwnPostgres(): Promise<OwnPostgres | undefined> {
     }
   };
 
-  const port = await freePort();
   run('initdb', ['-D', data, '-U', 'portcullis', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-  const serverOptions = [
-    `-p ${port}`,
-    '-c listen_addresses=127.0.0.1',
-    `-c unix_socket_directories=${dir}`,
-    '-c fsync=off',
-    '-c synchronous_commit=off',
-    '-c full_page_writes=off',
-  ].join(' ');
   let running = false;
   const stopNow = () => {
     if (!running) return;
@@ -106,13 +99,38 @@ export async function startOwnPostgres(): Promise<OwnPostgres | undefined> {
       rmSync(dir, { recursive: true, force: true });
     }
   };
-  try {
+  const log = join(dir, 'log');
+  /** Starts the server on `port`; `running` says whether it did (the port may be taken meanwhile). */
+  const startOn = (port: number): void => {
+    const serverOptions = [
+      `-p ${port}`,
+      '-c listen_addresses=127.0.0.1',
+      `-c unix_socket_directories=${dir}`,
+      '-c fsync=off',
+      '-c synchronous_commit=off',
+      '-c full_page_writes=off',
+    ].join(' ');
     running = true;
-    run('pg_ctl', ['-D', data, '-o', serverOptions, '-l', join(dir, 'log'), '-w', 'start']);
-  } catch (err) {
-    running = false;
+    try {
+      // -t: a loaded machine may take longer than pg_ctl's default 60 s.
+      run('pg_ctl', ['-D', data, '-o', serverOptions, '-l', log, '-t', '120', '-w', 'start']);
+    } catch {
+      // Whatever half-started must not outlive the attempt.
+      try {
+        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } catch {}
+      running = false;
+    }
+  };
+  let port = 0;
+  for (let attempt = 0; attempt < 3 && !running; attempt++) {
+    port = await freePort();
+    startOn(port);
+  }
+  if (!running) {
+    const output = existsSync(log) ? readFileSync(log, 'utf8') : '';
     rmSync(dir, { recursive: true, force: true });
-    throw err;
+    throw new Error(`Postgres did not start (3 attempts); its log:\n${output}`);
   }
   // A test run that dies before `stop()` must not leave a server behind.
   process.once('exit', stopNow);
@@ -123,4 +141,22 @@ export async function startOwnPostgres(): Promise<OwnPostgres | undefined> {
       stopNow();
     },
   };
+}
+
+/**
+ * A rate-limiter-flexible Postgres limiter on `table`, resolved once the table exists (it creates
+ * it; calls before that fail). `points` and `duration` are required by the class, unused by the
+ * quota store.
+ */
+export function postgresLimiter(
+  client: pg.Pool,
+  table: string,
+  keyPrefix: string,
+): Promise<RateLimiterPostgres> {
+  return new Promise((resolve, reject) => {
+    const limiter = new RateLimiterPostgres(
+      { storeClient: client, tableName: table, keyPrefix, points: 1, duration: 0 },
+      (err?: Error) => (err === undefined ? resolve(limiter) : reject(err)),
+    );
+  });
 }
