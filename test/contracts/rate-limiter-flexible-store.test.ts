@@ -133,6 +133,23 @@ describe.skipIf(server === undefined)('rateLimiterFlexibleQuota() on RateLimiter
     }
   });
 
+  it('leaves the period count unchanged when the usage day cannot be counted', async () => {
+    const store = await freshStore(shared, 'dayfails');
+    // A real failure of the second write only: Postgres refuses this prefix's usage-day rows.
+    await shared.query(`
+      CREATE FUNCTION refuse_day() RETURNS trigger AS $$
+        BEGIN RAISE EXCEPTION 'usage day refused'; END $$ LANGUAGE plpgsql;
+      CREATE TRIGGER refuse_day BEFORE INSERT OR UPDATE ON ${TABLE}
+        FOR EACH ROW WHEN (NEW.key LIKE 'dayfails:u:%') EXECUTE FUNCTION refuse_day();`);
+    const params = fromNow(1, 1);
+    try {
+      await expect(store.consumeQuota('k', params)).rejects.toThrow(/usage day refused/);
+    } finally {
+      await shared.query(`DROP TRIGGER refuse_day ON ${TABLE}; DROP FUNCTION refuse_day();`);
+    }
+    expect(await store.consumeQuota('k', params)).toMatchObject({ allowed: true, used: 1 });
+  });
+
   it('expires a period counter at the period end and a usage day after its retention', async () => {
     const store = await freshStore(shared, 'expiry');
     const params = fromNow(10, 31);

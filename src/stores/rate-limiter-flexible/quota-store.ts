@@ -75,7 +75,13 @@ const BACKEND_MAX_EXPIRY_SECONDS: Readonly<Record<string, number>> = {
  * A decision adds one to the period's counter in one atomic upsert (Postgres: `INSERT ... ON
  * CONFLICT DO UPDATE ... RETURNING`), and the count it returns decides: concurrent calls, from
  * any number of instances, each see a different count, so exactly `limit` are admitted. A
- * refused call takes its point back (see `countRequest`), and adds nothing to the day's usage.
+ * refused call takes its point back (see `giveBack`), and adds nothing to the day's usage.
+ *
+ * Unlike `memoryStore()` and `redisStore()`, the period count and the day's usage are two
+ * upserts, not one step: a process that dies between them loses that request's usage day, and a
+ * `getUsage` at that moment may miss a request already counted in its period. Counters expire by
+ * the backend's clock, `periodEnd - now` after they are first written. `getUsage` reads one
+ * counter per day (concurrently).
  *
  * @example
  * const limiter = new RateLimiterPostgres({ storeClient: pool, tableName: 'quotas', points: 1, duration: 0 });
@@ -124,7 +130,18 @@ export function rateLimiterFlexibleQuota(options: RateLimiterFlexibleQuotaOption
       return { allowed: false, used: limit, remaining: 0, resetMs };
     }
     const day = Math.floor(now / DAY_MS);
-    await limiter.penalty(dayKey(key, day), 1, lifetime((day + 1 + retentionDays) * DAY_MS - now));
+    try {
+      await limiter.penalty(
+        dayKey(key, day),
+        1,
+        lifetime((day + 1 + retentionDays) * DAY_MS - now),
+      );
+    } catch (err) {
+      // The call fails as a whole (the caller answers 503 or admits uncounted): its period count
+      // must not stay behind, or a request never served would use the quota up.
+      await giveBack(limiter, counter, expiry);
+      throw err;
+    }
     return { allowed: true, used: consumedPoints, remaining: limit - consumedPoints, resetMs };
   };
 
@@ -141,12 +158,13 @@ export function rateLimiterFlexibleQuota(options: RateLimiterFlexibleQuotaOption
 }
 
 /**
- * Takes a refused call's point back, so that the counter holds admitted requests only: a limit
- * raised mid-period (a new plan) then sees the true count, and a client hammering a used-up
- * quota cannot grow it without end (Postgres stores it in an `integer`). The refusal does not
- * depend on it: until it lands, counts above `limit` are read as `limit` (a count above `limit`
- * exists only once `limit` requests were admitted). A failure is therefore not the caller's:
- * the counter keeps one point too many, which only a higher limit later in the period could see.
+ * Takes back the point of a call that was refused (or failed), so that the counter holds admitted
+ * requests only: a limit raised mid-period (a new plan) then sees the true count, and a client
+ * hammering a used-up quota cannot grow it without end (Postgres stores it in an `integer`). The
+ * refusal does not depend on it: until it lands, counts above `limit` are read as `limit` (a
+ * count above `limit` exists only once `limit` requests were admitted). A failure here is
+ * therefore not the caller's: the counter keeps one point too many, which only a higher limit
+ * later in the period could see.
  */
 async function giveBack(
   limiter: QuotaLimiter,
