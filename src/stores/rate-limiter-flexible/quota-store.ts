@@ -37,7 +37,9 @@ export interface RateLimiterFlexibleQuotaOptions {
    * `RateLimiterMemcache`, `RateLimiterRedis`, `RateLimiterMemory`... Its `points`, `duration`,
    * `blockDuration` and `execEvenly` play no part: the store only adds to, takes from and reads
    * counters, each with its own lifetime. Its `keyPrefix` (and table or collection) separates the
-   * store's counters from the app's other limiters. Required.
+   * store's counters from the app's other limiters. Counter keys are `<keyPrefix>:q:<subject>:<period
+   * start ms>` and `<keyPrefix>:u:<subject>:<UTC day number>`: with `usagePlans()`'s longest names
+   * and ids, about 220 characters, within the 255 of the SQL backends' key column. Required.
    */
   limiter: QuotaLimiter;
   /** Days of per-day usage kept for `usage()` reports, after the day itself. @default 90 */
