@@ -26,7 +26,7 @@ function firstRequest(framework: string): Promise<FirstRequest> {
     execFile(
       process.execPath,
       ['--import', 'tsx', SCRIPT, framework],
-      { timeout: 30_000 },
+      { timeout: 55_000 },
       (err, stdout, stderr) => {
         if (err) reject(new Error(`${err.message}\n${stderr}`));
         else resolve(JSON.parse(stdout) as FirstRequest);
@@ -52,5 +52,7 @@ describe('header hooks on the first request of a process', () => {
       // morgan's own on-headers listener ran, and saw the final headers.
       expect(lines).toEqual([`200 ${APP}`]);
     },
+    // A process of its own compiles the sources first (tsx): seconds, more on a loaded machine.
+    60_000,
   );
 });
