@@ -15,6 +15,9 @@ const marksHeaders = createMiddleware('marks', (ex, next) => {
   return next();
 });
 
+/** A middleware that registers no header hook (as throttle). */
+const notHooking = createMiddleware('plain', (_ex, next) => next());
+
 const servers: Server[] = [];
 afterEach(async () => {
   await Promise.all(
@@ -124,5 +127,20 @@ describe('an (req, res, next) caller without Express', () => {
     const res = await request(url, '/r');
     expect(res.body).toBe('string');
     expect(res.headers['x-hooked']).toBe('200');
+  });
+
+  it('keeps every repeated field of a raw header array given to writeHead, hooks or not', async () => {
+    const url = await listen((req, res) => {
+      const middleware = req.url === '/hooked' ? marksHeaders : notHooking;
+      middleware(req as never, res as never, () => {
+        res.writeHead(200, ['set-cookie', 'a=1', 'set-cookie', 'b=2']);
+        res.end();
+      });
+    });
+    for (const path of ['/hooked', '/plain']) {
+      const res = await request(url, path);
+      expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+      expect(res.headers['x-request-id']).toBeTruthy();
+    }
   });
 });

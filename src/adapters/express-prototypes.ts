@@ -9,24 +9,24 @@
  * make every young-generation GC slower (~80k instructions per request). What Express gives for
  * per-request data is `res.locals`, a plain object: adding a symbol-keyed entry to it costs ~2k.
  *
- * So the exchange lives at `res.locals[kExchange]`, and, once per Express installation, a
- * `gateway` accessor on Express's request prototype and a `writeHead` on its response prototype
- * read it from there. Express documents `express.request` and `express.response` as the
- * prototypes to extend; requests that portcullis never saw read `gateway` as undefined, and their
- * `writeHead` costs one property read more.
+ * So the exchange lives at `res.locals[kExchange]`, and a `gateway` accessor on Express's request
+ * prototype (defined once per Express installation; Express documents `express.request` as the
+ * prototype to extend) reads it from there; requests that portcullis never saw read `gateway` as
+ * undefined. The header hooks run from a `writeHead` defined once, at start-up, on Node's
+ * response prototype (`installWriteHead`), which reads the listener from `res.locals` too.
  *
  * A request that does not come through Express (an `(req, res, next)` caller on plain
  * `node:http`) has neither `res.locals` nor a framework prototype; the adapter then stores on the
  * objects themselves, which costs nothing special there.
  */
 
+import { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  IncomingMessage,
-  type OutgoingHttpHeader,
-  type OutgoingHttpHeaders,
-  ServerResponse,
-} from 'node:http';
-import { type WriteHeadListener, writeHeadOnce } from '../core/write-head.js';
+  hasArrayHeaders,
+  type WriteHeadHeaders,
+  type WriteHeadListener,
+  writeHeadWith,
+} from '../core/write-head.js';
 
 /** What `res.locals[kExchange]` holds: the exchange, with its gateway context. */
 export interface HasGateway {
@@ -59,8 +59,7 @@ function frameworkPrototype(object: object, nodePrototype: object): object | nul
 }
 
 /**
- * One extension (the `gateway` accessor, or `writeHead`) of the framework prototype above a Node
- * prototype, made the first time an object of that kind is seen and remembered per prototype.
+ * One extension (the `gateway` accessor) of the framework prototype above a Node prototype, made the first time an object of that kind is seen and remembered per prototype.
  */
 class PrototypeExtension {
   /** The prototype of the last object found extended: one app is the common case. */
@@ -120,11 +119,29 @@ function defineGatewayAccessor(prototype: object): boolean {
   return true;
 }
 
-function defineWriteHead(prototype: object): boolean {
-  if (Object.hasOwn(prototype, 'writeHead')) return false;
-  // Looked up at each call rather than captured, so that a later patch of Node's prototype
-  // (APM agents do this) is still called.
-  const parent = Object.getPrototypeOf(prototype) as ServerResponse;
+/** Node's `writeHead` as found when portcullis installed its own; what every response ends in. */
+let nodeWriteHead: ServerResponse['writeHead'] | undefined;
+
+/**
+ * Defines, once per process and before the first request (when the first middleware is created),
+ * a `writeHead` on Node's `ServerResponse.prototype` that runs the listener `res.locals` holds.
+ *
+ * Why Node's prototype, and why at start-up: middlewares built on `on-headers` (compression,
+ * morgan, express-session) wrap `res.writeHead` on each response and call the `writeHead` they
+ * found there. Had portcullis extended Express's prototype when it first saw a request, those
+ * mounted before it would, on the first request, have found Node's `writeHead` and skipped the
+ * hooks. Express's prototype cannot be reached before a request without importing Express; Node's
+ * can, and every response's chain ends there. A response portcullis never saw (no listener, no
+ * exchange in `res.locals`, or no `res.locals`: Koa, other servers) costs one property read and
+ * is passed on untouched.
+ */
+export function installWriteHead(): void {
+  if (nodeWriteHead !== undefined) return;
+  const prototype = ServerResponse.prototype;
+  // Captured once: an APM agent that patches Node's prototype later wraps this function, one
+  // that patched it before is what this one calls.
+  const original = prototype.writeHead;
+  nodeWriteHead = original;
   Object.defineProperty(prototype, 'writeHead', {
     configurable: true,
     enumerable: false,
@@ -132,31 +149,35 @@ function defineWriteHead(prototype: object): boolean {
     value: function writeHead(
       this: ServerResponse,
       statusCode: number,
-      reasonOrHeaders?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
-      maybeHeaders?: OutgoingHttpHeaders | OutgoingHttpHeader[],
+      reasonOrHeaders?: string | WriteHeadHeaders,
+      maybeHeaders?: WriteHeadHeaders,
     ): ServerResponse {
       const locals = (this as WithLocals).locals;
-      const listener = locals?.[kListener] as WriteHeadListener | undefined;
-      if (listener === undefined) {
-        // biome-ignore lint/complexity/noArguments: passes the call on exactly as it was made.
-        return Reflect.apply(parent.writeHead, this, arguments) as ServerResponse;
+      if (locals !== undefined && locals !== null) {
+        const listener = locals[kListener] as WriteHeadListener | undefined;
+        if (listener !== undefined) {
+          locals[kListener] = undefined;
+          return writeHeadWith(this, original, listener, statusCode, reasonOrHeaders, maybeHeaders);
+        }
+        // No hook, but the gateway set headers already: Node 20 would then collapse a repeated
+        // field of a raw header array (write-head.ts).
+        if (hasArrayHeaders(reasonOrHeaders, maybeHeaders) && locals[kExchange] !== undefined)
+          return writeHeadWith(
+            this,
+            original,
+            undefined,
+            statusCode,
+            reasonOrHeaders,
+            maybeHeaders,
+          );
       }
-      (locals as Locals)[kListener] = undefined;
-      return writeHeadOnce(
-        this,
-        parent.writeHead,
-        listener,
-        statusCode,
-        reasonOrHeaders,
-        maybeHeaders,
-      );
+      // biome-ignore lint/complexity/noArguments: passes the call on exactly as it was made.
+      return Reflect.apply(original, this, arguments) as ServerResponse;
     },
   });
-  return true;
 }
 
 const requestExtension = new PrototypeExtension(IncomingMessage.prototype, defineGatewayAccessor);
-const responseExtension = new PrototypeExtension(ServerResponse.prototype, defineWriteHead);
 
 /**
  * Keeps `owner` in `res.locals` (see `attachedExchange`) and makes `req.gateway` read
@@ -181,12 +202,11 @@ export function attachedExchange(res: ServerResponse): HasGateway | undefined {
 
 /**
  * Makes the next `res.writeHead` call `listener.beforeWriteHead` first. Returns false when `res`
- * has no `res.locals` or no framework prototype to extend; the caller then wraps `res.writeHead`
- * itself.
+ * has no `res.locals` (not an Express response); the caller then wraps `res.writeHead` itself.
  */
 export function listenBeforeWriteHead(res: ServerResponse, listener: WriteHeadListener): boolean {
   const locals = localsOf(res);
-  if (locals === undefined || !responseExtension.covers(res)) return false;
+  if (locals === undefined || nodeWriteHead === undefined) return false;
   locals[kListener] = listener;
   return true;
 }

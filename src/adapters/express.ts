@@ -6,7 +6,12 @@ import { createGatewayContext, type GatewayContext, REQUEST_ID_HEADER } from '..
 import { type CoreHandler, Exchange, rawBodyOf } from '../core/exchange.js';
 import type { ExpressNext } from '../core/middleware.js';
 import { isSmallBody } from '../core/small-body.js';
-import { attachExchange, attachedExchange, listenBeforeWriteHead } from './express-prototypes.js';
+import {
+  attachExchange,
+  attachedExchange,
+  installWriteHead,
+  listenBeforeWriteHead,
+} from './express-prototypes.js';
 
 /** The fields of Express's request that portcullis reads (present in Express 4 and 5). */
 interface ExpressRequest extends IncomingMessage {
@@ -30,11 +35,14 @@ class ExpressExchange extends Exchange {
     if (!attachExchange(req, res, this)) {
       req.gateway = this.gateway;
       fallbackExchanges.set(req, this);
+      // Nothing else sees this response's writeHead: the wrapper applies writeHead's own headers
+      // (raw arrays) after the request id set above, hooks or not.
+      this.hookWriteHeadOnce();
     }
   }
 
   protected override hookWriteHead(): void {
-    // On Express's response prototype where possible, else on this response (express-prototypes.ts).
+    // Through Node's response prototype where possible, else on this response (express-prototypes.ts).
     if (!listenBeforeWriteHead(this.res, this)) super.hookWriteHead();
   }
 
@@ -146,6 +154,8 @@ class ExpressDownstream implements PromiseLike<void> {
 
 /** Wraps a core handler as an Express middleware. */
 export function toExpress(handler: CoreHandler) {
+  // At start-up, before any request: see installWriteHead.
+  installWriteHead();
   return function portcullisExpress(
     req: IncomingMessage,
     res: ServerResponse,

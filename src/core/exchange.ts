@@ -7,12 +7,11 @@ import type {
   IncomingHttpHeaders,
   IncomingMessage,
   OutgoingHttpHeader,
-  OutgoingHttpHeaders,
   ServerResponse,
 } from 'node:http';
 import type { Readable } from 'node:stream';
 import { type GatewayContext, REQUEST_ID_HEADER } from './context.js';
-import { writeHeadOnce } from './write-head.js';
+import { type WriteHeadHeaders, writeHeadWith } from './write-head.js';
 
 /**
  * Runs just before the status line and headers are written, whoever writes them (a handler,
@@ -40,6 +39,8 @@ export abstract class Exchange {
   private hooks: unknown[] | undefined;
   /** Whether headers removed by the framework's error handling must get the request id back. */
   private readonly restoresRequestId: boolean;
+  /** Whether `res.writeHead` already calls `beforeWriteHead` (`hookWriteHeadOnce`). */
+  private writeHeadHooked = false;
 
   /**
    * `restoresRequestId`: the framework's error handling removes every header before writing an
@@ -60,7 +61,7 @@ export abstract class Exchange {
     this.headers = headers;
     this.gateway = gateway;
     this.restoresRequestId = restoresRequestId;
-    if (restoresRequestId) this.hookWriteHead();
+    if (restoresRequestId) this.hookWriteHeadOnce();
     res.setHeader(REQUEST_ID_HEADER, gateway.requestId);
   }
 
@@ -135,16 +136,25 @@ export abstract class Exchange {
   onHeaders<S>(hook: HeadersHook<S>, state: S): void {
     if (this.hooks === undefined) {
       this.hooks = [];
-      if (!this.restoresRequestId) this.hookWriteHead();
+      this.hookWriteHeadOnce();
     }
     this.hooks.push(hook, state);
+  }
+
+  /** `hookWriteHead`, unless done already for this response. */
+  protected hookWriteHeadOnce(): void {
+    if (this.writeHeadHooked) return;
+    this.writeHeadHooked = true;
+    this.hookWriteHead();
   }
 
   /**
    * Makes the next `res.writeHead` call `beforeWriteHead` first, once per response. Node's
    * implicit header (`res.end()` without `writeHead`) also goes through `res.writeHead`, so every
    * way of responding passes there, in both frameworks. This default wraps `res.writeHead` on
-   * the response itself (the on-headers pattern): one closure and one property store.
+   * the response itself (the on-headers pattern): one closure and one property store. Whoever
+   * wrapped `res.writeHead` before (on-headers) is called after the hooks; whoever wraps it
+   * after, before them: either way the hooks run once, before the head is written.
    */
   protected hookWriteHead(): void {
     const res = this.res;
@@ -154,14 +164,14 @@ export abstract class Exchange {
     res.writeHead = function writeHeadWithHooks(
       this: ServerResponse,
       statusCode: number,
-      reasonOrHeaders?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
-      maybeHeaders?: OutgoingHttpHeaders | OutgoingHttpHeader[],
+      reasonOrHeaders?: string | WriteHeadHeaders,
+      maybeHeaders?: WriteHeadHeaders,
     ): ServerResponse {
       // A second writeHead (Node refuses it anyway) passes through untouched.
       // biome-ignore lint/complexity/noArguments: passes the call on exactly as it was made.
       if (hooked) return Reflect.apply(original, this, arguments) as ServerResponse;
       hooked = true;
-      return writeHeadOnce(this, original, ex, statusCode, reasonOrHeaders, maybeHeaders);
+      return writeHeadWith(this, original, ex, statusCode, reasonOrHeaders, maybeHeaders);
     } as ServerResponse['writeHead'];
   }
 

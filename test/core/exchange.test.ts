@@ -4,6 +4,7 @@
  * gateway's own responses — in every framework.
  */
 
+import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createMiddleware } from '../../src/adapters/universal.js';
@@ -18,6 +19,21 @@ const markHeaders = createMiddleware('mark', (ex, next) => {
   }, 'seen');
   return next();
 });
+
+/** Sends `text` on a new connection to `url` and returns all the server sent until it closed. */
+function rawExchange(url: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(text));
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.on('end', () => resolve(received));
+    socket.on('error', reject);
+  });
+}
 
 const contextEcho = {
   method: 'GET',
@@ -220,14 +236,19 @@ describeEachFramework('exchange', (fw) => {
       expect(res.headers['x-earlier']).toBe('kept');
     });
 
-    it('send no body to HEAD requests', async () => {
-      const deny = createMiddleware('deny', (ex) =>
-        sendPrepared(ex, prepareErrorResponse('forbidden', undefined, 't', 'r')),
-      );
+    it('answer HEAD with the GET’s Content-Length and not one byte of body (raw socket)', async () => {
+      const prepared = prepareErrorResponse('forbidden', undefined, 't', 'r');
+      const deny = createMiddleware('deny', (ex) => sendPrepared(ex, prepared));
       const app = await fw.start({ use: [deny] });
-      const res = await app.request('/x', { method: 'HEAD' });
-      expect(res.status).toBe(403);
-      expect(res.body).toBe('');
+      // An HTTP client reads no body after a HEAD whatever the server sends: read the bytes.
+      const raw = await rawExchange(
+        app.url,
+        'HEAD /x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n',
+      );
+      const end = raw.indexOf('\r\n\r\n');
+      expect(raw.slice(0, raw.indexOf('\r\n'))).toBe('HTTP/1.1 403 Forbidden');
+      expect(raw.slice(0, end).toLowerCase()).toContain(`content-length: ${prepared.body.length}`);
+      expect(raw.slice(end + 4)).toBe('');
     });
   });
 });

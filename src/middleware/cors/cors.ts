@@ -38,34 +38,51 @@ const MAX_REFLECTED_HEADERS_LENGTH = 4096;
  */
 export function cors(options?: CorsOptions): GatewayMiddleware {
   const config = resolveCorsOptions(options);
-  const isAllowed = originChecker(config);
+  const allowedOrigin = originChecker(config);
+  const keepHandlers = !config.overrideUpstream;
 
   /** Final-header hook for actual (non-preflight) requests; `origin` is the allowed origin or null. */
   const applyActualHeaders = (ex: Exchange, origin: string | null): void => {
     if (config.overrideUpstream) removeCorsHeaders(ex);
     if (origin !== null) {
-      setOwn(
+      setCorsHeader(
         ex,
-        config,
+        keepHandlers,
         'access-control-allow-origin',
         config.matcher.kind === 'any' && !config.credentials ? '*' : origin,
       );
-      if (config.credentials) setOwn(ex, config, 'access-control-allow-credentials', 'true');
+      if (config.credentials)
+        setCorsHeader(ex, keepHandlers, 'access-control-allow-credentials', 'true');
       if (config.exposeHeaders !== undefined)
-        setOwn(ex, config, 'access-control-expose-headers', config.exposeHeaders);
+        setCorsHeader(ex, keepHandlers, 'access-control-expose-headers', config.exposeHeaders);
     }
     addVary(ex, config.varyActual, config.varyActualValue);
   };
 
-  const decide = (
-    ex: Exchange,
-    next: Next,
-    origin: string,
-    allowed: boolean,
-  ): void | PromiseLike<void> => {
-    if (isPreflight(ex)) return answerPreflight(ex, next, config, allowed ? origin : null);
-    ex.onHeaders(applyActualHeaders, allowed ? origin : null);
-    return next();
+  /**
+   * Final-header hook for preflights passed on (`preflightContinue`): the OPTIONS handler may
+   * have replaced or removed the preflight headers set before it ran.
+   */
+  const applyPreflightHeaders = (ex: Exchange, origin: string | null): void => {
+    if (config.overrideUpstream) removeCorsHeaders(ex);
+    setPreflightHeaders(ex, config, origin, keepHandlers);
+  };
+
+  /** `origin`: the allowed origin to answer with, or null for a refusal. */
+  const decide = (ex: Exchange, next: Next, origin: string | null): void | PromiseLike<void> => {
+    if (!isPreflight(ex)) {
+      ex.onHeaders(applyActualHeaders, origin);
+      return next();
+    }
+    // The handler reads them; set again just before the head is written, they survive it.
+    setPreflightHeaders(ex, config, origin, false);
+    if (config.preflightContinue) {
+      ex.onHeaders(applyPreflightHeaders, origin);
+      return next();
+    }
+    // RFC 9110 §8.6: never on a 204; an empty 200 says its length so that the connection is reused.
+    if (config.optionsSuccessStatus !== 204) ex.setHeader('content-length', '0');
+    ex.respond(config.optionsSuccessStatus, null);
   };
 
   return createMiddleware('cors', function cors(ex, next) {
@@ -75,40 +92,68 @@ export function cors(options?: CorsOptions): GatewayMiddleware {
       ex.onHeaders(applyActualHeaders, config.matcher.kind === 'any' ? '*' : null);
       return next();
     }
-    const verdict = isAllowed(origin, ex.native);
-    if (typeof verdict === 'boolean') return decide(ex, next, origin, verdict);
-    return verdict.then((allowed) => decide(ex, next, origin, allowed === true));
+    const verdict = allowedOrigin(origin, ex.native);
+    if (verdict === null || typeof verdict === 'string') return decide(ex, next, verdict);
+    return verdict.then((allowed) => decide(ex, next, allowed));
   });
 }
 
 /**
- * Compiles the origin check; returns a boolean synchronously unless a user function is async.
+ * Compiles the origin check: returns the origin to answer with (the request's, unless a user
+ * function names another) or null for a refusal, synchronously unless a user function is async.
  * Only an origin we are willing to echo (`ECHOABLE_ORIGIN`) can be allowed; a configured origin is
  * one (checked at start-up), so an exact match needs no further test.
  */
 function originChecker(
   config: CorsConfig,
-): (origin: string, req: unknown) => boolean | Promise<boolean> {
+): (origin: string, req: unknown) => string | null | Promise<string | null> {
   const matcher = config.matcher;
   switch (matcher.kind) {
     case 'any':
-      return (origin) => ECHOABLE_ORIGIN.test(origin);
+      return (origin) => (ECHOABLE_ORIGIN.test(origin) ? origin : null);
     case 'function':
-      return (origin, req) => ECHOABLE_ORIGIN.test(origin) && matcher.allow(origin, req);
+      return (origin, req) => {
+        if (!ECHOABLE_ORIGIN.test(origin)) return null;
+        const verdict: unknown = matcher.allow(origin, req);
+        if (!isThenable(verdict)) return originFromVerdict(origin, verdict, config.credentials);
+        return Promise.resolve(verdict).then((value) =>
+          originFromVerdict(origin, value, config.credentials),
+        );
+      };
     case 'list': {
       const isListed = listedOrigin(matcher.exact);
       return (origin) => {
-        if (isListed(origin)) return true;
-        if (!ECHOABLE_ORIGIN.test(origin)) return false;
-        if (isListed(origin.toLowerCase())) return true;
+        if (isListed(origin)) return origin;
+        if (!ECHOABLE_ORIGIN.test(origin)) return null;
+        if (isListed(origin.toLowerCase())) return origin;
         for (const pattern of matcher.patterns) {
           pattern.lastIndex = 0; // a /g or /y RegExp keeps state between tests
-          if (pattern.test(origin)) return true;
+          if (pattern.test(origin)) return origin;
         }
-        return false;
+        return null;
       };
     }
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * What a user's origin function answered, as the `cors` package reads it: `true` allows the
+ * request's origin, a string is the origin to allow (answered as is, when it is one a browser
+ * could send; `'*'` only without credentials, which must never be shared with every site), and
+ * anything else refuses.
+ */
+function originFromVerdict(origin: string, verdict: unknown, credentials: boolean): string | null {
+  if (verdict === true) return origin;
+  if (typeof verdict !== 'string' || !ECHOABLE_ORIGIN.test(verdict)) return null;
+  return verdict === '*' && credentials ? null : verdict;
 }
 
 /**
@@ -140,9 +185,9 @@ function removeCorsHeaders(ex: Exchange): void {
   }
 }
 
-/** Sets a gateway CORS header, unless overriding is off and a handler already set its own. */
-function setOwn(ex: Exchange, config: CorsConfig, name: string, value: string): void {
-  if (config.overrideUpstream || ex.getHeader(name) === undefined) ex.setHeader(name, value);
+/** Sets a gateway CORS header; `keepExisting` (overrideUpstream false): unless a handler set its own. */
+function setCorsHeader(ex: Exchange, keepExisting: boolean, name: string, value: string): void {
+  if (!keepExisting || ex.getHeader(name) === undefined) ex.setHeader(name, value);
 }
 
 /** Adds `fields` to `Vary`; `joined` is them joined, set as is when there is no `Vary` yet. */
@@ -154,34 +199,36 @@ function addVary(ex: Exchange, fields: readonly string[], joined: string): void 
 }
 
 /**
- * Answers (or, with `preflightContinue`, prepares) a preflight. A disallowed origin still gets
- * a 204, but without any Access-Control-Allow-* header, so the browser blocks the request.
+ * Sets a preflight's CORS headers. A disallowed origin (null) gets only `Vary`, so that the
+ * browser blocks the request. `keepExisting`: leave the headers a handler set (overrideUpstream
+ * false) and set only the missing ones.
  */
-function answerPreflight(
+function setPreflightHeaders(
   ex: Exchange,
-  next: Next,
   config: CorsConfig,
   origin: string | null,
-): void | PromiseLike<void> {
+  keepExisting: boolean,
+): void {
   if (origin !== null) {
-    ex.setHeader(
+    setCorsHeader(
+      ex,
+      keepExisting,
       'access-control-allow-origin',
       config.matcher.kind === 'any' && !config.credentials ? '*' : origin,
     );
-    if (config.credentials) ex.setHeader('access-control-allow-credentials', 'true');
-    ex.setHeader('access-control-allow-methods', config.allowMethods);
+    if (config.credentials)
+      setCorsHeader(ex, keepExisting, 'access-control-allow-credentials', 'true');
+    setCorsHeader(ex, keepExisting, 'access-control-allow-methods', config.allowMethods);
     const allowHeaders = config.allowHeaders ?? reflectedRequestHeaders(ex);
-    if (allowHeaders !== undefined) ex.setHeader('access-control-allow-headers', allowHeaders);
-    if (config.maxAge !== undefined) ex.setHeader('access-control-max-age', config.maxAge);
+    if (allowHeaders !== undefined)
+      setCorsHeader(ex, keepExisting, 'access-control-allow-headers', allowHeaders);
+    if (config.maxAge !== undefined)
+      setCorsHeader(ex, keepExisting, 'access-control-max-age', config.maxAge);
     if (config.privateNetwork && ex.header('access-control-request-private-network') === 'true') {
-      ex.setHeader('access-control-allow-private-network', 'true');
+      setCorsHeader(ex, keepExisting, 'access-control-allow-private-network', 'true');
     }
   }
   addVary(ex, config.varyPreflight, config.varyPreflightValue);
-  if (config.preflightContinue) return next();
-  // RFC 9110 §8.6: never on a 204; an empty 200 says its length so that the connection is reused.
-  if (config.optionsSuccessStatus !== 204) ex.setHeader('content-length', '0');
-  ex.respond(config.optionsSuccessStatus, null);
 }
 
 /** The preflight's requested headers, when well-formed; otherwise nothing is allowed. */

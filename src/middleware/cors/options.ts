@@ -11,11 +11,20 @@ import {
   tokenList,
 } from '../../core/validate.js';
 
-/** Decides whether an origin may read responses. May be async (e.g. a database lookup). */
+/**
+ * Decides whether an origin may read responses. May be async (e.g. a database lookup). `true`
+ * allows the request's origin; a string allows and is answered as the allowed origin (as with the
+ * `cors` package; `'*'` is refused when `credentials` is on); anything else (`false`,
+ * `undefined`, `null`...) refuses. A throw or a rejection goes to the framework's error handling
+ * (500 by default), like a handler's error.
+ */
 export type OriginPredicate<Req = AnyRequest> = (
   origin: string,
   req: Req,
-) => boolean | Promise<boolean>;
+) => OriginVerdict | Promise<OriginVerdict>;
+
+/** What an origin function answers: see `OriginPredicate`. */
+export type OriginVerdict = boolean | string | null | undefined;
 
 export interface CorsOptions<Req = AnyRequest> {
   /**
@@ -24,7 +33,7 @@ export interface CorsOptions<Req = AnyRequest> {
    * - a string: that exact origin (`'https://app.example.com'`).
    * - an array of strings and RegExps: any that matches; the matching origin is echoed and
    *   `Vary: Origin` is added.
-   * - a RegExp, or `(origin, req) => boolean | Promise<boolean>`.
+   * - a RegExp, or `(origin, req) => boolean | string | Promise<...>` (see `OriginPredicate`).
    *
    * Configured strings are origins as browsers send them: visible ASCII (an IDN host in its
    * `xn--` form), at most 2048 characters; anything else throws at start-up.
@@ -51,7 +60,14 @@ export interface CorsOptions<Req = AnyRequest> {
   maxAge?: number;
   /** Answer Private Network Access preflights (`Access-Control-Allow-Private-Network: true`). @default false */
   privateNetwork?: boolean;
-  /** Pass preflights on to the next middleware (with the CORS headers set) instead of answering 204. @default false */
+  /**
+   * Pass preflights on to the next middleware instead of answering them. The OPTIONS handler
+   * chooses the status and body; the preflight headers are set before it runs and applied again
+   * just before the response is written: with `overrideUpstream` (the default) the gateway's
+   * replace whatever the handler set or removed, without it the handler's own values stay and
+   * only the missing ones are restored. `Vary` is merged either way.
+   * @default false
+   */
   preflightContinue?: boolean;
   /**
    * Replace CORS headers set by handlers or proxied backends with the gateway's (as API
