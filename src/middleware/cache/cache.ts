@@ -91,8 +91,10 @@ interface MissState extends PendingMiss {
 /**
  * Caches GET (and HEAD) responses for `ttl` seconds: the next identical request is answered
  * from the cache without running the handler. Concurrent misses for one key run the handler
- * once. Responses with credentials, cookies, `no-store`/`private`, `Vary: *` or bodies above
- * `maxEntrySize` are never stored.
+ * once, and wait for it at most `coalesceTimeout`. Responses with credentials, cookies,
+ * `no-store`/`private`, `Vary: *`, a 206 status or bodies above `maxEntrySize` are never stored,
+ * nor responses to a request with `Cache-Control: no-store`. A store that throws, rejects or
+ * answers garbage turns hits into misses, never into errors.
  *
  * @example
  * app.get('/weather', gateway.cache(300), weatherHandler);
@@ -110,15 +112,17 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
   let hits = 0;
   let misses = 0;
 
-  /** Reads the entry for `base`, following a Vary index to the request's variant. Store errors count as a miss. */
+  /** Reads the entry for `base`, following a Vary index to the request's variant. Store errors and garbage count as a miss. */
   const find = async (ex: Exchange, base: string): Promise<Found | undefined> => {
     try {
-      const entry = await guard.get(base);
+      // `await` takes a value as well as a Promise; a synchronous throw lands in the catch.
+      const entry = guard.entry(await store.get(base));
       if (entry?.vary === undefined) return entry && { entry, key: base };
       const key = variantKey(base, entry.vary, ex);
-      const variant = await guard.get(key);
+      const variant = guard.entry(await store.get(key));
       return variant && { entry: variant, key };
-    } catch {
+    } catch (error) {
+      guard.fail('get', error);
       return undefined;
     }
   };

@@ -59,6 +59,11 @@ export interface CacheOptions<Req = AnyRequest> {
    * `'ignore'` nothing (a client cannot bust the cache and hammer the backend); `'allow'` it
    * fetches a fresh response and replaces the entry; `'deny'` it is answered 403; a function
    * decides per request (API Gateway's "require authorization"): `true` refreshes, `false` ignores.
+   *
+   * The request directives the TTL mode honours are these and `no-store` (the response to that
+   * request is not stored, RFC 9111 §5.2.1.5; it may still be answered from the cache). Others
+   * (`max-age` above 0, `max-stale`, `min-fresh`, `only-if-cached`, `no-transform`) are ignored:
+   * the TTL is the operator's, as in API Gateway.
    * @default 'ignore'
    */
   invalidation?: 'ignore' | 'allow' | 'deny' | InvalidationPredicate<Req>;

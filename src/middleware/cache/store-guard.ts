@@ -32,16 +32,11 @@ export class StoreGuard {
     );
   }
 
-  /** `store.get(key)`, never rejecting: a failure or something that is not an entry is a miss. */
-  async get(key: string): Promise<CacheEntry | undefined> {
-    let value: unknown;
-    try {
-      value = await this.store.get(key);
-    } catch (error) {
-      this.fail('get', error);
-      return undefined;
-    }
-    // `null` is how many clients say "absent": a miss, not an error.
+  /**
+   * What `store.get()` answered, checked: an entry, or `undefined` for anything else (a miss;
+   * counted as an error unless it is `undefined` or `null`, how many clients say "absent").
+   */
+  entry(value: unknown): CacheEntry | undefined {
     if (value === undefined || value === null) return undefined;
     if (isCacheEntry(value)) return value;
     this.fail('get', new TypeError(`returned ${typeName(value)}, not a CacheEntry or undefined`));
