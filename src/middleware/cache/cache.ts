@@ -6,7 +6,7 @@ import { type Capture, type CaptureResult, captureBody } from '../../core/captur
 import { sendPrepared } from '../../core/errors.js';
 import type { Exchange, Next } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
-import type { CacheEntry, CacheStore } from '../../stores/cache.js';
+import type { CacheEntry } from '../../stores/cache.js';
 import { type CacheGetNow, kCacheGetNow } from '../../stores/memory/cache.js';
 import { type Flight, Flights, type Found } from './flights.js';
 import {
@@ -22,6 +22,7 @@ import {
 } from './headers.js';
 import { baseKey, variantKey } from './key.js';
 import {
+  ALL_KEYS,
   type InvalidationTarget,
   invalidationMatcher,
   type KeyMatcher,
@@ -382,7 +383,7 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
         await store.clear(config.prefix);
       },
       async stats(): Promise<CacheStats> {
-        const usage = await storeUsage(store, config.prefix, guard);
+        const usage = await guard.usage(config.prefix);
         return { hits, misses, ...usage, storeErrors: guard.errors };
       },
     },
@@ -391,25 +392,6 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
 }
 
 const EMPTY = Buffer.alloc(0);
-const ALL_KEYS: KeyMatcher = () => true;
-
-/** `store.usage(prefix)` for `stats()`; a failing store counts an error and reports nothing stored. */
-async function storeUsage(
-  store: CacheStore,
-  prefix: string,
-  guard: StoreGuard,
-): Promise<{ entries: number; storedBytes: number }> {
-  try {
-    const usage: unknown = await store.usage(prefix);
-    const { entries, bytes } = (usage ?? {}) as { entries?: unknown; bytes?: unknown };
-    if (typeof entries === 'number' && typeof bytes === 'number')
-      return { entries, storedBytes: bytes };
-    guard.fail('usage', new TypeError('did not answer { entries, bytes }'));
-  } catch (error) {
-    guard.fail('usage', error);
-  }
-  return { entries: 0, storedBytes: 0 };
-}
 
 /** Header hook: sets `Cache-Status` (after any upstream cache's, RFC 9211 §2) and the gateway context. */
 function setCacheStatus(ex: Exchange, value: string): void {

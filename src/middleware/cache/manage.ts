@@ -9,6 +9,9 @@ export type InvalidationTarget = string | ((path: string, query: string) => bool
 /** Whether a store key (base or variant) belongs to an invalidation target. */
 export type KeyMatcher = (key: string) => boolean;
 
+/** Every key (`clear()`). */
+export const ALL_KEYS: KeyMatcher = () => true;
+
 /** The store keys `target` names. Throws a TypeError for anything but a string or a function. */
 export function invalidationMatcher(config: CacheConfig, target: InvalidationTarget): KeyMatcher {
   let matches: (path: string, query: string) => boolean;

@@ -54,6 +54,20 @@ export class StoreGuard {
       return DONE;
     }
   }
+
+  /** `store.usage(prefix)` for `stats()`; a failure counts an error and reports nothing stored. */
+  async usage(prefix: string): Promise<{ entries: number; storedBytes: number }> {
+    try {
+      const usage: unknown = await this.store.usage(prefix);
+      const { entries, bytes } = (usage ?? {}) as { entries?: unknown; bytes?: unknown };
+      if (typeof entries === 'number' && typeof bytes === 'number')
+        return { entries, storedBytes: bytes };
+      this.fail('usage', new TypeError('did not answer { entries, bytes }'));
+    } catch (error) {
+      this.fail('usage', error);
+    }
+    return { entries: 0, storedBytes: 0 };
+  }
 }
 
 const DONE = Promise.resolve();
