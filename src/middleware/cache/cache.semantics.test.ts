@@ -16,7 +16,7 @@ import {
 import { describeEachFramework, type Reply, type Route } from '../../../test/support/frameworks.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
 import { connectRedis, deleteByPrefix, uniquePrefix } from '../../../test/support/redis.js';
-import { counted, heldFirst } from '../../../test/support/routes.js';
+import { counted, gate, heldFirst } from '../../../test/support/routes.js';
 import { redisStore } from '../../redis.js';
 import type { CacheEntry, CacheStore } from '../../stores/cache.js';
 import { memoryCacheStore } from '../../stores/memory/cache.js';
@@ -151,30 +151,8 @@ describeEachFramework('cache() semantics', (fw) => {
 
   describe('partial content (206)', () => {
     it('is never stored, so a request without Range never gets a partial body', async () => {
-      const ranged: Route = {
-        method: 'GET',
-        path: '/file',
-        reply: () => ({ body: 'whole' }),
-      };
-      let calls = 0;
-      const partialOrWhole = (range: string | undefined): Reply =>
-        range === undefined
-          ? { body: `whole ${++calls}` }
-          : { status: 206, headers: { 'content-range': 'bytes 0-1/7' }, body: `pa${++calls}` };
-      ranged.express = (req: { headers: Record<string, string> }, res: never) =>
-        sendReply(res, partialOrWhole(req.headers.range));
-      ranged.koa = (ctx: {
-        headers: Record<string, string>;
-        status: number;
-        body: string;
-        set(h: Record<string, string>): void;
-      }) => {
-        const reply = partialOrWhole(ctx.headers.range);
-        ctx.status = reply.status ?? 200;
-        ctx.set(reply.headers ?? {});
-        ctx.body = String(reply.body);
-      };
-      const app = await fw.start({ use: [cache({ ttl: 60 })], routes: [ranged] });
+      const ranged = rangedRoute(0);
+      const app = await fw.start({ use: [cache({ ttl: 60 })], routes: [ranged.route] });
       const partial = await app.request('/file', { headers: { range: 'bytes=0-1' } });
       expect([partial.status, partial.headers['cache-status']]).toEqual([
         206,
@@ -182,6 +160,18 @@ describeEachFramework('cache() semantics', (fw) => {
       ]);
       const whole = await app.request('/file');
       expect([whole.status, whole.body]).toEqual([200, 'whole 2']);
+    });
+
+    it('a request with Range does not make concurrent requests wait for its partial response', async () => {
+      const ranged = rangedRoute(100);
+      const app = await fw.start({ use: [cache({ ttl: 60 })], routes: [ranged.route] });
+      const partial = app.request('/file', { headers: { range: 'bytes=0-1' } });
+      await ranged.entered.opened;
+      const wholes = await Promise.all(Array.from({ length: 4 }, () => app.request('/file')));
+      expect((await partial).status).toBe(206);
+      expect(new Set(wholes.map((r) => r.status))).toEqual(new Set([200]));
+      // The Range request and one leader for the four others: not one handler run each.
+      expect(ranged.calls).toBe(2);
     });
   });
 
@@ -288,6 +278,36 @@ describeEachFramework('cache() semantics', (fw) => {
     });
   });
 });
+
+/**
+ * GET /file as a static file server answers it: 206 with two bytes to a request with Range, the
+ * whole body otherwise, after `delayMs`. `entered` opens on the first call.
+ */
+function rangedRoute(delayMs: number) {
+  const entered = gate();
+  const ranged = { calls: 0, entered, route: { method: 'GET', path: '/file' } as Route };
+  const answer = async (range: string | undefined): Promise<Reply> => {
+    const n = ++ranged.calls;
+    entered.open();
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (range === undefined) return { body: `whole ${n}` };
+    return { status: 206, headers: { 'content-range': 'bytes 0-1/7' }, body: `pa${n}` };
+  };
+  ranged.route.express = async (req: { headers: Record<string, string> }, res: never) =>
+    sendReply(res, await answer(req.headers.range));
+  ranged.route.koa = async (ctx: {
+    headers: Record<string, string>;
+    status: number;
+    body: string;
+    set(h: Record<string, string>): void;
+  }) => {
+    const reply = await answer(ctx.headers.range);
+    ctx.status = reply.status ?? 200;
+    ctx.set(reply.headers ?? {});
+    ctx.body = String(reply.body);
+  };
+  return ranged;
+}
 
 /** Sends a neutral reply through Express. */
 function sendReply(res: never, reply: Reply): void {

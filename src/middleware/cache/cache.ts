@@ -8,7 +8,7 @@ import type { Exchange, Next } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
 import type { CacheEntry } from '../../stores/cache.js';
 import { type CacheGetNow, kCacheGetNow } from '../../stores/memory/cache.js';
-import { type Flight, Flights, type Found } from './flights.js';
+import { type Flight, Flights, type Found, mayLead } from './flights.js';
 import {
   asksForRefresh,
   CACHE_STATUS,
@@ -304,7 +304,7 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
   const rejoin = (ex: Exchange, next: Next, base: string, abandoned: Flight): PromiseLike<void> => {
     const current = inflight.get(base);
     if (current !== undefined) return follow(ex, next, base, current);
-    return miss(ex, next, base, { lead: true, refresh: false, stale: abandoned.stale });
+    return miss(ex, next, base, { lead: mayLead(ex), refresh: false, stale: abandoned.stale });
   };
 
   /**
@@ -338,7 +338,7 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
     const started = inflight.get(base);
     if (started !== undefined) return follow(ex, next, base, started);
     const stale = found !== undefined && now < found.entry.staleUntil ? found : undefined;
-    return miss(ex, next, base, { lead: true, refresh: false, stale });
+    return miss(ex, next, base, { lead: mayLead(ex), refresh: false, stale });
   };
 
   const refreshOrLookup = (ex: Exchange, next: Next, base: string, refresh: boolean) =>

@@ -1,5 +1,6 @@
 /** Request coalescing: one miss per key fetches, the requests arriving meanwhile wait for it, for a bounded time. */
 
+import type { Exchange } from '../../core/exchange.js';
 import type { CacheEntry } from '../../stores/cache.js';
 
 /** An entry found in (or just put into) the store, with the key it is under. */
@@ -26,6 +27,14 @@ export interface Flight {
    */
   readonly abandoned: boolean;
   settle(stored: Stored | undefined): void;
+}
+
+/**
+ * Whether a miss may make the identical requests arriving meanwhile wait for it. Not with
+ * `Range`: it may be answered 206, which is never stored, and they would all fetch again.
+ */
+export function mayLead(ex: Exchange): boolean {
+  return ex.header('range') === undefined;
 }
 
 /** The misses in progress of one middleware, by base key. */
