@@ -109,7 +109,7 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
   const getNow = (store as { [kCacheGetNow]?: CacheGetNow })[kCacheGetNow];
   const inflight = new Flights(config.coalesceTimeoutMs);
   const running = new MissesInProgress<MissState>();
-  const guard = new StoreGuard(store, config.prefix.slice(0, -1));
+  const guard = new StoreGuard(store);
   let hits = 0;
   let misses = 0;
 

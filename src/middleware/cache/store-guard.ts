@@ -5,31 +5,28 @@
  */
 
 import type { CacheEntry, CacheStore } from '../../stores/cache.js';
+import { StoreHealth } from '../throttle/bucket.js';
 
-/** A store's failures as one middleware sees them: counted, and the first one logged. */
+/** A store's failures as one middleware sees them: counted, and told once per outage. */
 export class StoreGuard {
   /** Store calls that threw, rejected or answered the wrong type (`stats().storeErrors`). */
   errors = 0;
-  private logged = false;
-
-  constructor(
-    private readonly store: CacheStore,
-    private readonly namespace: string,
-  ) {}
-
   /**
-   * Counts a failure; logs only the first, so that an outage spanning a million requests is one
-   * line, not a million (the Redis store reports its own up/down changes besides).
+   * Reads and writes are watched apart (a `PORTCULLIS_STORE_DOWN` warning when one starts failing,
+   * `PORTCULLIS_STORE_UP` when it works again), so that a store whose reads work and writes fail
+   * warns once, not at every request.
    */
+  private readonly reads = new StoreHealth('cache');
+  private readonly writes = new StoreHealth('cache');
+
+  constructor(private readonly store: CacheStore) {}
+
+  /** Counts a failure of `method`; the first of an outage is a process warning. */
   fail(method: string, error: unknown): void {
     this.errors += 1;
-    if (this.logged) return;
-    this.logged = true;
-    console.warn(
-      `portcullis.cache: the cache store's ${method}() failed for namespace "${this.namespace}" ` +
-        `(${describeError(error)}); requests are answered as misses. Later store errors are ` +
-        'counted in stats().storeErrors, not logged.',
-    );
+    const reason = `${method}(): ${error instanceof Error ? error.message : String(error)}`;
+    if (method === 'set') this.writes.failed(reason, 'responses are not stored');
+    else this.reads.failed(reason, 'requests are answered as misses');
   }
 
   /**
@@ -37,8 +34,14 @@ export class StoreGuard {
    * counted as an error unless it is `undefined` or `null`, how many clients say "absent").
    */
   entry(value: unknown): CacheEntry | undefined {
-    if (value === undefined || value === null) return undefined;
-    if (isCacheEntry(value)) return value;
+    if (value === undefined || value === null) {
+      this.reads.ok();
+      return undefined;
+    }
+    if (isCacheEntry(value)) {
+      this.reads.ok();
+      return value;
+    }
     this.fail('get', new TypeError(`returned ${typeName(value)}, not a CacheEntry or undefined`));
     return undefined;
   }
@@ -47,8 +50,14 @@ export class StoreGuard {
   set(key: string, entry: CacheEntry): Promise<void> {
     try {
       const result: unknown = this.store.set(key, entry);
-      if (!isThenable(result)) return DONE;
-      return Promise.resolve(result).then(noop, (error: unknown) => this.fail('set', error));
+      if (!isThenable(result)) {
+        this.writes.ok();
+        return DONE;
+      }
+      return Promise.resolve(result).then(
+        () => this.writes.ok(),
+        (error: unknown) => this.fail('set', error),
+      );
     } catch (error) {
       this.fail('set', error);
       return DONE;
@@ -71,7 +80,6 @@ export class StoreGuard {
 }
 
 const DONE = Promise.resolve();
-const noop = (): void => {};
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -100,8 +108,4 @@ function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object of another shape' : `a ${typeof value}`;
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
