@@ -48,7 +48,8 @@ export interface CacheUsage {
  *
  * `cache()` also accepts a store whose methods answer plain values (a synchronous store), and
  * survives one that throws, rejects or answers the wrong type: such a call is a miss (a failed
- * write costs a later miss), counted in `stats().storeErrors` and logged once.
+ * write costs a later miss), counted in `stats().storeErrors` and reported once per outage (a
+ * `PORTCULLIS_STORE_DOWN` process warning, then `PORTCULLIS_STORE_UP`).
  *
  * A write issued before a `delete` or `clear` of the same key must not land after it (one
  * connection, in order): `invalidate()` relies on it to win over responses being stored.

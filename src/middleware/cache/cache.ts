@@ -44,7 +44,10 @@ export interface CacheStats {
   readonly entries: number;
   /** Approximate bytes they take. */
   readonly storedBytes: number;
-  /** Store calls that threw, rejected or answered the wrong type (only the first is logged). */
+  /**
+   * Store calls that threw, rejected or answered the wrong type. Only the first of an outage is a
+   * process warning (`PORTCULLIS_STORE_DOWN`); this counts them all.
+   */
   readonly storeErrors: number;
 }
 
