@@ -1,4 +1,4 @@
-/** The cache store contract: where `cache()` keeps responses. Small, Promise-only, Redis-ready. */
+/** The cache store contract: where `cache()` keeps responses. Small, Promise-based, Redis-ready. */
 
 /**
  * A stored response. Everything a store needs to keep is here and plain: a Redis store can keep
@@ -19,7 +19,11 @@ export interface CacheEntry {
   readonly headers: ReadonlyArray<readonly [name: string, value: string | readonly string[]]>;
   /** The body bytes exactly as sent to the first client. */
   readonly body: Buffer;
-  /** When the entry was stored, in ms since the epoch (the middleware's clock). */
+  /**
+   * When the response was generated, in ms since the epoch (the middleware's clock): the time it
+   * was stored, less the `Age` it arrived with (RFC 9111 §4.2.3), so that a hit's `Age` is
+   * `now - storedAt`. It may therefore lie before the moment `set` was called.
+   */
   readonly storedAt: number;
   /** When it stops being fresh (`storedAt + ttl`). */
   readonly expiresAt: number;
@@ -41,6 +45,14 @@ export interface CacheUsage {
  * Where responses are kept. Every method returns a Promise so that a networked store (Redis)
  * fits the same contract; none may reject for a missing key. Keys are strings the middleware
  * builds, each starting with the middleware's namespace (`prefix` below).
+ *
+ * `cache()` also accepts a store whose methods answer plain values (a synchronous store), and
+ * survives one that throws, rejects or answers the wrong type: such a call is a miss (a failed
+ * write costs a later miss), counted in `stats().storeErrors` and reported once per outage (a
+ * `PORTCULLIS_STORE_DOWN` process warning, then `PORTCULLIS_STORE_UP`).
+ *
+ * A write issued before a `delete` or `clear` of the same key must not land after it (one
+ * connection, in order): `invalidate()` relies on it to win over responses being stored.
  *
  * A store may drop an entry at any time before `staleUntil` (memory pressure, LRU), and may still
  * return one after it: the middleware checks freshness with its own clock.

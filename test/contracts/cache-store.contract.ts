@@ -81,6 +81,47 @@ export function runCacheStoreContract(name: string, makeStore: CacheStoreFactory
       expect(await store.get('ns:/a?')).toBeUndefined();
     });
 
+    it('keeps an entry whose storedAt lies before now (a response that arrived with an Age)', async () => {
+      const clock = manualClock();
+      const store = await makeStore(clock);
+      const aged = { ...entry(clock, 'aged'), storedAt: clock.now() - 100_000 };
+      await store.set('ns:/aged?', aged);
+      expect((await store.get('ns:/aged?'))?.storedAt).toBe(aged.storedAt);
+    });
+
+    it('lets a delete or clear issued after a set win, without awaiting the set (invalidate() relies on it)', async () => {
+      const clock = manualClock();
+      const store = await makeStore(clock);
+      const written = store.set('ns:/race?', entry(clock, 'old'));
+      const deleted = store.delete('ns:/race?');
+      await Promise.all([written, deleted]);
+      expect(await store.get('ns:/race?')).toBeUndefined();
+      const again = store.set('ns:/race?', entry(clock, 'old'));
+      const cleared = store.clear('ns:');
+      await Promise.all([again, cleared]);
+      expect(await store.get('ns:/race?')).toBeUndefined();
+    });
+
+    it('never rejects for a missing key, nor throws synchronously', async () => {
+      const store = await makeStore(manualClock());
+      const calls = [
+        () => store.get('ns:none'),
+        () => store.delete('ns:none'),
+        () => store.keys('ns-none:'),
+        () => store.clear('ns-none:'),
+        () => store.usage('ns-none:'),
+      ];
+      for (const call of calls) {
+        let answer: Promise<unknown> | undefined;
+        expect(() => {
+          answer = call();
+        }).not.toThrow();
+        expect(answer).toBeInstanceOf(Promise);
+        await answer;
+      }
+      expect(await store.usage('ns-none:')).toEqual({ entries: 0, bytes: 0 });
+    });
+
     it('lists, measures and clears keys by prefix without touching other namespaces', async () => {
       const clock = manualClock();
       const store = await makeStore(clock);

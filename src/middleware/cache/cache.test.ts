@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { describeEachFramework, type Reply, type Route } from '../../../test/support/frameworks.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
+import { counted } from '../../../test/support/routes.js';
 import type { CacheStore } from '../../stores/cache.js';
 import { memoryCacheStore } from '../../stores/memory/cache.js';
 import { cors } from '../cors/index.js';
@@ -17,16 +18,6 @@ function promisesOnly(store: CacheStore): CacheStore {
     clear: (prefix) => store.clear(prefix),
     usage: (prefix) => store.usage(prefix),
   };
-}
-
-/** A GET route that counts its calls and answers `n=<count>` (or what `reply` says). */
-function counted(
-  path = '/r',
-  reply: (n: number) => Reply | Promise<Reply> = (n) => ({ body: `n=${n}` }),
-) {
-  const counter = { calls: 0, route: undefined as unknown as Route };
-  counter.route = { method: 'GET', path, reply: () => reply(++counter.calls) };
-  return counter;
 }
 
 describeEachFramework('cache()', (fw) => {

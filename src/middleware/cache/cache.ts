@@ -8,20 +8,31 @@ import type { Exchange, Next } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
 import type { CacheEntry } from '../../stores/cache.js';
 import { type CacheGetNow, kCacheGetNow } from '../../stores/memory/cache.js';
-import { type Flight, Flights, type Found } from './flights.js';
+import { type Flight, Flights, type Found, mayLead } from './flights.js';
 import {
   asksForRefresh,
   CACHE_STATUS,
   computeEtag,
+  forbidsStoring,
   hitStatus,
   storableHeaders,
   unstorableReason,
+  upstreamAgeMs,
   varyNames,
 } from './headers.js';
 import { baseKey, variantKey } from './key.js';
-import { type InvalidationTarget, invalidate } from './manage.js';
+import {
+  ALL_KEYS,
+  type InvalidationTarget,
+  invalidationMatcher,
+  type KeyMatcher,
+  MissesInProgress,
+  type PendingMiss,
+  removeMatching,
+} from './manage.js';
 import { type CacheOptions, resolveCacheOptions } from './options.js';
 import { replaceWithStale, replay } from './replay.js';
+import { StoreGuard } from './store-guard.js';
 
 /** Counters and store usage of one `cache()` middleware. */
 export interface CacheStats {
@@ -33,6 +44,11 @@ export interface CacheStats {
   readonly entries: number;
   /** Approximate bytes they take. */
   readonly storedBytes: number;
+  /**
+   * Store calls that threw, rejected or answered the wrong type. Only the first of an outage is a
+   * process warning (`PORTCULLIS_STORE_DOWN`); this counts them all.
+   */
+  readonly storeErrors: number;
 }
 
 /** Management methods attached to the middleware. */
@@ -51,7 +67,7 @@ export interface CacheControls {
 export type CacheMiddleware = GatewayMiddleware & CacheControls;
 
 /** What one miss learns while its response is written. */
-interface MissState {
+interface MissState extends PendingMiss {
   readonly ex: Exchange;
   readonly base: string;
   readonly refresh: boolean;
@@ -64,6 +80,8 @@ interface MissState {
   headers: Array<readonly [string, string | readonly string[]]> | undefined;
   vary: readonly string[];
   contentLength: number | undefined;
+  /** The upstream's `Age`, in ms: the entry is stored as that much older (RFC 9111 §4.2.3). */
+  ageMs: number;
   /** The stale entry replaced the handler's error response. */
   servedStale: boolean;
   /**
@@ -74,13 +92,13 @@ interface MissState {
   readonly before: OutgoingHttpHeaders;
 }
 
-const noop = (): void => {};
-
 /**
  * Caches GET (and HEAD) responses for `ttl` seconds: the next identical request is answered
  * from the cache without running the handler. Concurrent misses for one key run the handler
- * once. Responses with credentials, cookies, `no-store`/`private`, `Vary: *` or bodies above
- * `maxEntrySize` are never stored.
+ * once, and wait for it at most `coalesceTimeout`. Responses with credentials, cookies,
+ * `no-store`/`private`, `Vary: *`, a 206 status or bodies above `maxEntrySize` are never stored,
+ * nor responses to a request with `Cache-Control: no-store`. A store that throws, rejects or
+ * answers garbage turns hits into misses, never into errors.
  *
  * @example
  * app.get('/weather', gateway.cache(300), weatherHandler);
@@ -92,19 +110,23 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
   const { store, clock } = config;
   /** The memory store's Promise-free read, when the store is one. */
   const getNow = (store as { [kCacheGetNow]?: CacheGetNow })[kCacheGetNow];
-  const inflight = new Flights();
+  const inflight = new Flights(config.coalesceTimeoutMs);
+  const running = new MissesInProgress<MissState>();
+  const guard = new StoreGuard(store);
   let hits = 0;
   let misses = 0;
 
-  /** Reads the entry for `base`, following a Vary index to the request's variant. Store errors count as a miss. */
+  /** Reads the entry for `base`, following a Vary index to the request's variant. Store errors and garbage count as a miss. */
   const find = async (ex: Exchange, base: string): Promise<Found | undefined> => {
     try {
-      const entry = await store.get(base);
+      // `await` takes a value as well as a Promise; a synchronous throw lands in the catch.
+      const entry = guard.entry(await store.get(base));
       if (entry?.vary === undefined) return entry && { entry, key: base };
       const key = variantKey(base, entry.vary, ex);
-      const variant = await store.get(key);
+      const variant = guard.entry(await store.get(key));
       return variant && { entry: variant, key };
-    } catch {
+    } catch (error) {
+      guard.fail('get', error);
       return undefined;
     }
   };
@@ -131,6 +153,7 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
     serve(ex, entry, hitStatus(Math.ceil((entry.expiresAt - now) / 1000)), now);
 
   const giveUp = (state: MissState): void => {
+    running.delete(state);
     state.capture?.stop();
     state.flight?.settle(undefined);
     state.flight = undefined;
@@ -155,6 +178,7 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
     state.status = res.statusCode;
     state.headers = storableHeaders(headers, state.before);
     state.vary = varyNames(headers.vary);
+    state.ageMs = upstreamAgeMs(headers.age);
     const length = headers['content-length'];
     state.contentLength = length === undefined ? undefined : Number(length);
     setCacheStatus(ex, state.refresh ? CACHE_STATUS.refreshed : CACHE_STATUS.stored);
@@ -179,7 +203,8 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
     // A strong validator of our own when the response has none, so hits can answer 304.
     if (status === 200 && !headers.some(([name]) => name === 'etag'))
       headers.push(['etag', computeEtag(body)]);
-    const entry: CacheEntry = { status, headers, body, storedAt: now, expiresAt, staleUntil };
+    const storedAt = now - state.ageMs;
+    const entry: CacheEntry = { status, headers, body, storedAt, expiresAt, staleUntil };
     let key = state.base;
     if (state.vary.length > 0) {
       key = variantKey(state.base, state.vary, state.ex);
@@ -192,12 +217,20 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
         staleUntil,
         vary: state.vary,
       };
-      store.set(state.base, index).catch(noop);
+      write(state, state.base, index);
     }
     state.flight?.settle({ entry, key, vary: state.vary });
     state.flight = undefined;
-    // The client already has the response: a failing store only costs a later miss.
-    store.set(key, entry).catch(noop);
+    write(state, key, entry);
+    running.delete(state);
+  };
+
+  /**
+   * Stores what a miss fetched, unless `invalidate()` named its key while the handler ran: the
+   * invalidation wins. The client already has the response: a failing store only costs a later miss.
+   */
+  const write = (state: MissState, key: string, entry: CacheEntry): void => {
+    if (!state.invalidated) running.track(guard.set(key, entry));
   };
 
   /** `beforeWrite` of a miss with a stale entry: swaps a 5xx for the stale response. */
@@ -221,8 +254,9 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
     misses += 1;
     const { refresh, stale } = options;
     ex.gateway.cache = refresh ? CACHE_STATUS.refresh : CACHE_STATUS.miss;
-    if (ex.method === 'HEAD') {
-      // A HEAD response has no body to store; it is answered from the GET entry once there is one.
+    // A HEAD response has no body to store; it is answered from the GET entry once there is one.
+    // A request's no-store forbids storing the response to it (RFC 9111 §5.2.1.5).
+    if (ex.method === 'HEAD' || forbidsStoring(ex.header('cache-control'))) {
       ex.onHeaders(setCacheStatus, ex.gateway.cache);
       return next();
     }
@@ -237,9 +271,12 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       headers: undefined,
       vary: [],
       contentLength: undefined,
+      ageMs: 0,
       servedStale: false,
       before: ex.res.getHeaders(),
+      invalidated: false,
     };
+    running.add(state);
     // Capture first: its header hook (stale-if-error on an explicit writeHead) must run before
     // onMissHeaders judges the response.
     state.capture = captureBody(ex, {
@@ -252,14 +289,36 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
   };
 
   /** Waits for the request already fetching `base`; uses its response when it is ours too. */
-  const follow = async (ex: Exchange, next: Next, base: string, flight: Flight) => {
+  const follow = async (ex: Exchange, next: Next, base: string, flight: Flight): Promise<void> => {
     const stored = await flight.promise;
     if (stored !== undefined && variantKey(base, stored.vary, ex) === stored.key) {
       serve(ex, stored.entry, CACHE_STATUS.collapsed, clock.now());
       return;
     }
+    if (flight.abandoned) return rejoin(ex, next, base, flight);
     // Uncacheable: never another request's response; this one runs the handler itself.
     return miss(ex, next, base, { lead: false, refresh: false, stale: flight.stale });
+  };
+
+  /**
+   * After the leader outlasted `coalesceTimeout`: the first waiter to get here leads a new flight
+   * (synchronously, so the next one sees it) and the others wait for that one, not a stampede.
+   */
+  const rejoin = (ex: Exchange, next: Next, base: string, abandoned: Flight): PromiseLike<void> => {
+    const current = inflight.get(base);
+    if (current !== undefined) return follow(ex, next, base, current);
+    return miss(ex, next, base, { lead: mayLead(ex), refresh: false, stale: abandoned.stale });
+  };
+
+  /**
+   * Makes the misses in flight for `matches` deliver without storing, and lets later requests
+   * start their own; then waits for the writes already issued, so that the store's keys include them.
+   */
+  const stopMisses = async (matches: KeyMatcher): Promise<void> => {
+    running.invalidate(matches, (state) => {
+      if (state.flight !== undefined) inflight.detach(state.base, state.flight);
+    });
+    await running.settled();
   };
 
   const lookup = (ex: Exchange, next: Next, base: string): void | PromiseLike<void> => {
@@ -282,7 +341,7 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
     const started = inflight.get(base);
     if (started !== undefined) return follow(ex, next, base, started);
     const stale = found !== undefined && now < found.entry.staleUntil ? found : undefined;
-    return miss(ex, next, base, { lead: true, refresh: false, stale });
+    return miss(ex, next, base, { lead: mayLead(ex), refresh: false, stale });
   };
 
   const refreshOrLookup = (ex: Exchange, next: Next, base: string, refresh: boolean) =>
@@ -317,11 +376,18 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       );
     },
     {
-      invalidate: (target: InvalidationTarget) => invalidate(config, target),
-      clear: () => store.clear(config.prefix),
+      async invalidate(target: InvalidationTarget): Promise<number> {
+        const matches = invalidationMatcher(config, target);
+        await stopMisses(matches);
+        return removeMatching(config, matches);
+      },
+      async clear(): Promise<void> {
+        await stopMisses(ALL_KEYS);
+        await store.clear(config.prefix);
+      },
       async stats(): Promise<CacheStats> {
-        const usage = await store.usage(config.prefix);
-        return { hits, misses, entries: usage.entries, storedBytes: usage.bytes };
+        const usage = await guard.usage(config.prefix);
+        return { hits, misses, ...usage, storeErrors: guard.errors };
       },
     },
   );

@@ -86,6 +86,29 @@ export function asksForRefresh(
   return cacheControl === undefined && pragma !== undefined && /no-cache/i.test(pragma);
 }
 
+/**
+ * A request's `Cache-Control: no-store` (RFC 9111 §5.2.1.5): the response to it must not be
+ * stored. Read on misses only; a hit may still answer it (the directive forbids storing, not
+ * using what is stored).
+ */
+export function forbidsStoring(cacheControl: string | undefined): boolean {
+  return cacheControl !== undefined && /(?:^|,)\s*no-store\s*(?:,|$)/i.test(cacheControl);
+}
+
+/** RFC 9111 §1.2.2: a delta-seconds value too large to represent counts as 2^31. */
+const MAX_DELTA_SECONDS = 2 ** 31;
+
+/**
+ * The upstream's `Age` in milliseconds (RFC 9111 §5.1), so that a hit's Age counts the time
+ * the response spent in caches before ours too (§4.2.3). An invalid value is ignored (0).
+ */
+export function upstreamAgeMs(value: OutgoingHttpHeaders[string]): number {
+  if (value === undefined) return 0;
+  const text = String(value).trim();
+  if (!/^\d+$/.test(text)) return 0;
+  return Math.min(Number(text), MAX_DELTA_SECONDS) * 1000;
+}
+
 /** A strong validator for a body that came without an ETag: a hash of its bytes. */
 export function computeEtag(body: Buffer): string {
   return `"${createHash('sha1').update(body).digest('base64url')}"`;

@@ -8,6 +8,7 @@ import {
   assertKnownOptions,
   assertNumber,
   assertOptionsObject,
+  optionRangeError,
   optionTypeError,
   stripUndefined,
   tokenList,
@@ -23,7 +24,11 @@ export interface CacheOptions<Req = AnyRequest> {
   ttl?: number;
   /** Largest `ttl` accepted (API Gateway's limit). @default 3600 */
   maxTtl?: number;
-  /** Response statuses that are stored (e.g. add 203, 204, 301, 404). @default [200] */
+  /**
+   * Response statuses that are stored (e.g. add 203, 204, 301, 404). 206 is refused: the key does
+   * not hold the range, so a partial body would answer requests for the whole or another range.
+   * @default [200]
+   */
   statuses?: readonly number[];
   /**
    * Which query parameters are part of the key (parameters are sorted, so their order does not
@@ -54,9 +59,20 @@ export interface CacheOptions<Req = AnyRequest> {
    * `'ignore'` nothing (a client cannot bust the cache and hammer the backend); `'allow'` it
    * fetches a fresh response and replaces the entry; `'deny'` it is answered 403; a function
    * decides per request (API Gateway's "require authorization"): `true` refreshes, `false` ignores.
+   *
+   * The request directives the TTL mode honours are these and `no-store` (the response to that
+   * request is not stored, RFC 9111 §5.2.1.5; it may still be answered from the cache). Others
+   * (`max-age` above 0, `max-stale`, `min-fresh`, `only-if-cached`, `no-transform`) are ignored:
+   * the TTL is the operator's, as in API Gateway.
    * @default 'ignore'
    */
   invalidation?: 'ignore' | 'allow' | 'deny' | InvalidationPredicate<Req>;
+  /**
+   * Most seconds a request waits for an identical request already fetching (coalescing). Past it,
+   * the waiters stop waiting: one of them fetches and stores, the others wait for that one.
+   * @default 5
+   */
+  coalesceTimeout?: number;
   /**
    * Seconds after expiry during which an entry is served (`Cache-Status: ...; detail=stale`)
    * instead of a 5xx from the handler or a failed proxy request.
@@ -95,6 +111,7 @@ export const CACHE_DEFAULTS = {
   key: undefined,
   shared: false,
   invalidation: 'ignore',
+  coalesceTimeout: 5,
   staleIfError: 0,
   maxEntrySize: 1024 * 1024,
   maxSize: 64 * 1024 * 1024,
@@ -120,6 +137,7 @@ export interface CacheConfig {
   readonly allowCookie: boolean;
   readonly invalidation: 'ignore' | 'allow' | 'deny' | InvalidationPredicate<unknown>;
   readonly staleIfErrorMs: number;
+  readonly coalesceTimeoutMs: number;
   readonly maxEntrySize: number;
   readonly store: CacheStore;
   /** Key prefix, ending in ':'. */
@@ -149,6 +167,12 @@ export function resolveCacheOptions(ttlOrOptions: number | CacheOptions = {}): C
   assertNumber(SCOPE, 'staleIfError', o.staleIfError, {
     min: 0,
     expected: 'a number of seconds (0 or more)',
+  });
+  assertNumber(SCOPE, 'coalesceTimeout', o.coalesceTimeout, {
+    min: 0.001,
+    // setTimeout's limit (about 24.8 days).
+    max: 2_147_483,
+    expected: 'a number of seconds above 0 (at most 2147483)',
   });
   for (const name of ['maxEntrySize', 'maxSize'] as const) {
     assertNumber(SCOPE, name, o[name], {
@@ -189,6 +213,7 @@ export function resolveCacheOptions(ttlOrOptions: number | CacheOptions = {}): C
     allowCookie: o.shared || headers.includes('cookie'),
     invalidation: o.invalidation as CacheConfig['invalidation'],
     staleIfErrorMs: o.staleIfError * 1000,
+    coalesceTimeoutMs: o.coalesceTimeout * 1000,
     maxEntrySize: o.maxEntrySize,
     store,
     prefix: `${namespace}:`,
@@ -228,6 +253,14 @@ function resolveStatuses(value: unknown): number[] {
       integer: true,
       expected: 'a list of HTTP statuses from 200 to 599',
     });
+    // A 206 answers one range; the key does not hold it (RFC 9111 §3.3 would need the range).
+    if (status === 206)
+      throw optionRangeError(
+        SCOPE,
+        'statuses',
+        'a list of statuses without 206 (a partial response is never stored)',
+        value,
+      );
   }
   return value;
 }

@@ -5,7 +5,10 @@ import type { Exchange } from '../../core/exchange.js';
 import type { CacheEntry } from '../../stores/cache.js';
 import { CACHE_STATUS, etagMatches, NOT_MODIFIED_FIELDS, storedEtag } from './headers.js';
 
-/** RFC 9111 §5.1 `Age`: whole seconds since the response was stored. */
+/**
+ * RFC 9111 §5.1 `Age`: whole seconds since the response was generated. `storedAt` is set back by
+ * the upstream's own Age when the entry is stored, so this is that Age plus the time stored.
+ */
 function age(entry: CacheEntry, now: number): string {
   return String(Math.max(0, Math.floor((now - entry.storedAt) / 1000)));
 }
@@ -17,7 +20,13 @@ function age(entry: CacheEntry, now: number): string {
 export function replay(ex: Exchange, entry: CacheEntry, status: string, now: number): void {
   const res = ex.res;
   const ifNoneMatch = ex.header('if-none-match');
-  const notModified = ifNoneMatch !== undefined && etagMatches(ifNoneMatch, storedEtag(entry));
+  // RFC 9110 §13.2.1: preconditions are ignored when the response would not be a 2xx; a stored
+  // 404 is answered as the 404 it is, never 304.
+  const notModified =
+    ifNoneMatch !== undefined &&
+    entry.status >= 200 &&
+    entry.status < 300 &&
+    etagMatches(ifNoneMatch, storedEtag(entry));
   for (const [name, value] of entry.headers) {
     if (!notModified || NOT_MODIFIED_FIELDS.has(name)) res.setHeader(name, value);
   }
