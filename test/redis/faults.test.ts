@@ -13,6 +13,7 @@ import { usagePlans } from '../../src/middleware/usage-plans/index.js';
 import { redisStore, type StoreState } from '../../src/redis.js';
 import { request } from '../support/http.js';
 import { hasRedisServer, type OwnRedis, startOwnRedis } from '../support/redis-server.js';
+import { serve } from './serve.js';
 
 const available = hasRedisServer();
 if (!available && process.env.REQUIRE_REDIS === '1')
@@ -50,13 +51,7 @@ describe.skipIf(!available)('redisStore() when Redis stops for 3 s mid-run', () 
     app.get(['/throttled', '/probe', '/quota'], (_req, res) => {
       res.send('ok');
     });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    close = () => {
-      server.closeAllConnections();
-      server.close();
-    };
+    ({ url, close } = await serve(app));
   }, 30_000);
 
   afterEach(() => redis.resume());

@@ -14,6 +14,7 @@ import { usagePlans } from '../../src/middleware/usage-plans/index.js';
 import { redisStore } from '../../src/redis.js';
 import { request } from '../support/http.js';
 import { hasRedisServer, type OwnRedis, startOwnRedis } from '../support/redis-server.js';
+import { serve } from './serve.js';
 
 const available = hasRedisServer();
 const KEY = { id: 'rt', key: 'round-trip-key-0123456789-abcdefghijkl', plan: 'basic' };
@@ -88,13 +89,7 @@ describe.skipIf(!available)('redisStore() round trips and expiry', () => {
     app.get(['/throttled', '/api', '/cached'], (_req, res) => {
       res.send('ok');
     });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    close = () => {
-      server.closeAllConnections();
-      server.close();
-    };
+    ({ url, close } = await serve(app));
     // Load the scripts and the key once, then count from zero.
     await request(url, '/throttled');
     await request(url, '/api', { headers: { 'x-api-key': KEY.key } });
