@@ -108,7 +108,10 @@ export async function startCluster(masters = 3, replicasPerMaster = 0): Promise<
     '--cluster-yes',
   ]);
 
-  const live = () => ports.filter((port) => nodes.get(port)?.exitCode === null);
+  // A killed process has a signalCode and a null exitCode.
+  const running = (child: ChildProcess | undefined) =>
+    child !== undefined && child.exitCode === null && child.signalCode === null;
+  const live = () => ports.filter((port) => running(nodes.get(port)));
   const masterOf = async (key: string): Promise<number> => {
     for (const port of live()) {
       const node = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
@@ -148,7 +151,7 @@ export async function startCluster(masters = 3, replicasPerMaster = 0): Promise<
   };
   const kill = async (port: number) => {
     const child = nodes.get(port);
-    if (child === undefined || child.exitCode !== null) return;
+    if (child === undefined || !running(child)) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
