@@ -65,36 +65,43 @@ export interface Guard {
   readonly charge: ChargeCall;
 }
 
+/** How often the offset to Redis's clock is measured again (clocks drift; a failover moves it). */
+const REMEASURE_MS = 60_000;
+
 /**
- * The offset from this process's clock to Redis's (`TIME`), measured on each `ready`, as its lower
- * bound: the estimate minus half the measuring round trip, so that a deadline built from it is
- * never later in Redis than the same moment here.
+ * The offset from this process's clock to Redis's (`TIME`), as its lower bound: the estimate minus
+ * half the measuring round trip, so that a deadline built from it is never later in Redis than
+ * the same moment here. Measured on first use, then again in the background every minute (no
+ * listener on the app's client: several stores may share one).
  */
 function redisClock(client: RedisClient) {
   let offset: number | undefined;
   let measuring: Promise<void> | undefined;
+  let nextMeasure = 0;
   const measure = (): Promise<void> => {
     measuring ??= (async () => {
       try {
-        const sent = Date.now();
         const [seconds, micros] = await client.time();
         const received = Date.now();
         const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-        offset = redisNow - (sent + received) / 2 - (received - sent) / 2 - 1;
+        // TIME was read at or before `received`: the offset is at least this (less 1 ms of rounding).
+        offset = redisNow - received - 1;
+        nextMeasure = performance.now() + REMEASURE_MS;
       } catch {
-        // Measured again on the next `ready`; until then the previous offset (if any) stands.
+        // Measured again on the next call; until then the previous offset (if any) stands.
       } finally {
         measuring = undefined;
       }
     })();
     return measuring;
   };
-  client.on('ready', () => void measure());
-  if (client.status === 'ready') void measure();
   return {
-    /** The offset, or undefined before the first measure. */
-    offset: () => offset,
-    measure,
+    /** The offset, measuring it first if it never was; undefined when Redis did not answer. */
+    async offset(): Promise<number | undefined> {
+      if (offset === undefined) await measure();
+      else if (performance.now() > nextMeasure) void measure();
+      return offset;
+    },
   };
 }
 
@@ -123,14 +130,13 @@ export function guardedCalls(client: RedisClient, options: GuardOptions): Guard 
   const deadlineMs = Math.max(1, timeoutMs - Math.ceil(timeoutMs / 4));
   const clock = redisClock(client);
   let state: StoreState = 'up';
-  let everReady = client.status === 'ready';
+  let everReady = false;
+  /** The wait for the first connection, shared by the calls that arrive meanwhile. */
+  let firstReady: Promise<boolean> | undefined;
   let failures = 0;
   /** While the circuit is open: the `performance.now()` after which one probe may go. */
   let openUntil = 0;
   let probing = false;
-  client.on('ready', () => {
-    everReady = true;
-  });
 
   const mark = (next: StoreState, error?: unknown) => {
     if (next === state) return;
@@ -152,26 +158,33 @@ export function guardedCalls(client: RedisClient, options: GuardOptions): Guard 
     }
   };
 
-  /** Throws StoreUnavailableError unless a call may be sent now. */
-  const admit = async (): Promise<void> => {
-    if (client.status !== 'ready') {
-      // Before the first connection, wait for it (bounded) rather than fail the app's first
-      // requests; afterwards, a client that is not ready is an outage: refuse at once.
-      if (everReady || !(await readyWithin(client, timeoutMs))) {
-        const error = new StoreUnavailableError(client.status);
-        mark('down', error);
-        throw error;
-      }
+  /** Throws StoreUnavailableError unless a call may be sent now; resolves the clock offset. */
+  const admit = async (): Promise<number> => {
+    if (client.status === 'ready') everReady = true;
+    else if (everReady || !(await untilFirstReady())) {
+      // After the first connection, a client that is not ready is an outage: refuse at once.
+      const error = new StoreUnavailableError(client.status);
+      mark('down', error);
+      throw error;
     }
     if (openUntil !== 0) {
       if (probing || performance.now() < openUntil) throw new StoreUnavailableError('unhealthy');
       probing = true;
     }
-    if (clock.offset() === undefined) await clock.measure();
-    if (clock.offset() === undefined) {
+    const measured = await clock.offset();
+    if (measured === undefined) {
       probing = false;
       throw new StoreUnavailableError('not answering TIME');
     }
+    return measured;
+  };
+
+  /** Before the first connection, waits for it (bounded) rather than fail the app's first requests. */
+  const untilFirstReady = (): Promise<boolean> => {
+    firstReady ??= readyWithin(client, timeoutMs).finally(() => {
+      firstReady = undefined;
+    });
+    return firstReady;
   };
 
   const settle = async <T>(sent: Promise<T>): Promise<T> => {
@@ -202,8 +215,8 @@ export function guardedCalls(client: RedisClient, options: GuardOptions): Guard 
   };
 
   const charge: ChargeCall = async <T>(run: (deadline: string) => Promise<T | typeof EXPIRED>) => {
-    await admit();
-    const deadline = String(Math.floor(Date.now() + (clock.offset() ?? 0) + deadlineMs));
+    const offset = await admit();
+    const deadline = String(Math.floor(Date.now() + offset + deadlineMs));
     const result = await settle(run(deadline));
     // Only reachable when the clocks moved under the measure: the script changed nothing.
     if (result === EXPIRED) throw new StoreTimeoutError(timeoutMs);
