@@ -70,8 +70,9 @@ describe.skipIf(client === undefined)('redisStore()', () => {
       now: Date.now(),
     });
     const ttl = await client!.pttl(`${prefix}b:{ttl}`);
-    expect(ttl).toBeGreaterThan(200);
-    expect(ttl).toBeLessThanOrEqual(301);
+    // 300 ms until full, then the second of slack.
+    expect(ttl).toBeGreaterThan(1200);
+    expect(ttl).toBeLessThanOrEqual(1300);
   });
 
   it('has the one-step usage-plan decision on a plain client, not on a Cluster client', () => {

@@ -37,8 +37,12 @@ describe.skipIf(!available)('redisStore() when Redis stops for 3 s mid-run', () 
     client = new Redis(redis.url, { retryStrategy: () => 100 });
     client.on('error', () => undefined);
     await client.ping();
-    // Default timeouts: the point is that they hold under faults.
-    const store = redisStore({ client, onStateChange: (state) => states.push(state) });
+    // A paused Redis is given up on after 1 s (default 5 s), so that the pause shows both sides.
+    const store = redisStore({
+      client,
+      timeoutMs: 1000,
+      onStateChange: (state) => states.push(state),
+    });
     plans = usagePlans({
       plans: { basic: { quota: { limit: QUOTA, period: 'day' } } },
       keys: [KEY],

@@ -36,12 +36,7 @@ describe.skipIf(!available)('redisStore() when Redis goes away and comes back', 
     client = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
     client.on('error', () => undefined);
     await client.ping();
-    const store = redisStore({
-      client,
-      // 250 ms rather than the 50 ms default: the suite shares two cores with other test files.
-      timeoutMs: 250,
-      onStateChange: (state) => states.push(state),
-    });
+    const store = redisStore({ client, onStateChange: (state) => states.push(state) });
     plansMw = usagePlans({
       plans: { basic: { quota: { limit: 1000, period: 'day' } } },
       keys: [KEY],

@@ -46,7 +46,7 @@ export interface RedisStoreOptions {
    * Longest wait for one Redis call once sent, in ms of real time; past it the call fails (and
    * Redis, which gets a deadline with every charge, will not count it afterwards). Replies that
    * arrived are always read before giving up, so a busy event loop is not a slow Redis.
-   * @default 1000
+   * @default 5000
    */
   timeoutMs?: number;
   /** Consecutive failed calls after which Redis is deemed down (calls refused at once). @default 3 */
@@ -73,7 +73,7 @@ export interface RedisStoreOptions {
 
 export const REDIS_STORE_DEFAULTS = {
   prefix: 'portcullis:',
-  timeoutMs: 1000,
+  timeoutMs: 5000,
   failureThreshold: 3,
   retryMs: 1000,
   insurance: true,

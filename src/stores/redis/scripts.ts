@@ -32,7 +32,9 @@ end
  * shared by the bucket script and the usage-plan script so that both do the same arithmetic.
  * gcra(bucket key holding the TAT, emission interval ms, burst, cost, now ms) →
  * { allowed (0/1), remaining, resetMs, retryAfterMs }.
- * The key expires when the bucket is full again, which is when an absent key means the same.
+ * The key expires a second after the bucket is full again (from then on an absent key means the
+ * same): Redis counts that time on its own clock, and the second keeps a caller whose clock is a
+ * little behind, or whose next call comes late, from finding the key gone before its bucket is full.
  */
 const GCRA_FN = `
 local function f(x) return string.format('%.17g', x) end
@@ -52,7 +54,7 @@ local function gcra(key, interval, burst, cost, now)
     return { 0, f(whole(capacity - resetMs, interval)), f(resetMs), f(ahead - capacity) }
   end
   if cost > 0 then
-    redis.call('SET', key, f(newTat), 'PX', math.ceil(ahead) + 1)
+    redis.call('SET', key, f(newTat), 'PX', math.ceil(ahead) + 1000)
   end
   return { 1, f(whole(capacity - ahead, interval)), f(ahead), '0' }
 end
