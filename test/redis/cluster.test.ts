@@ -74,14 +74,12 @@ describe.skipIf(!available)('redisStore() on a three-master Redis Cluster', () =
     beforeAll(async () => {
       const store = redisStore({ client, prefix: 'failover:', onStateChange: () => undefined });
       const app = express();
-      app.use(
-        '/api',
-        (plans = usagePlans({
-          plans: { metered: { quota: { limit: QUOTA, period: 'day' } } },
-          keys: [KEY],
-          store,
-        })),
-      );
+      plans = usagePlans({
+        plans: { metered: { quota: { limit: QUOTA, period: 'day' } } },
+        keys: [KEY],
+        store,
+      });
+      app.use('/api', plans);
       app.get('/api', (_req, res) => {
         res.send('ok');
       });
