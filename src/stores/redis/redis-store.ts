@@ -163,8 +163,10 @@ function isRedisClient(value: unknown): value is RedisClient {
  * The gateway's state in Redis: token buckets and quota decisions are one Lua script each (one
  * round trip, atomic across every instance), and so is a whole usage-plan admission (key check,
  * bucket, quota; not on a Cluster client, see `USAGE_PLAN_SCRIPT`); usage per UTC day, API keys
- * (hashed) and cached responses. Decisions use the app's clock, passed into each script: keep instances NTP-synced
- * (a skew of d ms between instances moves a bucket by d × rate / 1000 tokens).
+ * (hashed) and cached responses. A decision is either never sent or decided by Redis, never both
+ * (see `client.ts`), so shared counts stay exact under load and through outages. Decisions use the
+ * app's clock, passed into each script: keep instances NTP-synced (a skew of d ms between
+ * instances moves a bucket by d × rate / 1000 tokens; quota periods only move forward).
  *
  * @example
  * import { Redis } from 'ioredis';
