@@ -19,7 +19,7 @@
  * Needs the built library (`npm run build` at the root) and `npm --prefix bench ci`.
  */
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -28,7 +28,7 @@ import { checkCase } from './lib/check.mjs';
 import { CONNECTIONS, detectTool, load } from './lib/load.mjs';
 import { runMemoryReport } from './lib/memory.mjs';
 import { CLK_TCK, cpuMicros, hasProcStat } from './lib/procstat.mjs';
-import { commandCounts, hasRedisServer, startRedis } from './lib/redis.mjs';
+import { commandCountsOf, hasRedisServer, startRedis, startRedisCluster } from './lib/redis.mjs';
 import { aggregate, pairKey, versions, writeReports } from './lib/report.mjs';
 import { canPin, startServer, stopAll } from './lib/servers.mjs';
 
@@ -115,12 +115,18 @@ async function main() {
   // test keeps core 1 to itself; its CPU is not counted (it is another process).
   let upstream;
   let redis;
+  let cluster;
   const servers = new Map();
+  const roundTripsDir = mkdtempSync(path.join(os.tmpdir(), 'bench-round-trips-'));
   try {
-    const env = {};
-    if (cases.some((c) => c.redis)) {
+    const env = { BENCH_ROUND_TRIPS_DIR: roundTripsDir };
+    if (cases.some((c) => c.redis === true)) {
       redis = await startRedis();
       env.BENCH_REDIS_PORT = String(redis.port);
+    }
+    if (cases.some((c) => c.redis === 'cluster')) {
+      cluster = await startRedisCluster();
+      env.BENCH_REDIS_CLUSTER_PORTS = cluster.ports.join(',');
     }
     if (cases.some((c) => c.upstream)) {
       upstream = await startServer('upstream.mjs', { core: 0, label: 'upstream' });
@@ -178,12 +184,16 @@ async function main() {
     /** One run of `c`; Redis commands are counted only when it runs alone (`counted`). */
     const measure = async (c, label, counted, server = servers.get(c.name)) => {
       if (failedUnderLoad.some((f) => f.name === c.name)) return null;
-      const redisStart = c.redis && counted ? await commandCounts(redis.port) : undefined;
+      const redisPorts = c.redis === 'cluster' ? cluster.ports : [redis?.port];
+      const redisStart = c.redis && counted ? await commandCountsOf(redisPorts) : undefined;
+      const tripsStart = redisStart ? await roundTrips(server, roundTripsDir) : undefined;
       const cpuStart = cpuMicros(server.pid);
       const result = await load(tool, server.port, REQUESTS[c.request], settings.seconds);
       const cpuEnd = cpuMicros(server.pid);
-      if (redisStart)
-        result.redisCommands = diffCounts(redisStart, await commandCounts(redis.port));
+      if (redisStart) {
+        result.redisCommands = diffCounts(redisStart, await commandCountsOf(redisPorts));
+        result.redisRoundTrips = (await roundTrips(server, roundTripsDir)) - tripsStart;
+      }
       if (result.non2xx > 0 || result.errors > 0 || result.requests === 0) {
         // What the server answers now tells a refusal (its status and body) from a crash.
         const now = await checkCase(c, server.port, REQUESTS[c.request], 1).then(
@@ -305,7 +315,27 @@ async function main() {
     await Promise.all([...servers.values()].map((s) => s.stop()));
     if (upstream) await upstream.stop();
     if (redis) await redis.stop();
+    if (cluster) await cluster.stop();
+    rmSync(roundTripsDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The commands a Redis case's server has sent so far (see `scenarios/_redis.mjs`): SIGUSR2 makes
+ * it write `<signal number> <count>` to `<dir>/<pid>`.
+ */
+async function roundTrips(server, dir) {
+  const file = path.join(dir, String(server.pid));
+  const previous = existsSync(file) ? Number(readFileSync(file, 'utf8').split(' ')[0]) : 0;
+  process.kill(server.pid, 'SIGUSR2');
+  for (let i = 0; i < 200; i++) {
+    if (existsSync(file)) {
+      const [signals, sent] = readFileSync(file, 'utf8').split(' ').map(Number);
+      if (signals > previous) return sent;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`${server.pid} did not report its Redis round trips`);
 }
 
 /** Commands run between two `INFO commandstats` readings. */

@@ -229,6 +229,29 @@ export const CASES = [
     also: [refusedWithoutKey],
     compare: [{ baseline: 'express + gateway.usagePlans' }],
   },
+  // The same on a three-master Redis Cluster the runner starts (a Cluster client: usage plans make
+  // one call per decision there, see the README).
+  {
+    name: 'express + gateway.throttle on redisStore (Cluster)',
+    file: 'express-gateway-throttle-redis.mjs',
+    args: ['--cluster'],
+    requires: ['throttle'],
+    redis: 'cluster',
+    request: 'get',
+    expect: { ...ok, headers: { ...json, ratelimit: true, 'ratelimit-policy': true } },
+    compare: [{ baseline: 'express + gateway.throttle' }],
+  },
+  {
+    name: 'express + gateway.usagePlans on redisStore (Cluster)',
+    file: 'express-gateway-usage-plans-redis.mjs',
+    args: ['--cluster'],
+    requires: ['usagePlans'],
+    redis: 'cluster',
+    request: 'get',
+    expect: ok,
+    also: [refusedWithoutKey],
+    compare: [{ baseline: 'express + gateway.usagePlans' }],
+  },
 
   // Koa 3 (no cache or proxy peer: koa-cash and koa-proxies are not on issue 8's list)
   peer('koa', 'koa-bare.mjs', 'get', ok),

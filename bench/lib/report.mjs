@@ -75,7 +75,9 @@ function redisPerRequest(runs) {
     for (const [name, calls] of Object.entries(x.redisCommands ?? {}))
       byCommand[name] = (byCommand[name] ?? 0) + calls;
   const total = Object.values(byCommand).reduce((a, b) => a + b, 0);
+  const trips = runs.reduce((n, x) => n + (x.redisRoundTrips ?? 0), 0);
   return {
+    redisRoundTripsPerReq: round(trips / requests, 3),
     redisCommandsPerReq: round(total / requests, 3),
     redisCommandsPerReqByCommand: Object.fromEntries(
       Object.entries(byCommand).map(([name, calls]) => [name, round(calls / requests, 3)]),
@@ -288,14 +290,16 @@ function markdown(report) {
       '',
       '## Redis commands per request',
       '',
-      "Counted with `INFO commandstats` on the bench's own Redis server (nobody else's commands), over every measured run; INFO also counts the commands a Lua script runs, so the round trips are the EVALSHA calls (one per decision) plus any command outside a script.",
+      "Round trips are the commands the case's Redis client sent (counted in its process), commands are what Redis ran, from `INFO commandstats` on the bench's own Redis server or three-master Cluster (nobody else's commands, summed over the nodes), over every measured run; INFO also counts the commands a Lua script runs (the deadline's TIME, the bucket's GET and SET...).",
       '',
     );
     for (const m of onRedis) {
       const detail = Object.entries(m.redisCommandsPerReqByCommand)
         .map(([name, n]) => `${name} ${n}`)
         .join(', ');
-      lines.push(`- ${m.name}: ${m.redisCommandsPerReq} per request (${detail})`);
+      lines.push(
+        `- ${m.name}: ${m.redisRoundTripsPerReq} round trips, ${m.redisCommandsPerReq} commands per request (${detail})`,
+      );
     }
   }
   lines.push('', '## Memory', '');

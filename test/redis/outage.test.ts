@@ -14,6 +14,7 @@ import { usagePlans } from '../../src/middleware/usage-plans/index.js';
 import { redisStore, type StoreState } from '../../src/redis.js';
 import { request } from '../support/http.js';
 import { hasRedisServer, type OwnRedis, startOwnRedis } from '../support/redis-server.js';
+import { serve } from './serve.js';
 
 const available = hasRedisServer();
 if (!available && process.env.REQUIRE_REDIS === '1')
@@ -35,12 +36,7 @@ describe.skipIf(!available)('redisStore() when Redis goes away and comes back', 
     client = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
     client.on('error', () => undefined);
     await client.ping();
-    const store = redisStore({
-      client,
-      // 250 ms rather than the 50 ms default: the suite shares two cores with other test files.
-      timeoutMs: 250,
-      onStateChange: (state) => states.push(state),
-    });
+    const store = redisStore({ client, onStateChange: (state) => states.push(state) });
     plansMw = usagePlans({
       plans: { basic: { quota: { limit: 1000, period: 'day' } } },
       keys: [KEY],
@@ -54,13 +50,7 @@ describe.skipIf(!available)('redisStore() when Redis goes away and comes back', 
       handlerRuns++;
       res.send('ok');
     });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    close = () => {
-      server.closeAllConnections();
-      server.close();
-    };
+    ({ url, close } = await serve(app));
   }, 30_000);
 
   afterAll(async () => {

@@ -1,7 +1,8 @@
 /**
- * Each decision is one Redis round trip, and a usage-plan request is one in all: counted with INFO
- * commandstats on a redis-server of the test's own (so no other test's traffic is counted). Also
- * checks the TTLs that keep Redis bounded.
+ * Each decision is one Redis round trip, and a usage-plan request is one in all: the commands
+ * Redis runs are counted with INFO commandstats, the round trips (commands a client sent, not run
+ * by a script) with MONITOR, on a redis-server of the test's own (so no other test's traffic is
+ * counted). Also checks the TTLs that keep Redis bounded.
  */
 
 import express from 'express';
@@ -13,6 +14,7 @@ import { usagePlans } from '../../src/middleware/usage-plans/index.js';
 import { redisStore } from '../../src/redis.js';
 import { request } from '../support/http.js';
 import { hasRedisServer, type OwnRedis, startOwnRedis } from '../support/redis-server.js';
+import { serve } from './serve.js';
 
 const available = hasRedisServer();
 const KEY = { id: 'rt', key: 'round-trip-key-0123456789-abcdefghijkl', plan: 'basic' };
@@ -25,13 +27,39 @@ async function commandCalls(client: Redis): Promise<Record<string, number>> {
   for (const match of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm))
     calls[match[1]!] = Number(match[2]);
   delete calls.info;
+  delete calls.echo;
   for (const name of Object.keys(calls)) if (name.startsWith('config')) delete calls[name];
   return calls;
 }
 
-/** Client round trips among the counted calls: script calls (the only commands the client sends). */
-function roundTrips(calls: Record<string, number>): number {
-  return (calls.evalsha ?? 0) + (calls.eval ?? 0);
+/**
+ * Commands sent by clients (round trips), as MONITOR sees them: not those a script runs, nor the
+ * test's own INFO, CONFIG and ECHO.
+ */
+async function watchRoundTrips(client: Redis) {
+  const monitor = await client.monitor();
+  const sent: string[] = [];
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source === 'lua') return;
+    const name = args[0]!.toLowerCase();
+    if (!['info', 'config', 'echo'].includes(name)) sent.push(name);
+  });
+  return {
+    /** Round trips since the last call, once MONITOR has caught up. */
+    async take(): Promise<number> {
+      const marker = `caught-up-${Math.random()}`;
+      let seen = false;
+      const onMonitor = (_time: string, args: string[]) => {
+        if (args[1] === marker) seen = true;
+      };
+      monitor.on('monitor', onMonitor);
+      await client.echo(marker);
+      await expect.poll(() => seen, { timeout: 5000, interval: 5 }).toBe(true);
+      monitor.off('monitor', onMonitor);
+      return sent.splice(0).length;
+    },
+    close: () => monitor.disconnect(),
+  };
 }
 
 describe.skipIf(!available)('redisStore() round trips and expiry', () => {
@@ -39,11 +67,12 @@ describe.skipIf(!available)('redisStore() round trips and expiry', () => {
   let client: Redis;
   let url: string;
   let close: () => void;
+  let trips: Awaited<ReturnType<typeof watchRoundTrips>>;
 
   beforeAll(async () => {
     redis = await startOwnRedis();
     client = new Redis(redis.url);
-    const store = redisStore({ client, timeoutMs: 1000 });
+    const store = redisStore({ client });
     const app = express();
     app.use('/throttled', throttle({ rate: 100, burst: 1000, key: 'global', store }));
     app.use(
@@ -60,31 +89,32 @@ describe.skipIf(!available)('redisStore() round trips and expiry', () => {
     app.get(['/throttled', '/api', '/cached'], (_req, res) => {
       res.send('ok');
     });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    close = () => {
-      server.closeAllConnections();
-      server.close();
-    };
+    ({ url, close } = await serve(app));
     // Load the scripts and the key once, then count from zero.
     await request(url, '/throttled');
     await request(url, '/api', { headers: { 'x-api-key': KEY.key } });
+    trips = await watchRoundTrips(client);
   }, 30_000);
 
   afterAll(async () => {
+    trips?.close();
     close?.();
     client?.disconnect();
     await redis?.stop();
   });
 
-  const reset = () => client.config('RESETSTAT');
+  const reset = async () => {
+    await trips.take();
+    await client.config('RESETSTAT');
+  };
 
   it('throttle: one EVALSHA per request, nothing else', async () => {
     await reset();
     for (let i = 0; i < 20; i++) expect((await request(url, '/throttled')).status).toBe(200);
-    // INFO counts the commands a script runs too: GCRA's GET and SET happen inside the EVALSHA.
-    expect(await commandCalls(client)).toEqual({ evalsha: 20, get: 20, set: 20 });
+    expect(await trips.take()).toBe(20);
+    // INFO counts the commands a script runs too: the deadline's TIME and GCRA's GET and SET
+    // happen inside the EVALSHA.
+    expect(await commandCalls(client)).toEqual({ evalsha: 20, time: 20, get: 20, set: 20 });
   });
 
   it('usage plans: one EVALSHA per request for a known key, nothing else', async () => {
@@ -92,14 +122,13 @@ describe.skipIf(!available)('redisStore() round trips and expiry', () => {
     for (let i = 0; i < 10; i++) {
       expect((await request(url, '/api', { headers: { 'x-api-key': KEY.key } })).status).toBe(200);
     }
-    const calls = await commandCalls(client);
-    // A round trip is a script call; no other command comes from the client. The rest runs
-    // inside the one script: key check (GET, GET), bucket (GET, SET), quota + usage (HMGET, HSET,
-    // PEXPIRE, INCR, PEXPIRE).
-    expect(roundTrips(calls)).toBe(10);
-    expect(calls).toEqual({
+    expect(await trips.take()).toBe(10);
+    // The rest runs inside the one script: deadline (TIME), key check (GET), bucket (GET, SET),
+    // quota + usage (HMGET, INCR, PEXPIRE, HSET, PEXPIRE).
+    expect(await commandCalls(client)).toEqual({
       evalsha: 10,
-      get: 30,
+      time: 10,
+      get: 20,
       set: 10,
       hmget: 10,
       hset: 10,
@@ -117,7 +146,7 @@ describe.skipIf(!available)('redisStore() round trips and expiry', () => {
       },
       other: { quota: { limit: 7, period: 'day' as const } },
     };
-    const store = redisStore({ client, prefix: 'instances:', timeoutMs: 1000 });
+    const store = redisStore({ client, prefix: 'instances:' });
     // Two middlewares on one store, as two app instances sharing Redis: each has its own cache.
     const first = usagePlans({ plans, keys: [key], store });
     const second = usagePlans({ plans, store });
@@ -136,12 +165,12 @@ describe.skipIf(!available)('redisStore() round trips and expiry', () => {
       await reset();
       expect((await get('/second')).status).toBe(200);
       // A key this instance has not seen yet: the lookup, then the one-step decision.
-      expect(roundTrips(await commandCalls(client))).toBe(2);
+      expect(await trips.take()).toBe(2);
       await first.disableKey('shared');
       await reset();
       expect((await get('/second')).status).toBe(403);
       // The cached record was re-checked inside the one script, which found the change.
-      expect(roundTrips(await commandCalls(client))).toBe(1);
+      expect(await trips.take()).toBe(1);
       expect((await get('/first')).status).toBe(403);
       await first.enableKey('shared');
       expect((await get('/second')).status).toBe(200);
@@ -151,7 +180,7 @@ describe.skipIf(!available)('redisStore() round trips and expiry', () => {
       expect(moved.status).toBe(200);
       expect(moved.headers['ratelimit-policy']).toBe('"other-quota";q=7;w=86400');
       // The step found the record on another plan, changed nothing, and ran again with that plan.
-      expect(roundTrips(await commandCalls(client))).toBe(2);
+      expect(await trips.take()).toBe(2);
       await first.deleteKey('shared');
       expect((await get('/second')).status).toBe(403);
     } finally {
@@ -185,8 +214,8 @@ describe.skipIf(!available)('redisStore() round trips and expiry', () => {
     const bucketTtl = await client.pttl('ttl:b:{b}');
     const quotaTtl = await client.pttl('ttl:q:{q}');
     const usageTtl = await client.pttl(`ttl:u:{q}:${Math.floor(now / DAY)}`);
-    expect(bucketTtl).toBeGreaterThan(4000);
-    expect(bucketTtl).toBeLessThanOrEqual(5001);
+    expect(bucketTtl).toBeGreaterThan(5000);
+    expect(bucketTtl).toBeLessThanOrEqual(6000);
     expect(Math.abs(quotaTtl - (startOfDay + DAY - now))).toBeLessThan(2000);
     expect(Math.abs(usageTtl - (startOfDay + 90 * DAY - now))).toBeLessThan(2000);
   });

@@ -22,11 +22,16 @@ import type {
   QuotaResult,
 } from '../types.js';
 import { redisCacheStore } from './cache.js';
-import { guardedCalls, type RedisClient, type StoreState } from './client.js';
+import {
+  type EXPIRED,
+  guardedCalls,
+  type RedisClient,
+  type StoreState,
+  StoreUnavailableError,
+} from './client.js';
 import {
   DELETE_KEY_SCRIPT,
   GCRA_SCRIPT,
-  KEY_BY_HASH_SCRIPT,
   PUT_KEY_SCRIPT,
   QUOTA_SCRIPT,
   USAGE_PLAN_SCRIPT,
@@ -37,11 +42,22 @@ export interface RedisStoreOptions {
   client: RedisClient;
   /** Prefix of every key the store writes. @default 'portcullis:' */
   prefix?: string;
-  /** Longest wait for one Redis call before it counts as failed, in ms. @default 50 */
-  timeoutMs?: number;
   /**
-   * When Redis fails or is slow, decide token buckets in this process instead (per-instance
-   * limits, rate-limiter-flexible's "insurance" idea) rather than failing the call. @default true
+   * Longest wait for one Redis call once sent, in ms of real time; past it the call fails (and
+   * Redis, which gets a deadline with every charge, will not count it afterwards). Replies that
+   * arrived are always read before giving up, so a busy event loop is not a slow Redis.
+   * @default 5000
+   */
+  timeoutMs?: number;
+  /** Consecutive failed calls after which Redis is deemed down (calls refused at once). @default 3 */
+  failureThreshold?: number;
+  /** How long calls are refused once Redis is deemed down, before one probe call, in ms. @default 1000 */
+  retryMs?: number;
+  /**
+   * While Redis is deemed down (the client is not ready, or the circuit is open), decide token
+   * buckets in this process instead (per-instance limits, rate-limiter-flexible's "insurance"
+   * idea) rather than failing the call. A call that was sent is only ever decided by Redis.
+   * @default true
    */
   insurance?: boolean;
   /** Days of per-day usage kept for `usage()` reports. @default 90 */
@@ -57,7 +73,9 @@ export interface RedisStoreOptions {
 
 export const REDIS_STORE_DEFAULTS = {
   prefix: 'portcullis:',
-  timeoutMs: 50,
+  timeoutMs: 5000,
+  failureThreshold: 3,
+  retryMs: 1000,
   insurance: true,
   usageRetentionDays: 90,
 } as const satisfies Omit<RedisStoreOptions, 'client'>;
@@ -73,6 +91,8 @@ const KNOWN = [
   'client',
   'prefix',
   'timeoutMs',
+  'failureThreshold',
+  'retryMs',
   'insurance',
   'usageRetentionDays',
   'onStateChange',
@@ -87,7 +107,8 @@ interface ScriptCommands {
     burst: string,
     cost: string,
     now: string,
-  ): Promise<string[]>;
+    deadline: string,
+  ): Promise<string[] | typeof EXPIRED>;
   portcullisQuota(
     counterKey: string,
     dayKey: string,
@@ -95,31 +116,34 @@ interface ScriptCommands {
     start: string,
     ttl: string,
     dayTtl: string,
-  ): Promise<[number, number]>;
+    deadline: string,
+  ): Promise<number[] | typeof EXPIRED>;
   portcullisPutKey(
     recordKey: string,
     hashKey: string,
     idsKey: string,
+    oldHashKey: string,
     json: string,
     id: string,
-    hashPrefix: string,
+    oldHash: string,
   ): Promise<number>;
   portcullisDeleteKey(
     recordKey: string,
     idsKey: string,
+    hashKey: string,
     id: string,
-    hashPrefix: string,
+    hash: string,
   ): Promise<number>;
-  portcullisKeyByHash(hashKey: string, recordPrefix: string): Promise<string | null>;
-  portcullisUsagePlan(...keysThenArgs: string[]): Promise<Array<number | string | null>>;
+  portcullisUsagePlan(
+    ...keysThenArgs: string[]
+  ): Promise<Array<number | string | null> | typeof EXPIRED>;
 }
 
 function defineScripts(client: RedisClient): ScriptCommands {
   client.defineCommand('portcullisGcra', { numberOfKeys: 1, lua: GCRA_SCRIPT });
   client.defineCommand('portcullisQuota', { numberOfKeys: 2, lua: QUOTA_SCRIPT });
-  client.defineCommand('portcullisPutKey', { numberOfKeys: 3, lua: PUT_KEY_SCRIPT });
-  client.defineCommand('portcullisDeleteKey', { numberOfKeys: 2, lua: DELETE_KEY_SCRIPT });
-  client.defineCommand('portcullisKeyByHash', { numberOfKeys: 1, lua: KEY_BY_HASH_SCRIPT });
+  client.defineCommand('portcullisPutKey', { numberOfKeys: 4, lua: PUT_KEY_SCRIPT });
+  client.defineCommand('portcullisDeleteKey', { numberOfKeys: 3, lua: DELETE_KEY_SCRIPT });
   client.defineCommand('portcullisUsagePlan', { numberOfKeys: 4, lua: USAGE_PLAN_SCRIPT });
   return client as unknown as ScriptCommands;
 }
@@ -139,8 +163,10 @@ function isRedisClient(value: unknown): value is RedisClient {
  * The gateway's state in Redis: token buckets and quota decisions are one Lua script each (one
  * round trip, atomic across every instance), and so is a whole usage-plan admission (key check,
  * bucket, quota; not on a Cluster client, see `USAGE_PLAN_SCRIPT`); usage per UTC day, API keys
- * (hashed) and cached responses. Decisions use the app's clock, passed into each script: keep instances NTP-synced
- * (a skew of d ms between instances moves a bucket by d × rate / 1000 tokens).
+ * (hashed) and cached responses. A decision is either never sent or decided by Redis, never both
+ * (see `client.ts`), so shared counts stay exact under load and through outages. Decisions use the
+ * app's clock, passed into each script: keep instances NTP-synced (a skew of d ms between
+ * instances moves a bucket by d × rate / 1000 tokens; quota periods only move forward).
  *
  * @example
  * import { Redis } from 'ioredis';
@@ -154,12 +180,27 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   if (!isRedisClient(options.client))
     throw optionTypeError(SCOPE, 'client', 'an ioredis Redis or Cluster client', options.client);
   const o = { ...REDIS_STORE_DEFAULTS, ...options };
-  if (typeof o.prefix !== 'string') throw optionTypeError(SCOPE, 'prefix', 'a string', o.prefix);
+  // A brace in the prefix would become the keys' hash tag (one cluster slot for everything) or
+  // split the keys of one decision over several slots.
+  if (typeof o.prefix !== 'string' || /[{}]/.test(o.prefix))
+    throw optionTypeError(SCOPE, 'prefix', 'a string without { or }', o.prefix);
   assertNumber(SCOPE, 'timeoutMs', o.timeoutMs, {
-    min: 1,
+    min: 4,
     max: 60_000,
     integer: true,
-    expected: 'a whole number of ms from 1 to 60000',
+    expected: 'a whole number of ms from 4 to 60000',
+  });
+  assertNumber(SCOPE, 'failureThreshold', o.failureThreshold, {
+    min: 1,
+    max: 1000,
+    integer: true,
+    expected: 'a whole number from 1 to 1000',
+  });
+  assertNumber(SCOPE, 'retryMs', o.retryMs, {
+    min: 1,
+    max: 600_000,
+    integer: true,
+    expected: 'a whole number of ms from 1 to 600000',
   });
   assertBoolean(SCOPE, 'insurance', o.insurance);
   assertNumber(SCOPE, 'usageRetentionDays', o.usageRetentionDays, {
@@ -173,7 +214,12 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
 
   const { client, prefix, usageRetentionDays } = o;
   const scripts = defineScripts(client);
-  const call = guardedCalls(client, o.timeoutMs, o.onStateChange ?? logStateChange);
+  const { call, charge } = guardedCalls(client, {
+    timeoutMs: o.timeoutMs,
+    failureThreshold: o.failureThreshold,
+    retryMs: o.retryMs,
+    onStateChange: o.onStateChange ?? logStateChange,
+  });
   const insurance = o.insurance ? memoryStore() : undefined;
 
   const bucketKey = (key: string) => `${prefix}b:{${key}}`;
@@ -183,7 +229,9 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
 
   const consumeInRedis = async (key: string, params: BucketParams): Promise<BucketResult> =>
     bucketResult(
-      await call(() => scripts.portcullisGcra(bucketKey(key), ...bucketArgs(params))),
+      await charge((deadline) =>
+        scripts.portcullisGcra(bucketKey(key), ...bucketArgs(params), deadline),
+      ),
       0,
     );
 
@@ -212,12 +260,12 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   ) => {
     const base = keyPrefix(namespace);
     const counted = quotaCall(quota.key, quota);
-    const reply = await call(() =>
+    const reply = await charge((deadline) =>
       scripts.portcullisUsagePlan(
         `${base}h:${hash}`,
         bucket === undefined ? counted.keys[0] : bucketKey(bucket.key),
         ...counted.keys,
-        `${base}id:`,
+        deadline,
         expected.id,
         expected.plan,
         ...(bucket === undefined ? NO_BUCKET_ARGS : ['1', ...bucketArgs(bucket)]),
@@ -227,20 +275,39 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     return planOutcome(reply, bucket, quota);
   };
 
+  /**
+   * Key management: reads the record, then runs `write` with it, whose script declares the old
+   * record's hash index among its keys; `undefined` from `write` means the record changed in
+   * between, so read again (bounded: management calls are rare and short).
+   */
+  const readThenWrite = async <T>(
+    recordKey: string,
+    write: (old: KeyRecord | undefined) => Promise<T | undefined>,
+  ): Promise<T> => {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const old = parseRecord(await call(() => client.get(recordKey)));
+      const result = await write(old);
+      if (result !== undefined) return result;
+    }
+    throw new Error(`portcullis.redisStore: ${recordKey} kept changing while being written`);
+  };
+
   const store: RedisStore = {
     async consumeBucket(key, params) {
       if (insurance === undefined) return consumeInRedis(key, params);
       try {
         return await consumeInRedis(key, params);
-      } catch {
+      } catch (error) {
+        // Only a call that was never sent: one sent is decided by Redis or fails, never both.
+        if (!(error instanceof StoreUnavailableError)) throw error;
         return insurance.consumeBucket(key, params);
       }
     },
 
     async consumeQuota(key, params: QuotaParams): Promise<QuotaResult> {
       const { keys, args } = quotaCall(key, params);
-      const [allowed, used] = await call(() => scripts.portcullisQuota(...keys, ...args));
-      return quotaResult(allowed, used, params);
+      const reply = await charge((deadline) => scripts.portcullisQuota(...keys, ...args, deadline));
+      return quotaResult(reply, 0, params);
     },
 
     async getUsage(key, fromDay, toDay) {
@@ -254,34 +321,49 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     },
 
     async getKeyByHash(namespace, hash) {
-      const base = keyPrefix(namespace);
-      return parseRecord(
-        await call(() => scripts.portcullisKeyByHash(`${base}h:${hash}`, `${base}id:`)),
-      );
+      return parseRecord(await call(() => client.get(`${keyPrefix(namespace)}h:${hash}`)));
     },
     async getKey(namespace, id) {
       return parseRecord(await call(() => client.get(`${keyPrefix(namespace)}id:${id}`)));
     },
     async putKey(namespace, record) {
       const base = keyPrefix(namespace);
-      await call(() =>
-        scripts.portcullisPutKey(
-          `${base}id:${record.id}`,
-          `${base}h:${record.hash}`,
-          `${base}ids`,
-          JSON.stringify(record),
-          record.id,
-          `${base}h:`,
-        ),
-      );
+      const recordKey = `${base}id:${record.id}`;
+      const hashKey = `${base}h:${record.hash}`;
+      const json = JSON.stringify(record);
+      await readThenWrite(recordKey, async (old) => {
+        const oldHashKey = old === undefined ? hashKey : `${base}h:${old.hash}`;
+        const oldHash = old?.hash ?? '';
+        const done = await call(() =>
+          scripts.portcullisPutKey(
+            recordKey,
+            hashKey,
+            `${base}ids`,
+            oldHashKey,
+            json,
+            record.id,
+            oldHash,
+          ),
+        );
+        return done === 1 ? true : undefined;
+      });
     },
     async deleteKey(namespace, id) {
       const base = keyPrefix(namespace);
-      return (
-        (await call(() =>
-          scripts.portcullisDeleteKey(`${base}id:${id}`, `${base}ids`, id, `${base}h:`),
-        )) === 1
-      );
+      const recordKey = `${base}id:${id}`;
+      return readThenWrite(recordKey, async (old) => {
+        if (old === undefined) return false;
+        const done = await call(() =>
+          scripts.portcullisDeleteKey(
+            recordKey,
+            `${base}ids`,
+            `${base}h:${old.hash}`,
+            id,
+            old.hash,
+          ),
+        );
+        return done === -1 ? undefined : done === 1;
+      });
     },
     async listKeys(namespace) {
       const base = keyPrefix(namespace);
@@ -322,12 +404,22 @@ function bucketResult(reply: ReadonlyArray<number | string | null>, at: number):
   };
 }
 
-function quotaResult(allowed: number, used: number, params: QuotaParams): QuotaResult {
+/**
+ * A quota reply (allowed, used, and the stored period's ms to live when it is later than the
+ * caller's: see `QUOTA_FN`) starting at `at` in `reply`.
+ */
+function quotaResult(
+  reply: ReadonlyArray<number | string | null>,
+  at: number,
+  params: QuotaParams,
+): QuotaResult {
+  const used = Number(reply[at + 1]);
+  const later = reply[at + 2];
   return {
-    allowed: allowed === 1,
+    allowed: Number(reply[at]) === 1,
     used,
     remaining: Math.max(0, params.limit - used),
-    resetMs: params.periodEnd - params.now,
+    resetMs: later === undefined || later === null ? params.periodEnd - params.now : Number(later),
   };
 }
 
@@ -344,7 +436,7 @@ function planOutcome(
   return {
     matched: true,
     bucket: bucket === undefined ? undefined : bucketResult(reply, 1),
-    quota: reply.length > 5 ? quotaResult(Number(reply[5]), Number(reply[6]), quota) : undefined,
+    quota: reply.length > 5 ? quotaResult(reply, 5, quota) : undefined,
   };
 }
 

@@ -1,0 +1,175 @@
+/**
+ * A throwaway Redis Cluster of the test's own: `masters` redis-servers with `--cluster-enabled
+ * yes` on free ports (each with `replicasPerMaster` replicas), joined with `redis-cli --cluster
+ * create`, ready once every node says `cluster_state:ok`. Start one per test file: it takes a
+ * second or two.
+ */
+
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Cluster, Redis } from 'ioredis';
+import { freePort, hasRedisServer } from './redis-server.js';
+
+const run = promisify(execFile);
+
+/** True when a cluster can be started here; throws under REQUIRE_REDIS=1 when it cannot. */
+export function canStartCluster(): boolean {
+  const available = hasRedisServer();
+  if (!available && process.env.REQUIRE_REDIS === '1')
+    throw new Error('REQUIRE_REDIS=1 but redis-server is not installed');
+  if (!available) console.warn('[redis cluster tests skipped] redis-server is not installed');
+  return available;
+}
+
+export interface OwnCluster {
+  /** Every node's port, masters first (in `redis-cli --cluster create` order). */
+  readonly ports: readonly number[];
+  /** A new ioredis Cluster client on this cluster (the caller disconnects it). */
+  client(options?: ConstructorParameters<typeof Cluster>[1]): Cluster;
+  /** The port of the master that serves `key` now. */
+  masterOf(key: string): Promise<number>;
+  /** Kills the node on `port` (as a crash would). */
+  kill(port: number): Promise<void>;
+  /** Resolves once every live node says `cluster_state:ok` and `key`'s slot has a live master. */
+  waitHealthy(key?: string): Promise<void>;
+  /** Stops every node and removes the config files. */
+  stop(): Promise<void>;
+}
+
+/** Starts a redis-server in cluster mode on `port`; resolves when it accepts connections. */
+async function startNode(port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      join(dir, `nodes-${port}.conf`),
+      // A failed master is replaced after a second instead of the default 15.
+      '--cluster-node-timeout',
+      '1000',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
+  });
+  return child;
+}
+
+async function clusterInfo(port: number): Promise<string> {
+  const node = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+  node.on('error', () => undefined);
+  try {
+    await node.connect();
+    return String(await node.call('CLUSTER', 'INFO'));
+  } catch {
+    return '';
+  } finally {
+    node.disconnect();
+  }
+}
+
+export async function startCluster(masters = 3, replicasPerMaster = 0): Promise<OwnCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-cluster-'));
+  const count = masters * (1 + replicasPerMaster);
+  const ports: number[] = [];
+  for (let i = 0; i < count; i++) ports.push(await freePort());
+  const nodes = new Map<number, ChildProcess>();
+  await Promise.all(
+    ports.map(async (port) => {
+      nodes.set(port, await startNode(port, dir));
+    }),
+  );
+  await run('redis-cli', [
+    '--cluster',
+    'create',
+    ...ports.map((port) => `127.0.0.1:${port}`),
+    '--cluster-replicas',
+    String(replicasPerMaster),
+    '--cluster-yes',
+  ]);
+
+  // A killed process has a signalCode and a null exitCode.
+  const running = (child: ChildProcess | undefined) =>
+    child !== undefined && child.exitCode === null && child.signalCode === null;
+  const live = () => ports.filter((port) => running(nodes.get(port)));
+  const masterOf = async (key: string): Promise<number> => {
+    for (const port of live()) {
+      const node = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
+      node.on('error', () => undefined);
+      try {
+        const slot = Number(await node.call('CLUSTER', 'KEYSLOT', key));
+        const shards = (await node.call('CLUSTER', 'SLOTS')) as Array<
+          [number, number, [string, number]]
+        >;
+        const owner = shards.find(([from, to]) => slot >= from && slot <= to);
+        if (owner !== undefined && live().includes(owner[2][1])) return owner[2][1];
+      } catch {
+        // Try the next node.
+      } finally {
+        node.disconnect();
+      }
+    }
+    throw new Error(`no live master serves ${key}`);
+  };
+  const waitHealthy = async (key?: string) => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const infos = await Promise.all(live().map(clusterInfo));
+      const ok = infos.every((info) => info.includes('cluster_state:ok'));
+      if (
+        ok &&
+        (key === undefined ||
+          (await masterOf(key).then(
+            () => true,
+            () => false,
+          )))
+      )
+        return;
+      if (Date.now() > deadline) throw new Error(`cluster not healthy: ${infos.join(' | ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  const kill = async (port: number) => {
+    const child = nodes.get(port);
+    if (child === undefined || !running(child)) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  };
+  await waitHealthy();
+  return {
+    ports,
+    client: (options) =>
+      new Cluster(
+        ports.slice(0, masters).map((port) => ({ host: '127.0.0.1', port })),
+        options,
+      ),
+    masterOf,
+    kill,
+    waitHealthy,
+    stop: async () => {
+      await Promise.all(ports.map(kill));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
