@@ -70,6 +70,15 @@ describe('proxy() options', () => {
       /option "responses.badGateway.status"/,
     ],
     [{ target: URL_A, responses: { gone: {} } }, /unknown option "gone"/],
+    [{ target: URL_A, responses: { badRequest: { status: 9 } } }, /"responses.badRequest.status"/],
+    [
+      { target: URL_A, requestHeaders: { set: { 'Transfer-Encoding': 'chunked' } } },
+      /option "requestHeaders.set" must be free of Content-Length and Transfer-Encoding/,
+    ],
+    [
+      { target: URL_A, requestHeaders: { remove: ['content-length'] } },
+      /option "requestHeaders.remove" must be free of Content-Length/,
+    ],
     [{ target: URL_A, tmeout: 5 }, /unknown option "tmeout"/],
   ])('refuses %j at start-up, naming the option', (options, message) => {
     expect(() => proxy(options as never)).toThrow(message);

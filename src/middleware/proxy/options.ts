@@ -102,8 +102,15 @@ export interface ProxyOptions<Req = AnyRequest> {
   responseHeaders?: HeaderTransforms;
   /** Proxy WebSocket upgrades through the `upgrade` helper (`server.on('upgrade', mw.upgrade)`). @default false */
   ws?: boolean;
-  /** Replace the gateway's 502 (`badGateway`) and 504 (`timeout`) responses. */
-  responses?: { badGateway?: ErrorResponseOptions; timeout?: ErrorResponseOptions };
+  /**
+   * Replace the gateway's 400 (`badRequest`: ambiguous framing, a path escaping the target),
+   * 502 (`badGateway`) and 504 (`timeout`) responses.
+   */
+  responses?: {
+    badRequest?: ErrorResponseOptions;
+    badGateway?: ErrorResponseOptions;
+    timeout?: ErrorResponseOptions;
+  };
   /** Time source for `ejectFor` (tests pass a manual clock). @default the system clock */
   clock?: Clock;
 }
@@ -155,12 +162,16 @@ export interface ProxyConfig {
   readonly requestHeaders: CompiledHeaderTransforms;
   readonly responseHeaders: CompiledHeaderTransforms;
   readonly ws: boolean;
+  readonly badRequest: PreparedResponse;
   readonly badGateway: PreparedResponse;
   readonly timeoutResponse: PreparedResponse;
   readonly clock: Clock;
 }
 
 const SCOPE = 'proxy';
+/** The proxy frames forwarded bodies itself: a transform on these would unframe or double-frame them. */
+const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding']);
+const FRAMING_EXPECTED = 'free of Content-Length and Transfer-Encoding (the proxy frames bodies)';
 const NO_TRANSFORMS: CompiledHeaderTransforms = Object.freeze({
   remove: new Set<string>(),
   set: Object.freeze([]),
@@ -177,11 +188,16 @@ function compileHeaderTransforms(option: string, value: unknown): CompiledHeader
   for (const [name, headerValue] of Object.entries(set)) {
     if (!HTTP_TOKEN.test(name))
       throw optionTypeError(SCOPE, `${option}.set`, 'keyed by header names', name);
+    if (option === 'requestHeaders' && FRAMING_HEADERS.has(name.toLowerCase()))
+      throw optionTypeError(SCOPE, `${option}.set`, FRAMING_EXPECTED, name);
     if (typeof headerValue !== 'string' || /[\r\n\0]/.test(headerValue))
       throw optionTypeError(SCOPE, `${option}.set.${name}`, 'a header value string', headerValue);
     pairs.push([name.toLowerCase(), headerValue]);
   }
   const removed = tokenList(SCOPE, `${option}.remove`, remove).map((name) => name.toLowerCase());
+  const framing = removed.find((name) => FRAMING_HEADERS.has(name));
+  if (option === 'requestHeaders' && framing !== undefined)
+    throw optionTypeError(SCOPE, `${option}.remove`, FRAMING_EXPECTED, framing);
   return Object.freeze({ remove: new Set(removed), set: Object.freeze(pairs) });
 }
 
@@ -230,7 +246,7 @@ export function resolveProxyOptions(targetOrOptions: unknown): ProxyConfig {
     throw optionTypeError(SCOPE, 'clock', 'an object with now()', o.clock);
   if (o.responses !== undefined) {
     assertOptionsObject(`${SCOPE}: option "responses"`, o.responses);
-    assertKnownOptions(`${SCOPE}.responses`, o.responses, ['badGateway', 'timeout']);
+    assertKnownOptions(`${SCOPE}.responses`, o.responses, ['badRequest', 'badGateway', 'timeout']);
   }
   return Object.freeze({
     targets: compileTargets(SCOPE, 'target', o.target),
@@ -247,6 +263,12 @@ export function resolveProxyOptions(targetOrOptions: unknown): ProxyConfig {
     requestHeaders: compileHeaderTransforms('requestHeaders', o.requestHeaders),
     responseHeaders: compileHeaderTransforms('responseHeaders', o.responseHeaders),
     ws: o.ws,
+    badRequest: prepareErrorResponse(
+      'badRequest',
+      o.responses?.badRequest,
+      SCOPE,
+      'responses.badRequest',
+    ),
     badGateway: prepareErrorResponse(
       'badGateway',
       o.responses?.badGateway,

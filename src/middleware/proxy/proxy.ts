@@ -8,6 +8,7 @@ import type { Exchange, Next } from '../../core/exchange.js';
 import type { AnyRequest, GatewayMiddleware } from '../../core/middleware.js';
 import { type RequestBody, requestBody } from './body.js';
 import { type AttemptResult, ClientWatch, readWholeBody, sendUpstream } from './forward.js';
+import { type RequestFraming, requestFraming } from './framing.js';
 import { copyResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import {
   type ProxyConfig,
@@ -86,6 +87,7 @@ export function proxy<Req = AnyRequest>(
   const exchange = async (
     ex: Exchange,
     path: string,
+    framing: RequestFraming,
     body: RequestBody,
     watch: ClientWatch,
     deadline: number,
@@ -101,6 +103,7 @@ export function proxy<Req = AnyRequest>(
           ex,
           config,
           to,
+          framing,
           body.kind === 'bytes' ? body.bytes.length : undefined,
         ),
         body,
@@ -125,13 +128,15 @@ export function proxy<Req = AnyRequest>(
   const handler = async function proxy(ex: Exchange, next: Next): Promise<void> {
     const path = forwardedPath(config, ex.url, ex.originalUrl);
     if (path === undefined) return next();
+    const framing = requestFraming(ex.req);
+    if (framing === 'invalid') return refuse(ex, config);
     const rewritten = config.rewrite === undefined ? path : await config.rewrite(path, ex.native);
-    const body = requestBody(ex);
+    const body = requestBody(ex, framing);
     const started = performance.now();
     // One deadline for the response headers and, when read whole, its body.
     const deadline = started + config.timeout;
     const watch = new ClientWatch(ex.res);
-    const result = await exchange(ex, rewritten, body, watch, deadline);
+    const result = await exchange(ex, rewritten, framing, body, watch, deadline);
     // Also on 502/504: the access log wants to know how long the upstream was waited for.
     ex.gateway.integrationLatency = Math.round(performance.now() - started);
     switch (result.kind) {
@@ -169,6 +174,17 @@ export function proxy<Req = AnyRequest>(
       httpsAgent?.destroy();
     },
   });
+}
+
+/** `Connection: close` on a refusal: the rest of the connection cannot be parsed reliably. */
+const CLOSE: ReadonlyArray<readonly [string, string]> = [['connection', 'close']];
+
+/**
+ * Answers 400 without forwarding anything, and closes the client connection as nginx does after
+ * a framing error: the unread body's extent is exactly what is in doubt.
+ */
+function refuse(ex: Exchange, config: ProxyConfig): void {
+  sendPrepared(ex, config.badRequest, CLOSE);
 }
 
 /**
