@@ -17,7 +17,7 @@ import {
   type TargetFunction,
   type TargetUrl,
 } from './options.js';
-import { forwardedPath } from './paths.js';
+import { confinedPath, escapesMount, forwardedPath } from './paths.js';
 import { TargetCache, TargetPool } from './targets.js';
 import { createUpgradeHandler, type UpgradeHandler } from './websocket.js';
 
@@ -131,12 +131,15 @@ export function proxy<Req = AnyRequest>(
     const framing = requestFraming(ex.req);
     if (framing === 'invalid') return refuse(ex, config);
     const rewritten = config.rewrite === undefined ? path : await config.rewrite(path, ex.native);
+    const confined = confinedPath(rewritten);
+    if (confined === undefined || (!config.stripPrefix && escapesMount(config, ex.url)))
+      return refuse(ex, config);
     const body = requestBody(ex, framing);
     const started = performance.now();
     // One deadline for the response headers and, when read whole, its body.
     const deadline = started + config.timeout;
     const watch = new ClientWatch(ex.res);
-    const result = await exchange(ex, rewritten, framing, body, watch, deadline);
+    const result = await exchange(ex, confined, framing, body, watch, deadline);
     // Also on 502/504: the access log wants to know how long the upstream was waited for.
     ex.gateway.integrationLatency = Math.round(performance.now() - started);
     switch (result.kind) {
@@ -180,8 +183,9 @@ export function proxy<Req = AnyRequest>(
 const CLOSE: ReadonlyArray<readonly [string, string]> = [['connection', 'close']];
 
 /**
- * Answers 400 without forwarding anything, and closes the client connection as nginx does after
- * a framing error: the unread body's extent is exactly what is in doubt.
+ * Answers 400 (ambiguous framing, a path escaping the target) without forwarding anything, and
+ * closes the client connection as nginx does after a framing error: the unread body's extent is
+ * exactly what is in doubt.
  */
 function refuse(ex: Exchange, config: ProxyConfig): void {
   sendPrepared(ex, config.badRequest, CLOSE);
