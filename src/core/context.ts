@@ -37,6 +37,8 @@ export interface GatewayContext {
   throttle?: ThrottleInfo;
   /** Milliseconds spent waiting for an upstream (set by `proxy`). */
   integrationLatency?: number;
+  /** Set by `proxy` when the upstream timed out: no response within `timeout`, or a body silent for `idleTimeout`. */
+  integrationTimedOut?: boolean;
 }
 
 /** Header that carries the request id in and out. */

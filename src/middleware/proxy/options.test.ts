@@ -21,6 +21,7 @@ describe('proxy() options', () => {
     const config = resolveProxyOptions(URL_A);
     expect(config).toMatchObject({
       timeout: 29_000,
+      idleTimeout: 29_000,
       ejectForMs: 10_000,
       bufferResponsesUpTo: 65_536,
       stripPrefix: true,
@@ -47,6 +48,8 @@ describe('proxy() options', () => {
     [[URL_A, 42], /option "target\[1\]"/],
     [{ target: URL_A, timeout: 0 }, /option "timeout"/],
     [{ target: URL_A, timeout: 1.5 }, /option "timeout"/],
+    [{ target: URL_A, idleTimeout: 0 }, /option "idleTimeout"/],
+    [{ target: URL_A, idleTimeout: '5s' }, /option "idleTimeout"/],
     [{ target: URL_A, ejectFor: -1 }, /option "ejectFor"/],
     [{ target: URL_A, bufferResponsesUpTo: -1 }, /option "bufferResponsesUpTo"/],
     [{ target: URL_A, bufferResponsesUpTo: 1.5 }, /option "bufferResponsesUpTo"/],

@@ -74,6 +74,16 @@ export interface ProxyOptions<Req = AnyRequest> {
    * @default 29000
    */
   timeout?: number;
+  /**
+   * Milliseconds a streamed upstream response body may stay silent once its headers arrived
+   * (nginx's `proxy_read_timeout`); then the client's connection is ended (its response is cut
+   * short, never completed), the upstream connection destroyed, and the request counted as an
+   * integration timeout (`integrationTimedOut` on the gateway context). Time the client takes to
+   * read (backpressure) does not count. Bodies read whole (`bufferResponsesUpTo`) are bounded by
+   * `timeout` instead.
+   * @default 29000 (API Gateway's integration limit)
+   */
+  idleTimeout?: number;
   /** Seconds an upstream of a target list is skipped after it refused a connection. @default 10 */
   ejectFor?: number;
   /**
@@ -120,6 +130,7 @@ export const PROXY_DEFAULTS = {
   stripPrefix: true,
   pathRewrite: undefined,
   timeout: 29_000,
+  idleTimeout: 29_000,
   ejectFor: 10,
   bufferResponsesUpTo: 65_536,
   agent: undefined,
@@ -152,6 +163,7 @@ export interface ProxyConfig {
   readonly stripPrefix: boolean;
   readonly rewrite: PathRewriter | undefined;
   readonly timeout: number;
+  readonly idleTimeout: number;
   readonly ejectForMs: number;
   readonly bufferResponsesUpTo: number;
   /** The user's agent; undefined means "use the middleware's keep-alive agents". */
@@ -230,6 +242,12 @@ export function resolveProxyOptions(targetOrOptions: unknown): ProxyConfig {
     integer: true,
     expected: 'a whole number of milliseconds from 1',
   });
+  assertNumber(SCOPE, 'idleTimeout', o.idleTimeout, {
+    min: 1,
+    max: 2 ** 31 - 1,
+    integer: true,
+    expected: 'a whole number of milliseconds from 1',
+  });
   assertNumber(SCOPE, 'ejectFor', o.ejectFor, {
     min: 0,
     expected: 'a number of seconds (0 or more)',
@@ -254,6 +272,7 @@ export function resolveProxyOptions(targetOrOptions: unknown): ProxyConfig {
     stripPrefix: o.stripPrefix,
     rewrite: compileRewrite(o.pathRewrite),
     timeout: o.timeout,
+    idleTimeout: o.idleTimeout,
     ejectForMs: o.ejectFor * 1000,
     bufferResponsesUpTo: o.bufferResponsesUpTo,
     agent: o.agent,

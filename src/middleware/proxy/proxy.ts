@@ -10,6 +10,7 @@ import { type RequestBody, requestBody } from './body.js';
 import { type AttemptResult, ClientWatch, readWholeBody, sendUpstream } from './forward.js';
 import { type RequestFraming, requestFraming } from './framing.js';
 import { copyResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { watchIdleBody } from './idle.js';
 import {
   type ProxyConfig,
   type ProxyOptions,
@@ -146,6 +147,7 @@ export function proxy<Req = AnyRequest>(
       case 'gone':
         return;
       case 'timeout':
+        ex.gateway.integrationTimedOut = true;
         return sendPrepared(ex, config.timeoutResponse);
       case 'error':
         return sendPrepared(ex, config.badGateway);
@@ -222,7 +224,10 @@ async function relayWhole(
 ): Promise<void> {
   const body = await readWholeBody(upstream, length, deadline);
   if (watch.closed) return;
-  if (body === 'timeout') return sendPrepared(ex, config.timeoutResponse);
+  if (body === 'timeout') {
+    ex.gateway.integrationTimedOut = true;
+    return sendPrepared(ex, config.timeoutResponse);
+  }
   if (body === 'broken') return sendPrepared(ex, config.badGateway);
   copyResponseHeaders(ex, upstream.headers, config);
   ex.respond(upstream.statusCode ?? 502, body);
@@ -235,5 +240,24 @@ function relay(ex: Exchange, config: ProxyConfig, upstream: IncomingMessage): vo
   // A reset mid-body must end the client's response too: Koa 2 pipes without propagating it.
   upstream.once('error', () => ex.res.destroy());
   if (hasNoBody(ex.method, status)) upstream.resume();
+  else watchIdleBody(upstream, config.idleTimeout, () => stalled(ex, config, upstream));
   ex.respondStream(status, upstream);
+}
+
+/**
+ * A streamed body went silent: the upstream connection is destroyed (it cannot be reused
+ * mid-body) and the client's response cut short (destroyed, so that it never looks complete).
+ * The error says why to a framework that reports stream errors (Koa's `error` event).
+ */
+function stalled(ex: Exchange, config: ProxyConfig, upstream: IncomingMessage): void {
+  ex.gateway.integrationTimedOut = true;
+  upstream.destroy(
+    Object.assign(
+      new Error(
+        `portcullis.proxy: the upstream response body was idle for ${config.idleTimeout} ms`,
+      ),
+      { code: 'ETIMEDOUT' },
+    ),
+  );
+  ex.res.destroy();
 }
