@@ -29,6 +29,8 @@ export interface GatewayContext {
   requestId: string;
   /** Set by `usagePlans` once a key is accepted. */
   apiKey?: ApiKeyInfo;
+  /** The header `usagePlans` reads the key from when it is not `x-api-key`, so that `proxy` does not forward it. */
+  apiKeyHeader?: string;
   /** Set by authorizers (later). */
   principal?: unknown;
   /** RFC 9211 `Cache-Status` value given to this request by `cache`. */

@@ -13,8 +13,6 @@ import type { CompiledHeaderTransforms, ProxyConfig } from './options.js';
  */
 const HOP_BY_HOP = new Set([...HOP_BY_HOP_HEADERS, 'expect']);
 
-export const API_KEY_HEADER = 'x-api-key';
-
 /** `Connection` values that name only fields already hop-by-hop: nothing more to drop. */
 const PLAIN_CONNECTION = /^\s*(?:keep-alive|close)\s*$/i;
 
@@ -66,7 +64,7 @@ export function upstreamRequestHeaders(
   for (const name of Object.keys(incoming)) {
     if (!NOT_COPIED_UPSTREAM.has(name) && listed?.has(name) !== true) out[name] = incoming[name];
   }
-  if (!config.forwardApiKey) delete out[API_KEY_HEADER];
+  if (!config.forwardApiKey) dropApiKey(out, config, ex.gateway.apiKeyHeader);
   // The id the gateway uses (the client's when valid, else the generated one).
   out[REQUEST_ID_HEADER] = ex.gateway.requestId;
   if (config.changeOrigin) out.host = target.host;
@@ -90,6 +88,16 @@ export function upstreamRequestHeaders(
   } else if (framing !== 'none') out['content-length'] = framing;
   applyTransforms(out, config.requestHeaders);
   return out;
+}
+
+/** Drops the headers that carry the API key: the configured ones and the one usagePlans read. */
+function dropApiKey(
+  out: OutgoingHttpHeaders,
+  config: ProxyConfig,
+  learned: string | undefined,
+): void {
+  for (const name of config.apiKeyHeaders) delete out[name];
+  if (learned !== undefined) delete out[learned];
 }
 
 /**

@@ -104,8 +104,20 @@ export interface ProxyOptions<Req = AnyRequest> {
   xfwd?: boolean;
   /** Send the target's host as `Host` (else the client's `Host` is forwarded). @default true */
   changeOrigin?: boolean;
-  /** Forward the client's `x-api-key` header to the upstream. @default false */
+  /**
+   * Forward the client's API key to the upstream. When false, the key is kept back wherever
+   * `usagePlans()` reads it: the `x-api-key` header, the header of its `header` option (learned
+   * from the gateway context), and the headers and query parameters in `apiKeySources`.
+   * @default false
+   */
   forwardApiKey?: boolean;
+  /**
+   * Where else clients send the API key, for a `usagePlans()` `keySource`: header names, and
+   * query parameter names (matched after percent-decoding), dropped unless `forwardApiKey`.
+   * @example { query: 'api_key' }
+   * @default { headers: [], query: [] } (only `x-api-key` and usagePlans' `header`)
+   */
+  apiKeySources?: { headers?: readonly string[] | string; query?: readonly string[] | string };
   /** Changes to the headers sent upstream. */
   requestHeaders?: HeaderTransforms;
   /** Changes to the upstream's response headers. */
@@ -137,6 +149,7 @@ export const PROXY_DEFAULTS = {
   xfwd: true,
   changeOrigin: true,
   forwardApiKey: false,
+  apiKeySources: undefined,
   requestHeaders: undefined,
   responseHeaders: undefined,
   ws: false,
@@ -171,6 +184,10 @@ export interface ProxyConfig {
   readonly xfwd: boolean;
   readonly changeOrigin: boolean;
   readonly forwardApiKey: boolean;
+  /** Lower-case headers that carry the API key: `x-api-key` and `apiKeySources.headers`. */
+  readonly apiKeyHeaders: readonly string[];
+  /** Query parameters that carry the API key (decoded names); empty in the common case. */
+  readonly apiKeyQuery: ReadonlySet<string>;
   readonly requestHeaders: CompiledHeaderTransforms;
   readonly responseHeaders: CompiledHeaderTransforms;
   readonly ws: boolean;
@@ -211,6 +228,29 @@ function compileHeaderTransforms(option: string, value: unknown): CompiledHeader
   if (option === 'requestHeaders' && framing !== undefined)
     throw optionTypeError(SCOPE, `${option}.remove`, FRAMING_EXPECTED, framing);
   return Object.freeze({ remove: new Set(removed), set: Object.freeze(pairs) });
+}
+
+/** API Gateway's key header, always kept back unless `forwardApiKey`. */
+const API_KEY_HEADERS: readonly string[] = Object.freeze(['x-api-key']);
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+/** `apiKeySources`, compiled: the header names (with `x-api-key`) and the query names. */
+function compileApiKeySources(value: unknown): {
+  headers: readonly string[];
+  query: ReadonlySet<string>;
+} {
+  if (value === undefined) return { headers: API_KEY_HEADERS, query: NO_NAMES };
+  assertOptionsObject(`${SCOPE}: option "apiKeySources"`, value);
+  assertKnownOptions(`${SCOPE}.apiKeySources`, value, ['headers', 'query']);
+  const { headers = [], query = [] } = value as NonNullable<ProxyOptions['apiKeySources']>;
+  const names = tokenList(SCOPE, 'apiKeySources.headers', headers).map((h) => h.toLowerCase());
+  const params = typeof query === 'string' ? [query] : query;
+  if (!Array.isArray(params) || params.some((p) => typeof p !== 'string' || p === ''))
+    throw optionTypeError(SCOPE, 'apiKeySources.query', 'parameter names', query);
+  return {
+    headers: Object.freeze([...new Set([...API_KEY_HEADERS, ...names])]),
+    query: new Set(params as string[]),
+  };
 }
 
 /** Accepts `proxy(url)` as well as `proxy({ target, ... })`. */
@@ -266,6 +306,7 @@ export function resolveProxyOptions(targetOrOptions: unknown): ProxyConfig {
     assertOptionsObject(`${SCOPE}: option "responses"`, o.responses);
     assertKnownOptions(`${SCOPE}.responses`, o.responses, ['badRequest', 'badGateway', 'timeout']);
   }
+  const apiKeySources = compileApiKeySources(o.apiKeySources);
   return Object.freeze({
     targets: compileTargets(SCOPE, 'target', o.target),
     prefix: normalisePrefix(o.prefix),
@@ -279,6 +320,8 @@ export function resolveProxyOptions(targetOrOptions: unknown): ProxyConfig {
     xfwd: o.xfwd,
     changeOrigin: o.changeOrigin,
     forwardApiKey: o.forwardApiKey,
+    apiKeyHeaders: apiKeySources.headers,
+    apiKeyQuery: apiKeySources.query,
     requestHeaders: compileHeaderTransforms('requestHeaders', o.requestHeaders),
     responseHeaders: compileHeaderTransforms('responseHeaders', o.responseHeaders),
     ws: o.ws,

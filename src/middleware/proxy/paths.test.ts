@@ -16,7 +16,7 @@ import {
 import { mountAt } from '../../../test/support/upstream.js';
 import { proxy } from './index.js';
 import type { ProxyOptions } from './options.js';
-import { confinedPath } from './paths.js';
+import { confinedPath, withoutParams } from './paths.js';
 
 let up: RecordingUpstream;
 beforeAll(async () => {
@@ -131,5 +131,15 @@ describe('confinedPath()', () => {
   it('returns undefined for what climbs above the root or hides a ..', () => {
     for (const path of ['/..', '/a/../..', '/%2E%2e/x', '/..%2Fx', '/x/..%5C..', '/..;x/y'])
       expect([path, confinedPath(path)]).toEqual([path, undefined]);
+  });
+});
+
+describe('withoutParams()', () => {
+  it('drops every parameter named (decoded), keeping the rest byte for byte and in order', () => {
+    const names = new Set(['api_key']);
+    expect(withoutParams('/p?a=%20&api_key=1&b&api%5Fkey=2&api_key', names)).toBe('/p?a=%20&b');
+    expect(withoutParams('/p?api_key=1', names)).toBe('/p');
+    expect(withoutParams('/p', names)).toBe('/p');
+    expect(withoutParams('/p?bad=%E0%A4%A&api_key=1', names)).toBe('/p?bad=%E0%A4%A');
   });
 });

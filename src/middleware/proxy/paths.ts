@@ -150,3 +150,29 @@ export function escapesMount(config: Pick<ProxyConfig, 'prefix'>, url: string): 
   const rest = config.prefix === undefined ? url : stripPathPrefix(url, config.prefix);
   return rest !== undefined && confinedPath(rest) === undefined;
 }
+
+/**
+ * `pathAndQuery` without the query parameters named in `names` (compared after
+ * percent-decoding, `+` as a space, as query parsers read them); the rest is kept byte for byte
+ * and in order. The `?` goes when nothing is left.
+ */
+export function withoutParams(pathAndQuery: string, names: ReadonlySet<string>): string {
+  const q = pathAndQuery.indexOf('?');
+  if (q === -1) return pathAndQuery;
+  const kept = pathAndQuery
+    .slice(q + 1)
+    .split('&')
+    .filter((pair) => !names.has(paramName(pair)));
+  const query = kept.join('&');
+  return query === '' ? pathAndQuery.slice(0, q) : `${pathAndQuery.slice(0, q + 1)}${query}`;
+}
+
+function paramName(pair: string): string {
+  const eq = pair.indexOf('=');
+  const raw = (eq === -1 ? pair : pair.slice(0, eq)).replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}

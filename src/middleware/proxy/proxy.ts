@@ -18,7 +18,7 @@ import {
   type TargetFunction,
   type TargetUrl,
 } from './options.js';
-import { confinedPath, escapesMount, forwardedPath } from './paths.js';
+import { confinedPath, escapesMount, forwardedPath, withoutParams } from './paths.js';
 import { TargetCache, TargetPool } from './targets.js';
 import { createUpgradeHandler, type UpgradeHandler } from './websocket.js';
 
@@ -69,6 +69,8 @@ export function proxy<Req = AnyRequest>(
     return httpsAgent;
   };
 
+  // Decided once: most proxies read no key from the query, and then pay nothing for it.
+  const dropsKeyParams = !config.forwardApiKey && config.apiKeyQuery.size > 0;
   const targets = config.targets;
   const pool =
     targets.kind === 'list'
@@ -135,12 +137,13 @@ export function proxy<Req = AnyRequest>(
     const confined = confinedPath(rewritten);
     if (confined === undefined || (!config.stripPrefix && escapesMount(config, ex.url)))
       return refuse(ex, config);
+    const forwarded = dropsKeyParams ? withoutParams(confined, config.apiKeyQuery) : confined;
     const body = requestBody(ex, framing);
     const started = performance.now();
     // One deadline for the response headers and, when read whole, its body.
     const deadline = started + config.timeout;
     const watch = new ClientWatch(ex.res);
-    const result = await exchange(ex, confined, framing, body, watch, deadline);
+    const result = await exchange(ex, forwarded, framing, body, watch, deadline);
     // Also on 502/504: the access log wants to know how long the upstream was waited for.
     ex.gateway.integrationLatency = Math.round(performance.now() - started);
     switch (result.kind) {

@@ -7,9 +7,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createProxyMiddleware } from 'http-proxy-middleware';
-import { API_KEY_HEADER } from './headers.js';
 import type { ProxyConfig } from './options.js';
-import { confinedPath, escapesMount } from './paths.js';
+import { confinedPath, escapesMount, withoutParams } from './paths.js';
 
 /** `server.on('upgrade', mw.upgrade)`; returns whether this proxy took the upgrade. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
@@ -54,7 +53,8 @@ export function createUpgradeHandler(
     plugins: [
       (server) => {
         server.on('proxyReqWs', (proxyReq) => {
-          if (!config.forwardApiKey) proxyReq.removeHeader(API_KEY_HEADER);
+          if (!config.forwardApiKey)
+            for (const name of config.apiKeyHeaders) proxyReq.removeHeader(name);
           for (const name of config.requestHeaders.remove) proxyReq.removeHeader(name);
           for (const [name, value] of config.requestHeaders.set) proxyReq.setHeader(name, value);
         });
@@ -80,7 +80,11 @@ export function createUpgradeHandler(
         socket.end(BAD_REQUEST);
         return;
       }
-      plans.set(req, { target: target.href, path: forwarded });
+      const sent =
+        config.forwardApiKey || config.apiKeyQuery.size === 0
+          ? forwarded
+          : withoutParams(forwarded, config.apiKeyQuery);
+      plans.set(req, { target: target.href, path: sent });
       wsProxy.upgrade(req, socket as never, head);
     })().catch(() => rejectUpgrade(socket));
     return true;
