@@ -142,11 +142,29 @@ function dotSegment(segment: string): DotSegment {
 }
 
 /**
+ * The path and query sent upstream, from the rewritten one: dot segments resolved (undefined,
+ * answered 400, when it escapes the target or, with `stripPrefix: false`, the mount), and the
+ * API key's query parameters dropped. `url` is the request's path relative to its mount.
+ */
+export function upstreamPath(
+  config: Pick<ProxyConfig, 'prefix' | 'stripPrefix' | 'forwardApiKey' | 'apiKeyQuery'>,
+  rewritten: string,
+  url: string,
+): string | undefined {
+  const confined = confinedPath(rewritten);
+  if (confined === undefined || (!config.stripPrefix && escapesMount(config, url)))
+    return undefined;
+  // Most proxies read no key from the query, and then pay nothing for it.
+  if (config.forwardApiKey || config.apiKeyQuery.size === 0) return confined;
+  return withoutParams(confined, config.apiKeyQuery);
+}
+
+/**
  * With `stripPrefix: false` the whole path is forwarded, so the dots are resolved on it; this
  * refuses those that climb above the mount (`/svc/../admin` is `/admin`: inside the target, but
  * out of what was mounted).
  */
-export function escapesMount(config: Pick<ProxyConfig, 'prefix'>, url: string): boolean {
+function escapesMount(config: Pick<ProxyConfig, 'prefix'>, url: string): boolean {
   const rest = config.prefix === undefined ? url : stripPathPrefix(url, config.prefix);
   return rest !== undefined && confinedPath(rest) === undefined;
 }

@@ -18,7 +18,7 @@ import {
   type TargetFunction,
   type TargetUrl,
 } from './options.js';
-import { confinedPath, escapesMount, forwardedPath, withoutParams } from './paths.js';
+import { forwardedPath, upstreamPath } from './paths.js';
 import { TargetCache, TargetPool } from './targets.js';
 import { createUpgradeHandler, type UpgradeHandler } from './websocket.js';
 
@@ -69,8 +69,6 @@ export function proxy<Req = AnyRequest>(
     return httpsAgent;
   };
 
-  // Decided once: most proxies read no key from the query, and then pay nothing for it.
-  const dropsKeyParams = !config.forwardApiKey && config.apiKeyQuery.size > 0;
   const targets = config.targets;
   const pool =
     targets.kind === 'list'
@@ -134,10 +132,8 @@ export function proxy<Req = AnyRequest>(
     const framing = requestFraming(ex.req);
     if (framing === 'invalid') return refuse(ex, config);
     const rewritten = config.rewrite === undefined ? path : await config.rewrite(path, ex.native);
-    const confined = confinedPath(rewritten);
-    if (confined === undefined || (!config.stripPrefix && escapesMount(config, ex.url)))
-      return refuse(ex, config);
-    const forwarded = dropsKeyParams ? withoutParams(confined, config.apiKeyQuery) : confined;
+    const forwarded = upstreamPath(config, rewritten, ex.url);
+    if (forwarded === undefined) return refuse(ex, config);
     const body = requestBody(ex, framing);
     const started = performance.now();
     // One deadline for the response headers and, when read whole, its body.

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import type { ProxyConfig } from './options.js';
-import { confinedPath, escapesMount, withoutParams } from './paths.js';
+import { upstreamPath } from './paths.js';
 
 /** `server.on('upgrade', mw.upgrade)`; returns whether this proxy took the upgrade. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
@@ -71,20 +71,13 @@ export function createUpgradeHandler(
     void (async () => {
       const target = await pickTarget(req);
       const rewritten = config.rewrite === undefined ? path : await config.rewrite(path, req);
-      // The same confinement as for HTTP requests (paths.ts).
-      const forwarded = confinedPath(rewritten);
-      if (
-        forwarded === undefined ||
-        (!config.stripPrefix && escapesMount(config, req.url ?? '/'))
-      ) {
+      // The same confinement and API key rules as for HTTP requests (paths.ts).
+      const forwarded = upstreamPath(config, rewritten, req.url ?? '/');
+      if (forwarded === undefined) {
         socket.end(BAD_REQUEST);
         return;
       }
-      const sent =
-        config.forwardApiKey || config.apiKeyQuery.size === 0
-          ? forwarded
-          : withoutParams(forwarded, config.apiKeyQuery);
-      plans.set(req, { target: target.href, path: sent });
+      plans.set(req, { target: target.href, path: forwarded });
       wsProxy.upgrade(req, socket as never, head);
     })().catch(() => rejectUpgrade(socket));
     return true;
