@@ -97,6 +97,21 @@ describeEachFramework('proxy() path confinement', (fw) => {
     },
   );
 
+  it('answers the gateway’s JSON 400, replaceable through responses.badRequest', async () => {
+    const app = await startMounted(fw);
+    const conn = await RawConnection.open(app.url);
+    conn.write('GET /svc/%2e%2e/admin HTTP/1.1\r\nHost: gateway\r\n\r\n');
+    const res = await conn.response('GET');
+    conn.destroy();
+    expect([res?.status, res?.headers['content-type'], res?.body]).toEqual([
+      400,
+      'application/json; charset=utf-8',
+      '{"message":"Bad Request"}',
+    ]);
+    const custom = await startMounted(fw, { responses: { badRequest: { status: 404 } } });
+    expect(await send(custom.url, '/svc/../admin')).toEqual({ status: 404, forwarded: [] });
+  });
+
   it('refuses a pathRewrite result that would escape the target', async () => {
     const app = await startMounted(fw, { pathRewrite: { '^/v1': '/../admin' } });
     expect(await send(app.url, '/svc/v1/x')).toEqual({ status: 400, forwarded: [] });

@@ -74,17 +74,25 @@ for (const [name, build] of Object.entries(frameworks)) {
       }
     });
 
-    it('proxies the upgrade under prefix, strips the prefix and drops x-api-key', async () => {
-      const host = await listen(proxy({ target: wsUp.url, ws: true, prefix: '/ws' }));
+    it('proxies the upgrade under prefix, strips the prefix and drops the API key (x-api-key, apiKeySources)', async () => {
+      const host = await listen(
+        proxy({
+          target: wsUp.url,
+          ws: true,
+          prefix: '/ws',
+          apiKeySources: { headers: 'x-gateway-key', query: 'api_key' },
+        }),
+      );
       const [hello, echoed] = await converse(
-        `ws://${host}/ws/chat?room=1`,
-        { 'x-api-key': 'secret', 'x-custom': 'kept' },
+        `ws://${host}/ws/chat?room=1&api_key=secret`,
+        { 'x-api-key': 'secret', 'x-gateway-key': 'secret', 'x-custom': 'kept' },
         ['hi'],
         2,
       );
       const seen = JSON.parse(hello!) as { url: string; headers: Record<string, string> };
       expect(seen.url).toBe('/chat?room=1');
       expect(seen.headers['x-api-key']).toBeUndefined();
+      expect(seen.headers['x-gateway-key']).toBeUndefined();
       expect(seen.headers['x-custom']).toBe('kept');
       expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
       expect(echoed).toBe('echo:hi');
