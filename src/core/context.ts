@@ -29,6 +29,8 @@ export interface GatewayContext {
   requestId: string;
   /** Set by `usagePlans` once a key is accepted. */
   apiKey?: ApiKeyInfo;
+  /** The header `usagePlans` reads the key from when it is not `x-api-key`, so that `proxy` does not forward it. */
+  apiKeyHeader?: string;
   /** Set by authorizers (later). */
   principal?: unknown;
   /** RFC 9211 `Cache-Status` value given to this request by `cache`. */
@@ -37,6 +39,8 @@ export interface GatewayContext {
   throttle?: ThrottleInfo;
   /** Milliseconds spent waiting for an upstream (set by `proxy`). */
   integrationLatency?: number;
+  /** Set by `proxy` when the upstream timed out: no response within `timeout`, or a body silent for `idleTimeout`. */
+  integrationTimedOut?: boolean;
 }
 
 /** Header that carries the request id in and out. */

@@ -1,10 +1,11 @@
-/** The gateway's own responses (403, 429, 401, 502, 504): JSON bodies built once at start-up. */
+/** The gateway's own responses (400, 403, 429, 401, 502, 504): JSON bodies built once at start-up. */
 
 import type { Exchange } from './exchange.js';
 import { assertNumber, optionTypeError } from './validate.js';
 
 /** The responses the gateway itself may send, with their defaults (DESIGN.md's table). */
 export const GATEWAY_RESPONSES = {
+  badRequest: { status: 400, message: 'Bad Request' },
   forbidden: { status: 403, message: 'Forbidden' },
   tooManyRequests: { status: 429, message: 'Too Many Requests' },
   limitExceeded: { status: 429, message: 'Limit Exceeded' },

@@ -3,7 +3,7 @@
  * middlewares and routes, so that one spec runs against every framework (h3's describeMatrix idea).
  */
 
-import type { Server } from 'node:http';
+import type { Server, ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express5 from 'express';
 import express4 from 'express4';
@@ -46,6 +46,8 @@ export interface AppSetup {
   expressErrorHandler?: boolean;
   /** Express `trust proxy` / Koa `app.proxy`. */
   trustProxy?: boolean;
+  /** Options for Node's `http.createServer` (e.g. `insecureHTTPParser`). */
+  serverOptions?: ServerOptions;
   /**
    * Errors that reach the framework's error handling (Express's error handlers or final handler,
    * Koa's `error` event) fail the test that caused them, unless they are the route's own
@@ -164,9 +166,10 @@ function buildKoa(KoaClass: any, setup: AppSetup, errors: unknown[]) {
 
 async function listen(
   handler: (...args: never[]) => void,
+  options: ServerOptions = {},
 ): Promise<{ server: Server; url: string }> {
   const { createServer } = await import('node:http');
-  const server = createServer(handler as never);
+  const server = createServer(options, handler as never);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { server, url: `http://127.0.0.1:${port}` };
@@ -191,7 +194,7 @@ function makeFramework(
         kind === 'koa'
           ? (app as { callback(): (...a: never[]) => void }).callback()
           : (app as (...a: never[]) => void);
-      const { server, url } = await listen(handler);
+      const { server, url } = await listen(handler, setup.serverOptions);
       const testApp: TestApp = {
         url,
         unexpectedErrors,

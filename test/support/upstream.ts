@@ -95,7 +95,8 @@ function param(url: URL, name: string, fallback: number): number {
  * - `/reset`: destroys the connection without answering.
  * - `/reset-mid`: sends headers and part of the body, then destroys the connection.
  * - `/untyped`: `raw bytes` without a Content-Type (Content-Length 9).
- * - `/stall-body`: sends headers (Content-Length 1000) and part of the body, then nothing more.
+ * - `/stall-body`: sends headers (Content-Length 1000) and part of the body, then nothing more
+ *   (emits `aborted` when the proxy gives up).
  * - `/invalid`: answers bytes that are not HTTP.
  * - `/large?mib=N`: streams N MiB (default 100) of `x`.
  * - `/cookies`: two `Set-Cookie` headers.
@@ -138,6 +139,7 @@ export async function startEchoUpstream(): Promise<Upstream> {
     if (path === '/stall-body') {
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 1000 });
       res.write('partial body ');
+      res.on('close', () => events.emit('aborted', path));
       return;
     }
     if (path === '/reset-mid') {

@@ -7,6 +7,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { Exchange } from '../../core/exchange.js';
+import { hasBody, type RequestFraming } from './framing.js';
 
 export type RequestBody =
   /** Pipe the client's stream as it arrives (never buffered). */
@@ -19,22 +20,15 @@ export type RequestBody =
 const EMPTY: RequestBody = { kind: 'empty' };
 const STREAM: RequestBody = { kind: 'stream' };
 
-/** RFC 9112 §6.3: a request has a body when it says so with Transfer-Encoding or Content-Length. */
-function declaresBody(req: IncomingMessage): boolean {
-  if (req.headers['transfer-encoding'] !== undefined) return true;
-  const length = req.headers['content-length'];
-  return length !== undefined && length !== '0';
-}
-
 /** Whether something (a body parser) already read the request stream. */
 export function streamConsumed(req: IncomingMessage): boolean {
   return req.readableDidRead || req.readableEnded;
 }
 
-export function requestBody(ex: Exchange): RequestBody {
-  const req = ex.req;
-  if (!declaresBody(req)) return EMPTY;
-  if (!streamConsumed(req)) return STREAM;
+/** The body to forward, given the client's `framing` (RFC 9112 §6.3: only framing announces a body). */
+export function requestBody(ex: Exchange, framing: RequestFraming): RequestBody {
+  if (!hasBody(framing)) return EMPTY;
+  if (!streamConsumed(ex.req)) return STREAM;
   const raw = ex.rawBody;
   if (raw !== undefined)
     return {

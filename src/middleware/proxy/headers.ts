@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { REQUEST_ID_HEADER } from '../../core/context.js';
 import type { Exchange } from '../../core/exchange.js';
 import { HOP_BY_HOP_HEADERS } from '../../core/headers.js';
+import type { RequestFraming } from './framing.js';
 import type { CompiledHeaderTransforms, ProxyConfig } from './options.js';
 
 /**
@@ -11,8 +12,6 @@ import type { CompiledHeaderTransforms, ProxyConfig } from './options.js';
  * client's `100-continue`). Fields named by `Connection` are dropped as well.
  */
 const HOP_BY_HOP = new Set([...HOP_BY_HOP_HEADERS, 'expect']);
-
-export const API_KEY_HEADER = 'x-api-key';
 
 /** `Connection` values that name only fields already hop-by-hop: nothing more to drop. */
 const PLAIN_CONNECTION = /^\s*(?:keep-alive|close)\s*$/i;
@@ -41,22 +40,31 @@ function applyTransforms(headers: OutgoingHttpHeaders, transforms: CompiledHeade
 }
 
 /**
- * The headers sent upstream. `bodyLength` is set when the proxy sends a body it holds (a raw
- * or re-serialised body) instead of streaming the client's.
+ * Not copied from the client: the hop-by-hop fields, and `content-length`: the proxy frames the
+ * forwarded body itself, so that it is framed exactly once (RFC 9112 §6.3) even when
+ * `Connection` names `Content-Length`.
+ */
+const NOT_COPIED_UPSTREAM = new Set([...HOP_BY_HOP, 'content-length']);
+
+/**
+ * The headers sent upstream. `framing` is the client's (never `'invalid'` here); `heldLength` is
+ * set when the proxy sends a body it holds (a raw or re-serialised body) instead of streaming the
+ * client's.
  */
 export function upstreamRequestHeaders(
   ex: Exchange,
   config: ProxyConfig,
   target: URL,
-  bodyLength: number | undefined,
+  framing: RequestFraming,
+  heldLength: number | undefined,
 ): OutgoingHttpHeaders {
   const incoming = ex.req.headers;
   const listed = connectionOptions(incoming.connection);
   const out: OutgoingHttpHeaders = {};
   for (const name of Object.keys(incoming)) {
-    if (!isHopByHop(name, listed)) out[name] = incoming[name];
+    if (!NOT_COPIED_UPSTREAM.has(name) && listed?.has(name) !== true) out[name] = incoming[name];
   }
-  if (!config.forwardApiKey) delete out[API_KEY_HEADER];
+  if (!config.forwardApiKey) dropApiKey(out, config, ex.gateway.apiKeyHeader);
   // The id the gateway uses (the client's when valid, else the generated one).
   out[REQUEST_ID_HEADER] = ex.gateway.requestId;
   if (config.changeOrigin) out.host = target.host;
@@ -69,13 +77,27 @@ export function upstreamRequestHeaders(
     );
     out['x-forwarded-host'] = appendField(incoming['x-forwarded-host'], incoming.host ?? '');
   }
-  if (bodyLength !== undefined) {
-    out['content-length'] = String(bodyLength);
+  if (heldLength !== undefined) {
+    out['content-length'] = String(heldLength);
     // A parser already decoded the body (body-parser inflates gzip before `verify`).
     delete out['content-encoding'];
-  }
+  } else if (framing === 'chunked') {
+    // Node's client chunks a body only for methods it expects one on unless told: without this a
+    // chunked GET's bytes would go upstream unframed and be parsed there as further requests.
+    out['transfer-encoding'] = 'chunked';
+  } else if (framing !== 'none') out['content-length'] = framing;
   applyTransforms(out, config.requestHeaders);
   return out;
+}
+
+/** Drops the headers that carry the API key: the configured ones and the one usagePlans read. */
+function dropApiKey(
+  out: OutgoingHttpHeaders,
+  config: ProxyConfig,
+  learned: string | undefined,
+): void {
+  for (const name of config.apiKeyHeaders) delete out[name];
+  if (learned !== undefined) delete out[learned];
 }
 
 /**

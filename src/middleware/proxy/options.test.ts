@@ -21,6 +21,7 @@ describe('proxy() options', () => {
     const config = resolveProxyOptions(URL_A);
     expect(config).toMatchObject({
       timeout: 29_000,
+      idleTimeout: 29_000,
       ejectForMs: 10_000,
       bufferResponsesUpTo: 65_536,
       stripPrefix: true,
@@ -47,6 +48,11 @@ describe('proxy() options', () => {
     [[URL_A, 42], /option "target\[1\]"/],
     [{ target: URL_A, timeout: 0 }, /option "timeout"/],
     [{ target: URL_A, timeout: 1.5 }, /option "timeout"/],
+    [{ target: URL_A, idleTimeout: 0 }, /option "idleTimeout"/],
+    [{ target: URL_A, apiKeySources: { query: [''] } }, /option "apiKeySources.query"/],
+    [{ target: URL_A, apiKeySources: { headers: ['bad name'] } }, /"apiKeySources.headers"/],
+    [{ target: URL_A, apiKeySources: { header: 'x-key' } }, /unknown option "header"/],
+    [{ target: URL_A, idleTimeout: '5s' }, /option "idleTimeout"/],
     [{ target: URL_A, ejectFor: -1 }, /option "ejectFor"/],
     [{ target: URL_A, bufferResponsesUpTo: -1 }, /option "bufferResponsesUpTo"/],
     [{ target: URL_A, bufferResponsesUpTo: 1.5 }, /option "bufferResponsesUpTo"/],
@@ -70,6 +76,15 @@ describe('proxy() options', () => {
       /option "responses.badGateway.status"/,
     ],
     [{ target: URL_A, responses: { gone: {} } }, /unknown option "gone"/],
+    [{ target: URL_A, responses: { badRequest: { status: 9 } } }, /"responses.badRequest.status"/],
+    [
+      { target: URL_A, requestHeaders: { set: { 'Transfer-Encoding': 'chunked' } } },
+      /option "requestHeaders.set" must be free of Content-Length and Transfer-Encoding/,
+    ],
+    [
+      { target: URL_A, requestHeaders: { remove: ['content-length'] } },
+      /option "requestHeaders.remove" must be free of Content-Length/,
+    ],
     [{ target: URL_A, tmeout: 5 }, /unknown option "tmeout"/],
   ])('refuses %j at start-up, naming the option', (options, message) => {
     expect(() => proxy(options as never)).toThrow(message);

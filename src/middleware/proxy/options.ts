@@ -74,6 +74,16 @@ export interface ProxyOptions<Req = AnyRequest> {
    * @default 29000
    */
   timeout?: number;
+  /**
+   * Milliseconds a streamed upstream response body may stay silent once its headers arrived
+   * (nginx's `proxy_read_timeout`); then the client's connection is ended (its response is cut
+   * short, never completed), the upstream connection destroyed, and the request counted as an
+   * integration timeout (`integrationTimedOut` on the gateway context). Time the client takes to
+   * read (backpressure) does not count. Bodies read whole (`bufferResponsesUpTo`) are bounded by
+   * `timeout` instead.
+   * @default 29000 (API Gateway's integration limit)
+   */
+  idleTimeout?: number;
   /** Seconds an upstream of a target list is skipped after it refused a connection. @default 10 */
   ejectFor?: number;
   /**
@@ -94,16 +104,35 @@ export interface ProxyOptions<Req = AnyRequest> {
   xfwd?: boolean;
   /** Send the target's host as `Host` (else the client's `Host` is forwarded). @default true */
   changeOrigin?: boolean;
-  /** Forward the client's `x-api-key` header to the upstream. @default false */
+  /**
+   * Forward the client's API key to the upstream. When false, the key is kept back wherever
+   * `usagePlans()` reads it: the `x-api-key` header, the header of its `header` option (learned
+   * from the gateway context), and the headers and query parameters in `apiKeySources`.
+   * @default false
+   */
   forwardApiKey?: boolean;
+  /**
+   * Where else clients send the API key, for a `usagePlans()` `keySource`: header names, and
+   * query parameter names (matched after percent-decoding), dropped unless `forwardApiKey`.
+   * @example { query: 'api_key' }
+   * @default { headers: [], query: [] } (only `x-api-key` and usagePlans' `header`)
+   */
+  apiKeySources?: { headers?: readonly string[] | string; query?: readonly string[] | string };
   /** Changes to the headers sent upstream. */
   requestHeaders?: HeaderTransforms;
   /** Changes to the upstream's response headers. */
   responseHeaders?: HeaderTransforms;
   /** Proxy WebSocket upgrades through the `upgrade` helper (`server.on('upgrade', mw.upgrade)`). @default false */
   ws?: boolean;
-  /** Replace the gateway's 502 (`badGateway`) and 504 (`timeout`) responses. */
-  responses?: { badGateway?: ErrorResponseOptions; timeout?: ErrorResponseOptions };
+  /**
+   * Replace the gateway's 400 (`badRequest`: ambiguous framing, a path escaping the target),
+   * 502 (`badGateway`) and 504 (`timeout`) responses.
+   */
+  responses?: {
+    badRequest?: ErrorResponseOptions;
+    badGateway?: ErrorResponseOptions;
+    timeout?: ErrorResponseOptions;
+  };
   /** Time source for `ejectFor` (tests pass a manual clock). @default the system clock */
   clock?: Clock;
 }
@@ -113,12 +142,14 @@ export const PROXY_DEFAULTS = {
   stripPrefix: true,
   pathRewrite: undefined,
   timeout: 29_000,
+  idleTimeout: 29_000,
   ejectFor: 10,
   bufferResponsesUpTo: 65_536,
   agent: undefined,
   xfwd: true,
   changeOrigin: true,
   forwardApiKey: false,
+  apiKeySources: undefined,
   requestHeaders: undefined,
   responseHeaders: undefined,
   ws: false,
@@ -145,6 +176,7 @@ export interface ProxyConfig {
   readonly stripPrefix: boolean;
   readonly rewrite: PathRewriter | undefined;
   readonly timeout: number;
+  readonly idleTimeout: number;
   readonly ejectForMs: number;
   readonly bufferResponsesUpTo: number;
   /** The user's agent; undefined means "use the middleware's keep-alive agents". */
@@ -152,15 +184,23 @@ export interface ProxyConfig {
   readonly xfwd: boolean;
   readonly changeOrigin: boolean;
   readonly forwardApiKey: boolean;
+  /** Lower-case headers that carry the API key: `x-api-key` and `apiKeySources.headers`. */
+  readonly apiKeyHeaders: readonly string[];
+  /** Query parameters that carry the API key (decoded names); empty in the common case. */
+  readonly apiKeyQuery: ReadonlySet<string>;
   readonly requestHeaders: CompiledHeaderTransforms;
   readonly responseHeaders: CompiledHeaderTransforms;
   readonly ws: boolean;
+  readonly badRequest: PreparedResponse;
   readonly badGateway: PreparedResponse;
   readonly timeoutResponse: PreparedResponse;
   readonly clock: Clock;
 }
 
 const SCOPE = 'proxy';
+/** The proxy frames forwarded bodies itself: a transform on these would unframe or double-frame them. */
+const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding']);
+const FRAMING_EXPECTED = 'free of Content-Length and Transfer-Encoding (the proxy frames bodies)';
 const NO_TRANSFORMS: CompiledHeaderTransforms = Object.freeze({
   remove: new Set<string>(),
   set: Object.freeze([]),
@@ -177,12 +217,40 @@ function compileHeaderTransforms(option: string, value: unknown): CompiledHeader
   for (const [name, headerValue] of Object.entries(set)) {
     if (!HTTP_TOKEN.test(name))
       throw optionTypeError(SCOPE, `${option}.set`, 'keyed by header names', name);
+    if (option === 'requestHeaders' && FRAMING_HEADERS.has(name.toLowerCase()))
+      throw optionTypeError(SCOPE, `${option}.set`, FRAMING_EXPECTED, name);
     if (typeof headerValue !== 'string' || /[\r\n\0]/.test(headerValue))
       throw optionTypeError(SCOPE, `${option}.set.${name}`, 'a header value string', headerValue);
     pairs.push([name.toLowerCase(), headerValue]);
   }
   const removed = tokenList(SCOPE, `${option}.remove`, remove).map((name) => name.toLowerCase());
+  const framing = removed.find((name) => FRAMING_HEADERS.has(name));
+  if (option === 'requestHeaders' && framing !== undefined)
+    throw optionTypeError(SCOPE, `${option}.remove`, FRAMING_EXPECTED, framing);
   return Object.freeze({ remove: new Set(removed), set: Object.freeze(pairs) });
+}
+
+/** API Gateway's key header, always kept back unless `forwardApiKey`. */
+const API_KEY_HEADERS: readonly string[] = Object.freeze(['x-api-key']);
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+/** `apiKeySources`, compiled: the header names (with `x-api-key`) and the query names. */
+function compileApiKeySources(value: unknown): {
+  headers: readonly string[];
+  query: ReadonlySet<string>;
+} {
+  if (value === undefined) return { headers: API_KEY_HEADERS, query: NO_NAMES };
+  assertOptionsObject(`${SCOPE}: option "apiKeySources"`, value);
+  assertKnownOptions(`${SCOPE}.apiKeySources`, value, ['headers', 'query']);
+  const { headers = [], query = [] } = value as NonNullable<ProxyOptions['apiKeySources']>;
+  const names = tokenList(SCOPE, 'apiKeySources.headers', headers).map((h) => h.toLowerCase());
+  const params = typeof query === 'string' ? [query] : query;
+  if (!Array.isArray(params) || params.some((p) => typeof p !== 'string' || p === ''))
+    throw optionTypeError(SCOPE, 'apiKeySources.query', 'parameter names', query);
+  return {
+    headers: Object.freeze([...new Set([...API_KEY_HEADERS, ...names])]),
+    query: new Set(params as string[]),
+  };
 }
 
 /** Accepts `proxy(url)` as well as `proxy({ target, ... })`. */
@@ -214,6 +282,12 @@ export function resolveProxyOptions(targetOrOptions: unknown): ProxyConfig {
     integer: true,
     expected: 'a whole number of milliseconds from 1',
   });
+  assertNumber(SCOPE, 'idleTimeout', o.idleTimeout, {
+    min: 1,
+    max: 2 ** 31 - 1,
+    integer: true,
+    expected: 'a whole number of milliseconds from 1',
+  });
   assertNumber(SCOPE, 'ejectFor', o.ejectFor, {
     min: 0,
     expected: 'a number of seconds (0 or more)',
@@ -230,23 +304,33 @@ export function resolveProxyOptions(targetOrOptions: unknown): ProxyConfig {
     throw optionTypeError(SCOPE, 'clock', 'an object with now()', o.clock);
   if (o.responses !== undefined) {
     assertOptionsObject(`${SCOPE}: option "responses"`, o.responses);
-    assertKnownOptions(`${SCOPE}.responses`, o.responses, ['badGateway', 'timeout']);
+    assertKnownOptions(`${SCOPE}.responses`, o.responses, ['badRequest', 'badGateway', 'timeout']);
   }
+  const apiKeySources = compileApiKeySources(o.apiKeySources);
   return Object.freeze({
     targets: compileTargets(SCOPE, 'target', o.target),
     prefix: normalisePrefix(o.prefix),
     stripPrefix: o.stripPrefix,
     rewrite: compileRewrite(o.pathRewrite),
     timeout: o.timeout,
+    idleTimeout: o.idleTimeout,
     ejectForMs: o.ejectFor * 1000,
     bufferResponsesUpTo: o.bufferResponsesUpTo,
     agent: o.agent,
     xfwd: o.xfwd,
     changeOrigin: o.changeOrigin,
     forwardApiKey: o.forwardApiKey,
+    apiKeyHeaders: apiKeySources.headers,
+    apiKeyQuery: apiKeySources.query,
     requestHeaders: compileHeaderTransforms('requestHeaders', o.requestHeaders),
     responseHeaders: compileHeaderTransforms('responseHeaders', o.responseHeaders),
     ws: o.ws,
+    badRequest: prepareErrorResponse(
+      'badRequest',
+      o.responses?.badRequest,
+      SCOPE,
+      'responses.badRequest',
+    ),
     badGateway: prepareErrorResponse(
       'badGateway',
       o.responses?.badGateway,

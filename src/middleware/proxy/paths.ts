@@ -79,3 +79,118 @@ function rewrittenOr(value: unknown, path: string): string {
 function ensureLeadingSlash(path: string): string {
   return path.startsWith('/') ? path : `/${path}`;
 }
+
+/**
+ * Path confinement, the rule API Gateway's `{proxy+}` keeps (a proxied path never leaves its
+ * resource): dot segments of the forwarded path are resolved as RFC 3986 §5.2.4's
+ * remove_dot_segments does, `%2e`/`%2E` counting as `.` (§2.3: unreserved characters are
+ * equivalent encoded or not, and upstreams decode them); nothing else is decoded and the query is
+ * left alone. Refused (undefined) instead of clamped at the root, as nginx answers 400: a `..`
+ * that would climb above the forwarded root (the target's base path), and a `..` hidden behind
+ * what some upstream may read as a separator: an encoded slash or backslash (`..%2f`, `..%5c`), a
+ * backslash, or a `;` (Tomcat reads `..;` as `..`).
+ */
+export function confinedPath(pathAndQuery: string): string | undefined {
+  const end = pathEnd(pathAndQuery);
+  if (end < 0) return pathAndQuery;
+  const segments = pathAndQuery.slice(0, end).split('/');
+  const kept: string[] = [];
+  // segments[0] is the empty string before the leading `/`.
+  for (let i = 1; i < segments.length; i++) {
+    const kind = dotSegment(segments[i]!);
+    const last = i === segments.length - 1;
+    if (kind === 'hidden') return undefined;
+    if (kind === 'up') {
+      if (kept.length === 0) return undefined;
+      kept.pop();
+    } else if (kind === 'none') {
+      kept.push(segments[i]!);
+      continue;
+    }
+    // A path ending in a dot segment keeps its trailing slash (`/a/b/..` → `/a/`).
+    if (last) kept.push('');
+  }
+  return `/${kept.join('/')}${pathAndQuery.slice(end)}`;
+}
+
+/**
+ * Where the path part ends (the `?` or the string's end), or -1 when it holds no `.`, `%` or `\`
+ * and so cannot hold a dot segment: the common case costs one scan and no allocation.
+ */
+function pathEnd(pathAndQuery: string): number {
+  let suspicious = false;
+  let i = 0;
+  for (; i < pathAndQuery.length; i++) {
+    const c = pathAndQuery.charCodeAt(i);
+    if (c === 0x3f /* ? */) break;
+    if (c === 0x2e /* . */ || c === 0x25 /* % */ || c === 0x5c /* \ */) suspicious = true;
+  }
+  return suspicious ? i : -1;
+}
+
+/** What could separate a hidden `..` for some upstream: `%2f`, `%5c`, `\`, `;`. */
+const HIDDEN_SEPARATORS = /%2f|%5c|\\|;/i;
+
+type DotSegment = 'none' | 'self' | 'up' | 'hidden';
+
+function dotSegment(segment: string): DotSegment {
+  const dots = segment.includes('%') ? segment.replace(/%2e/gi, '.') : segment;
+  if (dots === '.') return 'self';
+  if (dots === '..') return 'up';
+  if (!dots.includes('..') || !HIDDEN_SEPARATORS.test(dots)) return 'none';
+  return dots.split(HIDDEN_SEPARATORS).includes('..') ? 'hidden' : 'none';
+}
+
+/**
+ * The path and query sent upstream, from the rewritten one: dot segments resolved (undefined,
+ * answered 400, when it escapes the target or, with `stripPrefix: false`, the mount), and the
+ * API key's query parameters dropped. `url` is the request's path relative to its mount.
+ */
+export function upstreamPath(
+  config: Pick<ProxyConfig, 'prefix' | 'stripPrefix' | 'forwardApiKey' | 'apiKeyQuery'>,
+  rewritten: string,
+  url: string,
+): string | undefined {
+  const confined = confinedPath(rewritten);
+  if (confined === undefined || (!config.stripPrefix && escapesMount(config, url)))
+    return undefined;
+  // Most proxies read no key from the query, and then pay nothing for it.
+  if (config.forwardApiKey || config.apiKeyQuery.size === 0) return confined;
+  return withoutParams(confined, config.apiKeyQuery);
+}
+
+/**
+ * With `stripPrefix: false` the whole path is forwarded, so the dots are resolved on it; this
+ * refuses those that climb above the mount (`/svc/../admin` is `/admin`: inside the target, but
+ * out of what was mounted).
+ */
+function escapesMount(config: Pick<ProxyConfig, 'prefix'>, url: string): boolean {
+  const rest = config.prefix === undefined ? url : stripPathPrefix(url, config.prefix);
+  return rest !== undefined && confinedPath(rest) === undefined;
+}
+
+/**
+ * `pathAndQuery` without the query parameters named in `names` (compared after
+ * percent-decoding, `+` as a space, as query parsers read them); the rest is kept byte for byte
+ * and in order. The `?` goes when nothing is left.
+ */
+export function withoutParams(pathAndQuery: string, names: ReadonlySet<string>): string {
+  const q = pathAndQuery.indexOf('?');
+  if (q === -1) return pathAndQuery;
+  const kept = pathAndQuery
+    .slice(q + 1)
+    .split('&')
+    .filter((pair) => !names.has(paramName(pair)));
+  const query = kept.join('&');
+  return query === '' ? pathAndQuery.slice(0, q) : `${pathAndQuery.slice(0, q + 1)}${query}`;
+}
+
+function paramName(pair: string): string {
+  const eq = pair.indexOf('=');
+  const raw = (eq === -1 ? pair : pair.slice(0, eq)).replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}

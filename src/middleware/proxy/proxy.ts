@@ -8,7 +8,9 @@ import type { Exchange, Next } from '../../core/exchange.js';
 import type { AnyRequest, GatewayMiddleware } from '../../core/middleware.js';
 import { type RequestBody, requestBody } from './body.js';
 import { type AttemptResult, ClientWatch, readWholeBody, sendUpstream } from './forward.js';
+import { type RequestFraming, requestFraming } from './framing.js';
 import { copyResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { watchIdleBody } from './idle.js';
 import {
   type ProxyConfig,
   type ProxyOptions,
@@ -16,7 +18,7 @@ import {
   type TargetFunction,
   type TargetUrl,
 } from './options.js';
-import { forwardedPath } from './paths.js';
+import { forwardedPath, upstreamPath } from './paths.js';
 import { TargetCache, TargetPool } from './targets.js';
 import { createUpgradeHandler, type UpgradeHandler } from './websocket.js';
 
@@ -86,6 +88,7 @@ export function proxy<Req = AnyRequest>(
   const exchange = async (
     ex: Exchange,
     path: string,
+    framing: RequestFraming,
     body: RequestBody,
     watch: ClientWatch,
     deadline: number,
@@ -101,6 +104,7 @@ export function proxy<Req = AnyRequest>(
           ex,
           config,
           to,
+          framing,
           body.kind === 'bytes' ? body.bytes.length : undefined,
         ),
         body,
@@ -125,19 +129,24 @@ export function proxy<Req = AnyRequest>(
   const handler = async function proxy(ex: Exchange, next: Next): Promise<void> {
     const path = forwardedPath(config, ex.url, ex.originalUrl);
     if (path === undefined) return next();
+    const framing = requestFraming(ex.req);
+    if (framing === 'invalid') return refuse(ex, config);
     const rewritten = config.rewrite === undefined ? path : await config.rewrite(path, ex.native);
-    const body = requestBody(ex);
+    const forwarded = upstreamPath(config, rewritten, ex.url);
+    if (forwarded === undefined) return refuse(ex, config);
+    const body = requestBody(ex, framing);
     const started = performance.now();
     // One deadline for the response headers and, when read whole, its body.
     const deadline = started + config.timeout;
     const watch = new ClientWatch(ex.res);
-    const result = await exchange(ex, rewritten, body, watch, deadline);
+    const result = await exchange(ex, forwarded, framing, body, watch, deadline);
     // Also on 502/504: the access log wants to know how long the upstream was waited for.
     ex.gateway.integrationLatency = Math.round(performance.now() - started);
     switch (result.kind) {
       case 'gone':
         return;
       case 'timeout':
+        ex.gateway.integrationTimedOut = true;
         return sendPrepared(ex, config.timeoutResponse);
       case 'error':
         return sendPrepared(ex, config.badGateway);
@@ -171,6 +180,18 @@ export function proxy<Req = AnyRequest>(
   });
 }
 
+/** `Connection: close` on a refusal: the rest of the connection cannot be parsed reliably. */
+const CLOSE: ReadonlyArray<readonly [string, string]> = [['connection', 'close']];
+
+/**
+ * Answers 400 (ambiguous framing, a path escaping the target) without forwarding anything, and
+ * closes the client connection as nginx does after a framing error: the unread body's extent is
+ * exactly what is in doubt.
+ */
+function refuse(ex: Exchange, config: ProxyConfig): void {
+  sendPrepared(ex, config.badRequest, CLOSE);
+}
+
 /**
  * The declared length of an upstream body small enough to read whole (`bufferResponsesUpTo`),
  * or undefined to stream it: chunked, too long, or no body to read.
@@ -202,7 +223,10 @@ async function relayWhole(
 ): Promise<void> {
   const body = await readWholeBody(upstream, length, deadline);
   if (watch.closed) return;
-  if (body === 'timeout') return sendPrepared(ex, config.timeoutResponse);
+  if (body === 'timeout') {
+    ex.gateway.integrationTimedOut = true;
+    return sendPrepared(ex, config.timeoutResponse);
+  }
   if (body === 'broken') return sendPrepared(ex, config.badGateway);
   copyResponseHeaders(ex, upstream.headers, config);
   ex.respond(upstream.statusCode ?? 502, body);
@@ -215,5 +239,24 @@ function relay(ex: Exchange, config: ProxyConfig, upstream: IncomingMessage): vo
   // A reset mid-body must end the client's response too: Koa 2 pipes without propagating it.
   upstream.once('error', () => ex.res.destroy());
   if (hasNoBody(ex.method, status)) upstream.resume();
+  else watchIdleBody(upstream, config.idleTimeout, () => stalled(ex, config, upstream));
   ex.respondStream(status, upstream);
+}
+
+/**
+ * A streamed body went silent: the upstream connection is destroyed (it cannot be reused
+ * mid-body) and the client's response cut short (destroyed, so that it never looks complete).
+ * The error says why to a framework that reports stream errors (Koa's `error` event).
+ */
+function stalled(ex: Exchange, config: ProxyConfig, upstream: IncomingMessage): void {
+  ex.gateway.integrationTimedOut = true;
+  upstream.destroy(
+    Object.assign(
+      new Error(
+        `portcullis.proxy: the upstream response body was idle for ${config.idleTimeout} ms`,
+      ),
+      { code: 'ETIMEDOUT' },
+    ),
+  );
+  ex.res.destroy();
 }

@@ -11,6 +11,7 @@ import koa3 from 'koa';
 import koa2 from 'koa2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { RawConnection } from '../../../test/support/raw-http.js';
 import { deadPort, startWebSocketUpstream } from '../../../test/support/upstream.js';
 import { type ProxyMiddleware, proxy } from './index.js';
 
@@ -73,17 +74,25 @@ for (const [name, build] of Object.entries(frameworks)) {
       }
     });
 
-    it('proxies the upgrade under prefix, strips the prefix and drops x-api-key', async () => {
-      const host = await listen(proxy({ target: wsUp.url, ws: true, prefix: '/ws' }));
+    it('proxies the upgrade under prefix, strips the prefix and drops the API key (x-api-key, apiKeySources)', async () => {
+      const host = await listen(
+        proxy({
+          target: wsUp.url,
+          ws: true,
+          prefix: '/ws',
+          apiKeySources: { headers: 'x-gateway-key', query: 'api_key' },
+        }),
+      );
       const [hello, echoed] = await converse(
-        `ws://${host}/ws/chat?room=1`,
-        { 'x-api-key': 'secret', 'x-custom': 'kept' },
+        `ws://${host}/ws/chat?room=1&api_key=secret`,
+        { 'x-api-key': 'secret', 'x-gateway-key': 'secret', 'x-custom': 'kept' },
         ['hi'],
         2,
       );
       const seen = JSON.parse(hello!) as { url: string; headers: Record<string, string> };
       expect(seen.url).toBe('/chat?room=1');
       expect(seen.headers['x-api-key']).toBeUndefined();
+      expect(seen.headers['x-gateway-key']).toBeUndefined();
       expect(seen.headers['x-custom']).toBe('kept');
       expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
       expect(echoed).toBe('echo:hi');
@@ -99,6 +108,20 @@ for (const [name, build] of Object.entries(frameworks)) {
       ).toBe(false);
       const host = await listen(withWs);
       await expect(converse(`ws://${host}/other`, {}, [], 1)).rejects.toThrow();
+    });
+
+    it('refuses an upgrade whose path escapes the target with 400 (path traversal)', async () => {
+      const host = await listen(proxy({ target: `${wsUp.url}/chat`, ws: true, prefix: '/ws' }));
+      for (const path of ['/ws/%2e%2e/admin', '/ws/..%2fadmin', '/ws/../admin']) {
+        const conn = await RawConnection.open(`http://${host}`);
+        conn.write(
+          `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+        );
+        expect([path, (await conn.response('GET'))?.status]).toEqual([path, 400]);
+        conn.destroy();
+      }
+      const [hello] = await converse(`ws://${host}/ws/a/%2e%2e/room`, {}, [], 1);
+      expect((JSON.parse(hello!) as { url: string }).url).toBe('/chat/room');
     });
 
     it('closes the client socket when the upstream is down, and keeps serving', async () => {

@@ -7,8 +7,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createProxyMiddleware } from 'http-proxy-middleware';
-import { API_KEY_HEADER } from './headers.js';
 import type { ProxyConfig } from './options.js';
+import { upstreamPath } from './paths.js';
 
 /** `server.on('upgrade', mw.upgrade)`; returns whether this proxy took the upgrade. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
@@ -21,6 +21,7 @@ interface UpgradePlan {
 const NOT_HANDLED: UpgradeHandler = () => false;
 
 const BAD_GATEWAY = 'HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
+const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
 
 /** Answers 502 on a socket the upgrade failed on, unless the upstream's answer already began. */
 function rejectUpgrade(socket: Duplex): void {
@@ -52,7 +53,8 @@ export function createUpgradeHandler(
     plugins: [
       (server) => {
         server.on('proxyReqWs', (proxyReq) => {
-          if (!config.forwardApiKey) proxyReq.removeHeader(API_KEY_HEADER);
+          if (!config.forwardApiKey)
+            for (const name of config.apiKeyHeaders) proxyReq.removeHeader(name);
           for (const name of config.requestHeaders.remove) proxyReq.removeHeader(name);
           for (const [name, value] of config.requestHeaders.set) proxyReq.setHeader(name, value);
         });
@@ -68,7 +70,13 @@ export function createUpgradeHandler(
     socket.on('error', () => socket.destroy());
     void (async () => {
       const target = await pickTarget(req);
-      const forwarded = config.rewrite === undefined ? path : await config.rewrite(path, req);
+      const rewritten = config.rewrite === undefined ? path : await config.rewrite(path, req);
+      // The same confinement and API key rules as for HTTP requests (paths.ts).
+      const forwarded = upstreamPath(config, rewritten, req.url ?? '/');
+      if (forwarded === undefined) {
+        socket.end(BAD_REQUEST);
+        return;
+      }
       plans.set(req, { target: target.href, path: forwarded });
       wsProxy.upgrade(req, socket as never, head);
     })().catch(() => rejectUpgrade(socket));

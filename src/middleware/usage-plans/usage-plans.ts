@@ -71,6 +71,7 @@ export function usagePlans(options: UsagePlansOptions): UsagePlansMiddleware {
   return createMiddleware(
     'usagePlans',
     function usagePlans(ex, next) {
+      if (config.header !== 'x-api-key') ex.gateway.apiKeyHeader = config.header;
       const presented =
         config.keySource === undefined ? ex.header(config.header) : config.keySource(ex.native);
       if (typeof presented !== 'string' || presented === '' || presented.length > MAX_KEY_LENGTH)
