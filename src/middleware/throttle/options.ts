@@ -19,7 +19,7 @@ import {
 import { memoryStore } from '../../stores/memory/index.js';
 import { kConsumeBucketNow } from '../../stores/memory/memory-store.js';
 import type { BucketParams, BucketResult, RateStore } from '../../stores/types.js';
-import { POLICY_NAME, policyItem } from './headers.js';
+import { bucketQuotaWindow, POLICY_NAME, policyItem, policyLabel } from './headers.js';
 import { clientAddressKey } from './key.js';
 
 /** Whose bucket a request takes tokens from. */
@@ -89,7 +89,9 @@ const SCOPE = 'throttle';
 export interface BucketShape {
   readonly emissionIntervalMs: number;
   readonly burst: number;
-  /** `"<name>";q=<burst>;w=<ceil(burst/rate)>`, built once. */
+  /** The policy name as an sf-string, as the `RateLimit` items begin. */
+  readonly label: string;
+  /** The `RateLimit-Policy` item stating the rate exactly (see `bucketQuotaWindow`), built once. */
   readonly policy: string;
 }
 
@@ -131,10 +133,13 @@ export function resolveBucketShape(
     integer: true,
     expected: 'a whole number of tokens, 1 or more',
   });
+  const label = policyLabel(name);
+  const { q, w } = bucketQuotaWindow(rate, capacity);
   return Object.freeze({
     emissionIntervalMs: 1000 / rate,
     burst: capacity,
-    policy: policyItem(name, capacity, Math.ceil(capacity / rate)),
+    label,
+    policy: policyItem(label, q, w),
   });
 }
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
+import { parseRateLimit, parseRateLimitPolicy } from '../../../test/support/ratelimit.js';
 import { createMiddleware } from '../../adapters/universal.js';
 import type { RateStore } from '../../stores/types.js';
 import { cors } from '../cors/index.js';
@@ -143,6 +144,29 @@ describeEachFramework('throttle()', (fw) => {
       expect(refused.status).toBe(429);
       expect(refused.headers.ratelimit).toBeUndefined();
       expect(refused.headers['retry-after']).toBe('1');
+    });
+
+    it('states rates that do not divide the burst exactly, as draft RateLimit fields (w was ceil(burst/rate))', async () => {
+      const cases: Array<[number, number, number]> = [
+        // [rate, burst, rate × w / q must equal rate]
+        [3, 7, 3],
+        [0.4, 1, 0.4],
+        [5, 10, 5],
+        [1000 / 3, 500, 1000 / 3],
+      ];
+      for (const [rate, burst] of cases) {
+        const app = await fw.start({
+          use: [throttle({ rate, burst, name: 'b', clock: manualClock() })],
+          routes: [{ method: 'GET', path: '/r' }],
+        });
+        const res = await app.request('/r');
+        const [policy] = parseRateLimitPolicy(res.headers['ratelimit-policy']);
+        expect(policy!.name).toBe('b');
+        // q / w is the steady rate; w is a whole number of seconds, at least 1 (draft §4.1.3).
+        expect(policy!.q / policy!.w).toBeCloseTo(rate, 9);
+        const [state] = parseRateLimit(res.headers.ratelimit);
+        expect(state).toEqual({ name: 'b', r: burst - 1, t: expect.any(Number) });
+      }
     });
 
     it('puts the decision on the gateway context for handlers', async () => {

@@ -120,7 +120,7 @@ function settle(
   const { bucket } = config;
   recordThrottle(ex, config.name, bucket.burst, result);
   if (config.headers)
-    setRateLimitFields(ex, bucket.policy, config.name, result.remaining, result.resetMs);
+    setRateLimitFields(ex, bucket.policy, bucket.label, result.remaining, result.resetMs);
   if (result.allowed) return proceed(ex, next);
   if (config.onLimit !== undefined) return refuseAfterOnLimit(ex, config, result);
   sendPrepared(ex, config.tooManyRequests, retryAfter(result.retryAfterMs));

@@ -28,6 +28,7 @@ import {
 } from '../throttle/options.js';
 import { assertKeyInput, type ResolvedPlan, resolvePlan } from './plans.js';
 import { periodBounds, type QuotaPeriod } from './quota.js';
+import type { RouteMatching } from './routes.js';
 
 /** A steady rate and burst, as in `throttle()`. */
 export interface PlanThrottle {
@@ -123,6 +124,18 @@ export interface UsagePlansOptions<Req = AnyRequest> {
    * @default 10_000
    */
   keyCacheSize?: number;
+  /**
+   * Whether the app's router tells `/Pets` from `/pets` (Express's `case sensitive routing`,
+   * @koa/router's `sensitive`), for the per-route throttles of `methods`.
+   * @default false
+   */
+  caseSensitiveRouting?: boolean;
+  /**
+   * Whether the app's router tells `/pets/` from `/pets` (Express's `strict routing`,
+   * @koa/router's `strict`), for the per-route throttles of `methods`.
+   * @default false
+   */
+  strictRouting?: boolean;
 }
 
 export const USAGE_PLANS_DEFAULTS = {
@@ -138,6 +151,8 @@ export const USAGE_PLANS_DEFAULTS = {
   responses: {},
   onStoreError: 'closed',
   keyCacheSize: 10_000,
+  caseSensitiveRouting: false,
+  strictRouting: false,
 } as const satisfies Omit<UsagePlansOptions, 'plans'> & { plans: undefined };
 
 const KNOWN_OPTIONS = Object.keys(USAGE_PLANS_DEFAULTS);
@@ -159,6 +174,8 @@ export interface UsagePlansConfig {
   readonly firstPeriod: Readonly<Record<QuotaPeriod, number>>;
   readonly quotaFailOpen: boolean;
   readonly keyCacheSize: number;
+  /** How the app's router compares paths, for `methods`. */
+  readonly routing: RouteMatching;
   readonly forbidden: PreparedResponse;
   readonly tooManyRequests: PreparedResponse;
   readonly limitExceeded: PreparedResponse;
@@ -172,9 +189,12 @@ export function resolveUsagePlansOptions(options: UsagePlansOptions): UsagePlans
   const o = { ...USAGE_PLANS_DEFAULTS, ...stripUndefined(options) };
   if (typeof o.plans !== 'object' || o.plans === null || Object.keys(o.plans).length === 0)
     throw optionTypeError(SCOPE, 'plans', 'an object with at least one plan', o.plans);
+  assertBoolean(SCOPE, 'caseSensitiveRouting', o.caseSensitiveRouting);
+  assertBoolean(SCOPE, 'strictRouting', o.strictRouting);
+  const routing = Object.freeze({ caseSensitive: o.caseSensitiveRouting, strict: o.strictRouting });
   const plans = new Map<string, ResolvedPlan>();
   for (const [name, plan] of Object.entries(o.plans as Record<string, unknown>))
-    plans.set(name, resolvePlan(name, plan));
+    plans.set(name, resolvePlan(name, plan, routing));
 
   if (o.store !== undefined)
     assertStore(SCOPE, o.store, ['consumeBucket', 'consumeQuota', 'getUsage', 'getKeyByHash']);
@@ -237,6 +257,7 @@ export function resolveUsagePlansOptions(options: UsagePlansOptions): UsagePlans
     }),
     quotaFailOpen: assertStoreErrorMode(SCOPE, o.onStoreError) === 'open',
     keyCacheSize: o.keyCacheSize,
+    routing,
     forbidden: prepareErrorResponse('forbidden', responses.forbidden, SCOPE, 'responses.forbidden'),
     tooManyRequests: prepareErrorResponse(
       'tooManyRequests',

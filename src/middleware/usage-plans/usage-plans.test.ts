@@ -1,6 +1,8 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeEachFramework, type Framework } from '../../../test/support/frameworks.js';
 import { type ManualClock, manualClock } from '../../../test/support/manual-clock.js';
+import { parseRateLimit, parseRateLimitPolicy } from '../../../test/support/ratelimit.js';
 import { memoryStore } from '../../stores/memory/index.js';
 import type { GatewayStore, KeyStore } from '../../stores/types.js';
 import { cors } from '../cors/index.js';
@@ -57,6 +59,34 @@ function counting(
     };
   }
   return { store: counted as unknown as GatewayStore, calls };
+}
+
+/** GET with the path exactly as given (`new URL` would escape `"` and turn `\\` into `/`). */
+function rawPathRequest(url: string, path: string, headers: Record<string, string>) {
+  const { hostname, port } = new URL(url);
+  return new Promise<{ status: number; headers: IncomingHttpHeaders }>((resolve, reject) => {
+    const req = httpRequest({ hostname, port, path, headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Koa middleware answering `GET /<path>` the way @koa/router matches by default: case-insensitive,
+ * an optional trailing slash, and `HEAD` served by the `GET` route.
+ */
+function koaRouterLike(path: string) {
+  const route = new RegExp(`^${path}/?$`, 'i');
+  return async (
+    ctx: { method: string; path: string; body: unknown },
+    next: () => Promise<void>,
+  ) => {
+    if ((ctx.method === 'GET' || ctx.method === 'HEAD') && route.test(ctx.path)) ctx.body = 'ok';
+    else await next();
+  };
 }
 
 /** An app with `usagePlans(options)` in front of GET /r, /pets and /other echoing the API key. */
@@ -156,6 +186,23 @@ describe('usagePlans() options', () => {
     expect(() => usagePlans({ plans, keyCacheSize: -1 })).toThrow(/option "keyCacheSize"/);
     expect(() => usagePlans({ plans, keyCacheSize: 1.5 })).toThrow(/option "keyCacheSize"/);
     expect(() => usagePlans({ plans, plan: {} } as never)).toThrow(/unknown option "plan"/);
+  });
+
+  it('refuses bad routing options and two overrides that are one route to the router', () => {
+    expect(() => usagePlans({ plans: { p: {} }, strictRouting: 'yes' as never })).toThrow(
+      /option "strictRouting"/,
+    );
+    expect(() => usagePlans({ plans: { p: {} }, caseSensitiveRouting: 1 as never })).toThrow(
+      /option "caseSensitiveRouting"/,
+    );
+    const methods = { 'GET /pets': { rate: 1 }, 'GET /Pets/': { rate: 2 } };
+    expect(() => usagePlans({ plans: { p: { methods } } })).toThrow(/option "plans.p.methods"/);
+    expect(() =>
+      usagePlans({ plans: { p: { methods } }, caseSensitiveRouting: true, strictRouting: true }),
+    ).not.toThrow();
+    expect(() => usagePlans({ plans: { p: { methods: { 'GET /café': { rate: 1 } } } } })).toThrow(
+      /option "plans.p.methods"/,
+    );
   });
 
   it('does not mutate the options it is given', () => {
@@ -311,6 +358,55 @@ describeEachFramework('usagePlans()', (fw) => {
       const other = await app.request('/r', withKey(FREE_KEY));
       expect(other.status).toBe(200);
       expect(other.headers.ratelimit).toMatch(/^"free";r=0;t=2, /);
+    });
+
+    it("applies 'GET /pets' to /PETS, /pets/ and HEAD /pets, which the router serves from that route (bypass)", async () => {
+      const plans = {
+        free: { ...PLANS.free, methods: { 'GET /pets': { rate: 1, burst: 1 } } },
+        pro: PLANS.pro,
+      };
+      const variants: Array<[string, string]> = [
+        ['GET', '/PETS'],
+        ['GET', '/pets/'],
+        ['HEAD', '/pets'],
+        ['HEAD', '/Pets/'],
+      ];
+      for (const [method, path] of variants) {
+        const middleware = usagePlans({ plans, keys: KEYS, clock: manualClock() });
+        // Express's own router (case-insensitive and non-strict by default, HEAD served by GET);
+        // Koa has no router of its own: one that matches as @koa/router does by default.
+        const app = await fw.start({
+          use: [middleware, { koa: koaRouterLike('/pets') }],
+          routes: fw.kind === 'express' ? [{ method: 'GET', path: '/pets' }] : [],
+        });
+        // The router serves the variant (a key without an override shows it).
+        expect((await app.request(path, { ...withKey(PRO_KEY), method })).status).toBe(200);
+        expect((await app.request('/pets', withKey(FREE_KEY))).status).toBe(200);
+        const variant = await app.request(path, { ...withKey(FREE_KEY), method });
+        expect(variant.status, `${method} ${path}`).toBe(429);
+      }
+    });
+
+    it('escapes a route policy name as an sf-string: a quote or backslash in the path broke the field', async () => {
+      const plans = { free: { ...PLANS.free, methods: { 'GET /a"b\\c': { rate: 1, burst: 1 } } } };
+      const middleware = usagePlans({ plans, keys: KEYS.slice(0, 1), clock: manualClock() });
+      const app = await fw.start({
+        use: [
+          middleware,
+          {
+            express: (_req: unknown, res: { end(body: string): void }) => res.end('ok'),
+            koa: (ctx: { body: unknown }) => {
+              ctx.body = 'ok';
+            },
+          },
+        ],
+      });
+      const res = await rawPathRequest(app.url, '/a"b\\c', withKey(FREE_KEY).headers);
+      expect(res.status).toBe(200);
+      const policies = parseRateLimitPolicy(res.headers['ratelimit-policy']);
+      expect(policies.map((p) => p.name)).toEqual(['free GET /a"b\\c', 'free-quota']);
+      const states = parseRateLimit(res.headers.ratelimit);
+      expect(states.map((p) => p.name)).toEqual(['free GET /a"b\\c', 'free-quota']);
     });
 
     it("feeds throttle({ key: 'apiKey' }) stacked after it", async () => {

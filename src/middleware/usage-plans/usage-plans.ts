@@ -32,6 +32,7 @@ import {
 } from './options.js';
 import type { PlanBucket, ResolvedPlan } from './plans.js';
 import { periodBounds, periodLimit } from './quota.js';
+import { findRoute, type RouteMatching } from './routes.js';
 
 /** A plan without a quota still counts usage per day: an allowance that never runs out. */
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
@@ -157,7 +158,7 @@ class Admission {
   ): PromiseLike<void> | undefined {
     const now = this.config.clock.now();
     const window = this.window(known.plan, now);
-    const bucket = bucketFor(ex, known.plan);
+    const bucket = bucketFor(ex, known.plan, this.config.routing);
     let outcome: PlanOutcome | PromiseLike<PlanOutcome>;
     try {
       outcome = step(
@@ -260,7 +261,7 @@ class Admission {
     const fields = config.headers ? new RateLimitFields() : undefined;
 
     // 1. The throttle first, so that requests it refuses never count against the quota.
-    const bucket = bucketFor(ex, known.plan);
+    const bucket = bucketFor(ex, known.plan, this.config.routing);
     if (bucket !== undefined) {
       let taken: BucketResult | undefined;
       try {
@@ -301,7 +302,7 @@ class Admission {
   ): boolean {
     if (bucket === undefined || taken === undefined) return false;
     recordThrottle(ex, bucket.name, bucket.shape.burst, taken);
-    fields?.add(bucket.shape.policy, bucket.name, taken.remaining, taken.resetMs);
+    fields?.add(bucket.shape.policy, bucket.shape.label, taken.remaining, taken.resetMs);
     if (taken.allowed) return false;
     fields?.write(ex);
     sendPrepared(ex, this.config.tooManyRequests, retryAfter(taken.retryAfterMs));
@@ -317,7 +318,7 @@ class Admission {
     counted: QuotaResult | undefined,
   ): boolean {
     if (plan.quota === undefined || counted === undefined) return false;
-    fields?.add(window.policy!, plan.quota.policyName, counted.remaining, counted.resetMs);
+    fields?.add(window.policy!, plan.quota.policyLabel, counted.remaining, counted.resetMs);
     if (counted.allowed) return false;
     fields?.write(ex);
     sendPrepared(ex, this.config.limitExceeded, retryAfter(counted.resetMs));
@@ -340,7 +341,7 @@ class Admission {
     const policy =
       quota === undefined
         ? undefined
-        : policyItem(quota.policyName, limit, Math.round((bounds.end - bounds.start) / 1000));
+        : policyItem(quota.policyLabel, limit, Math.round((bounds.end - bounds.start) / 1000));
     const window = { start: bounds.start, end: bounds.end, limit, policy };
     this.windows.set(plan, window);
     return window;
@@ -358,10 +359,14 @@ function isPlanOutcome(value: PlanOutcome | PromiseLike<PlanOutcome>): value is 
 }
 
 /** The route's own bucket when the plan overrides it (`'GET /pets'`), else the plan's. */
-function bucketFor(ex: Exchange, plan: ResolvedPlan): PlanBucket | undefined {
+function bucketFor(
+  ex: Exchange,
+  plan: ResolvedPlan,
+  matching: RouteMatching,
+): PlanBucket | undefined {
   return plan.methods === undefined
     ? plan.throttle
-    : (plan.methods.get(`${ex.method} ${ex.path}`) ?? plan.throttle);
+    : (findRoute(plan.methods, ex.method, ex.path, matching) ?? plan.throttle);
 }
 
 function bucketStep(known: KnownKey, bucket: PlanBucket, now: number): BucketStep {
