@@ -63,6 +63,12 @@ export interface ThrottleOptions<Req = AnyRequest> {
   onStoreError?: StoreErrorMode;
   /** Replaces the 503 `{"message":"Service Unavailable"}` of `onStoreError: 'closed'`. */
   unavailableResponse?: ErrorResponseOptions;
+  /**
+   * Replaces the answer to a request whose `cost(req)` is more than `burst`: it could never be
+   * admitted, so it gets 413 `{"message":"Request Cost Exceeds Burst"}` without `Retry-After`
+   * (waiting would not help) and takes no token.
+   */
+  costTooHighResponse?: ErrorResponseOptions;
 }
 
 export const THROTTLE_DEFAULTS = {
@@ -80,6 +86,7 @@ export const THROTTLE_DEFAULTS = {
   response: undefined,
   onStoreError: 'open',
   unavailableResponse: undefined,
+  costTooHighResponse: undefined,
 } as const satisfies Omit<ThrottleOptions, 'rate'> & { rate: undefined };
 
 const KNOWN_OPTIONS = Object.keys(THROTTLE_DEFAULTS);
@@ -113,6 +120,8 @@ export interface ThrottleConfig {
   readonly tooManyRequests: PreparedResponse;
   readonly failOpen: boolean;
   readonly unavailable: PreparedResponse;
+  /** The answer to a `cost(req)` above `burst`. */
+  readonly costTooHigh: PreparedResponse;
 }
 
 /** Validates `rate` and `burst` and builds the bucket shape (shared with usage plans). */
@@ -266,7 +275,7 @@ export function resolveThrottleOptions(options: ThrottleOptions): ThrottleConfig
     cost: o.cost as ThrottleConfig['cost'],
     headers: o.headers,
     skip: o.skip as ThrottleConfig['skip'],
-    onLimit: o.onLimit as ThrottleConfig['onLimit'],
+    onLimit: o.onLimit === undefined ? undefined : guardedHook(SCOPE, 'onLimit', o.onLimit),
     store,
     takeTokensNow: (store as { [kConsumeBucketNow]?: ThrottleConfig['takeTokensNow'] })[
       kConsumeBucketNow
@@ -275,5 +284,43 @@ export function resolveThrottleOptions(options: ThrottleOptions): ThrottleConfig
     tooManyRequests: prepareErrorResponse('tooManyRequests', o.response, SCOPE, 'response'),
     failOpen: assertStoreErrorMode(SCOPE, o.onStoreError) === 'open',
     unavailable: prepareUnavailable(o.unavailableResponse, SCOPE, 'unavailableResponse'),
+    // The core table has no 413 row: built from one, with every default field replaced.
+    costTooHigh: prepareErrorResponse(
+      'tooManyRequests',
+      { status: 413, message: 'Request Cost Exceeds Burst', ...o.costTooHighResponse },
+      SCOPE,
+      'costTooHighResponse',
+    ),
   });
+}
+
+/**
+ * `hook` made safe to await: an error it throws or rejects with is reported once per middleware
+ * (`process.emitWarning`, code `PORTCULLIS_HOOK_FAILED`) and swallowed, so the request still gets
+ * its documented answer and a hook failing on every request does not flood the logs.
+ */
+export function guardedHook(
+  scope: string,
+  name: string,
+  hook: (req: unknown) => unknown,
+): (req: unknown) => Promise<void> {
+  let reported = false;
+  const report = (err: unknown): void => {
+    if (reported) return;
+    reported = true;
+    const reason = err instanceof Error ? err.message : String(err);
+    process.emitWarning(
+      `portcullis.${scope}: ${name}(req) failed (${reason}); answering as usual`,
+      {
+        code: 'PORTCULLIS_HOOK_FAILED',
+      },
+    );
+  };
+  return async (req) => {
+    try {
+      await hook(req);
+    } catch (err) {
+      report(err);
+    }
+  };
 }

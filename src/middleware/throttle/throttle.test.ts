@@ -434,6 +434,75 @@ describeEachFramework('throttle()', (fw) => {
     });
   });
 
+  describe('a cost that can never fit', () => {
+    it('refuses cost(req) above burst with 413 and no Retry-After, not a permanent 429', async () => {
+      const app = await fw.start({
+        use: [
+          throttle({
+            rate: 1,
+            burst: 3,
+            clock: manualClock(),
+            cost: (req: { headers: Record<string, string> }) => Number(req.headers['x-cost'] ?? 1),
+          }),
+        ],
+        routes: [{ method: 'GET', path: '/r' }],
+      });
+      const refused = await app.request('/r', { headers: { 'x-cost': '4' } });
+      expect(refused.status).toBe(413);
+      expect(refused.json).toEqual({ message: 'Request Cost Exceeds Burst' });
+      expect(refused.headers['retry-after']).toBeUndefined();
+      // It took nothing: the whole burst is still there.
+      expect((await app.request('/r', { headers: { 'x-cost': '3' } })).status).toBe(200);
+    });
+
+    it('replaces that answer through costTooHighResponse', async () => {
+      const app = await fw.start({
+        use: [
+          throttle({
+            rate: 1,
+            burst: 1,
+            clock: manualClock(),
+            cost: () => 2,
+            costTooHighResponse: { status: 400, message: 'Too expensive' },
+          }),
+        ],
+        routes: [{ method: 'GET', path: '/r' }],
+      });
+      const res = await app.request('/r');
+      expect(res.status).toBe(400);
+      expect(res.json).toEqual({ message: 'Too expensive' });
+    });
+  });
+
+  describe('a throwing onLimit hook', () => {
+    for (const [kind, onLimit] of [
+      [
+        'throws',
+        () => {
+          throw new Error('metrics down');
+        },
+      ],
+      ['rejects', () => Promise.reject(new Error('metrics down'))],
+    ] as const) {
+      it(`still answers 429 when onLimit ${kind} (it answered 500), and warns once`, async () => {
+        const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+        const app = await fw.start({
+          use: [throttle({ rate: 1, burst: 1, clock: manualClock(), onLimit })],
+          routes: [{ method: 'GET', path: '/r' }],
+        });
+        expect((await app.request('/r')).status).toBe(200);
+        for (let i = 0; i < 3; i++) {
+          const res = await app.request('/r');
+          expect(res.status).toBe(429);
+          expect(res.json).toEqual({ message: 'Too Many Requests' });
+          expect(res.headers['retry-after']).toBe('1');
+        }
+        expect(warn).toHaveBeenCalledTimes(1);
+        expect(String(warn.mock.calls[0]![0])).toMatch(/onLimit\(req\) failed \(metrics down\)/);
+      });
+    }
+  });
+
   describe('responses', () => {
     it('replaces the 429 through the response option, keeping Retry-After', async () => {
       const app = await fw.start({

@@ -58,6 +58,8 @@ function decide(
   const key = config.prefix + config.keyOf(ex);
   const cost = typeof config.cost === 'number' ? config.cost : checkedCost(config.cost(ex.native));
   const { bucket } = config;
+  // More than the bucket holds can never be admitted: a 429 with a Retry-After would be a lie.
+  if (cost > bucket.burst) return sendPrepared(ex, config.costTooHigh);
   const params: BucketParams = {
     emissionIntervalMs: bucket.emissionIntervalMs,
     burst: bucket.burst,
