@@ -209,6 +209,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return Promise.resolve(out);
     },
 
+    resetQuota(key: string): Promise<void> {
+      quotas.delete(key);
+      return Promise.resolve();
+    },
+
     getKeyByHash: (namespace: string, hash: string) =>
       Promise.resolve(keys.byHash(namespace, hash)),
     getKey: (namespace: string, id: string) => Promise.resolve(keys.byId(namespace, id)),
@@ -216,6 +221,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       keys.put(namespace, record);
       return Promise.resolve();
     },
+    addKey: (namespace: string, record: KeyRecord) => Promise.resolve(keys.add(namespace, record)),
     deleteKey: (namespace: string, id: string) => Promise.resolve(keys.delete(namespace, id)),
     listKeys: (namespace: string) => Promise.resolve(keys.list(namespace)),
 
