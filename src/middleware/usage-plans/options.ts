@@ -26,6 +26,7 @@ import {
   prepareUnavailable,
   type StoreErrorMode,
 } from '../throttle/options.js';
+import { defineKey, type KeyDefinition } from './keys.js';
 import { assertKeyInput, type ResolvedPlan, resolvePlan } from './plans.js';
 import { periodBounds, type QuotaPeriod } from './quota.js';
 import type { RouteMatching } from './routes.js';
@@ -86,7 +87,12 @@ export interface UsagePlansResponses {
 export interface UsagePlansOptions<Req = AnyRequest> {
   /** The plans, by name. At least one. */
   plans: Record<string, PlanOptions>;
-  /** The keys: an array (hashed and loaded into `store` at start-up) or a key store of their own. @default [] */
+  /**
+   * The keys: an array (hashed at once, and created in `store` at start-up when absent) or a key
+   * store of their own. A key already in the store keeps what was changed at run time
+   * (`disableKey()`, `setPlan()`); its definition here is applied again only when it changed.
+   * @default []
+   */
   keys?: readonly ApiKeyInput[] | KeyStore;
   /** Request header that carries the key. @default 'x-api-key' */
   header?: string;
@@ -162,8 +168,8 @@ export const SCOPE = 'usagePlans';
 export interface UsagePlansConfig {
   readonly namespace: string;
   readonly plans: ReadonlyMap<string, ResolvedPlan>;
-  /** Keys to load at start-up, validated (plaintext still; hashed when loaded). */
-  readonly initialKeys: readonly ApiKeyInput[];
+  /** The `keys` option, validated and hashed: no plaintext is kept. */
+  readonly initialKeys: readonly KeyDefinition[];
   readonly keyStore: KeyStore;
   readonly store: GatewayStore;
   readonly header: string;
@@ -200,7 +206,7 @@ export function resolveUsagePlansOptions(options: UsagePlansOptions): UsagePlans
     assertStore(SCOPE, o.store, ['consumeBucket', 'consumeQuota', 'getUsage', 'getKeyByHash']);
   const store = (o.store as GatewayStore | undefined) ?? memoryStore();
   let keyStore: KeyStore = store;
-  let initialKeys: ApiKeyInput[] = [];
+  let initialKeys: KeyDefinition[] = [];
   if (Array.isArray(o.keys)) {
     const ids = new Set<string>();
     const secrets = new Set<string>();
@@ -212,7 +218,7 @@ export function resolveUsagePlansOptions(options: UsagePlansOptions): UsagePlans
       ids.add(input.id);
       secrets.add(input.key);
     });
-    initialKeys = (o.keys as readonly ApiKeyInput[]).map((k) => ({ ...k }));
+    initialKeys = (o.keys as readonly ApiKeyInput[]).map(defineKey);
   } else {
     assertStore(SCOPE, o.keys, ['getKeyByHash', 'getKey', 'putKey', 'deleteKey', 'listKeys']);
     keyStore = o.keys as KeyStore;

@@ -9,6 +9,7 @@ import {
 } from '../../core/validate.js';
 import { policyLabel } from '../throttle/headers.js';
 import { assertPolicyName, type BucketShape, resolveBucketShape } from '../throttle/options.js';
+import { PRESENTABLE_KEY } from './keys.js';
 import type { ApiKeyInput, PlanOptions, PlanQuota, PlanThrottle } from './options.js';
 import type { QuotaRule } from './quota.js';
 import { type RouteMatching, routePath } from './routes.js';
@@ -135,10 +136,11 @@ export function assertKeyInput(
   const { id, key, plan, enabled, name } = input as ApiKeyInput;
   if (typeof id !== 'string' || id === '' || id.length > 128)
     throw optionTypeError(scope, `${where}.id`, 'a string of 1–128 characters', id);
-  if (typeof key !== 'string' || key.length < 20 || key.length > 256)
-    // Never echo the value: it is a secret.
+  // A key that cannot travel in a header intact could never be presented. Never echo the value:
+  // it is a secret.
+  if (typeof key !== 'string' || !PRESENTABLE_KEY.test(key))
     throw new TypeError(
-      `portcullis.${scope}: option "${where}.key" must be a string of 20–256 characters (key of "${id}")`,
+      `portcullis.${scope}: option "${where}.key" must be a string of 20–256 visible ASCII characters (key of "${id}")`,
     );
   assertPlanName(scope, `${where}.plan`, plan, plans);
   if (enabled !== undefined) assertBoolean(scope, `${where}.enabled`, enabled);

@@ -1,4 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeEachFramework, type Framework } from '../../../test/support/frameworks.js';
 import { type ManualClock, manualClock } from '../../../test/support/manual-clock.js';
@@ -204,6 +209,30 @@ describe('usagePlans() options', () => {
       /option "plans.p.methods"/,
     );
   });
+
+  it('keeps no plaintext key in memory after importing the keys option (it kept them all)', async () => {
+    // The key exists as a heap string only while it is being handed over: its bytes live in a
+    // Buffer (outside the JS heap), and a fresh string is made again only after the snapshot.
+    const secret = randomBytes(24);
+    const middleware = usagePlans({
+      plans: PLANS,
+      keys: [{ id: 'secret', key: secret.toString('hex'), plan: 'free' }],
+    });
+    const { items } = await middleware.usage('secret');
+    expect(items.secret).toEqual([[0, 5]]);
+    const file = writeHeapSnapshot(
+      join(tmpdir(), `plans-${process.pid}-${Date.now()}.heapsnapshot`),
+    );
+    try {
+      const snapshot = readFileSync(file, 'latin1');
+      expect(snapshot.includes(secret.toString('hex'))).toBe(false);
+      // The check can see a retained string: the key's id, kept on purpose, is there.
+      expect(snapshot.includes(hashKey(secret.toString('hex')))).toBe(true);
+    } finally {
+      rmSync(file, { force: true });
+    }
+    expect(middleware).toBeDefined();
+  }, 60_000);
 
   it('does not mutate the options it is given', () => {
     const options = Object.freeze({
@@ -622,6 +651,106 @@ describeEachFramework('usagePlans()', (fw) => {
       await expect(middleware.importKeys([{ id: 'zed', key: fresh, plan: 'pro' }])).rejects.toThrow(
         /already in use/,
       );
+    });
+
+    it('keeps run-time changes when another instance starts with the same keys (start re-imported keys, undoing disableKey/setPlan)', async () => {
+      const store = memoryStore();
+      const clock = manualClock();
+      const { middleware } = await start(fw, { clock, store });
+      await middleware.disableKey('alice');
+      await middleware.setPlan('bob', 'free');
+      // Another instance (or a restart) with the same `keys` option and the same store.
+      const { app } = await start(fw, { clock, store });
+      expect((await app.request('/r', withKey(FREE_KEY))).status).toBe(403);
+      expect((await app.request('/r', withKey(PRO_KEY))).json).toEqual({
+        apiKey: { id: 'bob', plan: 'free' },
+      });
+      // A definition whose content changed is applied, once.
+      const changed = KEYS.map((k) => (k.id === 'alice' ? { ...k, plan: 'pro' } : k));
+      const { app: redeployed } = await start(fw, { clock, store, keys: changed });
+      expect((await redeployed.request('/r', withKey(FREE_KEY))).json).toEqual({
+        apiKey: { id: 'alice', plan: 'pro' },
+      });
+      expect((await redeployed.request('/r', withKey(PRO_KEY))).json).toEqual({
+        apiKey: { id: 'bob', plan: 'free' },
+      });
+    });
+
+    it("serves the other keys when a key of the keys option is already another id's (a conflicting import answered 503 forever)", async () => {
+      const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+      const store = memoryStore();
+      const { middleware: first } = await start(fw, { clock: manualClock(), store, keys: [] });
+      await first.importKeys([{ id: 'zed', key: FREE_KEY, plan: 'pro' }]);
+      const { app } = await start(fw, { clock: manualClock(), store });
+      expect((await app.request('/r', withKey(PRO_KEY))).status).toBe(200);
+      expect((await app.request('/r', withKey(FREE_KEY))).json).toEqual({
+        apiKey: { id: 'zed', plan: 'pro' },
+      });
+      const conflicts = warn.mock.calls.filter(([message]) => /"alice"/.test(String(message)));
+      expect(conflicts).toHaveLength(1);
+      expect(String(conflicts[0]![0])).not.toContain(FREE_KEY);
+    });
+
+    it("reports a deleted key's usage history (usage() rejected)", async () => {
+      const clock = manualClock(Date.parse('2026-01-05T10:00:00Z'));
+      const { app, middleware } = await start(fw, { clock });
+      await app.request('/r', withKey(FREE_KEY));
+      await app.request('/r', withKey(FREE_KEY));
+      expect(await middleware.deleteKey('alice')).toBe(true);
+      expect(await middleware.usage('alice')).toEqual({
+        startDate: '2026-01-05',
+        endDate: '2026-01-05',
+        items: { alice: [[2, null]] },
+      });
+    });
+
+    it("starts a new key that reuses a deleted key's id at zero quota (it inherited the old count)", async () => {
+      const clock = manualClock();
+      const { app, middleware } = await start(fw, { clock });
+      for (let i = 0; i < 5; i++) {
+        clock.advance(1000);
+        expect((await app.request('/r', withKey(FREE_KEY))).status).toBe(200);
+      }
+      clock.advance(1000);
+      expect((await app.request('/r', withKey(FREE_KEY))).json).toEqual({
+        message: 'Limit Exceeded',
+      });
+      await middleware.deleteKey('alice');
+      const { key } = await middleware.createKey({ plan: 'free', id: 'alice' });
+      const res = await app.request('/r', withKey(key));
+      expect(res.status).toBe(200);
+      expect(res.headers.ratelimit).toMatch(/"free-quota";r=4;/);
+    });
+
+    it('lets exactly one of two concurrent createKey() calls with one id succeed (both did)', async () => {
+      const { app, middleware } = await start(fw, { clock: manualClock() });
+      const results = await Promise.allSettled([
+        middleware.createKey({ plan: 'free', id: 'twin' }),
+        middleware.createKey({ plan: 'pro', id: 'twin' }),
+      ]);
+      const created = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      expect(created).toHaveLength(1);
+      const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(String(refused.reason)).toMatch(/option "id"/);
+      expect((await app.request('/r', withKey(created[0]!.key))).status).toBe(200);
+    });
+
+    it('refuses keys that cannot be presented in a header: control characters, spaces, too long (accepted before)', async () => {
+      const { middleware } = await start(fw, { clock: manualClock() });
+      for (const key of [
+        `abc\u0001${'x'.repeat(20)}`,
+        `tab\t${'x'.repeat(20)}`,
+        `space ${'x'.repeat(20)}`,
+        `caf\u00e9${'x'.repeat(20)}`,
+        'x'.repeat(257),
+      ]) {
+        await expect(middleware.importKeys([{ id: 'bad', key, plan: 'free' }])).rejects.toThrow(
+          /option "importKeys\[0\].key"/,
+        );
+        expect(() =>
+          usagePlans({ plans: PLANS, keys: [{ id: 'bad', key, plan: 'free' }] }),
+        ).toThrow(/option "keys\[0\].key"/);
+      }
     });
 
     it('reports usage per key and UTC day as [used, remaining]', async () => {

@@ -33,6 +33,7 @@ import {
 import type { PlanBucket, ResolvedPlan } from './plans.js';
 import { periodBounds, periodLimit } from './quota.js';
 import { findRoute, type RouteMatching } from './routes.js';
+import { StartupImport } from './startup.js';
 
 /** A plan without a quota still counts usage per day: an allowance that never runs out. */
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
@@ -60,14 +61,9 @@ export type UsagePlansMiddleware = GatewayMiddleware & KeyManagement;
  */
 export function usagePlans(options: UsagePlansOptions): UsagePlansMiddleware {
   const config = resolveUsagePlansOptions(options);
-  const management = keyManagement(config);
   const admission = new Admission(config);
-  let loaded = false;
-  const loading = management.importKeys(config.initialKeys).then(() => {
-    loaded = true;
-  });
-  // A failed load answers 503 on each request (below); it must not also be an unhandled rejection.
-  loading.catch(() => undefined);
+  const startup = new StartupImport(config);
+  const management = keyManagement(config, () => startup.ready());
 
   return createMiddleware(
     'usagePlans',
@@ -77,11 +73,8 @@ export function usagePlans(options: UsagePlansOptions): UsagePlansMiddleware {
       if (typeof presented !== 'string' || presented === '' || presented.length > MAX_KEY_LENGTH)
         return sendPrepared(ex, config.forbidden);
       const hash = hashKey(presented);
-      if (loaded) return admission.admit(ex, next, hash);
-      return loading.then(
-        () => admission.admit(ex, next, hash),
-        (err: unknown) => admission.unavailable(ex, err),
-      );
+      if (startup.loaded) return admission.admit(ex, next, hash);
+      return startup.ready().then(() => admission.admit(ex, next, hash));
     },
     management,
   ) as UsagePlansMiddleware;
@@ -142,7 +135,7 @@ class Admission {
   }
 
   /** Without the key record nobody can be admitted safely. */
-  unavailable(ex: Exchange, err: unknown): void {
+  private unavailable(ex: Exchange, err: unknown): void {
     this.health.failed(err, 'refusing requests with 503 until it recovers');
     sendPrepared(ex, this.config.unavailable);
   }
