@@ -4,11 +4,14 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeEachFramework, type Framework } from '../../../test/support/frameworks.js';
 import { type ManualClock, manualClock } from '../../../test/support/manual-clock.js';
 import { parseRateLimit, parseRateLimitPolicy } from '../../../test/support/ratelimit.js';
+import { hasRedisServer, startOwnRedis } from '../../../test/support/redis-server.js';
 import { memoryStore } from '../../stores/memory/index.js';
+import { redisStore } from '../../stores/redis/index.js';
 import type { GatewayStore, KeyStore } from '../../stores/types.js';
 import { cors } from '../cors/index.js';
 import { throttle } from '../throttle/index.js';
@@ -828,6 +831,38 @@ describeEachFramework('usagePlans()', (fw) => {
         expect(admitted.status).toBe(200);
         expect(admitted.headers.ratelimit).toBe(fields);
       },
+    );
+
+    it.skipIf(!hasRedisServer())(
+      'serves the first request after Redis comes up when it was down at start (503 forever)',
+      async () => {
+        vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+        const redis = await startOwnRedis();
+        await redis.stop();
+        const client = new Redis(redis.url, { retryStrategy: () => 50, maxRetriesPerRequest: 1 });
+        client.on('error', () => undefined);
+        try {
+          const store = redisStore({ client, onStateChange: () => undefined, timeoutMs: 500 });
+          const { app } = await start(fw, { clock: manualClock(), store });
+          for (let i = 0; i < 3; i++) {
+            const down = await app.request('/r', withKey(PRO_KEY));
+            expect(down.status).toBe(503);
+            expect(down.json).toEqual({ message: 'Service Unavailable' });
+          }
+          await redis.start();
+          const deadline = Date.now() + 5000;
+          while (client.status !== 'ready' && Date.now() < deadline)
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          const first = await app.request('/r', withKey(PRO_KEY));
+          expect(first.status).toBe(200);
+          expect(first.json).toEqual({ apiKey: { id: 'bob', plan: 'pro' } });
+          expect((await app.request('/r', withKey(OFF_KEY))).status).toBe(403);
+        } finally {
+          client.disconnect();
+          await redis.stop();
+        }
+      },
+      15_000,
     );
 
     it('admits keys without their plan throttle when buckets fail', async () => {
