@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { writeHeapSnapshot } from 'node:v8';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -789,6 +791,99 @@ describeEachFramework('usagePlans()', (fw) => {
       await expect(
         middleware.usage('alice', { from: '2026-01-08', to: '2026-01-05' }),
       ).rejects.toThrow(/option "to"/);
+    });
+  });
+
+  describe('when the client aborts', () => {
+    /**
+     * Sends a request on a raw socket and destroys the socket when `abortWhen` says so: after part
+     * of the body (the server still reading it) or after the first bytes of the response.
+     */
+    function abortedRequest(url: string, head: string, abortWhen: 'mid-body' | 'mid-response') {
+      const { port } = new URL(url);
+      return new Promise<void>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write(head);
+          if (abortWhen === 'mid-body') {
+            socket.write('{"partial":');
+            setTimeout(() => socket.destroy(), 50);
+          }
+        });
+        socket.on('data', () => {
+          if (abortWhen === 'mid-response') socket.destroy();
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      });
+    }
+
+    it('logs nothing at warn or error and charges the quota exactly once, aborted mid-body or mid-response', async () => {
+      const logged: unknown[] = [];
+      for (const level of ['error', 'warn'] as const)
+        vi.spyOn(console, level).mockImplementation((...args) => logged.push(args));
+      vi.spyOn(process, 'emitWarning').mockImplementation((...args) => logged.push(args));
+      const clock = manualClock();
+      const middleware = usagePlans({ plans: PLANS, keys: KEYS, clock });
+      let finishedBodies = 0;
+      const app = await fw.start({
+        // Koa itself hands the aborted upload and the closed stream to its error handling (the
+        // harness records them): its own behaviour, not a middleware's.
+        expectsErrors: /^(Parse Error|Premature close|aborted)/,
+        use: [middleware, throttle({ rate: 100, key: 'apiKey', clock })],
+        routes: [
+          {
+            method: 'POST',
+            path: '/upload',
+            express: (req: NodeJS.ReadableStream, res: { end(body: string): void }) => {
+              req.on('error', () => undefined);
+              req.resume();
+              req.on('end', () => {
+                finishedBodies++;
+                res.end('ok');
+              });
+            },
+            koa: async (ctx: { req: NodeJS.ReadableStream; body: unknown }) => {
+              ctx.req.on('error', () => undefined);
+              await new Promise<void>((resolve) => {
+                ctx.req.on('end', () => resolve());
+                ctx.req.on('close', () => resolve());
+                ctx.req.resume();
+              });
+              ctx.body = 'ok';
+            },
+          },
+          {
+            method: 'GET',
+            path: '/stream',
+            express: (_req: unknown, res: NodeJS.WritableStream & { flushHeaders(): void }) => {
+              res.write('first part ');
+              setTimeout(() => res.end('rest'), 200);
+            },
+            koa: (ctx: { body: unknown }) => {
+              const body = new PassThrough();
+              body.write('first part ');
+              setTimeout(() => body.end('rest'), 200);
+              ctx.body = body;
+            },
+          },
+        ],
+      });
+      const key = `x-api-key: ${PRO_KEY}\r\n`;
+      await abortedRequest(
+        app.url,
+        `POST /upload HTTP/1.1\r\nhost: x\r\n${key}content-type: application/json\r\ncontent-length: 1000\r\n\r\n`,
+        'mid-body',
+      );
+      await abortedRequest(
+        app.url,
+        `GET /stream HTTP/1.1\r\nhost: x\r\n${key}\r\n`,
+        'mid-response',
+      );
+      // Whatever the server still does with them has happened by now.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(finishedBodies).toBe(0);
+      expect((await middleware.usage('bob')).items.bob).toEqual([[2, 998]]);
+      expect(logged).toEqual([]);
     });
   });
 
