@@ -91,22 +91,22 @@ interface QuotaWindow {
 }
 
 /**
- * One middleware's admission decisions. With a store that has `consumePlan` (and holds the keys
- * too), a known key costs one store call: the store re-checks the record and takes the bucket
- * token and the quota count in one atomic step. Otherwise: the record, then the bucket, then the
- * quota, one call each.
+ * One middleware's admission decisions, on one path whatever the store: a step takes the key
+ * check, the bucket and the quota (`PlanStep`), and its outcome is applied the same way. With a
+ * store that has `consumePlan` (and holds the keys too) the step is one atomic store call,
+ * answered at once by the memory store; otherwise it is the record, the bucket and the quota, one
+ * call each (`separateStep`).
  */
 class Admission {
   private readonly health = new StoreHealth('usagePlans');
   private readonly known: KnownKeys;
   private readonly windows = new Map<ResolvedPlan, QuotaWindow>();
-  /** The store's combined step, when it has one and holds the keys; returns a Promise. */
-  private readonly step: PlanStep | undefined;
-  /**
-   * The step for a key already known: the memory store's answers at once (no Promise, no await:
-   * what `kConsumeBucketNow` does for `throttle()`); any other store's is `step`.
-   */
-  private readonly knownStep: PlanStep | undefined;
+  /** The step for a key already known (it re-checks the record in the store). */
+  private readonly knownStep: PlanStep;
+  /** The step for a record just read from the store (no need to read it again). */
+  private readonly freshStep: PlanStep;
+  /** With `onStoreError: 'open'`, what a failed combined step is retried with; else undefined. */
+  private readonly fallback: PlanStep | undefined;
 
   constructor(private readonly config: UsagePlansConfig) {
     this.known = new KnownKeys(config.namespace, config.plans, config.keyCacheSize);
@@ -116,21 +116,26 @@ class Admission {
       store.consumePlan !== undefined && config.keyStore === store
         ? (store as PlanStore & { [kConsumePlanNow]?: ConsumePlanNow })
         : undefined;
-    this.step =
-      planStore === undefined
-        ? undefined
-        : (namespace, hash, expected, bucket, quota) =>
-            planStore.consumePlan(namespace, hash, expected, bucket, quota);
-    this.knownStep = planStore?.[kConsumePlanNow] ?? this.step;
+    const separate = separateStep(config, this.health, true);
+    if (planStore === undefined) {
+      this.knownStep = separate;
+      this.freshStep = separateStep(config, this.health, false);
+      this.fallback = undefined;
+    } else {
+      this.freshStep = (namespace, hash, expected, bucket, quota) =>
+        planStore.consumePlan(namespace, hash, expected, bucket, quota);
+      // The memory store's answers at once (no Promise, no await: what `kConsumeBucketNow` does
+      // for `throttle()`).
+      this.knownStep = planStore[kConsumePlanNow] ?? this.freshStep;
+      this.fallback = config.quotaFailOpen ? separate : undefined;
+    }
   }
 
   admit(ex: Exchange, next: Next, hash: string): PromiseLike<void> | undefined {
-    const { step, knownStep } = this;
-    if (step === undefined || knownStep === undefined) return this.separately(ex, next, hash);
     const known = this.known.get(hash);
-    if (known !== undefined) return this.attempt(ex, next, hash, knownStep, known, 0);
+    if (known !== undefined) return this.attempt(ex, next, hash, this.knownStep, known, 0);
     return this.lookUp(ex, hash).then((found) =>
-      found === undefined ? undefined : this.attempt(ex, next, hash, step, found, 0),
+      found === undefined ? undefined : this.attempt(ex, next, hash, this.freshStep, found, 0),
     );
   }
 
@@ -162,12 +167,12 @@ class Admission {
         quotaStep(known, window, now),
       );
     } catch (err) {
-      return this.stepFailed(ex, next, hash, err);
+      return this.stepFailed(ex, next, hash, step, known, err);
     }
     if (!isPlanOutcome(outcome)) {
       return outcome.then(
         (answer) => this.settle(ex, next, hash, step, known, attempt, bucket, window, answer),
-        (err: unknown) => this.stepFailed(ex, next, hash, err),
+        (err: unknown) => this.stepFailed(ex, next, hash, step, known, err),
       );
     }
     return this.settle(ex, next, hash, step, known, attempt, bucket, window, outcome);
@@ -201,8 +206,17 @@ class Admission {
    * quota fail open as they do apart (a step that timed out after Redis ran it may then count
    * this request twice: the price of preferring availability).
    */
-  private stepFailed(ex: Exchange, next: Next, hash: string, err: unknown) {
-    if (this.config.quotaFailOpen) return this.separately(ex, next, hash);
+  private stepFailed(
+    ex: Exchange,
+    next: Next,
+    hash: string,
+    step: PlanStep,
+    known: KnownKey,
+    err: unknown,
+  ): PromiseLike<void> | undefined {
+    const { fallback } = this;
+    if (fallback !== undefined && step !== fallback)
+      return this.attempt(ex, next, hash, fallback, known, 0);
     this.unavailable(ex, err);
     return undefined;
   }
@@ -243,47 +257,6 @@ class Admission {
     const known = this.known.learn(hash, record);
     if (known === undefined) sendPrepared(ex, this.config.forbidden);
     return known;
-  }
-
-  /** The record, the bucket and the quota, one store call each. */
-  private async separately(ex: Exchange, next: Next, hash: string): Promise<void> {
-    const { config, health } = this;
-    const known = await this.lookUp(ex, hash);
-    if (known === undefined) return;
-    const now = config.clock.now();
-    const fields = config.headers ? new RateLimitFields() : undefined;
-
-    // 1. The throttle first, so that requests it refuses never count against the quota.
-    const bucket = bucketFor(ex, known.plan, this.config.routing);
-    if (bucket !== undefined) {
-      let taken: BucketResult | undefined;
-      try {
-        const step = bucketStep(known, bucket, now);
-        taken = await config.store.consumeBucket(step.key, step);
-        health.ok();
-      } catch (err) {
-        // As throttle(): a limiter outage must not become an API outage.
-        health.failed(err, 'admitting keys without their plan throttle until it recovers');
-      }
-      if (this.refusedByBucket(ex, fields, bucket, taken)) return;
-    }
-
-    // 2. The quota, which also counts the day's usage.
-    const window = this.window(known.plan, now);
-    let counted: QuotaResult | undefined;
-    try {
-      counted = await config.store.consumeQuota(known.quotaKey, quotaStep(known, window, now));
-      health.ok();
-    } catch (err) {
-      if (known.plan.quota !== undefined && !config.quotaFailOpen) {
-        health.failed(err, 'refusing keys with a quota (503) until it recovers');
-        fields?.write(ex);
-        return sendPrepared(ex, config.unavailable);
-      }
-      health.failed(err, 'admitting keys without counting their quota until it recovers');
-    }
-    if (this.refusedByQuota(ex, fields, known.plan, window, counted)) return;
-    return admitted(ex, next, fields, known);
   }
 
   /** Applies the bucket's answer (none when it failed); true once a refusal's 429 is sent. */
@@ -345,6 +318,43 @@ class Admission {
 type PlanStep = (
   ...args: Parameters<PlanStore['consumePlan']>
 ) => PlanOutcome | PromiseLike<PlanOutcome>;
+
+/**
+ * The step for a store without `consumePlan` (or whose keys live elsewhere): the record, the
+ * bucket, then the quota, one call each; `verify: false` when the record was just read. The
+ * bucket fails open, as `throttle()` does (a limiter outage must not become an API outage): its
+ * answer is then missing. So does the quota of a plan without one, or with `onStoreError: 'open'`;
+ * otherwise a failed quota, or a failed record read, fails the step (503).
+ */
+function separateStep(config: UsagePlansConfig, health: StoreHealth, verify: boolean): PlanStep {
+  const { store, keyStore } = config;
+  return async (namespace, hash, expected, bucket, quota) => {
+    if (verify) {
+      const record = await keyStore.getKeyByHash(namespace, hash);
+      if (record?.enabled !== true || record.id !== expected.id || record.plan !== expected.plan)
+        return { matched: false, record };
+    }
+    let taken: BucketResult | undefined;
+    if (bucket !== undefined) {
+      try {
+        taken = await store.consumeBucket(bucket.key, bucket);
+        health.ok();
+      } catch (err) {
+        health.failed(err, 'admitting keys without their plan throttle until it recovers');
+      }
+      // Requests the throttle refuses never count against the quota.
+      if (taken?.allowed === false) return { matched: true, bucket: taken, quota: undefined };
+    }
+    let counted: QuotaResult | undefined;
+    try {
+      counted = await store.consumeQuota(quota.key, quota);
+    } catch (err) {
+      if (quota.limit !== UNLIMITED && !config.quotaFailOpen) throw err;
+      health.failed(err, 'admitting keys without counting their quota until it recovers');
+    }
+    return { matched: true, bucket: taken, quota: counted };
+  };
+}
 
 /** Whether a step answered at once (a Promise has `then`, an outcome never does). */
 function isPlanOutcome(value: PlanOutcome | PromiseLike<PlanOutcome>): value is PlanOutcome {
