@@ -1,19 +1,21 @@
 /**
- * The memory store's token buckets: one number per key (its TAT, see `gcra.ts`), in a Map kept in
- * the order of last update, so that the buckets that went idle first are at its front. Eviction
- * then only ever looks at the front: it drops buckets that are full again until it meets one that
- * is not, and never walks past live ones (a sweep over the whole Map in insertion order kept
- * re-reading young buckets and left most idle ones behind).
+ * The memory store's token buckets: one number per key (its TAT, see `gcra.ts`), and the two ways
+ * idle ones (full again, the same as absent) are dropped: a few inspected on each operation, and
+ * a whole pass, a chunk at a time, driven by the store's timer. The per-operation sweep alone
+ * chases the newest entries under load and leaves most idle ones behind; the pass visits every
+ * entry, so each idle bucket is gone within one pass of going idle.
  */
 
 export class BucketTable {
-  /** Key → TAT (when the bucket is full again), oldest update first. Absent = full. */
-  private readonly tats = new Map<string, number>();
-  /** A live iterator from the front; Map iterators survive deletions and see later insertions. */
-  private cursor: MapIterator<[string, number]> | undefined;
-  /** The front entry the last sweep stopped at, still to be decided. */
-  private pending: [string, number] | undefined;
-  /** The latest decision time seen: what a timer-driven sweep may treat as now. */
+  /** Key → TAT (when the bucket is full again). Absent = full. */
+  private tats = new Map<string, number>();
+  /** Most buckets held since the Map was last rebuilt: its hash table is sized for them. */
+  private peak = 0;
+  /** The per-operation sweep's place: Map iterators survive deletions and see later insertions. */
+  private sweepCursor: MapIterator<[string, number]> | undefined;
+  /** The timer pass's place, undefined between passes. */
+  private passCursor: MapIterator<[string, number]> | undefined;
+  /** The latest decision time seen: what the timer pass treats as now (never a guess ahead). */
   latestNow = Number.NEGATIVE_INFINITY;
 
   get size(): number {
@@ -24,47 +26,58 @@ export class BucketTable {
     return this.tats.get(key);
   }
 
-  /** Stores a bucket's new TAT and moves it to the back (the most recently updated). */
   set(key: string, tat: number, now: number): void {
-    this.tats.delete(key);
     this.tats.set(key, tat);
     if (now > this.latestNow) this.latestNow = now;
+    if (this.tats.size > this.peak) this.peak = this.tats.size;
+  }
+
+  /** Inspects `count` buckets where the last call stopped, dropping those full at `now`. */
+  sweep(now: number, count: number): void {
+    for (let i = 0; i < count; i++) {
+      this.sweepCursor ??= this.tats.entries();
+      const step = this.sweepCursor.next();
+      if (step.done === true) {
+        this.sweepCursor = undefined;
+        return;
+      }
+      if (step.value[1] <= now) this.tats.delete(step.value[0]);
+    }
   }
 
   /**
-   * Drops up to `budget` buckets full at `now` from the front, stopping at the first that is not
-   * full yet. Resolves true when it stopped for the budget (more may be left to drop).
+   * Goes on with the timer's pass over every bucket, dropping those full at `latestNow`, for at
+   * most `budget` buckets; true when the pass is not finished.
    */
-  sweep(now: number, budget: number): boolean {
+  pass(budget: number): boolean {
+    this.passCursor ??= this.tats.entries();
     for (let i = 0; i < budget; i++) {
-      if (this.pending === undefined) {
-        this.cursor ??= this.tats.entries();
-        const step = this.cursor.next();
-        if (step.done === true) {
-          this.cursor = undefined;
-          return false;
-        }
-        this.pending = step.value;
+      const step = this.passCursor.next();
+      if (step.done === true) {
+        this.passCursor = undefined;
+        this.compact();
+        return false;
       }
-      const [key, tat] = this.pending;
-      // Updated since it was read: it moved to the back, behind the cursor's way.
-      if (this.tats.get(key) !== tat) {
-        this.pending = undefined;
-        continue;
-      }
-      // The oldest update is not full yet: younger ones of the same shape are not either. A
-      // bucket of a slower shape can hold the front for at most its own refill time.
-      if (tat > now) return false;
-      this.tats.delete(key);
-      this.pending = undefined;
+      if (step.value[1] <= this.latestNow) this.tats.delete(step.value[0]);
     }
     return true;
   }
 
-  /** Drops every bucket full at `now`, wherever it is. */
+  /**
+   * A Map keeps the hash table of its largest size after deletions: once it holds a small part of
+   * its peak, a copy of what is left gives that memory back.
+   */
+  private compact(): void {
+    if (this.tats.size * 8 > this.peak) return;
+    this.tats = new Map(this.tats);
+    this.peak = this.tats.size;
+    this.sweepCursor = undefined;
+  }
+
+  /** Drops every bucket full at `now`. */
   prune(now: number): void {
     for (const [key, tat] of this.tats) if (tat <= now) this.tats.delete(key);
-    this.cursor = undefined;
-    this.pending = undefined;
+    this.sweepCursor = undefined;
+    this.passCursor = undefined;
   }
 }

@@ -129,12 +129,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
   const buckets = new BucketTable();
   const quotas = new Map<string, QuotaCounter>();
-  // Idle state is also reclaimed on a timer, a chunk at a time, so that memory returns within a
-  // bounded time even when few requests arrive to drive the per-operation sweep. It uses the
-  // latest decision time seen, never a guess ahead of it, so no answer can change.
+  // Idle state is also reclaimed on a timer, a whole pass a chunk at a time, so that memory
+  // returns within a bounded time whatever the traffic does to the per-operation sweep. It uses
+  // the latest decision time seen, never a guess ahead of it, so no answer can change.
   let timer: NodeJS.Timeout | undefined;
   const reclaim = (): void => {
-    if (buckets.sweep(buckets.latestNow, SWEEP_CHUNK)) {
+    if (buckets.pass(SWEEP_CHUNK)) {
       setImmediate(reclaim).unref();
       return;
     }
