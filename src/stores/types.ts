@@ -81,6 +81,11 @@ export interface QuotaStore {
    * store's retention.
    */
   getUsage(key: string, fromDay: number, toDay: number): Promise<number[]>;
+  /**
+   * Forgets the period counter of `key`, keeping its usage days: a new API key that reuses a
+   * deleted key's id starts its quota at zero. Optional: without it that key inherits the count.
+   */
+  resetQuota?(key: string): Promise<void>;
 }
 
 /** An API key as stored: never the plaintext, only its SHA-256. */
@@ -97,6 +102,12 @@ export interface KeyRecord {
   readonly name?: string;
   /** When the key was created or imported, ms since the epoch. */
   readonly createdAt: number;
+  /**
+   * Digest of the static definition (`keys` option, `importKeys()`) the record was imported from.
+   * Changes made at run time keep it, so that an import only applies a definition whose content
+   * changed since; absent on keys made by `createKey()`.
+   */
+  readonly source?: string;
 }
 
 /**
@@ -115,6 +126,13 @@ export interface KeyStore {
   deleteKey(namespace: string, id: string): Promise<boolean>;
   /** Every record of the namespace, in no particular order. */
   listKeys(namespace: string): Promise<KeyRecord[]>;
+  /**
+   * Stores `record` only if no record has its `id` and none its `hash`, atomically: of concurrent
+   * calls for one id (or one hash) exactly one resolves `true`; the others change nothing and
+   * resolve `false`. Optional: without it creating a key is a read then a write, and two
+   * instances creating one id at once may both succeed.
+   */
+  addKey?(namespace: string, record: KeyRecord): Promise<boolean>;
 }
 
 /** A bucket decision of a combined step: the bucket's key with its parameters. */

@@ -50,6 +50,36 @@ export function runKeyStoreContract(name: string, makeStore: KeyStoreFactory): v
       expect(await store.listKeys('empty')).toEqual([]);
     });
 
+    it('adds a key only when its id and its hash are free (addKey)', async () => {
+      const store = await makeStore();
+      expect(typeof store.addKey).toBe('function');
+      expect(await store.addKey!('ns', record('alice', 'a'))).toBe(true);
+      expect(await store.addKey!('ns', record('alice', 'other'))).toBe(false);
+      expect(await store.addKey!('ns', record('bob', 'a'))).toBe(false);
+      expect(await store.getKeyByHash('ns', sha256('other'))).toBeUndefined();
+      expect(await store.getKey('ns', 'bob')).toBeUndefined();
+      expect((await store.getKey('ns', 'alice'))?.hash).toBe(sha256('a'));
+      expect(await store.addKey!('other', record('alice', 'a'))).toBe(true);
+      expect((await store.listKeys('ns')).map((r) => r.id)).toEqual(['alice']);
+    });
+
+    it('lets exactly one of many concurrent addKey calls with one id succeed', async () => {
+      const store = await makeStore();
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.addKey!('ns', record('same', `secret-${i}`))),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const stored = await store.getKey('ns', 'same');
+      expect(await store.getKeyByHash('ns', stored!.hash)).toEqual(stored);
+      expect(await store.listKeys('ns')).toHaveLength(1);
+    });
+
+    it('keeps the source digest of an imported record', async () => {
+      const store = await makeStore();
+      await store.putKey('ns', record('alice', 'a', { source: 'abc123' }));
+      expect((await store.getKey('ns', 'alice'))?.source).toBe('abc123');
+    });
+
     it('returns copies that cannot change what is stored', async () => {
       const store = await makeStore();
       await store.putKey('ns', record('alice', 'a'));

@@ -27,6 +27,42 @@ describe('memoryStore()', () => {
     expect(store.stats().buckets).toBe(1);
   });
 
+  it('reclaims every idle bucket and past quota counter within a bounded time, however few requests come (most stayed held)', async () => {
+    const store = memoryStore();
+    const clients = 100_000;
+    // Clients arriving over one second, as under load: each bucket is full again 100 ms later.
+    for (let i = 0; i < clients; i++) {
+      const now = T0 + i / 100;
+      await store.consumeBucket(`client-${i}`, {
+        emissionIntervalMs: 100,
+        burst: 20,
+        cost: 1,
+        now,
+      });
+      if (i % 10 === 0)
+        await store.consumeQuota(`key-${i}`, {
+          limit: 5,
+          periodStart: T0,
+          periodEnd: T0 + DAY,
+          now,
+        });
+    }
+    // One request long after every bucket refilled and the quota period ended.
+    const later = T0 + DAY + 1;
+    await store.consumeBucket('late', { emissionIntervalMs: 100, burst: 20, cost: 1, now: later });
+    await store.consumeQuota('late', {
+      limit: 5,
+      periodStart: later,
+      periodEnd: later + DAY,
+      now: later,
+    });
+    // Within the default sweep interval (1 s) and a few chunks.
+    const deadline = Date.now() + 3000;
+    while (store.stats().buckets > 1 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(store.stats()).toMatchObject({ buckets: 1, quotaCounters: 1 });
+  });
+
   it('keeps a bucket that is not full yet, whatever the sweep', async () => {
     const store = memoryStore({ sweepPerOperation: 1000 });
     const params = { emissionIntervalMs: 100, burst: 10, cost: 10, now: T0 };
@@ -52,6 +88,7 @@ describe('memoryStore()', () => {
   it('refuses bad options, naming them', () => {
     expect(() => memoryStore({ usageRetentionDays: 0 })).toThrow(/option "usageRetentionDays"/);
     expect(() => memoryStore({ sweepPerOperation: 1.5 })).toThrow(/option "sweepPerOperation"/);
+    expect(() => memoryStore({ sweepIntervalMs: 0 })).toThrow(/option "sweepIntervalMs"/);
     expect(() => memoryStore({ retention: 1 } as never)).toThrow(/unknown option "retention"/);
   });
 });

@@ -25,6 +25,17 @@ export function runQuotaStoreContract(name: string, makeStore: QuotaStoreFactory
       expect(await store.getUsage('k', D0, D0)).toEqual([3]);
     });
 
+    it('forgets the period count on resetQuota, keeping the usage days', async () => {
+      const store = await makeStore();
+      expect(typeof store.resetQuota).toBe('function');
+      for (let i = 0; i < 3; i++) await store.consumeQuota('k', day(D0, D0 + 1000));
+      await store.resetQuota!('k');
+      const after = await store.consumeQuota('k', day(D0, D0 + 2000));
+      expect(after).toMatchObject({ allowed: true, used: 1, remaining: 2 });
+      expect(await store.getUsage('k', D0, D0)).toEqual([4]);
+      await store.resetQuota!('never-counted');
+    });
+
     it('admits exactly limit of many concurrent calls', async () => {
       const store = await makeStore();
       const results = await Promise.all(

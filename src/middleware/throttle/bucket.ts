@@ -14,12 +14,12 @@ import {
 export function setRateLimitFields(
   ex: Exchange,
   policy: string,
-  name: string,
+  label: string,
   remaining: number,
   resetMs: number,
 ): void {
   appendListItem(ex, RATELIMIT_POLICY, policy);
-  appendListItem(ex, RATELIMIT, rateLimitItem(name, remaining, resetMs));
+  appendListItem(ex, RATELIMIT, rateLimitItem(label, remaining, resetMs));
 }
 
 /**
@@ -30,8 +30,8 @@ export class RateLimitFields {
   private policy = '';
   private state = '';
 
-  add(policy: string, name: string, remaining: number, resetMs: number): void {
-    const item = rateLimitItem(name, remaining, resetMs);
+  add(policy: string, label: string, remaining: number, resetMs: number): void {
+    const item = rateLimitItem(label, remaining, resetMs);
     this.policy = this.policy === '' ? policy : `${this.policy}, ${policy}`;
     this.state = this.state === '' ? item : `${this.state}, ${item}`;
   }

@@ -19,7 +19,7 @@ import {
 import { memoryStore } from '../../stores/memory/index.js';
 import { kConsumeBucketNow } from '../../stores/memory/memory-store.js';
 import type { BucketParams, BucketResult, RateStore } from '../../stores/types.js';
-import { POLICY_NAME, policyItem } from './headers.js';
+import { bucketQuotaWindow, POLICY_NAME, policyItem, policyLabel } from './headers.js';
 import { clientAddressKey } from './key.js';
 
 /** Whose bucket a request takes tokens from. */
@@ -63,6 +63,12 @@ export interface ThrottleOptions<Req = AnyRequest> {
   onStoreError?: StoreErrorMode;
   /** Replaces the 503 `{"message":"Service Unavailable"}` of `onStoreError: 'closed'`. */
   unavailableResponse?: ErrorResponseOptions;
+  /**
+   * Replaces the answer to a request whose `cost(req)` is more than `burst`: it could never be
+   * admitted, so it gets 413 `{"message":"Request Cost Exceeds Burst"}` without `Retry-After`
+   * (waiting would not help) and takes no token.
+   */
+  costTooHighResponse?: ErrorResponseOptions;
 }
 
 export const THROTTLE_DEFAULTS = {
@@ -80,6 +86,7 @@ export const THROTTLE_DEFAULTS = {
   response: undefined,
   onStoreError: 'open',
   unavailableResponse: undefined,
+  costTooHighResponse: undefined,
 } as const satisfies Omit<ThrottleOptions, 'rate'> & { rate: undefined };
 
 const KNOWN_OPTIONS = Object.keys(THROTTLE_DEFAULTS);
@@ -89,7 +96,9 @@ const SCOPE = 'throttle';
 export interface BucketShape {
   readonly emissionIntervalMs: number;
   readonly burst: number;
-  /** `"<name>";q=<burst>;w=<ceil(burst/rate)>`, built once. */
+  /** The policy name as an sf-string, as the `RateLimit` items begin. */
+  readonly label: string;
+  /** The `RateLimit-Policy` item stating the rate exactly (see `bucketQuotaWindow`), built once. */
   readonly policy: string;
 }
 
@@ -111,6 +120,8 @@ export interface ThrottleConfig {
   readonly tooManyRequests: PreparedResponse;
   readonly failOpen: boolean;
   readonly unavailable: PreparedResponse;
+  /** The answer to a `cost(req)` above `burst`. */
+  readonly costTooHigh: PreparedResponse;
 }
 
 /** Validates `rate` and `burst` and builds the bucket shape (shared with usage plans). */
@@ -131,10 +142,13 @@ export function resolveBucketShape(
     integer: true,
     expected: 'a whole number of tokens, 1 or more',
   });
+  const label = policyLabel(name);
+  const { q, w } = bucketQuotaWindow(rate, capacity);
   return Object.freeze({
     emissionIntervalMs: 1000 / rate,
     burst: capacity,
-    policy: policyItem(name, capacity, Math.ceil(capacity / rate)),
+    label,
+    policy: policyItem(label, q, w),
   });
 }
 
@@ -261,7 +275,7 @@ export function resolveThrottleOptions(options: ThrottleOptions): ThrottleConfig
     cost: o.cost as ThrottleConfig['cost'],
     headers: o.headers,
     skip: o.skip as ThrottleConfig['skip'],
-    onLimit: o.onLimit as ThrottleConfig['onLimit'],
+    onLimit: o.onLimit === undefined ? undefined : guardedHook(SCOPE, 'onLimit', o.onLimit),
     store,
     takeTokensNow: (store as { [kConsumeBucketNow]?: ThrottleConfig['takeTokensNow'] })[
       kConsumeBucketNow
@@ -270,5 +284,43 @@ export function resolveThrottleOptions(options: ThrottleOptions): ThrottleConfig
     tooManyRequests: prepareErrorResponse('tooManyRequests', o.response, SCOPE, 'response'),
     failOpen: assertStoreErrorMode(SCOPE, o.onStoreError) === 'open',
     unavailable: prepareUnavailable(o.unavailableResponse, SCOPE, 'unavailableResponse'),
+    // The core table has no 413 row: built from one, with every default field replaced.
+    costTooHigh: prepareErrorResponse(
+      'tooManyRequests',
+      { status: 413, message: 'Request Cost Exceeds Burst', ...o.costTooHighResponse },
+      SCOPE,
+      'costTooHighResponse',
+    ),
   });
+}
+
+/**
+ * `hook` made safe to await: an error it throws or rejects with is reported once per middleware
+ * (`process.emitWarning`, code `PORTCULLIS_HOOK_FAILED`) and swallowed, so the request still gets
+ * its documented answer and a hook failing on every request does not flood the logs.
+ */
+export function guardedHook(
+  scope: string,
+  name: string,
+  hook: (req: unknown) => unknown,
+): (req: unknown) => Promise<void> {
+  let reported = false;
+  const report = (err: unknown): void => {
+    if (reported) return;
+    reported = true;
+    const reason = err instanceof Error ? err.message : String(err);
+    process.emitWarning(
+      `portcullis.${scope}: ${name}(req) failed (${reason}); answering as usual`,
+      {
+        code: 'PORTCULLIS_HOOK_FAILED',
+      },
+    );
+  };
+  return async (req) => {
+    try {
+      await hook(req);
+    } catch (err) {
+      report(err);
+    }
+  };
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
+import { parseRateLimit, parseRateLimitPolicy } from '../../../test/support/ratelimit.js';
 import { createMiddleware } from '../../adapters/universal.js';
 import type { RateStore } from '../../stores/types.js';
 import { cors } from '../cors/index.js';
@@ -143,6 +144,29 @@ describeEachFramework('throttle()', (fw) => {
       expect(refused.status).toBe(429);
       expect(refused.headers.ratelimit).toBeUndefined();
       expect(refused.headers['retry-after']).toBe('1');
+    });
+
+    it('states rates that do not divide the burst exactly, as draft RateLimit fields (w was ceil(burst/rate))', async () => {
+      const cases: Array<[number, number, number]> = [
+        // [rate, burst, rate × w / q must equal rate]
+        [3, 7, 3],
+        [0.4, 1, 0.4],
+        [5, 10, 5],
+        [1000 / 3, 500, 1000 / 3],
+      ];
+      for (const [rate, burst] of cases) {
+        const app = await fw.start({
+          use: [throttle({ rate, burst, name: 'b', clock: manualClock() })],
+          routes: [{ method: 'GET', path: '/r' }],
+        });
+        const res = await app.request('/r');
+        const [policy] = parseRateLimitPolicy(res.headers['ratelimit-policy']);
+        expect(policy!.name).toBe('b');
+        // q / w is the steady rate; w is a whole number of seconds, at least 1 (draft §4.1.3).
+        expect(policy!.q / policy!.w).toBeCloseTo(rate, 9);
+        const [state] = parseRateLimit(res.headers.ratelimit);
+        expect(state).toEqual({ name: 'b', r: burst - 1, t: expect.any(Number) });
+      }
     });
 
     it('puts the decision on the gateway context for handlers', async () => {
@@ -408,6 +432,75 @@ describeEachFramework('throttle()', (fw) => {
       await app.request('/r?n=3');
       expect(seen).toEqual(['/r?n=2', '/r?n=3']);
     });
+  });
+
+  describe('a cost that can never fit', () => {
+    it('refuses cost(req) above burst with 413 and no Retry-After, not a permanent 429', async () => {
+      const app = await fw.start({
+        use: [
+          throttle({
+            rate: 1,
+            burst: 3,
+            clock: manualClock(),
+            cost: (req: { headers: Record<string, string> }) => Number(req.headers['x-cost'] ?? 1),
+          }),
+        ],
+        routes: [{ method: 'GET', path: '/r' }],
+      });
+      const refused = await app.request('/r', { headers: { 'x-cost': '4' } });
+      expect(refused.status).toBe(413);
+      expect(refused.json).toEqual({ message: 'Request Cost Exceeds Burst' });
+      expect(refused.headers['retry-after']).toBeUndefined();
+      // It took nothing: the whole burst is still there.
+      expect((await app.request('/r', { headers: { 'x-cost': '3' } })).status).toBe(200);
+    });
+
+    it('replaces that answer through costTooHighResponse', async () => {
+      const app = await fw.start({
+        use: [
+          throttle({
+            rate: 1,
+            burst: 1,
+            clock: manualClock(),
+            cost: () => 2,
+            costTooHighResponse: { status: 400, message: 'Too expensive' },
+          }),
+        ],
+        routes: [{ method: 'GET', path: '/r' }],
+      });
+      const res = await app.request('/r');
+      expect(res.status).toBe(400);
+      expect(res.json).toEqual({ message: 'Too expensive' });
+    });
+  });
+
+  describe('a throwing onLimit hook', () => {
+    for (const [kind, onLimit] of [
+      [
+        'throws',
+        () => {
+          throw new Error('metrics down');
+        },
+      ],
+      ['rejects', () => Promise.reject(new Error('metrics down'))],
+    ] as const) {
+      it(`still answers 429 when onLimit ${kind} (it answered 500), and warns once`, async () => {
+        const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+        const app = await fw.start({
+          use: [throttle({ rate: 1, burst: 1, clock: manualClock(), onLimit })],
+          routes: [{ method: 'GET', path: '/r' }],
+        });
+        expect((await app.request('/r')).status).toBe(200);
+        for (let i = 0; i < 3; i++) {
+          const res = await app.request('/r');
+          expect(res.status).toBe(429);
+          expect(res.json).toEqual({ message: 'Too Many Requests' });
+          expect(res.headers['retry-after']).toBe('1');
+        }
+        expect(warn).toHaveBeenCalledTimes(1);
+        expect(String(warn.mock.calls[0]![0])).toMatch(/onLimit\(req\) failed \(metrics down\)/);
+      });
+    }
   });
 
   describe('responses', () => {

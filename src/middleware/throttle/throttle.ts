@@ -58,6 +58,8 @@ function decide(
   const key = config.prefix + config.keyOf(ex);
   const cost = typeof config.cost === 'number' ? config.cost : checkedCost(config.cost(ex.native));
   const { bucket } = config;
+  // More than the bucket holds can never be admitted: a 429 with a Retry-After would be a lie.
+  if (cost > bucket.burst) return sendPrepared(ex, config.costTooHigh);
   const params: BucketParams = {
     emissionIntervalMs: bucket.emissionIntervalMs,
     burst: bucket.burst,
@@ -120,7 +122,7 @@ function settle(
   const { bucket } = config;
   recordThrottle(ex, config.name, bucket.burst, result);
   if (config.headers)
-    setRateLimitFields(ex, bucket.policy, config.name, result.remaining, result.resetMs);
+    setRateLimitFields(ex, bucket.policy, bucket.label, result.remaining, result.resetMs);
   if (result.allowed) return proceed(ex, next);
   if (config.onLimit !== undefined) return refuseAfterOnLimit(ex, config, result);
   sendPrepared(ex, config.tooManyRequests, retryAfter(result.retryAfterMs));

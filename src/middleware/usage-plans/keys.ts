@@ -39,3 +39,41 @@ export function hashesEqual(a: string, b: string): boolean {
 export const MIN_KEY_LENGTH = 20;
 /** Longer presented keys are refused before hashing (no hashing of megabyte headers). */
 export const MAX_KEY_LENGTH = 256;
+
+/**
+ * What a presented key can be: visible ASCII only (no spaces or control characters, which an HTTP
+ * field value cannot carry intact, RFC 9110 §5.5), from `MIN_KEY_LENGTH` to `MAX_KEY_LENGTH`.
+ */
+export const PRESENTABLE_KEY = /^[\x21-\x7e]{20,256}$/;
+
+/** A key as the `keys` option or `importKeys()` defines it, hashed at once: no plaintext kept. */
+export interface KeyDefinition {
+  readonly id: string;
+  readonly hash: string;
+  readonly plan: string;
+  readonly enabled: boolean;
+  readonly name: string | undefined;
+  /** Digest of the definition's content: what an import compares with the stored record's. */
+  readonly source: string;
+}
+
+/** Hashes a key input into its definition; the plaintext goes no further than this call. */
+export function defineKey(input: {
+  id: string;
+  key: string;
+  plan: string;
+  enabled?: boolean;
+  name?: string;
+}): KeyDefinition {
+  const hash = hashKey(input.key);
+  const enabled = input.enabled ?? true;
+  const content = JSON.stringify([input.id, hash, input.plan, enabled, input.name ?? null]);
+  return Object.freeze({
+    id: input.id,
+    hash,
+    plan: input.plan,
+    enabled,
+    name: input.name,
+    source: hashKey(content).slice(0, 32),
+  });
+}

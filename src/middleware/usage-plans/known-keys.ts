@@ -6,6 +6,11 @@ import type { KeyRecord } from '../../stores/types.js';
 import { hashesEqual } from './keys.js';
 import type { PlanBucket, ResolvedPlan } from './plans.js';
 
+/** `<namespace>:q:<id>`: a key's quota counter and usage subject in the store. */
+export function quotaSubject(namespace: string, id: string): string {
+  return `${namespace}:q:${id}`;
+}
+
 /** A key that may be admitted (enabled, on a known plan), with what every request on it needs. */
 export interface KnownKey {
   /** The record as last read from the store: what a combined step expects to find there still. */
@@ -71,7 +76,7 @@ export class KnownKeys {
       record,
       plan,
       apiKey: Object.freeze({ id: record.id, plan: plan.name }),
-      quotaKey: `${this.namespace}:q:${record.id}`,
+      quotaKey: quotaSubject(this.namespace, record.id),
       bucketKeys,
     };
   }

@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { optionRangeError, optionTypeError } from '../../core/validate.js';
 import type { KeyRecord } from '../../stores/types.js';
-import { generateKey, hashKey } from './keys.js';
+import { defineKey, generateKey, type KeyDefinition } from './keys.js';
+import { quotaSubject } from './known-keys.js';
 import type { ApiKeyInput, UsagePlansConfig } from './options.js';
 import { assertKeyInput, assertPlanName } from './plans.js';
 import { DAY_MS, isoDate, periodBounds, toUtcDay, type UsageDay, usageRows } from './quota.js';
@@ -27,13 +28,20 @@ export interface KeyManagement {
     id: string;
     key: string;
   }>;
-  /** Loads keys (plaintext hashed at once), replacing keys with the same ids. */
+  /**
+   * Loads keys (plaintext hashed at once): creates the keys that are absent; a key already there
+   * keeps what was changed at run time, and is replaced only when its definition here differs
+   * from the one it was last imported from. Rejects when a key is another id's.
+   */
   importKeys(keys: readonly ApiKeyInput[]): Promise<void>;
   /** Allows the key again from the next request. Rejects for an unknown id. */
   enableKey(id: string): Promise<void>;
   /** Refuses the key (403) from the next request. Rejects for an unknown id. */
   disableKey(id: string): Promise<void>;
-  /** Removes the key; resolves `true` when it existed. Its usage history stays. */
+  /**
+   * Removes the key; resolves `true` when it existed. Its usage history stays (`usage(id)`); a new
+   * key given the same id later starts its quota at zero.
+   */
   deleteKey(id: string): Promise<boolean>;
   /** Moves the key to another plan from the next request. Rejects for an unknown id or plan. */
   setPlan(id: string, plan: string): Promise<void>;
@@ -47,12 +55,19 @@ export interface KeyManagement {
 
 const SCOPE = 'usagePlans';
 
-/** The management methods, bound to one middleware's configuration. */
-export function keyManagement(config: UsagePlansConfig): KeyManagement {
+/**
+ * The management methods, bound to one middleware's configuration. Each first waits for the
+ * start-up import (`loaded`), so that a key of the `keys` option is there for it.
+ */
+export function keyManagement(
+  config: UsagePlansConfig,
+  loaded: () => Promise<void>,
+): KeyManagement {
   const { keyStore, namespace, plans } = config;
 
   const existing = async (method: string, id: unknown): Promise<KeyRecord> => {
     if (typeof id !== 'string') throw optionTypeError(`${SCOPE}.${method}`, 'id', 'a string', id);
+    await loaded();
     const record = await keyStore.getKey(namespace, id);
     if (record === undefined)
       throw optionRangeError(`${SCOPE}.${method}`, 'id', 'the id of an existing key', id);
@@ -64,24 +79,6 @@ export function keyManagement(config: UsagePlansConfig): KeyManagement {
     await keyStore.putKey(namespace, { ...record, enabled });
   };
 
-  const put = async (method: string, input: ApiKeyInput): Promise<void> => {
-    const hash = hashKey(input.key);
-    const holder = await keyStore.getKeyByHash(namespace, hash);
-    if (holder !== undefined && holder.id !== input.id)
-      throw new TypeError(
-        `portcullis.${SCOPE}.${method}: the key of "${input.id}" is already in use`,
-      );
-    const record: KeyRecord = {
-      id: input.id,
-      hash,
-      plan: input.plan,
-      enabled: input.enabled ?? true,
-      createdAt: config.clock.now(),
-      ...(input.name === undefined ? {} : { name: input.name }),
-    };
-    await keyStore.putKey(namespace, record);
-  };
-
   return {
     async createKey(options) {
       const scope = `${SCOPE}.createKey`;
@@ -91,9 +88,11 @@ export function keyManagement(config: UsagePlansConfig): KeyManagement {
       const key = generateKey();
       const input = { ...options, id, key };
       assertKeyInput(SCOPE, 'createKey', input, plans);
-      if ((await keyStore.getKey(namespace, id)) !== undefined)
+      await loaded();
+      // Made by hand, not imported: no source digest, so no import ever replaces it.
+      const { source: _, ...record } = toRecord(defineKey(input), config.clock.now());
+      if (!(await createRecord(config, record)))
         throw optionRangeError(scope, 'id', 'an id not in use', id);
-      await put('createKey', input);
       return { id, key };
     },
 
@@ -102,7 +101,13 @@ export function keyManagement(config: UsagePlansConfig): KeyManagement {
       keys.forEach((input: unknown, i: number) => {
         assertKeyInput(SCOPE, `importKeys[${i}]`, input, plans);
       });
-      for (const input of keys) await put('importKeys', input);
+      await loaded();
+      for (const definition of keys.map(defineKey)) {
+        if ((await importDefinition(config, definition)) === 'conflict')
+          throw new TypeError(
+            `portcullis.${SCOPE}.importKeys: the key of "${definition.id}" is already in use`,
+          );
+      }
     },
 
     enableKey: (id) => setEnabled('enableKey', id, true),
@@ -110,6 +115,7 @@ export function keyManagement(config: UsagePlansConfig): KeyManagement {
 
     async deleteKey(id) {
       if (typeof id !== 'string') throw optionTypeError(`${SCOPE}.deleteKey`, 'id', 'a string', id);
+      await loaded();
       return keyStore.deleteKey(namespace, id);
     },
 
@@ -135,19 +141,80 @@ export function keyManagement(config: UsagePlansConfig): KeyManagement {
           `a day from "from" to ${MAX_USAGE_DAYS} days after it`,
           isoDate(to),
         );
-      const records =
-        id === undefined ? await keyStore.listKeys(namespace) : [await existing('usage', id)];
+      if (id !== undefined && typeof id !== 'string')
+        throw optionTypeError(scope, 'id', 'a string', id);
+      await loaded();
+      // A deleted key's history stays: reported without a plan (`remaining` null).
+      const subjects: Array<{ id: string; plan: string | undefined }> =
+        id === undefined
+          ? await keyStore.listKeys(namespace)
+          : [{ id, plan: (await keyStore.getKey(namespace, id))?.plan }];
       const items: Record<string, UsageDay[]> = {};
-      for (const record of records) {
-        const quota = plans.get(record.plan)?.quota;
+      for (const subject of subjects) {
+        const quota = subject.plan === undefined ? undefined : plans.get(subject.plan)?.quota;
         // Read from the start of the quota period containing `from`, so that `remaining` counts
         // the days of that period before `from` too.
         const countsFrom = quota === undefined ? from : periodBounds(quota.period, from).start;
-        const counts = await config.store.getUsage(`${namespace}:q:${record.id}`, countsFrom, to);
+        const subjectKey = quotaSubject(namespace, subject.id);
+        const counts = await config.store.getUsage(subjectKey, countsFrom, to);
         const first = quota === undefined ? 0 : config.firstPeriod[quota.period];
-        items[record.id] = usageRows(counts, countsFrom, from, quota, first);
+        items[subject.id] = usageRows(counts, countsFrom, from, quota, first);
       }
       return { startDate: isoDate(from), endDate: isoDate(to), items };
     },
   };
+}
+
+/** What importing one definition did. */
+export type ImportOutcome = 'created' | 'unchanged' | 'updated' | 'conflict';
+
+/**
+ * Imports one definition: created when its id is absent; left as it is when the stored record
+ * came from this same definition (what was changed at run time wins); replaced, keeping its
+ * creation time, when the definition changed since. `'conflict'` when its key is another id's.
+ */
+export async function importDefinition(
+  config: UsagePlansConfig,
+  definition: KeyDefinition,
+): Promise<ImportOutcome> {
+  const { keyStore, namespace } = config;
+  // Twice at most: a first creation can lose the race to another instance importing this id.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const current = await keyStore.getKey(namespace, definition.id);
+    if (current?.source === definition.source) return 'unchanged';
+    const holder = await keyStore.getKeyByHash(namespace, definition.hash);
+    if (holder !== undefined && holder.id !== definition.id) return 'conflict';
+    if (current === undefined) {
+      if (await createRecord(config, toRecord(definition, config.clock.now()))) return 'created';
+      continue;
+    }
+    await keyStore.putKey(namespace, toRecord(definition, current.createdAt));
+    return 'updated';
+  }
+  return 'unchanged';
+}
+
+/**
+ * Stores a new key when neither its id nor its key is in use (atomically, with a store that has
+ * `addKey`), and starts its quota at zero: a deleted key's id may be reused, its count must not
+ * be. Resolves false when nothing was stored.
+ */
+async function createRecord(config: UsagePlansConfig, record: KeyRecord): Promise<boolean> {
+  const { keyStore, namespace } = config;
+  let added: boolean;
+  if (keyStore.addKey !== undefined) added = await keyStore.addKey(namespace, record);
+  else {
+    const taken =
+      (await keyStore.getKey(namespace, record.id)) !== undefined ||
+      (await keyStore.getKeyByHash(namespace, record.hash)) !== undefined;
+    if (!taken) await keyStore.putKey(namespace, record);
+    added = !taken;
+  }
+  if (added) await config.store.resetQuota?.(quotaSubject(namespace, record.id));
+  return added;
+}
+
+function toRecord(definition: KeyDefinition, createdAt: number): KeyRecord {
+  const { name, ...rest } = definition;
+  return { ...rest, createdAt, ...(name === undefined ? {} : { name }) };
 }

@@ -26,8 +26,10 @@ import {
   prepareUnavailable,
   type StoreErrorMode,
 } from '../throttle/options.js';
+import { defineKey, type KeyDefinition } from './keys.js';
 import { assertKeyInput, type ResolvedPlan, resolvePlan } from './plans.js';
 import { periodBounds, type QuotaPeriod } from './quota.js';
+import type { RouteMatching } from './routes.js';
 
 /** A steady rate and burst, as in `throttle()`. */
 export interface PlanThrottle {
@@ -85,7 +87,12 @@ export interface UsagePlansResponses {
 export interface UsagePlansOptions<Req = AnyRequest> {
   /** The plans, by name. At least one. */
   plans: Record<string, PlanOptions>;
-  /** The keys: an array (hashed and loaded into `store` at start-up) or a key store of their own. @default [] */
+  /**
+   * The keys: an array (hashed at once, and created in `store` at start-up when absent) or a key
+   * store of their own. A key already in the store keeps what was changed at run time
+   * (`disableKey()`, `setPlan()`); its definition here is applied again only when it changed.
+   * @default []
+   */
   keys?: readonly ApiKeyInput[] | KeyStore;
   /** Request header that carries the key. @default 'x-api-key' */
   header?: string;
@@ -123,6 +130,18 @@ export interface UsagePlansOptions<Req = AnyRequest> {
    * @default 10_000
    */
   keyCacheSize?: number;
+  /**
+   * Whether the app's router tells `/Pets` from `/pets` (Express's `case sensitive routing`,
+   * @koa/router's `sensitive`), for the per-route throttles of `methods`.
+   * @default false
+   */
+  caseSensitiveRouting?: boolean;
+  /**
+   * Whether the app's router tells `/pets/` from `/pets` (Express's `strict routing`,
+   * @koa/router's `strict`), for the per-route throttles of `methods`.
+   * @default false
+   */
+  strictRouting?: boolean;
 }
 
 export const USAGE_PLANS_DEFAULTS = {
@@ -138,6 +157,8 @@ export const USAGE_PLANS_DEFAULTS = {
   responses: {},
   onStoreError: 'closed',
   keyCacheSize: 10_000,
+  caseSensitiveRouting: false,
+  strictRouting: false,
 } as const satisfies Omit<UsagePlansOptions, 'plans'> & { plans: undefined };
 
 const KNOWN_OPTIONS = Object.keys(USAGE_PLANS_DEFAULTS);
@@ -147,8 +168,8 @@ export const SCOPE = 'usagePlans';
 export interface UsagePlansConfig {
   readonly namespace: string;
   readonly plans: ReadonlyMap<string, ResolvedPlan>;
-  /** Keys to load at start-up, validated (plaintext still; hashed when loaded). */
-  readonly initialKeys: readonly ApiKeyInput[];
+  /** The `keys` option, validated and hashed: no plaintext is kept. */
+  readonly initialKeys: readonly KeyDefinition[];
   readonly keyStore: KeyStore;
   readonly store: GatewayStore;
   readonly header: string;
@@ -159,6 +180,8 @@ export interface UsagePlansConfig {
   readonly firstPeriod: Readonly<Record<QuotaPeriod, number>>;
   readonly quotaFailOpen: boolean;
   readonly keyCacheSize: number;
+  /** How the app's router compares paths, for `methods`. */
+  readonly routing: RouteMatching;
   readonly forbidden: PreparedResponse;
   readonly tooManyRequests: PreparedResponse;
   readonly limitExceeded: PreparedResponse;
@@ -172,15 +195,18 @@ export function resolveUsagePlansOptions(options: UsagePlansOptions): UsagePlans
   const o = { ...USAGE_PLANS_DEFAULTS, ...stripUndefined(options) };
   if (typeof o.plans !== 'object' || o.plans === null || Object.keys(o.plans).length === 0)
     throw optionTypeError(SCOPE, 'plans', 'an object with at least one plan', o.plans);
+  assertBoolean(SCOPE, 'caseSensitiveRouting', o.caseSensitiveRouting);
+  assertBoolean(SCOPE, 'strictRouting', o.strictRouting);
+  const routing = Object.freeze({ caseSensitive: o.caseSensitiveRouting, strict: o.strictRouting });
   const plans = new Map<string, ResolvedPlan>();
   for (const [name, plan] of Object.entries(o.plans as Record<string, unknown>))
-    plans.set(name, resolvePlan(name, plan));
+    plans.set(name, resolvePlan(name, plan, routing));
 
   if (o.store !== undefined)
     assertStore(SCOPE, o.store, ['consumeBucket', 'consumeQuota', 'getUsage', 'getKeyByHash']);
   const store = (o.store as GatewayStore | undefined) ?? memoryStore();
   let keyStore: KeyStore = store;
-  let initialKeys: ApiKeyInput[] = [];
+  let initialKeys: KeyDefinition[] = [];
   if (Array.isArray(o.keys)) {
     const ids = new Set<string>();
     const secrets = new Set<string>();
@@ -192,7 +218,7 @@ export function resolveUsagePlansOptions(options: UsagePlansOptions): UsagePlans
       ids.add(input.id);
       secrets.add(input.key);
     });
-    initialKeys = (o.keys as readonly ApiKeyInput[]).map((k) => ({ ...k }));
+    initialKeys = (o.keys as readonly ApiKeyInput[]).map(defineKey);
   } else {
     assertStore(SCOPE, o.keys, ['getKeyByHash', 'getKey', 'putKey', 'deleteKey', 'listKeys']);
     keyStore = o.keys as KeyStore;
@@ -237,6 +263,7 @@ export function resolveUsagePlansOptions(options: UsagePlansOptions): UsagePlans
     }),
     quotaFailOpen: assertStoreErrorMode(SCOPE, o.onStoreError) === 'open',
     keyCacheSize: o.keyCacheSize,
+    routing,
     forbidden: prepareErrorResponse('forbidden', responses.forbidden, SCOPE, 'responses.forbidden'),
     tooManyRequests: prepareErrorResponse(
       'tooManyRequests',

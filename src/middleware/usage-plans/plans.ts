@@ -7,9 +7,12 @@ import {
   HTTP_TOKEN,
   optionTypeError,
 } from '../../core/validate.js';
+import { policyLabel } from '../throttle/headers.js';
 import { assertPolicyName, type BucketShape, resolveBucketShape } from '../throttle/options.js';
+import { PRESENTABLE_KEY } from './keys.js';
 import type { ApiKeyInput, PlanOptions, PlanQuota, PlanThrottle } from './options.js';
 import type { QuotaRule } from './quota.js';
+import { type RouteMatching, routePath } from './routes.js';
 
 const SCOPE = 'usagePlans';
 
@@ -17,6 +20,8 @@ const SCOPE = 'usagePlans';
 export interface ResolvedQuota extends QuotaRule {
   /** `"<plan>-quota"` policy name. */
   readonly policyName: string;
+  /** The policy name as an sf-string (see `policyLabel`). */
+  readonly policyLabel: string;
 }
 
 /** A plan's bucket (or a route's own), with its policy name and bucket key suffix. */
@@ -37,7 +42,8 @@ export interface ResolvedPlan {
   readonly methods: ReadonlyMap<string, PlanBucket> | undefined;
 }
 
-const METHOD_ROUTE = /^(\S+) (\/\S*)$/;
+/** `'<METHOD> <path>'`: a request target's path is printable ASCII (RFC 9112 §3.2, RFC 3986). */
+const METHOD_ROUTE = /^(\S+) (\/[\x21-\x7e]*)$/;
 
 function resolveThrottle(option: string, value: unknown, name: string): BucketShape {
   if (typeof value !== 'object' || value === null)
@@ -66,10 +72,11 @@ function resolveQuota(plan: string, value: unknown): ResolvedQuota {
     integer: true,
     expected: `a whole number of requests from 0 to the limit (${limit})`,
   });
-  return Object.freeze({ limit, period, offset, policyName: `${plan}-quota` });
+  const policyName = `${plan}-quota`;
+  return Object.freeze({ limit, period, offset, policyName, policyLabel: policyLabel(policyName) });
 }
 
-export function resolvePlan(plan: string, value: unknown): ResolvedPlan {
+export function resolvePlan(plan: string, value: unknown, matching: RouteMatching): ResolvedPlan {
   assertPolicyName(SCOPE, `plans.${plan}`, plan);
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw optionTypeError(
@@ -103,7 +110,10 @@ export function resolvePlan(plan: string, value: unknown): ResolvedPlan {
       const match = METHOD_ROUTE.exec(route);
       if (match === null || !HTTP_TOKEN.test(match[1]!))
         throw optionTypeError(SCOPE, `plans.${plan}.methods`, "keys like 'GET /pets'", route);
-      const key = `${match[1]!.toUpperCase()} ${match[2]!}`;
+      // Compared as the router compares requests, so that `/pets` and `/pets/` are one route.
+      const key = `${match[1]!.toUpperCase()} ${routePath(match[2]!, matching)}`;
+      if (methods.has(key))
+        throw optionTypeError(SCOPE, `plans.${plan}.methods`, 'one key per route', route);
       const name = `${plan} ${key}`;
       const shape = resolveThrottle(`plans.${plan}.methods.${route}`, throttleOptions, name);
       methods.set(key, { shape, name, keySuffix: `:${key}` });
@@ -126,10 +136,11 @@ export function assertKeyInput(
   const { id, key, plan, enabled, name } = input as ApiKeyInput;
   if (typeof id !== 'string' || id === '' || id.length > 128)
     throw optionTypeError(scope, `${where}.id`, 'a string of 1–128 characters', id);
-  if (typeof key !== 'string' || key.length < 20 || key.length > 256)
-    // Never echo the value: it is a secret.
+  // A key that cannot travel in a header intact could never be presented. Never echo the value:
+  // it is a secret.
+  if (typeof key !== 'string' || !PRESENTABLE_KEY.test(key))
     throw new TypeError(
-      `portcullis.${scope}: option "${where}.key" must be a string of 20–256 characters (key of "${id}")`,
+      `portcullis.${scope}: option "${where}.key" must be a string of 20–256 visible ASCII characters (key of "${id}")`,
     );
   assertPlanName(scope, `${where}.plan`, plan, plans);
   if (enabled !== undefined) assertBoolean(scope, `${where}.enabled`, enabled);

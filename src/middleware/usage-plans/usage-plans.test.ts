@@ -1,7 +1,19 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { writeHeapSnapshot } from 'node:v8';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeEachFramework, type Framework } from '../../../test/support/frameworks.js';
 import { type ManualClock, manualClock } from '../../../test/support/manual-clock.js';
+import { parseRateLimit, parseRateLimitPolicy } from '../../../test/support/ratelimit.js';
+import { hasRedisServer, startOwnRedis } from '../../../test/support/redis-server.js';
 import { memoryStore } from '../../stores/memory/index.js';
+import { redisStore } from '../../stores/redis/index.js';
 import type { GatewayStore, KeyStore } from '../../stores/types.js';
 import { cors } from '../cors/index.js';
 import { throttle } from '../throttle/index.js';
@@ -57,6 +69,34 @@ function counting(
     };
   }
   return { store: counted as unknown as GatewayStore, calls };
+}
+
+/** GET with the path exactly as given (`new URL` would escape `"` and turn `\\` into `/`). */
+function rawPathRequest(url: string, path: string, headers: Record<string, string>) {
+  const { hostname, port } = new URL(url);
+  return new Promise<{ status: number; headers: IncomingHttpHeaders }>((resolve, reject) => {
+    const req = httpRequest({ hostname, port, path, headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Koa middleware answering `GET /<path>` the way @koa/router matches by default: case-insensitive,
+ * an optional trailing slash, and `HEAD` served by the `GET` route.
+ */
+function koaRouterLike(path: string) {
+  const route = new RegExp(`^${path}/?$`, 'i');
+  return async (
+    ctx: { method: string; path: string; body: unknown },
+    next: () => Promise<void>,
+  ) => {
+    if ((ctx.method === 'GET' || ctx.method === 'HEAD') && route.test(ctx.path)) ctx.body = 'ok';
+    else await next();
+  };
 }
 
 /** An app with `usagePlans(options)` in front of GET /r, /pets and /other echoing the API key. */
@@ -157,6 +197,47 @@ describe('usagePlans() options', () => {
     expect(() => usagePlans({ plans, keyCacheSize: 1.5 })).toThrow(/option "keyCacheSize"/);
     expect(() => usagePlans({ plans, plan: {} } as never)).toThrow(/unknown option "plan"/);
   });
+
+  it('refuses bad routing options and two overrides that are one route to the router', () => {
+    expect(() => usagePlans({ plans: { p: {} }, strictRouting: 'yes' as never })).toThrow(
+      /option "strictRouting"/,
+    );
+    expect(() => usagePlans({ plans: { p: {} }, caseSensitiveRouting: 1 as never })).toThrow(
+      /option "caseSensitiveRouting"/,
+    );
+    const methods = { 'GET /pets': { rate: 1 }, 'GET /Pets/': { rate: 2 } };
+    expect(() => usagePlans({ plans: { p: { methods } } })).toThrow(/option "plans.p.methods"/);
+    expect(() =>
+      usagePlans({ plans: { p: { methods } }, caseSensitiveRouting: true, strictRouting: true }),
+    ).not.toThrow();
+    expect(() => usagePlans({ plans: { p: { methods: { 'GET /café': { rate: 1 } } } } })).toThrow(
+      /option "plans.p.methods"/,
+    );
+  });
+
+  it('keeps no plaintext key in memory after importing the keys option (it kept them all)', async () => {
+    // The key exists as a heap string only while it is being handed over: its bytes live in a
+    // Buffer (outside the JS heap), and a fresh string is made again only after the snapshot.
+    const secret = randomBytes(24);
+    const middleware = usagePlans({
+      plans: PLANS,
+      keys: [{ id: 'secret', key: secret.toString('hex'), plan: 'free' }],
+    });
+    const { items } = await middleware.usage('secret');
+    expect(items.secret).toEqual([[0, 5]]);
+    const file = writeHeapSnapshot(
+      join(tmpdir(), `plans-${process.pid}-${Date.now()}.heapsnapshot`),
+    );
+    try {
+      const snapshot = readFileSync(file, 'latin1');
+      expect(snapshot.includes(secret.toString('hex'))).toBe(false);
+      // The check can see a retained string: the key's id, kept on purpose, is there.
+      expect(snapshot.includes(hashKey(secret.toString('hex')))).toBe(true);
+    } finally {
+      rmSync(file, { force: true });
+    }
+    expect(middleware).toBeDefined();
+  }, 60_000);
 
   it('does not mutate the options it is given', () => {
     const options = Object.freeze({
@@ -311,6 +392,55 @@ describeEachFramework('usagePlans()', (fw) => {
       const other = await app.request('/r', withKey(FREE_KEY));
       expect(other.status).toBe(200);
       expect(other.headers.ratelimit).toMatch(/^"free";r=0;t=2, /);
+    });
+
+    it("applies 'GET /pets' to /PETS, /pets/ and HEAD /pets, which the router serves from that route (bypass)", async () => {
+      const plans = {
+        free: { ...PLANS.free, methods: { 'GET /pets': { rate: 1, burst: 1 } } },
+        pro: PLANS.pro,
+      };
+      const variants: Array<[string, string]> = [
+        ['GET', '/PETS'],
+        ['GET', '/pets/'],
+        ['HEAD', '/pets'],
+        ['HEAD', '/Pets/'],
+      ];
+      for (const [method, path] of variants) {
+        const middleware = usagePlans({ plans, keys: KEYS, clock: manualClock() });
+        // Express's own router (case-insensitive and non-strict by default, HEAD served by GET);
+        // Koa has no router of its own: one that matches as @koa/router does by default.
+        const app = await fw.start({
+          use: [middleware, { koa: koaRouterLike('/pets') }],
+          routes: fw.kind === 'express' ? [{ method: 'GET', path: '/pets' }] : [],
+        });
+        // The router serves the variant (a key without an override shows it).
+        expect((await app.request(path, { ...withKey(PRO_KEY), method })).status).toBe(200);
+        expect((await app.request('/pets', withKey(FREE_KEY))).status).toBe(200);
+        const variant = await app.request(path, { ...withKey(FREE_KEY), method });
+        expect(variant.status, `${method} ${path}`).toBe(429);
+      }
+    });
+
+    it('escapes a route policy name as an sf-string: a quote or backslash in the path broke the field', async () => {
+      const plans = { free: { ...PLANS.free, methods: { 'GET /a"b\\c': { rate: 1, burst: 1 } } } };
+      const middleware = usagePlans({ plans, keys: KEYS.slice(0, 1), clock: manualClock() });
+      const app = await fw.start({
+        use: [
+          middleware,
+          {
+            express: (_req: unknown, res: { end(body: string): void }) => res.end('ok'),
+            koa: (ctx: { body: unknown }) => {
+              ctx.body = 'ok';
+            },
+          },
+        ],
+      });
+      const res = await rawPathRequest(app.url, '/a"b\\c', withKey(FREE_KEY).headers);
+      expect(res.status).toBe(200);
+      const policies = parseRateLimitPolicy(res.headers['ratelimit-policy']);
+      expect(policies.map((p) => p.name)).toEqual(['free GET /a"b\\c', 'free-quota']);
+      const states = parseRateLimit(res.headers.ratelimit);
+      expect(states.map((p) => p.name)).toEqual(['free GET /a"b\\c', 'free-quota']);
     });
 
     it("feeds throttle({ key: 'apiKey' }) stacked after it", async () => {
@@ -528,6 +658,106 @@ describeEachFramework('usagePlans()', (fw) => {
       );
     });
 
+    it('keeps run-time changes when another instance starts with the same keys (start re-imported keys, undoing disableKey/setPlan)', async () => {
+      const store = memoryStore();
+      const clock = manualClock();
+      const { middleware } = await start(fw, { clock, store });
+      await middleware.disableKey('alice');
+      await middleware.setPlan('bob', 'free');
+      // Another instance (or a restart) with the same `keys` option and the same store.
+      const { app } = await start(fw, { clock, store });
+      expect((await app.request('/r', withKey(FREE_KEY))).status).toBe(403);
+      expect((await app.request('/r', withKey(PRO_KEY))).json).toEqual({
+        apiKey: { id: 'bob', plan: 'free' },
+      });
+      // A definition whose content changed is applied, once.
+      const changed = KEYS.map((k) => (k.id === 'alice' ? { ...k, plan: 'pro' } : k));
+      const { app: redeployed } = await start(fw, { clock, store, keys: changed });
+      expect((await redeployed.request('/r', withKey(FREE_KEY))).json).toEqual({
+        apiKey: { id: 'alice', plan: 'pro' },
+      });
+      expect((await redeployed.request('/r', withKey(PRO_KEY))).json).toEqual({
+        apiKey: { id: 'bob', plan: 'free' },
+      });
+    });
+
+    it("serves the other keys when a key of the keys option is already another id's (a conflicting import answered 503 forever)", async () => {
+      const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+      const store = memoryStore();
+      const { middleware: first } = await start(fw, { clock: manualClock(), store, keys: [] });
+      await first.importKeys([{ id: 'zed', key: FREE_KEY, plan: 'pro' }]);
+      const { app } = await start(fw, { clock: manualClock(), store });
+      expect((await app.request('/r', withKey(PRO_KEY))).status).toBe(200);
+      expect((await app.request('/r', withKey(FREE_KEY))).json).toEqual({
+        apiKey: { id: 'zed', plan: 'pro' },
+      });
+      const conflicts = warn.mock.calls.filter(([message]) => /"alice"/.test(String(message)));
+      expect(conflicts).toHaveLength(1);
+      expect(String(conflicts[0]![0])).not.toContain(FREE_KEY);
+    });
+
+    it("reports a deleted key's usage history (usage() rejected)", async () => {
+      const clock = manualClock(Date.parse('2026-01-05T10:00:00Z'));
+      const { app, middleware } = await start(fw, { clock });
+      await app.request('/r', withKey(FREE_KEY));
+      await app.request('/r', withKey(FREE_KEY));
+      expect(await middleware.deleteKey('alice')).toBe(true);
+      expect(await middleware.usage('alice')).toEqual({
+        startDate: '2026-01-05',
+        endDate: '2026-01-05',
+        items: { alice: [[2, null]] },
+      });
+    });
+
+    it("starts a new key that reuses a deleted key's id at zero quota (it inherited the old count)", async () => {
+      const clock = manualClock();
+      const { app, middleware } = await start(fw, { clock });
+      for (let i = 0; i < 5; i++) {
+        clock.advance(1000);
+        expect((await app.request('/r', withKey(FREE_KEY))).status).toBe(200);
+      }
+      clock.advance(1000);
+      expect((await app.request('/r', withKey(FREE_KEY))).json).toEqual({
+        message: 'Limit Exceeded',
+      });
+      await middleware.deleteKey('alice');
+      const { key } = await middleware.createKey({ plan: 'free', id: 'alice' });
+      const res = await app.request('/r', withKey(key));
+      expect(res.status).toBe(200);
+      expect(res.headers.ratelimit).toMatch(/"free-quota";r=4;/);
+    });
+
+    it('lets exactly one of two concurrent createKey() calls with one id succeed (both did)', async () => {
+      const { app, middleware } = await start(fw, { clock: manualClock() });
+      const results = await Promise.allSettled([
+        middleware.createKey({ plan: 'free', id: 'twin' }),
+        middleware.createKey({ plan: 'pro', id: 'twin' }),
+      ]);
+      const created = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      expect(created).toHaveLength(1);
+      const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(String(refused.reason)).toMatch(/option "id"/);
+      expect((await app.request('/r', withKey(created[0]!.key))).status).toBe(200);
+    });
+
+    it('refuses keys that cannot be presented in a header: control characters, spaces, too long (accepted before)', async () => {
+      const { middleware } = await start(fw, { clock: manualClock() });
+      for (const key of [
+        `abc\u0001${'x'.repeat(20)}`,
+        `tab\t${'x'.repeat(20)}`,
+        `space ${'x'.repeat(20)}`,
+        `caf\u00e9${'x'.repeat(20)}`,
+        'x'.repeat(257),
+      ]) {
+        await expect(middleware.importKeys([{ id: 'bad', key, plan: 'free' }])).rejects.toThrow(
+          /option "importKeys\[0\].key"/,
+        );
+        expect(() =>
+          usagePlans({ plans: PLANS, keys: [{ id: 'bad', key, plan: 'free' }] }),
+        ).toThrow(/option "keys\[0\].key"/);
+      }
+    });
+
     it('reports usage per key and UTC day as [used, remaining]', async () => {
       const clock = manualClock(Date.parse('2026-01-05T10:00:00Z'));
       const { app, middleware } = await start(fw, { clock });
@@ -561,6 +791,99 @@ describeEachFramework('usagePlans()', (fw) => {
       await expect(
         middleware.usage('alice', { from: '2026-01-08', to: '2026-01-05' }),
       ).rejects.toThrow(/option "to"/);
+    });
+  });
+
+  describe('when the client aborts', () => {
+    /**
+     * Sends a request on a raw socket and destroys the socket when `abortWhen` says so: after part
+     * of the body (the server still reading it) or after the first bytes of the response.
+     */
+    function abortedRequest(url: string, head: string, abortWhen: 'mid-body' | 'mid-response') {
+      const { port } = new URL(url);
+      return new Promise<void>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write(head);
+          if (abortWhen === 'mid-body') {
+            socket.write('{"partial":');
+            setTimeout(() => socket.destroy(), 50);
+          }
+        });
+        socket.on('data', () => {
+          if (abortWhen === 'mid-response') socket.destroy();
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      });
+    }
+
+    it('logs nothing at warn or error and charges the quota exactly once, aborted mid-body or mid-response', async () => {
+      const logged: unknown[] = [];
+      for (const level of ['error', 'warn'] as const)
+        vi.spyOn(console, level).mockImplementation((...args) => logged.push(args));
+      vi.spyOn(process, 'emitWarning').mockImplementation((...args) => logged.push(args));
+      const clock = manualClock();
+      const middleware = usagePlans({ plans: PLANS, keys: KEYS, clock });
+      let finishedBodies = 0;
+      const app = await fw.start({
+        // Koa itself hands the aborted upload and the closed stream to its error handling (the
+        // harness records them): its own behaviour, not a middleware's.
+        expectsErrors: /^(Parse Error|Premature close|aborted)/,
+        use: [middleware, throttle({ rate: 100, key: 'apiKey', clock })],
+        routes: [
+          {
+            method: 'POST',
+            path: '/upload',
+            express: (req: NodeJS.ReadableStream, res: { end(body: string): void }) => {
+              req.on('error', () => undefined);
+              req.resume();
+              req.on('end', () => {
+                finishedBodies++;
+                res.end('ok');
+              });
+            },
+            koa: async (ctx: { req: NodeJS.ReadableStream; body: unknown }) => {
+              ctx.req.on('error', () => undefined);
+              await new Promise<void>((resolve) => {
+                ctx.req.on('end', () => resolve());
+                ctx.req.on('close', () => resolve());
+                ctx.req.resume();
+              });
+              ctx.body = 'ok';
+            },
+          },
+          {
+            method: 'GET',
+            path: '/stream',
+            express: (_req: unknown, res: NodeJS.WritableStream & { flushHeaders(): void }) => {
+              res.write('first part ');
+              setTimeout(() => res.end('rest'), 200);
+            },
+            koa: (ctx: { body: unknown }) => {
+              const body = new PassThrough();
+              body.write('first part ');
+              setTimeout(() => body.end('rest'), 200);
+              ctx.body = body;
+            },
+          },
+        ],
+      });
+      const key = `x-api-key: ${PRO_KEY}\r\n`;
+      await abortedRequest(
+        app.url,
+        `POST /upload HTTP/1.1\r\nhost: x\r\n${key}content-type: application/json\r\ncontent-length: 1000\r\n\r\n`,
+        'mid-body',
+      );
+      await abortedRequest(
+        app.url,
+        `GET /stream HTTP/1.1\r\nhost: x\r\n${key}\r\n`,
+        'mid-response',
+      );
+      // Whatever the server still does with them has happened by now.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(finishedBodies).toBe(0);
+      expect((await middleware.usage('bob')).items.bob).toEqual([[2, 998]]);
+      expect(logged).toEqual([]);
     });
   });
 
@@ -603,6 +926,38 @@ describeEachFramework('usagePlans()', (fw) => {
         expect(admitted.status).toBe(200);
         expect(admitted.headers.ratelimit).toBe(fields);
       },
+    );
+
+    it.skipIf(!hasRedisServer())(
+      'serves the first request after Redis comes up when it was down at start (503 forever)',
+      async () => {
+        vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+        const redis = await startOwnRedis();
+        await redis.stop();
+        const client = new Redis(redis.url, { retryStrategy: () => 50, maxRetriesPerRequest: 1 });
+        client.on('error', () => undefined);
+        try {
+          const store = redisStore({ client, onStateChange: () => undefined, timeoutMs: 500 });
+          const { app } = await start(fw, { clock: manualClock(), store });
+          for (let i = 0; i < 3; i++) {
+            const down = await app.request('/r', withKey(PRO_KEY));
+            expect(down.status).toBe(503);
+            expect(down.json).toEqual({ message: 'Service Unavailable' });
+          }
+          await redis.start();
+          const deadline = Date.now() + 5000;
+          while (client.status !== 'ready' && Date.now() < deadline)
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          const first = await app.request('/r', withKey(PRO_KEY));
+          expect(first.status).toBe(200);
+          expect(first.json).toEqual({ apiKey: { id: 'bob', plan: 'pro' } });
+          expect((await app.request('/r', withKey(OFF_KEY))).status).toBe(403);
+        } finally {
+          client.disconnect();
+          await redis.stop();
+        }
+      },
+      15_000,
     );
 
     it('admits keys without their plan throttle when buckets fail', async () => {

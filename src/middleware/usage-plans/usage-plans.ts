@@ -32,6 +32,8 @@ import {
 } from './options.js';
 import type { PlanBucket, ResolvedPlan } from './plans.js';
 import { periodBounds, periodLimit } from './quota.js';
+import { findRoute, type RouteMatching } from './routes.js';
+import { StartupImport } from './startup.js';
 
 /** A plan without a quota still counts usage per day: an allowance that never runs out. */
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
@@ -59,14 +61,9 @@ export type UsagePlansMiddleware = GatewayMiddleware & KeyManagement;
  */
 export function usagePlans(options: UsagePlansOptions): UsagePlansMiddleware {
   const config = resolveUsagePlansOptions(options);
-  const management = keyManagement(config);
   const admission = new Admission(config);
-  let loaded = false;
-  const loading = management.importKeys(config.initialKeys).then(() => {
-    loaded = true;
-  });
-  // A failed load answers 503 on each request (below); it must not also be an unhandled rejection.
-  loading.catch(() => undefined);
+  const startup = new StartupImport(config);
+  const management = keyManagement(config, () => startup.ready());
 
   return createMiddleware(
     'usagePlans',
@@ -77,11 +74,8 @@ export function usagePlans(options: UsagePlansOptions): UsagePlansMiddleware {
       if (typeof presented !== 'string' || presented === '' || presented.length > MAX_KEY_LENGTH)
         return sendPrepared(ex, config.forbidden);
       const hash = hashKey(presented);
-      if (loaded) return admission.admit(ex, next, hash);
-      return loading.then(
-        () => admission.admit(ex, next, hash),
-        (err: unknown) => admission.unavailable(ex, err),
-      );
+      if (startup.loaded) return admission.admit(ex, next, hash);
+      return startup.ready().then(() => admission.admit(ex, next, hash));
     },
     management,
   ) as UsagePlansMiddleware;
@@ -98,22 +92,22 @@ interface QuotaWindow {
 }
 
 /**
- * One middleware's admission decisions. With a store that has `consumePlan` (and holds the keys
- * too), a known key costs one store call: the store re-checks the record and takes the bucket
- * token and the quota count in one atomic step. Otherwise: the record, then the bucket, then the
- * quota, one call each.
+ * One middleware's admission decisions, on one path whatever the store: a step takes the key
+ * check, the bucket and the quota (`PlanStep`), and its outcome is applied the same way. With a
+ * store that has `consumePlan` (and holds the keys too) the step is one atomic store call,
+ * answered at once by the memory store; otherwise it is the record, the bucket and the quota, one
+ * call each (`separateStep`).
  */
 class Admission {
   private readonly health = new StoreHealth('usagePlans');
   private readonly known: KnownKeys;
   private readonly windows = new Map<ResolvedPlan, QuotaWindow>();
-  /** The store's combined step, when it has one and holds the keys; returns a Promise. */
-  private readonly step: PlanStep | undefined;
-  /**
-   * The step for a key already known: the memory store's answers at once (no Promise, no await:
-   * what `kConsumeBucketNow` does for `throttle()`); any other store's is `step`.
-   */
-  private readonly knownStep: PlanStep | undefined;
+  /** The step for a key already known (it re-checks the record in the store). */
+  private readonly knownStep: PlanStep;
+  /** The step for a record just read from the store (no need to read it again). */
+  private readonly freshStep: PlanStep;
+  /** With `onStoreError: 'open'`, what a failed combined step is retried with; else undefined. */
+  private readonly fallback: PlanStep | undefined;
 
   constructor(private readonly config: UsagePlansConfig) {
     this.known = new KnownKeys(config.namespace, config.plans, config.keyCacheSize);
@@ -123,26 +117,31 @@ class Admission {
       store.consumePlan !== undefined && config.keyStore === store
         ? (store as PlanStore & { [kConsumePlanNow]?: ConsumePlanNow })
         : undefined;
-    this.step =
-      planStore === undefined
-        ? undefined
-        : (namespace, hash, expected, bucket, quota) =>
-            planStore.consumePlan(namespace, hash, expected, bucket, quota);
-    this.knownStep = planStore?.[kConsumePlanNow] ?? this.step;
+    const separate = separateStep(config, this.health, true);
+    if (planStore === undefined) {
+      this.knownStep = separate;
+      this.freshStep = separateStep(config, this.health, false);
+      this.fallback = undefined;
+    } else {
+      this.freshStep = (namespace, hash, expected, bucket, quota) =>
+        planStore.consumePlan(namespace, hash, expected, bucket, quota);
+      // The memory store's answers at once (no Promise, no await: what `kConsumeBucketNow` does
+      // for `throttle()`).
+      this.knownStep = planStore[kConsumePlanNow] ?? this.freshStep;
+      this.fallback = config.quotaFailOpen ? separate : undefined;
+    }
   }
 
   admit(ex: Exchange, next: Next, hash: string): PromiseLike<void> | undefined {
-    const { step, knownStep } = this;
-    if (step === undefined || knownStep === undefined) return this.separately(ex, next, hash);
     const known = this.known.get(hash);
-    if (known !== undefined) return this.attempt(ex, next, hash, knownStep, known, 0);
+    if (known !== undefined) return this.attempt(ex, next, hash, this.knownStep, known, 0);
     return this.lookUp(ex, hash).then((found) =>
-      found === undefined ? undefined : this.attempt(ex, next, hash, step, found, 0),
+      found === undefined ? undefined : this.attempt(ex, next, hash, this.freshStep, found, 0),
     );
   }
 
   /** Without the key record nobody can be admitted safely. */
-  unavailable(ex: Exchange, err: unknown): void {
+  private unavailable(ex: Exchange, err: unknown): void {
     this.health.failed(err, 'refusing requests with 503 until it recovers');
     sendPrepared(ex, this.config.unavailable);
   }
@@ -158,7 +157,7 @@ class Admission {
   ): PromiseLike<void> | undefined {
     const now = this.config.clock.now();
     const window = this.window(known.plan, now);
-    const bucket = bucketFor(ex, known.plan);
+    const bucket = bucketFor(ex, known.plan, this.config.routing);
     let outcome: PlanOutcome | PromiseLike<PlanOutcome>;
     try {
       outcome = step(
@@ -169,12 +168,12 @@ class Admission {
         quotaStep(known, window, now),
       );
     } catch (err) {
-      return this.stepFailed(ex, next, hash, err);
+      return this.stepFailed(ex, next, hash, step, known, err);
     }
     if (!isPlanOutcome(outcome)) {
       return outcome.then(
         (answer) => this.settle(ex, next, hash, step, known, attempt, bucket, window, answer),
-        (err: unknown) => this.stepFailed(ex, next, hash, err),
+        (err: unknown) => this.stepFailed(ex, next, hash, step, known, err),
       );
     }
     return this.settle(ex, next, hash, step, known, attempt, bucket, window, outcome);
@@ -208,8 +207,17 @@ class Admission {
    * quota fail open as they do apart (a step that timed out after Redis ran it may then count
    * this request twice: the price of preferring availability).
    */
-  private stepFailed(ex: Exchange, next: Next, hash: string, err: unknown) {
-    if (this.config.quotaFailOpen) return this.separately(ex, next, hash);
+  private stepFailed(
+    ex: Exchange,
+    next: Next,
+    hash: string,
+    step: PlanStep,
+    known: KnownKey,
+    err: unknown,
+  ): PromiseLike<void> | undefined {
+    const { fallback } = this;
+    if (fallback !== undefined && step !== fallback)
+      return this.attempt(ex, next, hash, fallback, known, 0);
     this.unavailable(ex, err);
     return undefined;
   }
@@ -252,47 +260,6 @@ class Admission {
     return known;
   }
 
-  /** The record, the bucket and the quota, one store call each. */
-  private async separately(ex: Exchange, next: Next, hash: string): Promise<void> {
-    const { config, health } = this;
-    const known = await this.lookUp(ex, hash);
-    if (known === undefined) return;
-    const now = config.clock.now();
-    const fields = config.headers ? new RateLimitFields() : undefined;
-
-    // 1. The throttle first, so that requests it refuses never count against the quota.
-    const bucket = bucketFor(ex, known.plan);
-    if (bucket !== undefined) {
-      let taken: BucketResult | undefined;
-      try {
-        const step = bucketStep(known, bucket, now);
-        taken = await config.store.consumeBucket(step.key, step);
-        health.ok();
-      } catch (err) {
-        // As throttle(): a limiter outage must not become an API outage.
-        health.failed(err, 'admitting keys without their plan throttle until it recovers');
-      }
-      if (this.refusedByBucket(ex, fields, bucket, taken)) return;
-    }
-
-    // 2. The quota, which also counts the day's usage.
-    const window = this.window(known.plan, now);
-    let counted: QuotaResult | undefined;
-    try {
-      counted = await config.store.consumeQuota(known.quotaKey, quotaStep(known, window, now));
-      health.ok();
-    } catch (err) {
-      if (known.plan.quota !== undefined && !config.quotaFailOpen) {
-        health.failed(err, 'refusing keys with a quota (503) until it recovers');
-        fields?.write(ex);
-        return sendPrepared(ex, config.unavailable);
-      }
-      health.failed(err, 'admitting keys without counting their quota until it recovers');
-    }
-    if (this.refusedByQuota(ex, fields, known.plan, window, counted)) return;
-    return admitted(ex, next, fields, known);
-  }
-
   /** Applies the bucket's answer (none when it failed); true once a refusal's 429 is sent. */
   private refusedByBucket(
     ex: Exchange,
@@ -302,7 +269,7 @@ class Admission {
   ): boolean {
     if (bucket === undefined || taken === undefined) return false;
     recordThrottle(ex, bucket.name, bucket.shape.burst, taken);
-    fields?.add(bucket.shape.policy, bucket.name, taken.remaining, taken.resetMs);
+    fields?.add(bucket.shape.policy, bucket.shape.label, taken.remaining, taken.resetMs);
     if (taken.allowed) return false;
     fields?.write(ex);
     sendPrepared(ex, this.config.tooManyRequests, retryAfter(taken.retryAfterMs));
@@ -318,7 +285,7 @@ class Admission {
     counted: QuotaResult | undefined,
   ): boolean {
     if (plan.quota === undefined || counted === undefined) return false;
-    fields?.add(window.policy!, plan.quota.policyName, counted.remaining, counted.resetMs);
+    fields?.add(window.policy!, plan.quota.policyLabel, counted.remaining, counted.resetMs);
     if (counted.allowed) return false;
     fields?.write(ex);
     sendPrepared(ex, this.config.limitExceeded, retryAfter(counted.resetMs));
@@ -341,7 +308,7 @@ class Admission {
     const policy =
       quota === undefined
         ? undefined
-        : policyItem(quota.policyName, limit, Math.round((bounds.end - bounds.start) / 1000));
+        : policyItem(quota.policyLabel, limit, Math.round((bounds.end - bounds.start) / 1000));
     const window = { start: bounds.start, end: bounds.end, limit, policy };
     this.windows.set(plan, window);
     return window;
@@ -353,16 +320,57 @@ type PlanStep = (
   ...args: Parameters<PlanStore['consumePlan']>
 ) => PlanOutcome | PromiseLike<PlanOutcome>;
 
+/**
+ * The step for a store without `consumePlan` (or whose keys live elsewhere): the record, the
+ * bucket, then the quota, one call each; `verify: false` when the record was just read. The
+ * bucket fails open, as `throttle()` does (a limiter outage must not become an API outage): its
+ * answer is then missing. So does the quota of a plan without one, or with `onStoreError: 'open'`;
+ * otherwise a failed quota, or a failed record read, fails the step (503).
+ */
+function separateStep(config: UsagePlansConfig, health: StoreHealth, verify: boolean): PlanStep {
+  const { store, keyStore } = config;
+  return async (namespace, hash, expected, bucket, quota) => {
+    if (verify) {
+      const record = await keyStore.getKeyByHash(namespace, hash);
+      if (record?.enabled !== true || record.id !== expected.id || record.plan !== expected.plan)
+        return { matched: false, record };
+    }
+    let taken: BucketResult | undefined;
+    if (bucket !== undefined) {
+      try {
+        taken = await store.consumeBucket(bucket.key, bucket);
+        health.ok();
+      } catch (err) {
+        health.failed(err, 'admitting keys without their plan throttle until it recovers');
+      }
+      // Requests the throttle refuses never count against the quota.
+      if (taken?.allowed === false) return { matched: true, bucket: taken, quota: undefined };
+    }
+    let counted: QuotaResult | undefined;
+    try {
+      counted = await store.consumeQuota(quota.key, quota);
+    } catch (err) {
+      if (quota.limit !== UNLIMITED && !config.quotaFailOpen) throw err;
+      health.failed(err, 'admitting keys without counting their quota until it recovers');
+    }
+    return { matched: true, bucket: taken, quota: counted };
+  };
+}
+
 /** Whether a step answered at once (a Promise has `then`, an outcome never does). */
 function isPlanOutcome(value: PlanOutcome | PromiseLike<PlanOutcome>): value is PlanOutcome {
   return typeof (value as { then?: unknown }).then !== 'function';
 }
 
 /** The route's own bucket when the plan overrides it (`'GET /pets'`), else the plan's. */
-function bucketFor(ex: Exchange, plan: ResolvedPlan): PlanBucket | undefined {
+function bucketFor(
+  ex: Exchange,
+  plan: ResolvedPlan,
+  matching: RouteMatching,
+): PlanBucket | undefined {
   return plan.methods === undefined
     ? plan.throttle
-    : (plan.methods.get(`${ex.method} ${ex.path}`) ?? plan.throttle);
+    : (findRoute(plan.methods, ex.method, ex.path, matching) ?? plan.throttle);
 }
 
 function bucketStep(known: KnownKey, bucket: PlanBucket, now: number): BucketStep {

@@ -37,6 +37,14 @@ export class MemoryKeys {
     space.byHash.set(copy.hash, copy);
   }
 
+  /** Stores `record` unless its id or its hash is taken; true when stored. */
+  add(namespace: string, record: KeyRecord): boolean {
+    const space = this.space(namespace);
+    if (space.byId.has(record.id) || space.byHash.has(record.hash)) return false;
+    this.put(namespace, record);
+    return true;
+  }
+
   delete(namespace: string, id: string): boolean {
     const space = this.namespaces.get(namespace);
     const record = space?.byId.get(id);

@@ -13,6 +13,7 @@ import type {
   QuotaParams,
   QuotaResult,
 } from '../types.js';
+import { BucketTable } from './buckets.js';
 import { type MemoryCacheStoreOptions, memoryCacheStore } from './cache.js';
 import { gcra } from './gcra.js';
 import { MemoryKeys } from './keys.js';
@@ -39,10 +40,16 @@ export interface MemoryStoreOptions {
   usageRetentionDays?: number;
   /**
    * Buckets inspected for eviction on each bucket operation. Idle buckets (full again) are
-   * dropped by this incremental sweep, so memory follows the number of recently active clients
-   * without timers. @default 2
+   * dropped by this incremental sweep, so memory follows the number of recently active clients.
+   * @default 2
    */
   sweepPerOperation?: number;
+  /**
+   * How often idle state (buckets full again, quota counters of past periods) is also reclaimed
+   * on an unref'd timer, in chunks, so that memory comes back within about this time plus the
+   * slowest bucket's refill time, however few requests arrive. @default 1000
+   */
+  sweepIntervalMs?: number;
   /** Options of the cache store this store carries as `.cache` (created on first use). @default {} (64 MiB) */
   cache?: MemoryCacheStoreOptions;
 }
@@ -50,6 +57,7 @@ export interface MemoryStoreOptions {
 export const MEMORY_STORE_DEFAULTS = {
   usageRetentionDays: 90,
   sweepPerOperation: 2,
+  sweepIntervalMs: 1000,
   cache: {},
 } as const satisfies MemoryStoreOptions;
 
@@ -70,11 +78,15 @@ export interface MemoryStore extends GatewayStore {
 }
 
 const SCOPE = 'memoryStore';
+/** Buckets a timer-driven sweep inspects before yielding to the event loop. */
+const SWEEP_CHUNK = 10_000;
 const DAY_MS = 86_400_000;
 
 /** A quota subject's counter for its current period (one per subject: periods follow each other). */
 interface QuotaCounter {
   start: number;
+  /** End of the period: after it the counter is dead state. */
+  end: number;
   used: number;
 }
 
@@ -94,12 +106,19 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const {
     usageRetentionDays,
     sweepPerOperation,
+    sweepIntervalMs,
     cache: cacheOptions,
   } = { ...MEMORY_STORE_DEFAULTS, ...options };
   assertNumber(SCOPE, 'usageRetentionDays', usageRetentionDays, {
     min: 1,
     integer: true,
     expected: 'a whole number of days (1 or more)',
+  });
+  assertNumber(SCOPE, 'sweepIntervalMs', sweepIntervalMs, {
+    min: 10,
+    max: 3_600_000,
+    integer: true,
+    expected: 'a whole number of ms from 10 to 3600000',
   });
   assertNumber(SCOPE, 'sweepPerOperation', sweepPerOperation, {
     min: 1,
@@ -108,24 +127,30 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     expected: 'a whole number from 1 to 1000',
   });
 
-  /** Key → TAT (when the bucket is full again). Absent = full. */
-  const buckets = new Map<string, number>();
-  // A live iterator over `buckets`: Map iterators survive deletions and see later insertions, so
-  // resuming it a few entries per operation visits every bucket once per pass.
-  let sweep: MapIterator<[string, number]> | undefined;
-  const sweepBuckets = (now: number, count: number): void => {
-    for (let i = 0; i < count; i++) {
-      if (sweep === undefined) sweep = buckets.entries();
-      const step = sweep.next();
-      if (step.done === true) {
-        sweep = undefined;
-        return;
-      }
-      if (step.value[1] <= now) buckets.delete(step.value[0]);
+  const buckets = new BucketTable();
+  const quotas = new Map<string, QuotaCounter>();
+  // Idle state is also reclaimed on a timer, a whole pass a chunk at a time, so that memory
+  // returns within a bounded time whatever the traffic does to the per-operation sweep. It uses
+  // the latest decision time seen, never a guess ahead of it, so no answer can change.
+  let timer: NodeJS.Timeout | undefined;
+  const reclaim = (): void => {
+    if (buckets.pass(SWEEP_CHUNK)) {
+      setImmediate(reclaim).unref();
+      return;
+    }
+    for (const [key, counter] of quotas) if (counter.end <= buckets.latestNow) quotas.delete(key);
+    if (buckets.size === 0 && quotas.size === 0) {
+      clearInterval(timer);
+      timer = undefined;
     }
   };
+  const reclaimLater = (): void => {
+    if (timer !== undefined) return;
+    timer = setInterval(reclaim, sweepIntervalMs);
+    // Housekeeping must not keep the process alive.
+    timer.unref();
+  };
 
-  const quotas = new Map<string, QuotaCounter>();
   /** Subject → (UTC day index → requests). */
   const usage = new Map<string, Map<number, number>>();
   const keys = new MemoryKeys();
@@ -149,8 +174,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
   const takeTokens = (key: string, params: BucketParams): BucketResult => {
     const decision = gcra(buckets.get(key), params);
-    if (decision.allowed && params.cost > 0) buckets.set(key, decision.tat);
-    sweepBuckets(params.now, sweepPerOperation);
+    if (decision.allowed && params.cost > 0) {
+      buckets.set(key, decision.tat, params.now);
+      reclaimLater();
+    }
+    buckets.sweep(params.now, sweepPerOperation);
     return {
       allowed: decision.allowed,
       remaining: decision.remaining,
@@ -161,10 +189,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
   const countRequest = (key: string, params: QuotaParams): QuotaResult => {
     const { limit, periodStart, periodEnd, now } = params;
+    if (now > buckets.latestNow) buckets.latestNow = now;
     let counter = quotas.get(key);
     if (counter === undefined || counter.start !== periodStart) {
-      counter = { start: periodStart, used: 0 };
+      counter = { start: periodStart, end: periodEnd, used: 0 };
       quotas.set(key, counter);
+      reclaimLater();
     }
     const allowed = counter.used < limit;
     if (allowed) {
@@ -209,6 +239,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return Promise.resolve(out);
     },
 
+    resetQuota(key: string): Promise<void> {
+      quotas.delete(key);
+      return Promise.resolve();
+    },
+
     getKeyByHash: (namespace: string, hash: string) =>
       Promise.resolve(keys.byHash(namespace, hash)),
     getKey: (namespace: string, id: string) => Promise.resolve(keys.byId(namespace, id)),
@@ -216,12 +251,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       keys.put(namespace, record);
       return Promise.resolve();
     },
+    addKey: (namespace: string, record: KeyRecord) => Promise.resolve(keys.add(namespace, record)),
     deleteKey: (namespace: string, id: string) => Promise.resolve(keys.delete(namespace, id)),
     listKeys: (namespace: string) => Promise.resolve(keys.list(namespace)),
 
     prune(now: number): void {
-      for (const [key, tat] of buckets) if (tat <= now) buckets.delete(key);
-      sweep = undefined;
+      buckets.prune(now);
     },
 
     get cache(): CacheStore {

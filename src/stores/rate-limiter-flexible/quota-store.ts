@@ -123,7 +123,7 @@ export function rateLimiterFlexibleQuota(options: RateLimiterFlexibleQuotaOption
     const resetMs = periodEnd - now;
     // Nothing to count, and nothing to ask the backend: a plan without an allowance.
     if (limit <= 0) return { allowed: false, used: 0, remaining: 0, resetMs };
-    const counter = periodKey(key, periodStart);
+    const counter = periodKey(key, periodStart, await generation(key));
     const expiry = lifetime(resetMs);
     const { consumedPoints } = await limiter.penalty(counter, 1, expiry);
     if (consumedPoints > limit) {
@@ -147,8 +147,22 @@ export function rateLimiterFlexibleQuota(options: RateLimiterFlexibleQuotaOption
     return { allowed: true, used: consumedPoints, remaining: limit - consumedPoints, resetMs };
   };
 
+  /** How many times `resetQuota(key)` was called: part of the period counter's name. */
+  const generation = async (key: string): Promise<number> =>
+    (await limiter.get(generationKey(key)))?.consumedPoints ?? 0;
+
   return {
     consumeQuota: countRequest,
+
+    /**
+     * Starts `key`'s count of the current period at zero (a new API key reusing a deleted key's
+     * id). The period counters are named by period start, which this call does not know, so it
+     * moves `key` to a new generation of counters instead: each decision reads the generation
+     * first (one more backend read per request, the price of a store without scripts).
+     */
+    async resetQuota(key: string): Promise<void> {
+      await limiter.penalty(generationKey(key), 1, { customDuration: 0 });
+    },
 
     async getUsage(key: string, fromDay: number, toDay: number): Promise<number[]> {
       const reads: Promise<number>[] = [];
@@ -180,9 +194,17 @@ async function giveBack(
   }
 }
 
-/** The counter of the period starting at `periodStart` (digits only: `key` may hold `:`). */
-function periodKey(key: string, periodStart: number): string {
-  return `q:${key}:${periodStart}`;
+/**
+ * The counter of the period starting at `periodStart` in generation `generation` (digits only
+ * after `key`, which may hold `:`; generation 0 keeps the name counters had before resets existed).
+ */
+function periodKey(key: string, periodStart: number, generation: number): string {
+  return generation === 0 ? `q:${key}:${periodStart}` : `q:${key}:${periodStart}:${generation}`;
+}
+
+/** The counter of `resetQuota` calls for `key` (kept without expiry: it names live counters). */
+function generationKey(key: string): string {
+  return `g:${key}`;
 }
 
 /** The usage counter of UTC day number `day`. */

@@ -29,6 +29,7 @@ import {
   type StoreState,
   StoreUnavailableError,
 } from './client.js';
+import { redisKeyAdditions } from './keys.js';
 import {
   DELETE_KEY_SCRIPT,
   GCRA_SCRIPT,
@@ -374,6 +375,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     },
 
     cache: redisCacheStore(client, prefix, o.clock ?? systemClock, call),
+    ...redisKeyAdditions(client, call, keyPrefix, quotaKey),
   };
   // The usage-plan script spans the key records' slot and the key's bucket and quota slots, which
   // a Cluster refuses (CROSSSLOT): there, usage plans make one call per decision instead.

@@ -5,15 +5,15 @@
  * with a throttle and a daily quota that never run out), on real `IncomingMessage` /
  * `ServerResponse` objects. The differences are the middlewares' own cost. Not a test:
  *
- *   node --import tsx src/middleware/throttle/measure-overhead.ts
+ *   node --import tsx bench/probes/middleware-overhead.ts
  */
 
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { createMiddleware } from '../../adapters/universal.js';
-import type { GatewayMiddleware, KoaContextLike } from '../../core/middleware.js';
-import { usagePlans } from '../usage-plans/usage-plans.js';
-import { throttle } from './throttle.js';
+import { createMiddleware } from '../../src/adapters/universal.js';
+import type { GatewayMiddleware, KoaContextLike } from '../../src/core/middleware.js';
+import { throttle } from '../../src/middleware/throttle/throttle.js';
+import { usagePlans } from '../../src/middleware/usage-plans/usage-plans.js';
 
 const ROUNDS = 5;
 const PER_ROUND = 200_000;
