@@ -11,29 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usagePlans } from '../../src/middleware/usage-plans/index.js';
 import { rateLimiterFlexibleQuota } from '../../src/rate-limiter-flexible.js';
 import { memoryStore } from '../../src/stores/memory/index.js';
-import type { GatewayStore, QuotaStore } from '../../src/stores/types.js';
 import { request } from '../support/http.js';
 import { postgresLimiter, startOwnPostgres } from '../support/postgres-server.js';
 
 const server = await startOwnPostgres();
 const API_KEY = 'rlf-quota-key-0123456789-abcdefghij';
-
-/**
- * Keys and buckets from `base`, quota counters and usage from `quotas`. Without `consumePlan`:
- * the memory store's combined step would count the quota in memory.
- */
-function withQuotas(base: GatewayStore, quotas: QuotaStore): GatewayStore {
-  return {
-    consumeBucket: (key, params) => base.consumeBucket(key, params),
-    getKeyByHash: (namespace, hash) => base.getKeyByHash(namespace, hash),
-    getKey: (namespace, id) => base.getKey(namespace, id),
-    putKey: (namespace, record) => base.putKey(namespace, record),
-    deleteKey: (namespace, id) => base.deleteKey(namespace, id),
-    listKeys: (namespace) => base.listKeys(namespace),
-    consumeQuota: (key, params) => quotas.consumeQuota(key, params),
-    getUsage: (key, from, to) => quotas.getUsage(key, from, to),
-  };
-}
 
 describe.skipIf(server === undefined)(
   'usagePlans() with a rateLimiterFlexibleQuota() store',
@@ -51,7 +33,8 @@ describe.skipIf(server === undefined)(
       const plans = usagePlans({
         plans: { tiny: { quota: { limit: 15, period: 'day' } } },
         keys: [{ id: 'shared-key', key: API_KEY, plan: 'tiny' }],
-        store: withQuotas(memoryStore(), rateLimiterFlexibleQuota({ limiter })),
+        store: memoryStore(),
+        quotaStore: rateLimiterFlexibleQuota({ limiter }),
       });
       middlewares.push(plans);
       const app = express();

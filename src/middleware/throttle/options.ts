@@ -194,12 +194,17 @@ export function assertOptionalFunction(scope: string, option: string, value: unk
 }
 
 /** Asserts that `value` has every method of a store contract. */
-export function assertStore(scope: string, value: unknown, methods: readonly string[]): void {
+export function assertStore(
+  scope: string,
+  value: unknown,
+  methods: readonly string[],
+  option = 'store',
+): void {
   const ok =
     typeof value === 'object' &&
     value !== null &&
     methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
-  if (!ok) throw optionTypeError(scope, 'store', `a store with ${methods.join(', ')}`, value);
+  if (!ok) throw optionTypeError(scope, option, `a store with ${methods.join(', ')}`, value);
 }
 
 function compileKey(key: unknown, ipv6Subnet: number | false): (ex: Exchange) => string {

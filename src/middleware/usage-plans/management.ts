@@ -156,7 +156,7 @@ export function keyManagement(
         // the days of that period before `from` too.
         const countsFrom = quota === undefined ? from : periodBounds(quota.period, from).start;
         const subjectKey = quotaSubject(namespace, subject.id);
-        const counts = await config.store.getUsage(subjectKey, countsFrom, to);
+        const counts = await config.quotaStore.getUsage(subjectKey, countsFrom, to);
         const first = quota === undefined ? 0 : config.firstPeriod[quota.period];
         items[subject.id] = usageRows(counts, countsFrom, from, quota, first);
       }
@@ -210,7 +210,7 @@ async function createRecord(config: UsagePlansConfig, record: KeyRecord): Promis
     if (!taken) await keyStore.putKey(namespace, record);
     added = !taken;
   }
-  if (added) await config.store.resetQuota?.(quotaSubject(namespace, record.id));
+  if (added) await config.quotaStore.resetQuota?.(quotaSubject(namespace, record.id));
   return added;
 }
 

@@ -17,7 +17,7 @@ import {
   stripUndefined,
 } from '../../core/validate.js';
 import { memoryStore } from '../../stores/memory/index.js';
-import type { GatewayStore, KeyStore } from '../../stores/types.js';
+import type { GatewayStore, KeyStore, QuotaStore } from '../../stores/types.js';
 import {
   assertOptionalFunction,
   assertPolicyName,
@@ -100,6 +100,14 @@ export interface UsagePlansOptions<Req = AnyRequest> {
   keySource?: (req: Req) => string | undefined;
   /** Buckets, quota counters, usage per day, and keys (unless `keys` is a store). @default memoryStore() of its own */
   store?: GatewayStore;
+  /**
+   * Quota counters and usage per day kept apart from `store`, e.g. in Postgres, MongoDB or
+   * DynamoDB through `rateLimiterFlexibleQuota()` from `portcullis/rate-limiter-flexible`. With
+   * it, a request makes one store call per decision (key, bucket, quota) instead of one combined
+   * step.
+   * @default store
+   */
+  quotaStore?: QuotaStore;
   /** Namespace of this middleware's keys, buckets and counters in a shared store. @default 'usage-plans' */
   name?: string;
   /** Send `RateLimit-Policy` / `RateLimit` items for the plan's throttle and quota. @default true */
@@ -150,6 +158,7 @@ export const USAGE_PLANS_DEFAULTS = {
   header: 'x-api-key',
   keySource: undefined,
   store: undefined,
+  quotaStore: undefined,
   name: 'usage-plans',
   headers: true,
   clock: systemClock,
@@ -172,6 +181,8 @@ export interface UsagePlansConfig {
   readonly initialKeys: readonly KeyDefinition[];
   readonly keyStore: KeyStore;
   readonly store: GatewayStore;
+  /** Where quotas are counted and usage is kept: `quotaStore`, else `store`. */
+  readonly quotaStore: QuotaStore;
   readonly header: string;
   readonly keySource: ((req: unknown) => string | undefined) | undefined;
   readonly headers: boolean;
@@ -202,9 +213,18 @@ export function resolveUsagePlansOptions(options: UsagePlansOptions): UsagePlans
   for (const [name, plan] of Object.entries(o.plans as Record<string, unknown>))
     plans.set(name, resolvePlan(name, plan, routing));
 
+  if (o.quotaStore !== undefined)
+    assertStore(SCOPE, o.quotaStore, ['consumeQuota', 'getUsage'], 'quotaStore');
   if (o.store !== undefined)
-    assertStore(SCOPE, o.store, ['consumeBucket', 'consumeQuota', 'getUsage', 'getKeyByHash']);
+    assertStore(
+      SCOPE,
+      o.store,
+      o.quotaStore === undefined
+        ? ['consumeBucket', 'consumeQuota', 'getUsage', 'getKeyByHash']
+        : ['consumeBucket', 'getKeyByHash'],
+    );
   const store = (o.store as GatewayStore | undefined) ?? memoryStore();
+  const quotaStore = (o.quotaStore as QuotaStore | undefined) ?? store;
   let keyStore: KeyStore = store;
   let initialKeys: KeyDefinition[] = [];
   if (Array.isArray(o.keys)) {
@@ -252,6 +272,7 @@ export function resolveUsagePlansOptions(options: UsagePlansOptions): UsagePlans
     initialKeys,
     keyStore,
     store,
+    quotaStore,
     header: o.header.toLowerCase(),
     keySource: o.keySource as UsagePlansConfig['keySource'],
     headers: o.headers,

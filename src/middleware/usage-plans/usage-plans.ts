@@ -112,9 +112,10 @@ class Admission {
   constructor(private readonly config: UsagePlansConfig) {
     this.known = new KnownKeys(config.namespace, config.plans, config.keyCacheSize);
     const { store } = config;
-    // The step checks the record in the store it decides in: only when that store holds the keys.
+    // The step checks the record in the store it decides in: only when that store holds the keys
+    // and counts the quotas.
     const planStore =
-      store.consumePlan !== undefined && config.keyStore === store
+      store.consumePlan !== undefined && config.keyStore === store && config.quotaStore === store
         ? (store as PlanStore & { [kConsumePlanNow]?: ConsumePlanNow })
         : undefined;
     const separate = separateStep(config, this.health, true);
@@ -328,7 +329,7 @@ type PlanStep = (
  * otherwise a failed quota, or a failed record read, fails the step (503).
  */
 function separateStep(config: UsagePlansConfig, health: StoreHealth, verify: boolean): PlanStep {
-  const { store, keyStore } = config;
+  const { store, keyStore, quotaStore } = config;
   return async (namespace, hash, expected, bucket, quota) => {
     if (verify) {
       const record = await keyStore.getKeyByHash(namespace, hash);
@@ -348,7 +349,7 @@ function separateStep(config: UsagePlansConfig, health: StoreHealth, verify: boo
     }
     let counted: QuotaResult | undefined;
     try {
-      counted = await store.consumeQuota(quota.key, quota);
+      counted = await quotaStore.consumeQuota(quota.key, quota);
     } catch (err) {
       if (quota.limit !== UNLIMITED && !config.quotaFailOpen) throw err;
       health.failed(err, 'admitting keys without counting their quota until it recovers');
