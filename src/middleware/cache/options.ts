@@ -33,6 +33,14 @@ export interface CacheOptions<Req = AnyRequest> {
    */
   query?: readonly string[] | boolean;
   /**
+   * Whether the host the request was made to, and its protocol, are part of the key, as the app
+   * sees them (the forwarded ones when Express's `trust proxy` / Koa's `app.proxy` trusts the
+   * proxy): virtual hosts of one app never share entries. `false` for an app served under one
+   * host only (requests with another `Host` then share its entries).
+   * @default true
+   */
+  host?: boolean;
+  /**
    * Request headers that are part of the key, e.g. `['accept-language']`. Listing
    * `authorization` or `cookie` makes the cache per credential, and so allowed for them.
    * @default []
@@ -91,6 +99,7 @@ export const CACHE_DEFAULTS = {
   maxTtl: 3600,
   statuses: [200],
   query: true,
+  host: true,
   headers: [],
   key: undefined,
   shared: false,
@@ -111,6 +120,8 @@ export interface CacheConfig {
   readonly statuses: ReadonlySet<number>;
   /** `true`: every parameter; a set: only those; `false`: none. */
   readonly query: boolean | ReadonlySet<string>;
+  /** Whether `<protocol>://<host>` is part of the key. */
+  readonly host: boolean;
   /** Lower-case request header names in the key. */
   readonly headers: readonly string[];
   readonly key: ((req: unknown) => string) | undefined;
@@ -158,6 +169,7 @@ export function resolveCacheOptions(ttlOrOptions: number | CacheOptions = {}): C
     });
   }
   assertBoolean(SCOPE, 'shared', o.shared);
+  assertBoolean(SCOPE, 'host', o.host);
   if (given.store !== undefined && given.maxSize !== undefined) {
     throw new TypeError(
       'portcullis.cache: options "store" and "maxSize" cannot be combined; size the store itself',
@@ -183,6 +195,7 @@ export function resolveCacheOptions(ttlOrOptions: number | CacheOptions = {}): C
     ttlMs: o.ttl * 1000,
     statuses: new Set(resolveStatuses(o.statuses)),
     query: resolveQuery(o.query),
+    host: o.host,
     headers: Object.freeze(headers),
     key: o.key as CacheConfig['key'],
     allowAuthorization: o.shared || headers.includes('authorization'),
