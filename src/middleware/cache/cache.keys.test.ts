@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { describeEachFramework, type Reply } from '../../../test/support/frameworks.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
+import type { GatewayMiddleware } from '../../core/middleware.js';
+import { usagePlans } from '../usage-plans/index.js';
 import { type CacheOptions, cache } from './index.js';
 
 /** A GET /r that answers which host and protocol it was asked for, and counts its calls. */
@@ -91,5 +93,85 @@ describeEachFramework('cache() keys', (fw) => {
 
   it('refuses a host option that is not a boolean, naming it', () => {
     expect(() => cache({ host: 'yes' as never })).toThrow(/"host"/);
+  });
+});
+
+const KEY = 'alice-key-0123456789abcdef';
+const OTHER_KEY = 'bob-key-0123456789abcdef00';
+
+describeEachFramework('cache() and credentials', (fw) => {
+  async function start(options: CacheOptions, use: GatewayMiddleware[] = []) {
+    let calls = 0;
+    const mw = cache({ clock: manualClock(), ...options });
+    const app = await fw.start({
+      use: [mw, ...use],
+      routes: [{ method: 'GET', path: '/r', reply: () => ({ body: `call ${++calls}` }) }],
+    });
+    return { app, calls: () => calls };
+  }
+  const withKey = (key: string) => ({ headers: { 'x-api-key': key } });
+
+  describe('a cache mounted before usagePlans served a key holder’s response to anyone', () => {
+    it('bypasses the cache for a request with an API key nobody admitted yet', async () => {
+      const { app, calls } = await start({});
+      const first = await app.request('/r', withKey(KEY));
+      await app.request('/r', withKey(KEY));
+      const anonymous = await app.request('/r');
+      expect(first.headers['cache-status']).toBe('portcullis; fwd=bypass');
+      expect(anonymous.body).toBe('call 3');
+      expect(calls()).toBe(3);
+    });
+
+    it('does not store a response to a request that usage plans behind it admitted', async () => {
+      const plans = usagePlans({
+        plans: { free: {} },
+        keys: [{ id: 'alice', key: KEY, plan: 'free' }],
+        // A key the cache cannot see: its own header, read by a function.
+        keySource: (req: {
+          headers?: Record<string, string>;
+          req?: { headers: Record<string, string> };
+        }) => (req.req ?? req).headers?.['x-token'],
+      });
+      const { app, calls } = await start({}, [plans]);
+      const keyed = await app.request('/r', { headers: { 'x-token': KEY } });
+      const anonymous = await app.request('/r');
+      expect([keyed.status, keyed.headers['cache-status']]).toEqual([
+        200,
+        'portcullis; fwd=bypass',
+      ]);
+      expect(anonymous.status).toBe(403);
+      expect(calls()).toBe(1);
+    });
+
+    it('caches per key when the key header is in headers', async () => {
+      const { app, calls } = await start({ headers: ['x-api-key'] });
+      await app.request('/r', withKey(KEY));
+      const again = await app.request('/r', withKey(KEY));
+      const other = await app.request('/r', withKey(OTHER_KEY));
+      expect([again.body, other.body]).toEqual(['call 1', 'call 2']);
+      expect(calls()).toBe(2);
+    });
+
+    it('shares entries with shared: true or apiKeyHeader: false', async () => {
+      for (const options of [{ shared: true }, { apiKeyHeader: false as const }]) {
+        const { app, calls } = await start(options);
+        await app.request('/r', withKey(KEY));
+        expect((await app.request('/r')).body).toBe('call 1');
+        expect(calls()).toBe(1);
+      }
+    });
+
+    it('heeds the header named by apiKeyHeader', async () => {
+      const { app, calls } = await start({ apiKeyHeader: 'X-Key' });
+      await app.request('/r', { headers: { 'x-key': KEY } });
+      await app.request('/r', withKey(KEY));
+      expect((await app.request('/r')).body).toBe('call 2');
+      expect(calls()).toBe(2);
+    });
+  });
+
+  it('refuses an apiKeyHeader that is not a header name or false, naming it', () => {
+    for (const bad of ['', 'x key', true, 7])
+      expect(() => cache({ apiKeyHeader: bad as never })).toThrow(/"apiKeyHeader"/);
   });
 });
