@@ -10,6 +10,7 @@ import type { GatewayMiddleware } from '../../core/middleware.js';
 import type { CacheEntry } from '../../stores/cache.js';
 import { type CacheGetNow, kCacheGetNow } from '../../stores/memory/cache.js';
 import { admittedBehind, carriesCredential } from './credentials.js';
+import { storeUnencoded } from './encoding.js';
 import { type Flight, Flights, type Found } from './flights.js';
 import {
   asksForRefresh,
@@ -159,13 +160,16 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       config.statuses,
       config.maxEntrySize,
     );
-    if (unstorable !== undefined) {
+    // Capture and replay must agree on the encoding (encoding.ts); unknown: not stored.
+    const encodedOutside = state.capture?.encodedOutside();
+    if (unstorable !== undefined || encodedOutside === undefined) {
       giveUp(state);
       setCacheStatus(ex, state.refresh ? CACHE_STATUS.refresh : CACHE_STATUS.miss);
       return;
     }
     state.status = res.statusCode;
     state.headers = storableHeaders(headers, state.before);
+    if (encodedOutside) storeUnencoded(state.headers);
     state.judged = headers;
     state.vary = varyNames(headers.vary);
     const length = headers['content-length'];
