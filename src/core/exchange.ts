@@ -89,11 +89,12 @@ export abstract class Exchange {
   abstract get originalUrl(): string;
 
   /**
+   * The origin of the target URI (RFC 9110 §4.3.1; not the CORS `Origin` header):
    * `<protocol>://<host>` the request was made to, as the app sees it. This default reads the
    * socket and the `Host` header; the adapters honour the forwarded fields (`X-Forwarded-Proto`,
    * `X-Forwarded-Host`) when the app trusts its proxy (Express `trust proxy`, Koa `app.proxy`).
    */
-  get origin(): string {
+  get targetOrigin(): string {
     return directOrigin(this.req, this.header('host'));
   }
 

@@ -25,7 +25,7 @@ export function baseKey(config: CacheConfig, ex: Exchange): string {
     key += normaliseQuery(url.slice(mark + 1), config.query);
   // Virtual hosts of one app serve different responses at one path (RFC 9111 §2: the key is
   // the target URI, whose authority is the Host).
-  if (config.host) key += `\n${ex.origin}`;
+  if (config.host) key += `\n${ex.targetOrigin}`;
   for (const name of config.headers) key += `\n${ex.header(name) ?? ABSENT}`;
   if (config.key !== undefined) {
     const extra = config.key(ex.native);
