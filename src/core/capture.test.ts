@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import compression from 'compression';
+import express, { type RequestHandler } from 'express';
 import { afterAll, describe, expect, it } from 'vitest';
 import { request } from '../../test/support/http.js';
 import { expressExchange } from '../adapters/express.js';
@@ -146,5 +149,67 @@ describe('captureBody()', () => {
     const res = await request(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, '/');
     expect(res.body).toBe('ab');
     expect(reported).toBe(false);
+  });
+});
+
+describe('Capture.encodedOutside()', () => {
+  /**
+   * What `encodedOutside()` says when the headers go out, in an Express app behind `outer`
+   * (compression() or none). The hook runs where Express's header hooks run: after the hooks of
+   * middlewares that wrapped `res.writeHead` themselves (on-headers).
+   */
+  async function judge(
+    outer: RequestHandler | undefined,
+    handler: (res: ServerResponse) => void,
+  ): Promise<boolean | undefined | 'not asked'> {
+    let said: boolean | undefined | 'not asked' = 'not asked';
+    const app = express();
+    if (outer !== undefined) app.use(outer);
+    app.use((req, res) => {
+      const ex = expressExchange(req, res);
+      const capture = captureBody(ex, { limit: 1 << 20, onEnd: () => {} });
+      ex.onHeaders(() => {
+        said = capture.encodedOutside();
+      }, undefined);
+      handler(res);
+    });
+    const server = createServer(app);
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // The first response of an app runs before portcullis extended its response prototype.
+    await request(url, '/');
+    await request(url, '/', { headers: { 'accept-encoding': 'gzip' } });
+    return said;
+  }
+  const big = 'x'.repeat(4096);
+  const plain = (res: ServerResponse) => {
+    res.setHeader('content-type', 'text/plain');
+    res.end(big);
+  };
+
+  it('is false without a middleware wrapping the response before it', async () => {
+    expect(await judge(undefined, plain)).toBe(false);
+  });
+
+  it('is true when compression() wrapped the response first and encodes what it is given', async () => {
+    expect(await judge(compression(), plain)).toBe(true);
+  });
+
+  it('is false when the writer set the Content-Encoding of the bytes it writes', async () => {
+    const gzipped = (res: ServerResponse) => {
+      res.setHeader('content-type', 'text/plain');
+      res.setHeader('content-encoding', 'gzip');
+      res.end(gzipSync(big));
+    };
+    expect(await judge(compression(), gzipped)).toBe(false);
+  });
+
+  it('is undefined when headers were written before any body through such a wrapper', async () => {
+    const explicit = (res: ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(big);
+    };
+    expect(await judge(compression(), explicit)).toBeUndefined();
   });
 });

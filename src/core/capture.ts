@@ -8,7 +8,7 @@
  * compression middlewares do), and never by the features themselves.
  */
 
-import type { ServerResponse } from 'node:http';
+import { ServerResponse } from 'node:http';
 import type { Exchange } from './exchange.js';
 
 /** How a capture ended. */
@@ -42,12 +42,24 @@ export interface CaptureOptions {
 export interface Capture {
   /** Stops buffering and releases what was kept (e.g. the response turned out uncacheable). */
   stop(): void;
+  /**
+   * Whether the response's `Content-Encoding` is the work of a middleware that wrapped
+   * `res.write`/`res.end` before this capture began (Express's `compression()` mounted earlier):
+   * it encodes the bytes after the capture saw them, so the captured body is not in that
+   * encoding. `undefined` when it cannot be told: the headers went out before any body byte
+   * (an explicit `writeHead`) through such a wrapper. Ask once the headers are being written.
+   */
+  encodedOutside(): boolean | undefined;
 }
 
 type WriteCallback = (err?: Error | null) => void;
 type Chunk = string | Buffer | Uint8Array;
 
 const kTee = Symbol('portcullis.tee');
+
+/** Node's own `write`/`end`: anything else was put there by a middleware. */
+const NATIVE_WRITE = ServerResponse.prototype.write;
+const NATIVE_END = ServerResponse.prototype.end;
 
 /** The replacement once it has been sent: what follows is discarded. */
 const EMPTY = Buffer.alloc(0);
@@ -62,7 +74,14 @@ class Sink implements Capture {
   size = 0;
   done = false;
 
-  constructor(readonly options: CaptureOptions) {}
+  constructor(
+    readonly options: CaptureOptions,
+    private readonly tee: Tee,
+  ) {}
+
+  encodedOutside(): boolean | undefined {
+    return this.tee.encodedOutside();
+  }
 
   /** `fresh`: the buffer was made for us (from a string); otherwise copy it. */
   collect(chunk: Buffer, fresh: boolean): void {
@@ -105,12 +124,19 @@ class Tee {
   decided = false;
   /** The body that replaces the writer's, when a `beforeWrite` hook returned one. */
   replacement: Buffer | undefined;
+  /** Whether `write`/`end` were already wrapped (a middleware that may encode what it is given). */
+  readonly wrapped: boolean;
+  /** Whether the writer wrote body bytes (or ended) before the headers went out. */
+  wroteFirst = false;
+  /** The `Content-Encoding` the writer had set then: the encoding of the bytes the tee sees. */
+  writerEncoding: string | undefined;
 
   constructor(
     readonly res: ServerResponse,
     readonly write: ServerResponse['write'],
     readonly end: ServerResponse['end'],
   ) {
+    this.wrapped = write !== NATIVE_WRITE || end !== NATIVE_END;
     // 'finish' means every byte was handed to the socket; a 'close' without it is an abort.
     res.once('finish', () => this.close(true));
     res.once('close', () => this.close(false));
@@ -126,6 +152,22 @@ class Tee {
         return;
       }
     }
+  }
+
+  /** Runs on the writer's first `write`/`end` while the headers are not sent yet. */
+  firstWrite(): void {
+    this.decide();
+    if (this.wroteFirst) return;
+    this.wroteFirst = true;
+    const encoding = this.res.getHeader('content-encoding');
+    this.writerEncoding = encoding === undefined ? undefined : String(encoding);
+  }
+
+  encodedOutside(): boolean | undefined {
+    const encoding = this.res.getHeader('content-encoding');
+    if (!this.wrapped || encoding === undefined) return false;
+    if (!this.wroteFirst) return undefined;
+    return String(encoding) !== this.writerEncoding;
   }
 
   collect(chunk: Chunk, encoding: BufferEncoding | undefined): void {
@@ -159,7 +201,7 @@ export function captureBody(ex: Exchange, options: CaptureOptions): Capture {
     res.write = teeWrite as ServerResponse['write'];
     res.end = teeEnd as ServerResponse['end'];
   }
-  const sink = new Sink(options);
+  const sink = new Sink(options, tee);
   tee.sinks.push(sink);
   // An explicit `res.writeHead()` sends headers before any write: decide there too.
   if (options.beforeWrite !== undefined) ex.onHeaders(decideOnHeaders, tee);
@@ -188,7 +230,7 @@ function teeWrite(
   maybeCallback?: unknown,
 ): boolean {
   const tee = this[kTee]!;
-  if (!this.headersSent) tee.decide();
+  if (!this.headersSent) tee.firstWrite();
   if (tee.replacement !== undefined) {
     const [, callback] = splitArgs(encodingOrCallback, maybeCallback);
     if (callback !== undefined) process.nextTick(callback);
@@ -213,7 +255,7 @@ function teeEnd(
 ): ServerResponse {
   const tee = this[kTee]!;
   const end = tee.end as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
-  if (!this.headersSent) tee.decide();
+  if (!this.headersSent) tee.firstWrite();
   if (tee.replacement !== undefined) {
     const callback = [chunkOrCallback, encodingOrCallback, maybeCallback].find(
       (arg) => typeof arg === 'function',

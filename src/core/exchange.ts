@@ -89,6 +89,16 @@ export abstract class Exchange {
   /** Path and query as the client sent them, whatever the mounting. */
   abstract get originalUrl(): string;
 
+  /**
+   * The origin of the target URI (RFC 9110 §4.3.1; not the CORS `Origin` header):
+   * `<protocol>://<host>` the request was made to, as the app sees it. This default reads the
+   * socket and the `Host` header; the adapters honour the forwarded fields (`X-Forwarded-Proto`,
+   * `X-Forwarded-Host`) when the app trusts its proxy (Express `trust proxy`, Koa `app.proxy`).
+   */
+  get targetOrigin(): string {
+    return directOrigin(this.req, this.header('host'));
+  }
+
   /** Upper-case request method. */
   get method(): string {
     return this.req.method ?? 'GET';
@@ -188,6 +198,13 @@ export abstract class Exchange {
     }
     return res.statusCode;
   }
+}
+
+/** `<protocol>://<host>` of a request that came straight from the client (no trusted proxy). */
+export function directOrigin(req: IncomingMessage, host: string | undefined): string {
+  // A TLS socket has `encrypted: true`; a plain one has no such property.
+  const tls = (req.socket as { encrypted?: boolean }).encrypted === true;
+  return `${tls ? 'https' : 'http'}://${host ?? ''}`;
 }
 
 /** A raw body left on a framework's request by a parser recipe, when it is bytes or text. */

@@ -45,7 +45,8 @@ describe.skipIf(!available)('redisStore() when Redis goes away and comes back', 
     const app = express();
     app.use('/throttled', throttle({ rate: 0.001, burst: 3, key: 'global', store }));
     app.use('/quota', plansMw);
-    app.use('/cached', cache({ ttl: 60, store }));
+    // Every request here carries the key; this route has no usage plans to check it.
+    app.use('/cached', cache({ ttl: 60, store, apiKeyHeader: false }));
     app.get(['/throttled', '/quota', '/cached'], (_req, res) => {
       handlerRuns++;
       res.send('ok');

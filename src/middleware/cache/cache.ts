@@ -3,11 +3,14 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { createMiddleware } from '../../adapters/universal.js';
 import { type Capture, type CaptureResult, captureBody } from '../../core/capture.js';
+import type { ApiKeyInfo } from '../../core/context.js';
 import { sendPrepared } from '../../core/errors.js';
 import type { Exchange, Next } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
 import type { CacheEntry } from '../../stores/cache.js';
 import { type CacheGetNow, kCacheGetNow } from '../../stores/memory/cache.js';
+import { admittedBehind, carriesCredential } from './credentials.js';
+import { storeUnencoded } from './encoding.js';
 import { type Flight, Flights, type Found, mayLead } from './flights.js';
 import {
   asksForRefresh,
@@ -20,6 +23,7 @@ import {
   upstreamAgeMs,
   varyNames,
 } from './headers.js';
+import { addInnerCorsHeaders } from './inner-headers.js';
 import { baseKey, variantKey } from './key.js';
 import {
   ALL_KEYS,
@@ -78,12 +82,16 @@ interface MissState extends PendingMiss {
   /** Set when the response was judged storable at header time. */
   status: number | undefined;
   headers: Array<readonly [string, string | readonly string[]]> | undefined;
+  /** The response's headers when it was judged (see `addInnerCorsHeaders`). */
+  judged: OutgoingHttpHeaders | undefined;
   vary: readonly string[];
   contentLength: number | undefined;
   /** The upstream's `Age`, in ms: the entry is stored as that much older (RFC 9111 §4.2.3). */
   ageMs: number;
   /** The stale entry replaced the handler's error response. */
   servedStale: boolean;
+  /** The API key usage plans had admitted when the cache ran (see `admittedBehind`). */
+  readonly admittedBefore: ApiKeyInfo | undefined;
   /**
    * Headers already on the response when the cache ran: set per request by earlier middlewares
    * (rate-limit fields, a request id...). They are set again on every hit, so they are not
@@ -162,6 +170,11 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
   /** Header hook of a miss: judges the response as it is about to be written. */
   const onMissHeaders = (ex: Exchange, state: MissState): void => {
     if (state.servedStale) return;
+    if (admittedBehind(ex, state.admittedBefore)) {
+      giveUp(state);
+      setCacheStatus(ex, CACHE_STATUS.bypass);
+      return;
+    }
     const res = ex.res;
     const headers = res.getHeaders();
     const unstorable = unstorableReason(
@@ -170,13 +183,17 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       config.statuses,
       config.maxEntrySize,
     );
-    if (unstorable !== undefined) {
+    // Capture and replay must agree on the encoding (encoding.ts); unknown: not stored.
+    const encodedOutside = state.capture?.encodedOutside();
+    if (unstorable !== undefined || encodedOutside === undefined) {
       giveUp(state);
       setCacheStatus(ex, state.refresh ? CACHE_STATUS.refresh : CACHE_STATUS.miss);
       return;
     }
     state.status = res.statusCode;
     state.headers = storableHeaders(headers, state.before);
+    if (encodedOutside) storeUnencoded(state.headers);
+    state.judged = headers;
     state.vary = varyNames(headers.vary);
     state.ageMs = upstreamAgeMs(headers.age);
     const length = headers['content-length'];
@@ -196,6 +213,9 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       giveUp(state);
       return;
     }
+    // A cors() mounted after the cache added its headers once this response was judged.
+    const vary = addInnerCorsHeaders(headers, state.judged!, state.ex.res.getHeaders());
+    if (vary !== undefined) state.vary = varyNames(vary);
     const body = result.body;
     const now = clock.now();
     const expiresAt = now + config.ttlMs;
@@ -269,10 +289,12 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       capture: undefined,
       status: undefined,
       headers: undefined,
+      judged: undefined,
       vary: [],
       contentLength: undefined,
       ageMs: 0,
       servedStale: false,
+      admittedBefore: ex.gateway.apiKey,
       before: ex.res.getHeaders(),
       invalidated: false,
     };
@@ -356,12 +378,9 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       const method = ex.method;
       if (method !== 'GET' && method !== 'HEAD') return next();
       // RFC 9111 §3.5: a shared cache must not reuse a response to a request with credentials.
-      if (
-        (!config.allowAuthorization && ex.header('authorization') !== undefined) ||
-        (!config.allowCookie && ex.header('cookie') !== undefined)
-      ) {
+      if (carriesCredential(config, ex)) {
         ex.gateway.cache = CACHE_STATUS.bypass;
-        ex.onHeaders(setCacheStatus, CACHE_STATUS.bypass);
+        ex.onHeaders(bypassHeaders, ex.gateway.apiKey);
         return next();
       }
       const base = baseKey(config, ex);
@@ -395,6 +414,12 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Header hook of a request that bypassed the cache for its credentials. */
+function bypassHeaders(ex: Exchange, admittedBefore: ApiKeyInfo | undefined): void {
+  setCacheStatus(ex, CACHE_STATUS.bypass);
+  admittedBehind(ex, admittedBefore);
+}
 
 /** Header hook: sets `Cache-Status` (after any upstream cache's, RFC 9211 §2) and the gateway context. */
 function setCacheStatus(ex: Exchange, value: string): void {

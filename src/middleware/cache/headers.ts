@@ -12,6 +12,9 @@ const NOT_STORED = new Set([
   'content-length',
   // Per response: each gets its own id, Age and Cache-Status; CORS is added per request by cors().
   'x-request-id',
+  // Per client and moment: a throttle mounted after the cache sets them on the miss only.
+  'ratelimit',
+  'ratelimit-policy',
   'age',
   'cache-status',
 ]);

@@ -1,10 +1,11 @@
-/** Cache keys: namespace, path, normalised query, listed request headers, `key(req)`, Vary values. */
+/** Cache keys: namespace, path, normalised query, origin, listed request headers, `key(req)`, Vary values. */
 
 import type { Exchange } from '../../core/exchange.js';
 import type { CacheConfig } from './options.js';
 
 /*
- * Layout: `<namespace>:<path>?<sorted query>\n<header value>\n...\n<key(req)>`, and for a variant
+ * Layout: `<namespace>:<path>?<sorted query>\n<protocol>://<host>\n<header value>\n...\n<key(req)>`
+ * (the origin unless `host: false`), and for a variant
  * of a response with Vary, `<base key>\0<varied header value>\0...`. A request path cannot
  * contain '?' and a URL or a header value cannot contain '\n' or '\0', so the parts never run
  * into one another and the path can be read back from a key (invalidation by path).
@@ -22,6 +23,9 @@ export function baseKey(config: CacheConfig, ex: Exchange): string {
   let key = `${config.prefix}${path}?`;
   if (mark !== -1 && config.query !== false)
     key += normaliseQuery(url.slice(mark + 1), config.query);
+  // Virtual hosts of one app serve different responses at one path (RFC 9111 §2: the key is
+  // the target URI, whose authority is the Host).
+  if (config.host) key += `\n${ex.targetOrigin}`;
   for (const name of config.headers) key += `\n${ex.header(name) ?? ABSENT}`;
   if (config.key !== undefined) {
     const extra = config.key(ex.native);

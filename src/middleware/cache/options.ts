@@ -8,6 +8,7 @@ import {
   assertKnownOptions,
   assertNumber,
   assertOptionsObject,
+  HTTP_TOKEN,
   optionRangeError,
   optionTypeError,
   stripUndefined,
@@ -38,6 +39,14 @@ export interface CacheOptions<Req = AnyRequest> {
    */
   query?: readonly string[] | boolean;
   /**
+   * Whether the host the request was made to, and its protocol, are part of the key, as the app
+   * sees them (the forwarded ones when Express's `trust proxy` / Koa's `app.proxy` trusts the
+   * proxy): virtual hosts of one app never share entries. `false` for an app served under one
+   * host only (requests with another `Host` then share its entries).
+   * @default true
+   */
+  host?: boolean;
+  /**
    * Request headers that are part of the key, e.g. `['accept-language']`. Listing
    * `authorization` or `cookie` makes the cache per credential, and so allowed for them.
    * @default []
@@ -49,11 +58,22 @@ export interface CacheOptions<Req = AnyRequest> {
    */
   key?: (req: Req) => string;
   /**
-   * Serve and store requests that carry `Authorization` or `Cookie` although their key does not
-   * include the credential. Only when every user may see every response (RFC 9111 §3.5).
+   * Serve and store requests that carry `Authorization`, `Cookie` or an API key (`apiKeyHeader`)
+   * although their key does not include the credential. Only when every user may see every
+   * response (RFC 9111 §3.5).
    * @default false
    */
   shared?: boolean;
+  /**
+   * The request header of usage-plan API keys (`usagePlans()`'s `header`). A request that carries
+   * it uses the cache only once a `usagePlans()` mounted before the cache has admitted it: admitted
+   * callers share entries, as API Gateway's cache does. Otherwise (no usage plans, or mounted after
+   * the cache) it bypasses the cache, so that a key the cache has not seen checked never decides
+   * who gets a stored response. Listing the header in `headers` caches per key instead; `false`
+   * when no such header is to be heeded.
+   * @default 'x-api-key'
+   */
+  apiKeyHeader?: string | false;
   /**
    * What a request's `Cache-Control: no-cache` / `max-age=0` (or `Pragma: no-cache`) does:
    * `'ignore'` nothing (a client cannot bust the cache and hammer the backend); `'allow'` it
@@ -107,9 +127,11 @@ export const CACHE_DEFAULTS = {
   maxTtl: 3600,
   statuses: [200],
   query: true,
+  host: true,
   headers: [],
   key: undefined,
   shared: false,
+  apiKeyHeader: 'x-api-key',
   invalidation: 'ignore',
   coalesceTimeout: 5,
   staleIfError: 0,
@@ -128,13 +150,15 @@ export interface CacheConfig {
   readonly statuses: ReadonlySet<number>;
   /** `true`: every parameter; a set: only those; `false`: none. */
   readonly query: boolean | ReadonlySet<string>;
+  /** Whether `<protocol>://<host>` is part of the key. */
+  readonly host: boolean;
   /** Lower-case request header names in the key. */
   readonly headers: readonly string[];
   readonly key: ((req: unknown) => string) | undefined;
-  /** Whether a request with `Authorization` may use the cache. */
-  readonly allowAuthorization: boolean;
-  /** Whether a request with `Cookie` may use the cache. */
-  readonly allowCookie: boolean;
+  /** Request headers whose presence makes a request bypass the cache (lower case). */
+  readonly credentials: readonly string[];
+  /** The API key header a request may carry only once usage plans admitted it (lower case). */
+  readonly apiKeyHeader: string | undefined;
   readonly invalidation: 'ignore' | 'allow' | 'deny' | InvalidationPredicate<unknown>;
   readonly staleIfErrorMs: number;
   readonly coalesceTimeoutMs: number;
@@ -182,6 +206,7 @@ export function resolveCacheOptions(ttlOrOptions: number | CacheOptions = {}): C
     });
   }
   assertBoolean(SCOPE, 'shared', o.shared);
+  assertBoolean(SCOPE, 'host', o.host);
   if (given.store !== undefined && given.maxSize !== undefined) {
     throw new TypeError(
       'portcullis.cache: options "store" and "maxSize" cannot be combined; size the store itself',
@@ -207,10 +232,10 @@ export function resolveCacheOptions(ttlOrOptions: number | CacheOptions = {}): C
     ttlMs: o.ttl * 1000,
     statuses: new Set(resolveStatuses(o.statuses)),
     query: resolveQuery(o.query),
+    host: o.host,
     headers: Object.freeze(headers),
     key: o.key as CacheConfig['key'],
-    allowAuthorization: o.shared || headers.includes('authorization'),
-    allowCookie: o.shared || headers.includes('cookie'),
+    ...resolveCredentials(o.shared, o.apiKeyHeader, headers),
     invalidation: o.invalidation as CacheConfig['invalidation'],
     staleIfErrorMs: o.staleIfError * 1000,
     coalesceTimeoutMs: o.coalesceTimeout * 1000,
@@ -220,6 +245,29 @@ export function resolveCacheOptions(ttlOrOptions: number | CacheOptions = {}): C
     clock: o.clock,
     forbidden: prepareErrorResponse('forbidden', undefined, SCOPE, 'invalidation'),
   });
+}
+
+/**
+ * The credentials a request must not carry to use the cache: those the key does not include,
+ * none with `shared` (RFC 9111 §3.5: a shared cache does not reuse a response to a request with
+ * `Authorization`; cookies and API keys identify a caller just as well).
+ */
+function resolveCredentials(
+  shared: boolean,
+  apiKeyHeader: unknown,
+  keyed: readonly string[],
+): Pick<CacheConfig, 'credentials' | 'apiKeyHeader'> {
+  if (
+    apiKeyHeader !== false &&
+    (typeof apiKeyHeader !== 'string' || !HTTP_TOKEN.test(apiKeyHeader))
+  )
+    throw optionTypeError(SCOPE, 'apiKeyHeader', 'a header name or false', apiKeyHeader);
+  if (shared) return { credentials: Object.freeze([]), apiKeyHeader: undefined };
+  const apiKey = apiKeyHeader === false ? undefined : apiKeyHeader.toLowerCase();
+  return {
+    credentials: Object.freeze(['authorization', 'cookie'].filter((name) => !keyed.includes(name))),
+    apiKeyHeader: apiKey === undefined || keyed.includes(apiKey) ? undefined : apiKey,
+  };
 }
 
 const CACHE_STORE_METHODS = ['get', 'set', 'delete', 'keys', 'clear', 'usage'] as const;
