@@ -200,7 +200,8 @@ export { app, koa };
         JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
       );
     }
-  });
+    // Two full type-checks: ~8 s alone, past 30 s on a loaded machine.
+  }, 120_000);
 
   it('passes publint and are-the-types-wrong (node16 and bundler resolution)', () => {
     expect(run('npx', ['--no-install', 'publint', '--strict'], root)).toMatch(/All good/);
@@ -211,5 +212,5 @@ export { app, koa };
         root,
       ),
     ).not.toThrow();
-  }, 60_000);
+  }, 120_000);
 });
