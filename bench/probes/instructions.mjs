@@ -203,11 +203,13 @@ async function instructionsPerRequest(
     shape = defaultShape,
     upstream: wantsUpstream = /proxy/.test(file),
     args: scenarioArgs = [],
+    redis = /redis/.test(file),
   } = {},
 ) {
   const out = path.join(scratch, `${path.basename(file, '.mjs')}-${++runs}.callgrind`);
   const upstream = wantsUpstream ? await startServer('upstream.mjs', { core: 0 }) : undefined;
   const env = upstream ? { BENCH_UPSTREAM: `http://127.0.0.1:${upstream.port}` } : {};
+  if (redis) env.BENCH_REDIS_PORT = option('redis-port', '6379');
   const { child, port } = await startUnderCallgrind(file, out, env, scenarioArgs);
   try {
     // The first half of the warm-up opens and closes its own connections, so that V8 has seen a
@@ -239,12 +241,16 @@ async function instructionsPerRequest(
   return { total: Number(totals[1]) / measured, gc: gc / measured, jit: jit / measured };
 }
 
-/** The bench's cases matching `pattern`, with the baselines they are compared with (no Redis cases). */
+/**
+ * The bench's cases matching `pattern`, with the baselines they are compared with. Redis cases on
+ * one node run against the Redis at `--redis-port` (default 6379, which must answer); Cluster
+ * cases are left out (the runner's cluster is not started here).
+ */
 function selectCases(pattern) {
   const re = new RegExp(pattern);
   const wanted = new Set();
   for (const c of CASES) {
-    if (!re.test(c.name) || c.redis) continue;
+    if (!re.test(c.name) || c.redis === 'cluster') continue;
     wanted.add(c.name);
     for (const cmp of c.compare) wanted.add(cmp.baseline);
   }
@@ -283,6 +289,7 @@ async function runCases(pattern) {
       shape: REQUESTS[c.request],
       upstream: Boolean(c.upstream),
       args: c.args ?? [],
+      redis: c.redis === true,
     });
     counts.set(c.name, count);
     process.stdout.write(`${c.name.padEnd(66)} ${described(count)} instructions/request\n`);
