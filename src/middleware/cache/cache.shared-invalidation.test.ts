@@ -5,7 +5,7 @@
  */
 
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
 import {
   connectRedis,
@@ -13,8 +13,10 @@ import {
   REDIS_URL,
   uniquePrefix,
 } from '../../../test/support/redis.js';
-import { heldFirst } from '../../../test/support/routes.js';
+import { counted, heldFirst } from '../../../test/support/routes.js';
 import { redisStore } from '../../redis.js';
+import type { CacheGenerations, CacheStore } from '../../stores/cache.js';
+import { memoryCacheStore } from '../../stores/memory/cache.js';
 import { type CacheMiddleware, cache } from './index.js';
 
 const redis = await connectRedis();
@@ -82,5 +84,67 @@ describe.skipIf(redis === undefined)('cache() invalidation across instances', ()
       expect((await a.request('/r')).body).toBe('n=2');
       expect(route.calls).toBe(2);
     });
+  });
+});
+
+/**
+ * A memory store with generations in this process, counting their reads; `read` answers what
+ * `answer` gives (a generation, a rejection, a wrong type).
+ */
+function storeWithGenerations(answer: () => unknown = () => '0') {
+  const store = memoryCacheStore();
+  const counts = { reads: 0 };
+  const generations = {
+    read: () => {
+      counts.reads += 1;
+      return answer();
+    },
+    bump: async () => undefined,
+    setIf: async (_prefix: string, _generation: string, key: string, entry: never) => {
+      await store.set(key, entry);
+      return true;
+    },
+  } as unknown as CacheGenerations;
+  return { store: { ...store, generations } as CacheStore, counts };
+}
+
+describeEachFramework('cache() with a store that has generations', (fw) => {
+  beforeEach(() => {
+    vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('reads the generation once per miss, never on a hit', async () => {
+    const { store, counts } = storeWithGenerations();
+    const route = counted();
+    const app = await fw.start({ use: [cache({ ttl: 60, store })], routes: [route.route] });
+    expect((await app.request('/r')).body).toBe('n=1');
+    await vi.waitFor(async () => expect((await app.request('/r')).body).toBe('n=1'));
+    const reads = counts.reads;
+    expect((await app.request('/r')).headers['cache-status']).toMatch(/^portcullis; hit/);
+    expect(counts.reads).toBe(reads);
+    expect(route.calls).toBe(1);
+  });
+
+  it.each([
+    ['rejects', () => Promise.reject(new Error('down'))],
+    [
+      'throws',
+      () => {
+        throw new Error('down');
+      },
+    ],
+    ['answers a number', () => 7],
+  ])('answers a miss but stores nothing when reading the generation %s', async (_name, answer) => {
+    const { store } = storeWithGenerations(answer);
+    const route = counted();
+    const mw = cache({ ttl: 60, store });
+    const app = await fw.start({ use: [mw], routes: [route.route] });
+    const first = await app.request('/r');
+    expect([first.status, first.body]).toEqual([200, 'n=1']);
+    expect((await app.request('/r')).body).toBe('n=2');
+    expect((await mw.stats()).storeErrors).toBe(2);
   });
 });
