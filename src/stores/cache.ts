@@ -70,6 +70,28 @@ export interface CacheStore {
   clear(prefix: string): Promise<void>;
   /** Entries and bytes held under `prefix`. */
   usage(prefix: string): Promise<CacheUsage>;
+  /**
+   * Optional: invalidation generations, for a store shared by several processes (Redis). Without
+   * it, `invalidate()` and `clear()` win only over the misses running in their own process.
+   */
+  readonly generations?: CacheGenerations;
+}
+
+/**
+ * An invalidation generation per namespace (`prefix`), so that `invalidate()` and `clear()` on one
+ * instance win over a miss already running on another: the miss reads the generation before its
+ * handler runs, invalidation bumps it before removing entries, and the miss's write only lands if
+ * the generation is unchanged (atomically: a write checked before a bump is seen by the removal
+ * after it). Generations are per namespace, not per path: an invalidation costs the misses of the
+ * whole namespace in flight at that moment their write, never a wrong response.
+ */
+export interface CacheGenerations {
+  /** The current generation of `prefix` (any string; a namespace never invalidated has one too). */
+  read(prefix: string): Promise<string>;
+  /** Moves `prefix` to a new generation, never one it had before. */
+  bump(prefix: string): Promise<void>;
+  /** `set(key, entry)` if `prefix`'s generation is still `generation`; resolves whether it stored. */
+  setIf(prefix: string, generation: string, key: string, entry: CacheEntry): Promise<boolean>;
 }
 
 /**

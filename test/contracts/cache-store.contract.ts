@@ -1,6 +1,6 @@
 /** The cache store contract suite: every `CacheStore` (memory, later Redis) must pass it. */
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import type { Clock } from '../../src/core/clock.js';
 import type { CacheEntry, CacheStore } from '../../src/stores/cache.js';
 import { type ManualClock, manualClock } from '../support/manual-clock.js';
@@ -135,6 +135,47 @@ export function runCacheStoreContract(name: string, makeStore: CacheStoreFactory
       await store.clear('a:');
       expect(await store.keys('a:')).toEqual([]);
       expect(await store.get('b:/1?')).toBeDefined();
+    });
+
+    // Optional capability: only a store that offers `generations` is held to it.
+    /** A fresh store and its generations; skips the test when the store has none. */
+    async function withGenerations(ctx: TestContext) {
+      const clock = manualClock();
+      const store = await makeStore(clock);
+      const generations = store.generations;
+      if (generations === undefined) ctx.skip();
+      return { clock, store, generations: generations! };
+    }
+
+    it('generations: a write checked against a generation bumped since is not stored', async (ctx) => {
+      const { clock, store, generations } = await withGenerations(ctx);
+      const before = await generations.read('g:');
+      expect(typeof before).toBe('string');
+      expect(await generations.setIf('g:', before, 'g:/a?', entry(clock, 'kept'))).toBe(true);
+      expect((await store.get('g:/a?'))?.body.toString()).toBe('kept');
+      await generations.bump('g:');
+      expect(await generations.setIf('g:', before, 'g:/a?', entry(clock, 'old'))).toBe(false);
+      expect(await generations.setIf('g:', before, 'g:/b?', entry(clock, 'old'))).toBe(false);
+      expect((await store.get('g:/a?'))?.body.toString()).toBe('kept');
+      expect(await store.get('g:/b?')).toBeUndefined();
+      const after = await generations.read('g:');
+      expect(await generations.setIf('g:', after, 'g:/b?', entry(clock, 'new'))).toBe(true);
+      expect((await store.get('g:/b?'))?.body.toString()).toBe('new');
+    });
+
+    it('generations: per namespace, never reset by clear() nor listed as a key', async (ctx) => {
+      const { clock, store, generations } = await withGenerations(ctx);
+      const first = await generations.read('g:');
+      const other = await generations.read('h:');
+      await generations.bump('g:');
+      expect(await generations.read('h:')).toBe(other);
+      await store.clear('g:');
+      expect(await store.keys('g')).toEqual([]);
+      const bumped = await generations.read('g:');
+      expect(bumped).not.toBe(first);
+      // A miss that read the generation before the bump must not store after a clear().
+      expect(await generations.setIf('g:', first, 'g:/a?', entry(clock, 'old'))).toBe(false);
+      expect(await generations.setIf('h:', other, 'h:/a?', entry(clock, 'other'))).toBe(true);
     });
   });
 }

@@ -189,12 +189,17 @@ describe.skipIf(!available)('redisStore() round trips and expiry', () => {
     }
   });
 
-  it('cache: a miss is one GET and one SET, a hit one GET', async () => {
+  it('cache: a miss is two GETs and one EVALSHA, a hit one GET', async () => {
+    // Loads the write script (ioredis sends EVAL once, after Redis answers NOSCRIPT).
+    await request(url, '/cached?warm');
     await reset();
     expect((await request(url, '/cached')).headers['cache-status']).toBe(
       'portcullis; fwd=miss; stored',
     );
-    expect(await commandCalls(client)).toEqual({ get: 1, set: 1 });
+    // The entry's GET, the namespace's invalidation generation (GET), then the write, checked
+    // against that generation in one script (its GET and SET run inside it).
+    expect(await trips.take()).toBe(3);
+    expect(await commandCalls(client)).toEqual({ get: 3, set: 1, evalsha: 1 });
     await reset();
     expect((await request(url, '/cached')).headers['cache-status']).toMatch(/hit/);
     expect(await commandCalls(client)).toEqual({ get: 1 });

@@ -122,6 +122,15 @@ describe.skipIf(!available)('redisStore() scripts declare every key they touch',
         ),
     ],
     ['deleteKey', () => store.deleteKey('ns', 'alice')],
+    [
+      'cache generations.setIf',
+      () => {
+        const now = Date.now();
+        const entry = { status: 200, headers: [], body: Buffer.from('x'), storedAt: now };
+        const fresh = { ...entry, expiresAt: now + 60_000, staleUntil: now + 60_000 };
+        return store.cache.generations!.setIf('ns:', '0', 'ns:/a?', fresh);
+      },
+    ],
   ])('%s', async (_name, operation) => {
     const { scripts, undeclared } = await undeclaredKeys(operation);
     expect(scripts).toBeGreaterThan(0);

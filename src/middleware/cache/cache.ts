@@ -36,7 +36,7 @@ import {
 } from './manage.js';
 import { type CacheOptions, resolveCacheOptions } from './options.js';
 import { replaceWithStale, replay } from './replay.js';
-import { StoreGuard } from './store-guard.js';
+import { generationsOf, StoreGuard } from './store-guard.js';
 
 /** Counters and store usage of one `cache()` middleware. */
 export interface CacheStats {
@@ -98,6 +98,8 @@ interface MissState extends PendingMiss {
    * stored unless the handler changed them.
    */
   readonly before: OutgoingHttpHeaders;
+  /** The namespace's invalidation generation when the miss started (stores with `generations`). */
+  generation: string | undefined;
 }
 
 /**
@@ -121,6 +123,8 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
   const inflight = new Flights(config.coalesceTimeoutMs);
   const running = new MissesInProgress<MissState>();
   const guard = new StoreGuard(store);
+  /** A store shared across processes: invalidation wins there too (see `CacheGenerations`). */
+  const generations = generationsOf(store);
   let hits = 0;
   let misses = 0;
 
@@ -250,7 +254,11 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
    * invalidation wins. The client already has the response: a failing store only costs a later miss.
    */
   const write = (state: MissState, key: string, entry: CacheEntry): void => {
-    if (!state.invalidated) running.track(guard.set(key, entry));
+    if (state.invalidated) return;
+    if (generations === undefined) running.track(guard.set(key, entry));
+    // Without a generation (its read failed) an invalidation elsewhere cannot be ruled out.
+    else if (state.generation !== undefined)
+      running.track(guard.setIf(generations, config.prefix, state.generation, key, entry));
   };
 
   /** `beforeWrite` of a miss with a stale entry: swaps a 5xx for the stale response. */
@@ -297,6 +305,7 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       admittedBefore: ex.gateway.apiKey,
       before: ex.res.getHeaders(),
       invalidated: false,
+      generation: undefined,
     };
     running.add(state);
     // Capture first: its header hook (stale-if-error on an explicit writeHead) must run before
@@ -307,7 +316,12 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       onEnd: (result) => finishMiss(state, result),
     });
     ex.onHeaders(onMissHeaders, state);
-    return next();
+    if (generations === undefined) return next();
+    // Read before the handler runs: an invalidation after this read is one the response may predate.
+    return guard.generation(generations, config.prefix).then((generation) => {
+      state.generation = generation;
+      return next();
+    });
   };
 
   /** Waits for the request already fetching `base`; uses its response when it is ours too. */
@@ -341,6 +355,14 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       if (state.flight !== undefined) inflight.detach(state.base, state.flight);
     });
     await running.settled();
+  };
+
+  /**
+   * Before removing entries: the misses other instances are running will not store after it
+   * (a write checked before the bump is already in the store, and removed after it).
+   */
+  const bumpGeneration = async (): Promise<void> => {
+    if (generations !== undefined) await generations.bump(config.prefix);
   };
 
   const lookup = (ex: Exchange, next: Next, base: string): void | PromiseLike<void> => {
@@ -398,10 +420,12 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
       async invalidate(target: InvalidationTarget): Promise<number> {
         const matches = invalidationMatcher(config, target);
         await stopMisses(matches);
+        await bumpGeneration();
         return removeMatching(config, matches);
       },
       async clear(): Promise<void> {
         await stopMisses(ALL_KEYS);
+        await bumpGeneration();
         await store.clear(config.prefix);
       },
       async stats(): Promise<CacheStats> {

@@ -4,7 +4,7 @@
  * a failed read is a miss, a failed write costs a later miss.
  */
 
-import type { CacheEntry, CacheStore } from '../../stores/cache.js';
+import type { CacheEntry, CacheGenerations, CacheStore } from '../../stores/cache.js';
 import { StoreHealth } from '../throttle/bucket.js';
 
 /** A store's failures as one middleware sees them: counted, and told once per outage. */
@@ -48,8 +48,48 @@ export class StoreGuard {
 
   /** `store.set(key, entry)`; the Promise settles when the write did, and never rejects. */
   set(key: string, entry: CacheEntry): Promise<void> {
+    return this.write(() => this.store.set(key, entry));
+  }
+
+  /**
+   * `generations.setIf(...)`: stores only if no invalidation bumped `prefix`'s generation since
+   * the miss read it. Settles when the write did, and never rejects.
+   */
+  setIf(
+    generations: CacheGenerations,
+    prefix: string,
+    generation: string,
+    key: string,
+    entry: CacheEntry,
+  ): Promise<void> {
+    return this.write(() => generations.setIf(prefix, generation, key, entry));
+  }
+
+  /**
+   * `generations.read(prefix)` when a miss starts; `undefined` when it failed or answered something
+   * else than a string (the miss then stores nothing: it could not tell an invalidation from none).
+   */
+  async generation(generations: CacheGenerations, prefix: string): Promise<string | undefined> {
     try {
-      const result: unknown = this.store.set(key, entry);
+      const generation: unknown = await generations.read(prefix);
+      if (typeof generation === 'string') {
+        this.reads.ok();
+        return generation;
+      }
+      this.fail(
+        'generations.read',
+        new TypeError(`returned ${typeName(generation)}, not a string`),
+      );
+    } catch (error) {
+      this.fail('generations.read', error);
+    }
+    return undefined;
+  }
+
+  /** Runs one store write; counts its failure. */
+  private write(run: () => unknown): Promise<void> {
+    try {
+      const result: unknown = run();
       if (!isThenable(result)) {
         this.writes.ok();
         return DONE;
@@ -90,6 +130,19 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** The shape `replay()` relies on; checked on every read from a store that is not ours. */
+/**
+ * The store's invalidation generations, when it offers all three methods (decided once, when the
+ * middleware is created); otherwise invalidation wins within this process only.
+ */
+export function generationsOf(store: CacheStore): CacheGenerations | undefined {
+  const generations: unknown = store.generations;
+  if (typeof generations !== 'object' || generations === null) return undefined;
+  const { read, bump, setIf } = generations as Record<string, unknown>;
+  return typeof read === 'function' && typeof bump === 'function' && typeof setIf === 'function'
+    ? (generations as CacheGenerations)
+    : undefined;
+}
+
 export function isCacheEntry(value: unknown): value is CacheEntry {
   if (typeof value !== 'object' || value === null) return false;
   const entry = value as Record<string, unknown>;

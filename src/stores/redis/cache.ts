@@ -1,7 +1,13 @@
 /** The cache part of `redisStore()`: entries as one binary value each, expiring with Redis TTLs. */
 
 import type { Clock } from '../../core/clock.js';
-import { type CacheEntry, type CacheStore, type CacheUsage, cacheEntrySize } from '../cache.js';
+import {
+  type CacheEntry,
+  type CacheGenerations,
+  type CacheStore,
+  type CacheUsage,
+  cacheEntrySize,
+} from '../cache.js';
 import type { RedisCall, RedisClient } from './client.js';
 
 /**
@@ -52,6 +58,66 @@ function globEscape(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
 }
 
+/**
+ * Stores an entry only if its namespace's invalidation generation is unchanged (compare-and-set).
+ * KEYS[1] generation key, KEYS[2] entry key; ARGV: generation read by the miss, entry, TTL ms.
+ * Reply: 1 when stored, 0 when an invalidation bumped the generation meanwhile (nothing written).
+ */
+export const SET_IF_GENERATION_SCRIPT = `
+if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+return 1
+`;
+
+interface SetIfGenerationCommand {
+  portcullisCacheSetIf(
+    generationKey: string,
+    key: string,
+    generation: string,
+    value: Buffer,
+    ttl: number,
+  ): Promise<number>;
+}
+
+/**
+ * `CacheGenerations` in Redis: one counter per namespace (`INCR`, never expiring, outside the
+ * entries' `c:` keys so that `clear()` never resets it). Not offered on a Cluster client: a
+ * namespace's entries spread over every slot, and its counter cannot share a slot with each.
+ */
+function redisGenerations(
+  client: RedisClient,
+  prefix: string,
+  clock: Clock,
+  call: RedisCall,
+  full: (key: string) => string,
+): CacheGenerations {
+  client.defineCommand('portcullisCacheSetIf', { numberOfKeys: 2, lua: SET_IF_GENERATION_SCRIPT });
+  const commands = client as unknown as SetIfGenerationCommand;
+  const generationKey = (namespace: string) => `${prefix}cg:${namespace}`;
+  return {
+    async read(namespace) {
+      return (await call(() => client.get(generationKey(namespace)))) ?? '0';
+    },
+    async bump(namespace) {
+      await call(() => client.incr(generationKey(namespace)));
+    },
+    async setIf(namespace, generation, key, entry) {
+      const ttl = Math.ceil(entry.staleUntil - clock.now());
+      if (ttl <= 0) return false;
+      const stored = await call(() =>
+        commands.portcullisCacheSetIf(
+          generationKey(namespace),
+          full(key),
+          generation,
+          encode(entry),
+          ttl,
+        ),
+      );
+      return stored === 1;
+    },
+  };
+}
+
 export function redisCacheStore(
   client: RedisClient,
   prefix: string,
@@ -75,7 +141,12 @@ export function redisCacheStore(
     return found;
   };
 
+  const generations = isCluster(client)
+    ? undefined
+    : redisGenerations(client, prefix, clock, call, full);
+
   return {
+    ...(generations === undefined ? {} : { generations }),
     async get(key) {
       const value = await call(() => client.getBuffer(full(key)));
       if (value === null) return undefined;
@@ -113,4 +184,8 @@ export function redisCacheStore(
       return { entries, bytes };
     },
   };
+}
+
+function isCluster(client: RedisClient): boolean {
+  return (client as { isCluster?: boolean }).isCluster === true;
 }
