@@ -68,7 +68,7 @@ export {
   type UsageReport,
   usagePlans,
 } from './middleware/usage-plans/index.js';
-export type { CacheEntry, CacheStore, CacheUsage } from './stores/cache.js';
+export type { CacheEntry, CacheGenerations, CacheStore, CacheUsage } from './stores/cache.js';
 export { type MemoryCacheStoreOptions, memoryCacheStore } from './stores/memory/cache.js';
 export {
   MEMORY_STORE_DEFAULTS,
