@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CASES, REQUESTS } from '../lib/cases.mjs';
+import { startRedisCluster } from '../lib/redis.mjs';
 import { startServer } from '../lib/servers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -197,6 +198,8 @@ function startUnderCallgrind(file, out, env, scenarioArgs) {
 }
 
 let runs = 0;
+/** The Redis Cluster of the Cluster cases, started on first use and stopped at the end. */
+let cluster;
 async function instructionsPerRequest(
   file,
   {
@@ -210,6 +213,10 @@ async function instructionsPerRequest(
   const upstream = wantsUpstream ? await startServer('upstream.mjs', { core: 0 }) : undefined;
   const env = upstream ? { BENCH_UPSTREAM: `http://127.0.0.1:${upstream.port}` } : {};
   if (redis) env.BENCH_REDIS_PORT = option('redis-port', '6379');
+  if (scenarioArgs.includes('--cluster')) {
+    cluster ??= await startRedisCluster();
+    env.BENCH_REDIS_CLUSTER_PORTS = cluster.ports.join(',');
+  }
   const { child, port } = await startUnderCallgrind(file, out, env, scenarioArgs);
   try {
     // The first half of the warm-up opens and closes its own connections, so that V8 has seen a
@@ -244,13 +251,13 @@ async function instructionsPerRequest(
 /**
  * The bench's cases matching `pattern`, with the baselines they are compared with. Redis cases on
  * one node run against the Redis at `--redis-port` (default 6379, which must answer); Cluster
- * cases are left out (the runner's cluster is not started here).
+ * cases (`--cluster`) against a three-master cluster this probe starts.
  */
 function selectCases(pattern) {
   const re = new RegExp(pattern);
   const wanted = new Set();
   for (const c of CASES) {
-    if (!re.test(c.name) || c.redis === 'cluster') continue;
+    if (!re.test(c.name)) continue;
     wanted.add(c.name);
     for (const cmp of c.compare) wanted.add(cmp.baseline);
   }
@@ -362,8 +369,10 @@ try {
   if (casesPattern !== undefined && tableFrom !== undefined) tableFromLog(casesPattern, tableFrom);
   else if (casesPattern !== undefined) await runCases(casesPattern);
   const results = [];
+  // `--scenario-args=--cluster`: arguments for every scenario file (the Redis cases on a Cluster).
+  const scenarioArgs = option('scenario-args', '').split(',').filter(Boolean);
   for (const file of files) {
-    const count = await instructionsPerRequest(file);
+    const count = await instructionsPerRequest(file, { args: scenarioArgs });
     results.push([file, count]);
     const base = results[0][1];
     const diff =
@@ -373,6 +382,7 @@ try {
     process.stdout.write(`${file.padEnd(40)} ${described(count)} instructions/request${diff}\n`);
   }
 } finally {
+  await cluster?.stop();
   if (process.env.KEEP_CALLGRIND) process.stdout.write(`kept in ${scratch}\n`);
   else rmSync(scratch, { recursive: true, force: true });
 }

@@ -1,6 +1,6 @@
 /** The management methods on a `usagePlans()` middleware: keys and usage reports, as API Gateway's API has. */
 
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { optionRangeError, optionTypeError } from '../../core/validate.js';
 import type { KeyRecord } from '../../stores/types.js';
 import { defineKey, generateKey, type KeyDefinition } from './keys.js';
@@ -103,7 +103,8 @@ export function keyManagement(
       });
       await loaded();
       for (const definition of keys.map(defineKey)) {
-        if ((await importDefinition(config, definition)) === 'conflict')
+        // An explicit import at run time is the operator's latest word: it restores deleted keys.
+        if ((await importDefinition(config, definition, { restoreDeleted: true })) === 'conflict')
           throw new TypeError(
             `portcullis.${SCOPE}.importKeys: the key of "${definition.id}" is already in use`,
           );
@@ -116,7 +117,10 @@ export function keyManagement(
     async deleteKey(id) {
       if (typeof id !== 'string') throw optionTypeError(`${SCOPE}.deleteKey`, 'id', 'a string', id);
       await loaded();
-      return keyStore.deleteKey(namespace, id);
+      const record = await keyStore.getKey(namespace, id);
+      const deleted = await keyStore.deleteKey(namespace, id);
+      if (deleted && record?.source !== undefined) await rememberDeletion(config, record);
+      return deleted;
     },
 
     async setPlan(id, plan) {
@@ -176,12 +180,18 @@ export type ImportOutcome = 'created' | 'unchanged' | 'updated' | 'conflict';
 export async function importDefinition(
   config: UsagePlansConfig,
   definition: KeyDefinition,
+  { restoreDeleted = false } = {},
 ): Promise<ImportOutcome> {
   const { keyStore, namespace } = config;
   // Twice at most: a first creation can lose the race to another instance importing this id.
   for (let attempt = 0; attempt < 2; attempt++) {
     const current = await keyStore.getKey(namespace, definition.id);
     if (current?.source === definition.source) return 'unchanged';
+    if (current === undefined && !restoreDeleted) {
+      // Deleted at run time from this very definition: the deletion wins over the next start.
+      const deletion = await keyStore.getKey(deletionsOf(namespace), definition.id);
+      if (deletion !== undefined && deletion.source === definition.source) return 'unchanged';
+    }
     const holder = await keyStore.getKeyByHash(namespace, definition.hash);
     if (holder !== undefined && holder.id !== definition.id) return 'conflict';
     if (current === undefined) {
@@ -212,6 +222,28 @@ async function createRecord(config: UsagePlansConfig, record: KeyRecord): Promis
   }
   if (added) await config.quotaStore.resetQuota?.(quotaSubject(namespace, record.id));
   return added;
+}
+
+/**
+ * Where run-time deletions of keys that came from the `keys` option are remembered (a namespace
+ * of the same key store, one record per id with the deleted definition's digest), so that the
+ * next start does not create them again. A record there holds no usable key: its hash is a
+ * digest of the id, which no presented key can have.
+ */
+function deletionsOf(namespace: string): string {
+  return `${namespace}:deleted`;
+}
+
+async function rememberDeletion(config: UsagePlansConfig, record: KeyRecord): Promise<void> {
+  const hash = createHash('sha256').update(`deleted\0${record.id}`).digest('hex');
+  await config.keyStore.putKey(deletionsOf(config.namespace), {
+    id: record.id,
+    hash,
+    plan: record.plan,
+    enabled: false,
+    createdAt: config.clock.now(),
+    ...(record.source === undefined ? {} : { source: record.source }),
+  });
 }
 
 function toRecord(definition: KeyDefinition, createdAt: number): KeyRecord {

@@ -681,6 +681,30 @@ describeEachFramework('usagePlans()', (fw) => {
       });
     });
 
+    it('keeps a key deleted at run time deleted when another instance starts with the same keys (start re-created it)', async () => {
+      const store = memoryStore();
+      const clock = manualClock();
+      const { middleware } = await start(fw, { clock, store });
+      expect(await middleware.deleteKey('alice')).toBe(true);
+      const { app } = await start(fw, { clock, store });
+      expect((await app.request('/r', withKey(FREE_KEY))).status).toBe(403);
+      expect((await app.request('/r', withKey(PRO_KEY))).status).toBe(200);
+      // A definition whose content changed since is a new decision of the operator: applied.
+      const changed = KEYS.map((k) => (k.id === 'alice' ? { ...k, plan: 'pro' } : k));
+      const { app: redeployed, middleware: later } = await start(fw, {
+        clock,
+        store,
+        keys: changed,
+      });
+      expect((await redeployed.request('/r', withKey(FREE_KEY))).json).toEqual({
+        apiKey: { id: 'alice', plan: 'pro' },
+      });
+      // An explicit importKeys() at run time brings a deleted key back.
+      await later.deleteKey('bob');
+      await later.importKeys(KEYS.filter((k) => k.id === 'bob'));
+      expect((await redeployed.request('/r', withKey(PRO_KEY))).status).toBe(200);
+    });
+
     it("serves the other keys when a key of the keys option is already another id's (a conflicting import answered 503 forever)", async () => {
       const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
       const store = memoryStore();
