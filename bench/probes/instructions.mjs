@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CASES, REQUESTS } from '../lib/cases.mjs';
-import { startRedisCluster } from '../lib/redis.mjs';
+import { startRedis, startRedisCluster } from '../lib/redis.mjs';
 import { startServer } from '../lib/servers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -198,8 +198,6 @@ function startUnderCallgrind(file, out, env, scenarioArgs) {
 }
 
 let runs = 0;
-/** The Redis Cluster of the Cluster cases, started on first use and stopped at the end. */
-let cluster;
 async function instructionsPerRequest(
   file,
   {
@@ -212,11 +210,13 @@ async function instructionsPerRequest(
   const out = path.join(scratch, `${path.basename(file, '.mjs')}-${++runs}.callgrind`);
   const upstream = wantsUpstream ? await startServer('upstream.mjs', { core: 0 }) : undefined;
   const env = upstream ? { BENCH_UPSTREAM: `http://127.0.0.1:${upstream.port}` } : {};
-  if (redis) env.BENCH_REDIS_PORT = option('redis-port', '6379');
-  if (scenarioArgs.includes('--cluster')) {
-    cluster ??= await startRedisCluster();
-    env.BENCH_REDIS_CLUSTER_PORTS = cluster.ports.join(',');
-  }
+  const redisServer = !redis
+    ? undefined
+    : scenarioArgs.includes('--cluster')
+      ? await startRedisCluster()
+      : await startRedis();
+  if (redisServer?.port !== undefined) env.BENCH_REDIS_PORT = String(redisServer.port);
+  if (redisServer?.ports !== undefined) env.BENCH_REDIS_CLUSTER_PORTS = redisServer.ports.join(',');
   const { child, port } = await startUnderCallgrind(file, out, env, scenarioArgs);
   try {
     // The first half of the warm-up opens and closes its own connections, so that V8 has seen a
@@ -241,6 +241,7 @@ async function instructionsPerRequest(
     child.kill('SIGTERM');
     await exited;
     if (upstream) await upstream.stop();
+    await redisServer?.stop();
   }
   const totals = /^(?:summary|totals): (\d+)/m.exec(readFileSync(`${out}.1`, 'utf8'));
   if (!totals) throw new Error(`${file}: no totals in the callgrind output`);
@@ -249,9 +250,10 @@ async function instructionsPerRequest(
 }
 
 /**
- * The bench's cases matching `pattern`, with the baselines they are compared with. Redis cases on
- * one node run against the Redis at `--redis-port` (default 6379, which must answer); Cluster
- * cases (`--cluster`) against a three-master cluster this probe starts.
+ * The bench's cases matching `pattern`, with the baselines they are compared with. Redis cases run
+ * against a redis-server (one node) or a three-master cluster (`--cluster`) this probe starts,
+ * empty, for each case: state left by an earlier run (used-up quotas, key records) would change
+ * what is counted.
  */
 function selectCases(pattern) {
   const re = new RegExp(pattern);
@@ -296,7 +298,7 @@ async function runCases(pattern) {
       shape: REQUESTS[c.request],
       upstream: Boolean(c.upstream),
       args: c.args ?? [],
-      redis: c.redis === true,
+      redis: Boolean(c.redis),
     });
     counts.set(c.name, count);
     process.stdout.write(`${c.name.padEnd(66)} ${described(count)} instructions/request\n`);
@@ -382,7 +384,6 @@ try {
     process.stdout.write(`${file.padEnd(40)} ${described(count)} instructions/request${diff}\n`);
   }
 } finally {
-  await cluster?.stop();
   if (process.env.KEEP_CALLGRIND) process.stdout.write(`kept in ${scratch}\n`);
   else rmSync(scratch, { recursive: true, force: true });
 }
