@@ -64,11 +64,13 @@ export function usagePlans(options: UsagePlansOptions): UsagePlansMiddleware {
   const admission = new Admission(config);
   const startup = new StartupImport(config);
   const management = keyManagement(config, () => startup.ready());
+  // Told to the proxy (which drops `x-api-key` anyway) only when it is another header.
+  const otherKeyHeader = config.header === 'x-api-key' ? undefined : config.header;
 
   return createMiddleware(
     'usagePlans',
     function usagePlans(ex, next) {
-      if (config.header !== 'x-api-key') ex.gateway.apiKeyHeader = config.header;
+      if (otherKeyHeader !== undefined) ex.gateway.apiKeyHeader = otherKeyHeader;
       const presented =
         config.keySource === undefined ? ex.header(config.header) : config.keySource(ex.native);
       if (typeof presented !== 'string' || presented === '' || presented.length > MAX_KEY_LENGTH)
