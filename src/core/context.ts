@@ -20,6 +20,41 @@ export interface ThrottleInfo {
   readonly allowed: boolean;
 }
 
+/** Who the caller is, once `jwt` or `authorizer` accepted them. */
+export interface Principal {
+  /** JWT `sub`, or the authorizer's `principalId`. */
+  readonly id: string;
+  /** Which middleware established it. */
+  readonly via: 'jwt' | 'authorizer';
+  /** The verified token's claims (`jwt`). */
+  readonly claims?: Readonly<Record<string, unknown>>;
+  /** The token's scopes, from `scope` (space-separated) or `scp` (`jwt`). */
+  readonly scopes?: readonly string[];
+  /** The authorizer's `context` object (`authorizer`). */
+  readonly context?: Readonly<Record<string, unknown>>;
+}
+
+/** The verified client certificate of a mutual-TLS request, as API Gateway's `$context.identity.clientCert`. */
+export interface ClientCertInfo {
+  readonly subjectDN: string;
+  readonly issuerDN: string;
+  readonly serialNumber: string;
+  readonly validity: { readonly notBefore: string; readonly notAfter: string };
+  /** SHA-256 fingerprint, colon-separated upper-case hex as Node prints it. */
+  readonly fingerprint256: string;
+}
+
+/**
+ * Why the gateway itself answered (set by every refusal the gateway sends), named as API
+ * Gateway's gateway response types so that access-log queries carry over.
+ */
+export interface GatewayErrorInfo {
+  /** `THROTTLED`, `QUOTA_EXCEEDED`, `INVALID_API_KEY`, `UNAUTHORIZED`, `ACCESS_DENIED`, `INTEGRATION_FAILURE`, `INTEGRATION_TIMEOUT`, ... */
+  readonly responseType: string;
+  /** The message of the response's default body. */
+  readonly message: string;
+}
+
 /**
  * `req.gateway` in Express, `ctx.state.gateway` in Koa. Created by the first portcullis
  * middleware a request meets and shared by all the others.
@@ -31,12 +66,25 @@ export interface GatewayContext {
   apiKey?: ApiKeyInfo;
   /** The header `usagePlans` reads the key from when it is not `x-api-key`, so that `proxy` does not forward it. */
   apiKeyHeader?: string;
-  /** Set by authorizers (later). */
-  principal?: unknown;
+  /** Set by `jwt` and `authorizer` once the caller is accepted. */
+  principal?: Principal;
+  /**
+   * The API key an authorizer named for usage plans (its `usageIdentifierKey`), read by
+   * `usagePlans({ keySource: 'authorizer' })`. Never logged.
+   */
+  authorizerApiKey?: string;
+  /** Set by `clientCert` for a request with a verified client certificate. */
+  clientCert?: ClientCertInfo;
+  /** W3C Trace Context trace id (32 lower-case hex digits), continued from `traceparent` or new. */
+  traceId?: string;
+  /** Set whenever the gateway itself sent the response (a refusal, a 5xx from the proxy). */
+  error?: GatewayErrorInfo;
   /** RFC 9211 `Cache-Status` value given to this request by `cache`. */
   cache?: string;
   /** Set by `throttle`. */
   throttle?: ThrottleInfo;
+  /** Status the upstream answered with (set by `proxy`). */
+  integrationStatus?: number;
   /** Milliseconds spent waiting for an upstream (set by `proxy`). */
   integrationLatency?: number;
   /** Set by `proxy` when the upstream timed out: no response within `timeout`, or a body silent for `idleTimeout`. */

@@ -1,5 +1,6 @@
 /** The gateway's own responses (400, 403, 429, 401, 502, 504): JSON bodies built once at start-up. */
 
+import type { GatewayErrorInfo } from './context.js';
 import type { Exchange } from './exchange.js';
 import { assertNumber, optionTypeError } from './validate.js';
 
@@ -10,9 +11,31 @@ export const GATEWAY_RESPONSES = {
   tooManyRequests: { status: 429, message: 'Too Many Requests' },
   limitExceeded: { status: 429, message: 'Limit Exceeded' },
   unauthorized: { status: 401, message: 'Unauthorized' },
+  accessDenied: {
+    status: 403,
+    message: 'User is not authorized to access this resource with an explicit deny',
+  },
+  internalError: { status: 500, message: 'Internal server error' },
   badGateway: { status: 502, message: 'Bad Gateway' },
   timeout: { status: 504, message: 'Endpoint request timed out' },
 } as const satisfies Record<string, { status: number; message: string }>;
+
+/**
+ * API Gateway's gateway response type for each kind, recorded on the context
+ * (`gateway.error.responseType`) when the response is sent. A middleware whose refusal means
+ * something more precise passes its own (`INVALID_API_KEY`, `QUOTA_EXCEEDED`, ...).
+ */
+export const DEFAULT_RESPONSE_TYPES: Readonly<Record<GatewayResponseKind, string>> = Object.freeze({
+  badRequest: 'BAD_REQUEST_PARAMETERS',
+  forbidden: 'ACCESS_DENIED',
+  tooManyRequests: 'THROTTLED',
+  limitExceeded: 'QUOTA_EXCEEDED',
+  unauthorized: 'UNAUTHORIZED',
+  accessDenied: 'ACCESS_DENIED',
+  internalError: 'AUTHORIZER_FAILURE',
+  badGateway: 'INTEGRATION_FAILURE',
+  timeout: 'INTEGRATION_TIMEOUT',
+});
 
 export type GatewayResponseKind = keyof typeof GATEWAY_RESPONSES;
 
@@ -38,16 +61,22 @@ export interface PreparedResponse {
   readonly status: number;
   readonly body: Buffer;
   readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** Recorded on the context as `gateway.error` when sent, for access logs and metrics. */
+  readonly error: GatewayErrorInfo;
 }
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
-/** Builds the response for `kind`, applying the caller's override; throws naming the option. */
+/**
+ * Builds the response for `kind`, applying the caller's override; throws naming the option.
+ * `responseType` names the refusal in access logs and metrics (default: the kind's own).
+ */
 export function prepareErrorResponse(
   kind: GatewayResponseKind,
   override: ErrorResponseOptions | undefined,
   scope: string,
   option: string,
+  responseType: string = DEFAULT_RESPONSE_TYPES[kind],
 ): PreparedResponse {
   const defaults = GATEWAY_RESPONSES[kind];
   if (override !== undefined && (typeof override !== 'object' || override === null)) {
@@ -80,6 +109,7 @@ export function prepareErrorResponse(
     status,
     body: Buffer.from(text, 'utf8'),
     headers: Object.freeze(headers),
+    error: Object.freeze({ responseType, message }),
   });
 }
 
@@ -103,6 +133,7 @@ export function sendPrepared(
   response: PreparedResponse,
   extra?: ReadonlyArray<readonly [string, string]>,
 ): void {
+  ex.gateway.error = response.error;
   for (const [name, value] of response.headers) ex.setHeader(name, value);
   if (extra !== undefined) for (const [name, value] of extra) ex.setHeader(name, value);
   ex.respond(response.status, response.body);

@@ -184,6 +184,7 @@ export function prepareUnavailable(
     { status: 503, message: 'Service Unavailable', ...override },
     scope,
     option,
+    'DEFAULT_5XX',
   );
 }
 
@@ -295,6 +296,7 @@ export function resolveThrottleOptions(options: ThrottleOptions): ThrottleConfig
       { status: 413, message: 'Request Cost Exceeds Burst', ...o.costTooHighResponse },
       SCOPE,
       'costTooHighResponse',
+      'REQUEST_TOO_LARGE',
     ),
   });
 }

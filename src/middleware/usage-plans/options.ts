@@ -285,7 +285,13 @@ export function resolveUsagePlansOptions(options: UsagePlansOptions): UsagePlans
     quotaFailOpen: assertStoreErrorMode(SCOPE, o.onStoreError) === 'open',
     keyCacheSize: o.keyCacheSize,
     routing,
-    forbidden: prepareErrorResponse('forbidden', responses.forbidden, SCOPE, 'responses.forbidden'),
+    forbidden: prepareErrorResponse(
+      'forbidden',
+      responses.forbidden,
+      SCOPE,
+      'responses.forbidden',
+      'INVALID_API_KEY',
+    ),
     tooManyRequests: prepareErrorResponse(
       'tooManyRequests',
       responses.tooManyRequests,
