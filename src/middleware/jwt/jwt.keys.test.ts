@@ -87,6 +87,12 @@ describe('jwt() options', () => {
     expect(() => jwt({ ...base, responses: { unauthorized: { status: 99 } } })).toThrow(
       /option "responses.unauthorized.status"/,
     );
+    expect(() => jwt({ ...base, responses: { unauthorized: 'nope' as never } })).toThrow(
+      /option "responses.unauthorized"/,
+    );
+    expect(() => jwt({ ...base, responses: { unauthorised: {} } as never })).toThrow(
+      /unknown option "unauthorised"/,
+    );
     expect(() => jwt({ ...base, clock: {} as never })).toThrow(/option "clock"/);
     expect(() => jwt({ ...base, jwksUri: undefined, secrett: 'x' } as never)).toThrow(
       /unknown option "secrett"/,

@@ -254,6 +254,46 @@ describeEachFramework('jwt() with a secret (HS256)', (fw) => {
     expect((await app.request('/me', bob)).status).toBe(200);
   });
 
+  it("fails a request that reaches throttle({ key: 'principal' }) without a principal, never sharing a bucket", async () => {
+    const app = await fw.start({
+      use: [
+        jwt({
+          secret: SECRET,
+          algorithms: ['HS256'],
+          credentialsRequired: false,
+          clock: manualClock(NOW),
+        }),
+        throttle({ rate: 1000, key: 'principal' }),
+      ],
+      routes: [whoami],
+      expectsErrors: /key 'principal' needs jwt\(\) or an authorizer/,
+    });
+    expect((await app.request('/me')).status).toBe(500);
+    expect((await app.request('/me', bearer(hs()))).status).toBe(200);
+  });
+
+  it('replaces the refusal bodies and statuses, keeping the challenge', async () => {
+    const app = await start({
+      scopes: ['admin'],
+      responses: {
+        unauthorized: { body: { error: 'LOGIN_REQUIRED' } },
+        forbidden: { status: 401, message: 'Need admin' },
+      },
+    });
+    const missing = await app.request('/me');
+    expect([missing.status, missing.json, missing.headers['www-authenticate']]).toEqual([
+      401,
+      { error: 'LOGIN_REQUIRED' },
+      'Bearer',
+    ]);
+    const forbidden = await app.request('/me', bearer(hs()));
+    expect([forbidden.status, forbidden.json, forbidden.headers['www-authenticate']]).toEqual([
+      401,
+      { message: 'Need admin' },
+      'Bearer error="insufficient_scope", scope="admin"',
+    ]);
+  });
+
   describe('the verified-token cache', () => {
     it('verifies a re-sent token once, and never serves it past its exp', async () => {
       const jsonwebtoken = (await import('jsonwebtoken')).default;

@@ -6,6 +6,7 @@ import {
   type PreparedResponse,
   prepareErrorResponse,
 } from '../../core/errors.js';
+import { assertKnownOptions, optionTypeError } from '../../core/validate.js';
 import type { JwtResponses } from './types.js';
 
 /** Why a request was refused. Every reason but `missing`, `scope` and `keySet` is an invalid token. */
@@ -44,6 +45,13 @@ function prepare(
   responseType: string,
   challenge: string | undefined,
 ): PreparedResponse {
+  if (override !== undefined && (typeof override !== 'object' || override === null))
+    throw optionTypeError(
+      SCOPE,
+      option,
+      'an object like { status, message, body, headers }',
+      override,
+    );
   // The challenge goes first so that headers the app set in its override win.
   const headers =
     challenge === undefined
@@ -57,6 +65,11 @@ export function prepareRefusals(
   responses: JwtResponses,
   scopes: readonly string[],
 ): Readonly<Record<Refusal, PreparedResponse>> {
+  assertKnownOptions(`${SCOPE}.responses`, responses, [
+    'unauthorized',
+    'forbidden',
+    'keySetUnavailable',
+  ]);
   const out: Partial<Record<Refusal, PreparedResponse>> = {
     missing: prepare(
       'unauthorized',
