@@ -65,6 +65,8 @@ export interface JwksServer {
   fetches: number;
   /** When set, requests get no answer at all (the connection hangs). */
   hang: boolean;
+  /** When set, requests get their headers, then a space every 50 ms and never the end. */
+  drip: boolean;
   /** When set, requests get this status and no keys. */
   failWith: number | undefined;
   close(): Promise<void>;
@@ -75,10 +77,17 @@ export async function startJwksServer(keys: Record<string, KeyObject>): Promise<
     keys: new Map(Object.entries(keys)),
     fetches: 0,
     hang: false,
+    drip: false,
     failWith: undefined as number | undefined,
   };
   const server: Server = createServer((_req, res) => {
     if (state.hang) return;
+    if (state.drip) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const timer = setInterval(() => res.write(' '), 50);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
     state.fetches++;
     if (state.failWith !== undefined) {
       res.statusCode = state.failWith;

@@ -51,7 +51,7 @@ export class KeySet {
       jwksUri: options.uri,
       cache: false,
       rateLimit: false,
-      timeout: options.timeout,
+      fetcher: (uri) => fetchKeySet(uri, options.timeout),
     });
   }
 
@@ -92,7 +92,7 @@ export class KeySet {
 
   private async fetchWithin(): Promise<Fetched | undefined> {
     let timer: NodeJS.Timeout | undefined;
-    // jwks-rsa's timeout is the socket's idle time: a server sending a byte a second would pass it.
+    // The fetch aborts itself at the same time; this bounds the wait whatever else is slow.
     const deadline = new Promise<undefined>((resolve) => {
       timer = setTimeout(resolve, this.options.timeout, undefined);
     });
@@ -111,6 +111,20 @@ export class KeySet {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * GETs the set with the whole exchange bounded by `timeout` ms. jwks-rsa's own request bounds
+ * only the socket's idle time: an issuer sending a byte a second would hold it (and its socket)
+ * forever.
+ */
+async function fetchKeySet(uri: string, timeout: number): Promise<{ keys: unknown }> {
+  const res = await fetch(uri, {
+    headers: { accept: 'application/json' },
+    signal: AbortSignal.timeout(timeout),
+  });
+  if (!res.ok) throw new Error(`the key set answered ${res.status}`);
+  return (await res.json()) as { keys: unknown };
 }
 
 function toFetched(
