@@ -45,8 +45,11 @@ export function jwt(options: JwtOptions): GatewayMiddleware {
     if (token.length > config.maxTokenLength) return refuse(ex, config, 'tooLong');
     const now = config.clock.now();
     const known = cache?.get(token);
-    if (known !== undefined && now >= known.validFrom && now < known.validUntil)
-      return admit(ex, next, config, known);
+    if (known !== undefined) {
+      if (now >= known.validFrom && now < known.validUntil) return admit(ex, next, config, known);
+      // Expired (or the clock went back): verified again below, and answered as that says.
+      cache?.delete(token);
+    }
     const outcome = verifyToken(token, config.verifier, now);
     if (typeof outcome === 'object' && 'then' in outcome)
       return outcome.then((settled) => settle(ex, next, token, settled));
