@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
 import { forge, hmacToken, mint, rsaKeys } from '../../../test/support/jwt.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
+import { createMiddleware } from '../../adapters/universal.js';
 import { cors } from '../cors/index.js';
 import { throttle } from '../throttle/index.js';
 import { jwt } from './index.js';
@@ -270,6 +271,36 @@ describeEachFramework('jwt() with a secret (HS256)', (fw) => {
     });
     expect((await app.request('/me')).status).toBe(500);
     expect((await app.request('/me', bearer(hs()))).status).toBe(200);
+  });
+
+  it("records API Gateway's response type of each refusal on the context", async () => {
+    const seen: Array<string | undefined> = [];
+    const recorder = createMiddleware('recorder', async (ex, next) => {
+      await next();
+      seen.push(ex.gateway.error?.responseType);
+    });
+    const app = await fw.start({
+      use: [
+        recorder,
+        jwt({ secret: SECRET, algorithms: ['HS256'], scopes: ['x'], clock: manualClock(NOW) }),
+      ],
+      routes: [whoami],
+    });
+    await app.request('/me');
+    await app.request('/me', bearer(hs({ exp: nowS - 1, scope: 'x' })));
+    await app.request('/me', bearer(mint('HS256', `${SECRET}-other`, claims({ scope: 'x' }))));
+    await app.request('/me', bearer('not.a.token'));
+    await app.request('/me', bearer(hs({ scope: 'y' })));
+    await app.request('/me', bearer(hs({ scope: 'x' })));
+    await vi.waitFor(() => expect(seen).toHaveLength(6));
+    expect(seen).toEqual([
+      'UNAUTHORIZED',
+      'EXPIRED_TOKEN',
+      'INVALID_SIGNATURE',
+      'UNAUTHORIZED',
+      'ACCESS_DENIED',
+      undefined,
+    ]);
   });
 
   it('replaces the refusal bodies and statuses, keeping the challenge', async () => {
