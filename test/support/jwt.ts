@@ -61,6 +61,8 @@ export function hmacToken(header: unknown, payload: unknown, secret: string | Bu
 export interface JwksServer {
   readonly uri: string;
   readonly keys: Map<string, KeyObject>;
+  /** The `alg` a key's JWK declares, by kid (none when absent). */
+  readonly algs: Map<string, string>;
   /** Requests it answered. */
   fetches: number;
   /** When set, requests get no answer at all (the connection hangs). */
@@ -75,6 +77,7 @@ export interface JwksServer {
 export async function startJwksServer(keys: Record<string, KeyObject>): Promise<JwksServer> {
   const state = {
     keys: new Map(Object.entries(keys)),
+    algs: new Map<string, string>(),
     fetches: 0,
     hang: false,
     drip: false,
@@ -98,6 +101,7 @@ export async function startJwksServer(keys: Record<string, KeyObject>): Promise<
       ...key.export({ format: 'jwk' }),
       kid,
       use: 'sig',
+      ...(state.algs.has(kid) ? { alg: state.algs.get(kid) } : {}),
     }));
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ keys: jwks }));

@@ -38,6 +38,7 @@ describeEachFramework('jwt() with a JWKS', (fw) => {
     clock: ManualClock = manualClock(NOW),
   ) {
     jwks.keys.clear();
+    jwks.algs.clear();
     for (const [kid, key] of Object.entries(keys)) jwks.keys.set(kid, key);
     jwks.fetches = 0;
     jwks.hang = false;
@@ -139,6 +140,23 @@ describeEachFramework('jwt() with a JWKS', (fw) => {
     const res = await app.request('/me', bearer(token));
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toMatch(/The token algorithm is not allowed/);
+  });
+
+  it('verifies with a key only the algorithm its JWK names (RFC 7517 §4.4)', async () => {
+    const app = await start({ k1: rsa1.publicKey }, { algorithms: ['RS256', 'PS256'] });
+    jwks.algs.set('k1', 'RS256');
+    const claims = { sub: 'u', exp: nowS + 60 };
+    expect(
+      (await app.request('/me', bearer(mint('RS256', rsa1.privateKey, claims, { kid: 'k1' }))))
+        .status,
+    ).toBe(200);
+    const ps = await app.request(
+      '/me',
+      bearer(mint('PS256', rsa1.privateKey, claims, { kid: 'k1' })),
+    );
+    jwks.algs.clear();
+    expect(ps.status).toBe(401);
+    expect(ps.headers['www-authenticate']).toMatch(/The token algorithm is not allowed/);
   });
 
   describe('when the key set cannot be fetched', () => {
