@@ -8,6 +8,7 @@ import { gateway } from '../src/index.js';
 import { startBackend } from './demo/backend.js';
 import { CORS_OPTIONS, DEMO_KEYS, DEMO_PLANS, demoStore } from './demo/config.js';
 import { printInstructions } from './demo/curl.js';
+import { demoIssuer } from './demo/jwt.js';
 import { type Demo, demoPorts, isMain, listenDemo, stopOnSignal } from './demo/server.js';
 
 export type { Demo } from './demo/server.js';
@@ -35,15 +36,26 @@ export async function startExpressDemo(port = 0, backendPort = 0): Promise<Demo>
   const api = gateway.proxy({ target: backend.url });
   app.use('/api', plans, api);
 
+  // Bearer tokens: /secure needs one signed by the demo issuer, with the orders:read scope.
+  const issuer = demoIssuer();
+  app.get('/secure', gateway.jwt(issuer.options), (req, res) => {
+    const principal = req.gateway?.principal;
+    res.json({ message: `hello, ${principal?.id}`, scopes: principal?.scopes });
+  });
+
   app.get('/admin/usage/:id', async (req, res) => {
     res.json(await plans.usage(req.params.id));
   });
 
-  return listenDemo(app, port, backend, label, [close, () => weather.close(), () => api.close()]);
+  return listenDemo(app, port, backend, label, issuer.token, [
+    close,
+    () => weather.close(),
+    () => api.close(),
+  ]);
 }
 
 if (isMain(import.meta.url)) {
   const demo = await startExpressDemo(...demoPorts());
-  printInstructions('Express', demo.url, demo.backend.url, demo.storeLabel);
+  printInstructions('Express', demo.url, demo.backend.url, demo.storeLabel, demo.token);
   stopOnSignal(demo);
 }

@@ -8,6 +8,7 @@ import { gateway } from '../src/index.js';
 import { startBackend } from './demo/backend.js';
 import { CORS_OPTIONS, DEMO_KEYS, DEMO_PLANS, demoStore } from './demo/config.js';
 import { printInstructions } from './demo/curl.js';
+import { demoIssuer } from './demo/jwt.js';
 import { type Demo, demoPorts, isMain, listenDemo, stopOnSignal } from './demo/server.js';
 
 /** Runs `middleware` only for paths under `prefix` (what `app.use(prefix, mw)` does in Express). */
@@ -38,13 +39,21 @@ export async function startKoaDemo(port = 0, backendPort = 0): Promise<Demo> {
   app.use(under('/api', plans));
   app.use(api);
 
+  const issuer = demoIssuer();
+  app.use(under('/secure', gateway.jwt(issuer.options)));
+  app.use(async (ctx, next) => {
+    if (ctx.method !== 'GET' || ctx.path !== '/secure') return next();
+    const principal = ctx.state.gateway?.principal;
+    ctx.body = { message: `hello, ${principal?.id}`, scopes: principal?.scopes };
+  });
+
   app.use(async (ctx, next) => {
     const match = /^\/admin\/usage\/([^/]+)$/.exec(ctx.path);
     if (ctx.method !== 'GET' || match === null) return next();
     ctx.body = await plans.usage(decodeURIComponent(match[1]!));
   });
 
-  return listenDemo(app.callback(), port, backend, label, [
+  return listenDemo(app.callback(), port, backend, label, issuer.token, [
     close,
     () => weather.close(),
     () => api.close(),
@@ -53,6 +62,6 @@ export async function startKoaDemo(port = 0, backendPort = 0): Promise<Demo> {
 
 if (isMain(import.meta.url)) {
   const demo = await startKoaDemo(...demoPorts());
-  printInstructions('Koa', demo.url, demo.backend.url, demo.storeLabel);
+  printInstructions('Koa', demo.url, demo.backend.url, demo.storeLabel, demo.token);
   stopOnSignal(demo);
 }

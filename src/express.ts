@@ -8,6 +8,7 @@ import './augment.js';
 import { gateway as neutralGateway } from './gateway.js';
 import type { CacheControls, CacheOptions } from './middleware/cache/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
+import type { JwtOptions } from './middleware/jwt/index.js';
 import type {
   ProxyExtras,
   ProxyOptions,
@@ -19,12 +20,13 @@ import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/
 
 export type { GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
-export type { CacheControls, CacheStats, CacheStore } from './index.js';
+export type { CacheControls, CacheStats, CacheStore, Principal } from './index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Express. */
 export interface ExpressGateway {
   cors(options?: CorsOptions<Request>): RequestHandler;
+  jwt(options: JwtOptions<Request>): RequestHandler;
   cache(ttlOrOptions?: number | CacheOptions<Request>): RequestHandler & CacheControls;
   throttle(options: ThrottleOptions<Request>): RequestHandler;
   usagePlans(options: UsagePlansOptions<Request>): RequestHandler & KeyManagement;
@@ -35,6 +37,7 @@ export interface ExpressGateway {
 
 export const gateway: ExpressGateway = neutralGateway as unknown as ExpressGateway;
 export const cors: ExpressGateway['cors'] = gateway.cors;
+export const jwt: ExpressGateway['jwt'] = gateway.jwt;
 export const cache: ExpressGateway['cache'] = gateway.cache;
 export const throttle: ExpressGateway['throttle'] = gateway.throttle;
 export const usagePlans: ExpressGateway['usagePlans'] = gateway.usagePlans;

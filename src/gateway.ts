@@ -2,6 +2,7 @@
 
 import { cache } from './middleware/cache/index.js';
 import { cors } from './middleware/cors/index.js';
+import { jwt } from './middleware/jwt/index.js';
 import { proxy } from './middleware/proxy/index.js';
 import { throttle } from './middleware/throttle/index.js';
 import { usagePlans } from './middleware/usage-plans/index.js';
@@ -13,6 +14,7 @@ import { usagePlans } from './middleware/usage-plans/index.js';
  */
 export const gateway = Object.freeze({
   cors,
+  jwt,
   cache,
   throttle,
   usagePlans,

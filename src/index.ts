@@ -4,7 +4,7 @@ import './augment.js';
 
 export type { Clock } from './core/clock.js';
 export { systemClock } from './core/clock.js';
-export type { ApiKeyInfo, GatewayContext, ThrottleInfo } from './core/context.js';
+export type { ApiKeyInfo, GatewayContext, Principal, ThrottleInfo } from './core/context.js';
 export {
   type ErrorResponseOptions,
   GATEWAY_RESPONSES,
@@ -33,6 +33,15 @@ export {
   cors,
   type OriginPredicate,
 } from './middleware/cors/index.js';
+export {
+  JWT_DEFAULTS,
+  type JwtAlgorithm,
+  type JwtOptions,
+  type JwtResponses,
+  type JwtTokenGetter,
+  type JwtTokenSources,
+  jwt,
+} from './middleware/jwt/index.js';
 export {
   type HeaderTransforms,
   type PathRewriteFunction,

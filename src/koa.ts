@@ -7,6 +7,7 @@ import type { Context, Middleware } from 'koa';
 import { gateway as neutralGateway } from './gateway.js';
 import type { CacheControls, CacheOptions } from './middleware/cache/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
+import type { JwtOptions } from './middleware/jwt/index.js';
 import type {
   ProxyExtras,
   ProxyOptions,
@@ -18,12 +19,13 @@ import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/
 
 export type { GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
-export type { CacheControls, CacheStats, CacheStore } from './index.js';
+export type { CacheControls, CacheStats, CacheStore, Principal } from './index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Koa. `ctx.state.gateway` holds the per-request context. */
 export interface KoaGateway {
   cors(options?: CorsOptions<Context>): Middleware;
+  jwt(options: JwtOptions<Context>): Middleware;
   cache(ttlOrOptions?: number | CacheOptions<Context>): Middleware & CacheControls;
   throttle(options: ThrottleOptions<Context>): Middleware;
   usagePlans(options: UsagePlansOptions<Context>): Middleware & KeyManagement;
@@ -34,6 +36,7 @@ export interface KoaGateway {
 
 export const gateway: KoaGateway = neutralGateway as unknown as KoaGateway;
 export const cors: KoaGateway['cors'] = gateway.cors;
+export const jwt: KoaGateway['jwt'] = gateway.jwt;
 export const cache: KoaGateway['cache'] = gateway.cache;
 export const throttle: KoaGateway['throttle'] = gateway.throttle;
 export const usagePlans: KoaGateway['usagePlans'] = gateway.usagePlans;

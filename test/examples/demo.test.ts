@@ -95,6 +95,21 @@ describe.each(stores)('the demo on the %s store', (_store, redisUrl) => {
       expect(trial[3]!.json).toEqual({ message: 'Limit Exceeded' });
       expect(Number(trial[3]!.headers['retry-after'])).toBeGreaterThan(0);
 
+      // JWT: no token → 401 with a Bearer challenge; the token minted at start → 200; a forged one → 401.
+      const anonymous = await get('/secure');
+      expect([anonymous.status, anonymous.headers['www-authenticate']]).toEqual([401, 'Bearer']);
+      const secure = await get('/secure', { authorization: `Bearer ${demo.token}` });
+      expect([secure.status, secure.json]).toEqual([
+        200,
+        { message: 'hello, demo-user', scopes: ['orders:read'] },
+      ]);
+      const [header, , signature] = demo.token.split('.');
+      const admin = Buffer.from('{"sub":"admin","scope":"orders:read"}').toString('base64url');
+      const forged = await get('/secure', {
+        authorization: `Bearer ${header}.${admin}.${signature}`,
+      });
+      expect(forged.status).toBe(401);
+
       const usage = await get('/admin/usage/demo-trial');
       expect(usage.json).toMatchObject({ items: { 'demo-trial': [[3, 0]] } });
 
