@@ -1,5 +1,6 @@
 /** The `gateway` namespace: every middleware factory, as one object. */
 
+import { authorizer } from './middleware/authorizer/index.js';
 import { cache } from './middleware/cache/index.js';
 import { cors } from './middleware/cors/index.js';
 import { proxy } from './middleware/proxy/index.js';
@@ -14,8 +15,9 @@ import { usagePlans } from './middleware/usage-plans/index.js';
 export const gateway = Object.freeze({
   cors,
   cache,
-  throttle,
+  authorizer,
   usagePlans,
+  throttle,
   proxy,
 });
 

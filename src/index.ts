@@ -4,7 +4,7 @@ import './augment.js';
 
 export type { Clock } from './core/clock.js';
 export { systemClock } from './core/clock.js';
-export type { ApiKeyInfo, GatewayContext, ThrottleInfo } from './core/context.js';
+export type { ApiKeyInfo, GatewayContext, Principal, ThrottleInfo } from './core/context.js';
 export {
   type ErrorResponseOptions,
   GATEWAY_RESPONSES,
@@ -17,6 +17,25 @@ export type {
   KoaContextLike,
 } from './core/middleware.js';
 export { type Gateway, gateway } from './gateway.js';
+export {
+  ARN_DEFAULTS,
+  AUTHORIZER_DEFAULTS,
+  type AuthorizerArnOptions,
+  type AuthorizerContextValue,
+  type AuthorizerControls,
+  type AuthorizerEvent,
+  type AuthorizerFunction,
+  type AuthorizerMiddleware,
+  type AuthorizerOptions,
+  type AuthorizerPolicyResult,
+  type AuthorizerRequestEvent,
+  type AuthorizerResponses,
+  type AuthorizerResult,
+  type AuthorizerSimpleResult,
+  type AuthorizerStatement,
+  type AuthorizerTokenEvent,
+  authorizer,
+} from './middleware/authorizer/index.js';
 export {
   CACHE_DEFAULTS,
   type CacheControls,

@@ -5,6 +5,11 @@
 
 import type { Context, Middleware } from 'koa';
 import { gateway as neutralGateway } from './gateway.js';
+import type {
+  AuthorizerControls,
+  AuthorizerFunction,
+  AuthorizerOptions,
+} from './middleware/authorizer/index.js';
 import type { CacheControls, CacheOptions } from './middleware/cache/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
 import type {
@@ -19,6 +24,11 @@ import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/
 export type { GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
 export type { CacheControls, CacheStats, CacheStore } from './index.js';
+export type {
+  AuthorizerEvent,
+  AuthorizerOptions,
+  AuthorizerResult,
+} from './middleware/authorizer/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Koa. `ctx.state.gateway` holds the per-request context. */
@@ -26,6 +36,7 @@ export interface KoaGateway {
   cors(options?: CorsOptions<Context>): Middleware;
   cache(ttlOrOptions?: number | CacheOptions<Context>): Middleware & CacheControls;
   throttle(options: ThrottleOptions<Context>): Middleware;
+  authorizer(fn: AuthorizerFunction, options?: AuthorizerOptions): Middleware & AuthorizerControls;
   usagePlans(options: UsagePlansOptions<Context>): Middleware & KeyManagement;
   proxy(
     target: TargetUrl | readonly TargetUrl[] | TargetFunction<Context> | ProxyOptions<Context>,
@@ -36,6 +47,7 @@ export const gateway: KoaGateway = neutralGateway as unknown as KoaGateway;
 export const cors: KoaGateway['cors'] = gateway.cors;
 export const cache: KoaGateway['cache'] = gateway.cache;
 export const throttle: KoaGateway['throttle'] = gateway.throttle;
+export const authorizer: KoaGateway['authorizer'] = gateway.authorizer;
 export const usagePlans: KoaGateway['usagePlans'] = gateway.usagePlans;
 export { memoryStore } from './stores/memory/index.js';
 export const proxy: KoaGateway['proxy'] = gateway.proxy;
