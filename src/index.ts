@@ -18,7 +18,7 @@ export type {
 } from './core/middleware.js';
 export { type Gateway, gateway } from './gateway.js';
 export {
-  ARN_DEFAULTS,
+  AUTHORIZER_ARN_DEFAULTS,
   AUTHORIZER_DEFAULTS,
   type AuthorizerArnOptions,
   type AuthorizerContextValue,

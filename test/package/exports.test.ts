@@ -11,6 +11,8 @@ describe('public exports', () => {
   it('portcullis', () => {
     expect(Object.keys(neutral).sort()).toMatchInlineSnapshot(`
       [
+        "AUTHORIZER_ARN_DEFAULTS",
+        "AUTHORIZER_DEFAULTS",
         "CACHE_DEFAULTS",
         "CORS_DEFAULTS",
         "GATEWAY_RESPONSES",
@@ -18,6 +20,7 @@ describe('public exports', () => {
         "PROXY_DEFAULTS",
         "THROTTLE_DEFAULTS",
         "USAGE_PLANS_DEFAULTS",
+        "authorizer",
         "cache",
         "cors",
         "gateway",
@@ -31,6 +34,7 @@ describe('public exports', () => {
     `);
     expect(Object.keys(neutral.gateway).sort()).toMatchInlineSnapshot(`
       [
+        "authorizer",
         "cache",
         "cors",
         "proxy",
@@ -43,6 +47,7 @@ describe('public exports', () => {
   it('portcullis/express', () => {
     expect(Object.keys(expressEntry).sort()).toMatchInlineSnapshot(`
       [
+        "authorizer",
         "cache",
         "cors",
         "gateway",
@@ -57,6 +62,7 @@ describe('public exports', () => {
   it('portcullis/koa', () => {
     expect(Object.keys(koaEntry).sort()).toMatchInlineSnapshot(`
       [
+        "authorizer",
         "cache",
         "cors",
         "gateway",

@@ -4,7 +4,7 @@ export {
   authorizer,
 } from './authorizer.js';
 export {
-  ARN_DEFAULTS,
+  AUTHORIZER_ARN_DEFAULTS,
   AUTHORIZER_DEFAULTS,
   type AuthorizerArnOptions,
   type AuthorizerOptions,

@@ -103,7 +103,7 @@ export const AUTHORIZER_DEFAULTS = {
 } as const satisfies AuthorizerOptions;
 
 /** API Gateway's defaults for the `methodArn` prefix, documented in the README. */
-export const ARN_DEFAULTS = Object.freeze({
+export const AUTHORIZER_ARN_DEFAULTS = Object.freeze({
   region: 'local',
   accountId: '000000000000',
   apiId: 'portcullis',
@@ -147,8 +147,8 @@ const ARN_PART = /^[^:/*?\s]+$/;
 function resolveArnPrefix(arn: unknown): string {
   if (typeof arn !== 'object' || arn === null)
     throw optionTypeError(SCOPE, 'arn', 'an object', arn);
-  assertKnownOptions(`${SCOPE}.arn`, arn, Object.keys(ARN_DEFAULTS));
-  const parts = { ...ARN_DEFAULTS, ...stripUndefined(arn as AuthorizerArnOptions) };
+  assertKnownOptions(`${SCOPE}.arn`, arn, Object.keys(AUTHORIZER_ARN_DEFAULTS));
+  const parts = { ...AUTHORIZER_ARN_DEFAULTS, ...stripUndefined(arn as AuthorizerArnOptions) };
   for (const [name, value] of Object.entries(parts)) {
     if (typeof value !== 'string' || !ARN_PART.test(value))
       throw optionTypeError(
