@@ -53,6 +53,7 @@ describe('authorizer() options', () => {
     expect(() => authorizer(undefined as never)).toThrow(/option "fn"/);
     expect(() => authorizer(fn, { ttl: 3601 })).toThrow(RangeError);
     expect(() => authorizer(fn, { ttl: -1 })).toThrow(/option "ttl"/);
+    expect(() => authorizer(fn, { ttl: 1.5 })).toThrow(/option "ttl"/);
     expect(() => authorizer(fn, { timeoutMs: 0 })).toThrow(/option "timeoutMs"/);
     expect(() => authorizer(fn, { cacheSize: 0 })).toThrow(/option "cacheSize"/);
     expect(() => authorizer(fn, { type: 'COOKIE' as never })).toThrow(/option "type"/);
@@ -310,6 +311,18 @@ describeEachFramework('authorizer()', (fw) => {
         expect(res.json).toEqual({ message: 'Unauthorized' });
       }
       expect(events).toHaveLength(2);
+    });
+
+    it('keeps at most cacheSize results, and fewer for very long identities', async () => {
+      const { fn, events } = recording(allowAlice);
+      const app = await start(fw, fn, { cacheSize: 2 });
+      for (const token of ['a', 'b', 'c', 'a']) await app.request('/pets', withToken(token));
+      expect(events).toHaveLength(4);
+      // Two tokens of 2 KiB do not fit in the room of two results: the first one is dropped.
+      const long = (c: string) => c.repeat(2048);
+      for (const token of [long('x'), long('y'), long('x')])
+        await app.request('/pets', withToken(token));
+      expect(events).toHaveLength(7);
     });
 
     it('clearCache() makes the next request call fn again', async () => {

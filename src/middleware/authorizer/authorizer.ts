@@ -11,7 +11,7 @@ import {
   type AuthorizerOptions,
   resolveAuthorizerOptions,
 } from './options.js';
-import { type Decision, evaluate } from './policy.js';
+import { type Decision, evaluate, type Verdict } from './policy.js';
 import { AuthorizerResults, type Outcome } from './results.js';
 import type { AuthorizerFunction } from './types.js';
 
@@ -59,13 +59,11 @@ export function authorizer(
         (config.tokenPattern !== undefined && !config.tokenPattern.test(key))
       )
         return sendPrepared(ex, config.responses.unauthorized);
-      const path = requestPath(ex);
-      const arn = methodArn(config, ex.method, path);
       const cached = results.cached(key);
-      if (cached !== undefined) return apply(ex, next, config, cached, path, arn);
+      if (cached !== undefined) return apply(ex, next, config, cached);
       return results
-        .decide(key, () => buildEvent(ex, config, arn))
-        .then((outcome) => settle(ex, next, config, outcome, path, arn));
+        .decide(key, () => buildEvent(ex, config, methodArn(config, ex.method, requestPath(ex))))
+        .then((outcome) => settle(ex, next, config, outcome));
     },
     { clearCache: () => results.clear() },
   ) as AuthorizerMiddleware;
@@ -76,29 +74,38 @@ function settle(
   next: Next,
   config: AuthorizerConfig,
   outcome: Outcome,
-  path: string,
-  arn: string,
 ): void | PromiseLike<void> {
   if (outcome === 'unauthorized') return sendPrepared(ex, config.responses.unauthorized);
   if (outcome === 'failure') return sendPrepared(ex, config.responses.failure);
   if (outcome === 'malformed') return sendPrepared(ex, config.responses.malformed);
-  return apply(ex, next, config, outcome, path, arn);
+  return apply(ex, next, config, outcome);
 }
 
-/** Evaluates a decision for this request's method and path, then admits or refuses it. */
+/** A policy's verdict for this request's own method and path. */
+function policyVerdict(ex: Exchange, config: AuthorizerConfig, decision: Decision): Verdict {
+  const path = requestPath(ex);
+  const method = ex.method;
+  // A HEAD request is served by the GET route when it has none of its own (RFC 9110 §9.3.2):
+  // the GET resource's Deny must stop it too.
+  const alsoGet =
+    method === 'HEAD' ? comparedArn(config, methodArn(config, 'GET', path)) : undefined;
+  return evaluate(decision, comparedArn(config, methodArn(config, method, path)), alsoGet);
+}
+
+/** Evaluates a decision for this request, then admits or refuses it. */
 function apply(
   ex: Exchange,
   next: Next,
   config: AuthorizerConfig,
   decision: Decision,
-  path: string,
-  arn: string,
 ): void | PromiseLike<void> {
-  // A HEAD request is served by the GET route when it has none of its own (RFC 9110 §9.3.2):
-  // the GET resource's Deny must stop it too.
-  const alsoGet =
-    ex.method === 'HEAD' ? comparedArn(config, methodArn(config, 'GET', path)) : undefined;
-  const verdict = evaluate(decision, comparedArn(config, arn), alsoGet);
+  // The simple form answers for every route: no ARN to build.
+  const verdict =
+    decision.allowAll === undefined
+      ? policyVerdict(ex, config, decision)
+      : decision.allowAll
+        ? 'allow'
+        : 'explicitDeny';
   if (verdict === 'explicitDeny') return sendPrepared(ex, config.responses.accessDenied);
   if (verdict === 'implicitDeny') return sendPrepared(ex, config.responses.implicitDeny);
   const gateway = ex.gateway;

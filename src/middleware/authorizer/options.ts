@@ -63,7 +63,11 @@ export interface AuthorizerOptions {
   identityValidationExpression?: RegExp;
   /** Seconds a result is reused for the same identity source values; 0 turns the cache off. At most 3600. @default 300 */
   ttl?: number;
-  /** Results kept in this process at most (least recently used dropped first). @default 10_000 */
+  /**
+   * Results kept in this process at most (least recently used dropped first). Memory is bounded
+   * too, at about 2 KiB a result: results for long identities (16 KiB tokens) count for more.
+   * @default 10_000
+   */
   cacheSize?: number;
   /** Milliseconds `fn` may take before the request is answered 500. @default 10_000 */
   timeoutMs?: number;
@@ -230,7 +234,8 @@ export function resolveAuthorizerOptions(
   assertNumber(SCOPE, 'ttl', o.ttl, {
     min: 0,
     max: MAX_TTL_SECONDS,
-    expected: 'a number of seconds from 0 to 3600',
+    integer: true,
+    expected: 'a whole number of seconds from 0 to 3600',
   });
   assertNumber(SCOPE, 'cacheSize', o.cacheSize, {
     min: 1,

@@ -72,7 +72,6 @@ function matchesAny(patterns: readonly ArnPattern[], arn: string): boolean {
  * allows it. `arn` is lower-cased by the caller when routing is case-insensitive.
  */
 export function evaluate(decision: Decision, arn: string, alsoArn: string | undefined): Verdict {
-  if (decision.allowAll !== undefined) return decision.allowAll ? 'allow' : 'explicitDeny';
   if (
     matchesAny(decision.denies, arn) ||
     (alsoArn !== undefined && matchesAny(decision.denies, alsoArn))

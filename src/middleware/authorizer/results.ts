@@ -11,6 +11,9 @@ import type { AuthorizerEvent } from './types.js';
 /** What a call came to: a decision to evaluate, or the refusal that ends the request. */
 export type Outcome = Decision | 'unauthorized' | 'failure' | 'malformed';
 
+/** What a result may take on average: a decision and an identity of a few hundred characters. */
+const RESULT_BYTES = 2048;
+
 interface Cached {
   readonly decision: Decision;
   /** Time (ms, the configured clock) after which the decision is not used. */
@@ -34,7 +37,16 @@ export class AuthorizerResults {
   private reported = false;
 
   constructor(private readonly config: AuthorizerConfig) {
-    this.cache = config.ttlMs > 0 ? new LRUCache({ max: config.cacheSize }) : undefined;
+    this.cache =
+      config.ttlMs > 0
+        ? new LRUCache({
+            max: config.cacheSize,
+            // Identities are the client's (a Deny for garbage tokens is cached too): bound the
+            // bytes, not only the count, or 10 000 results for 16 KiB tokens would take 160 MB.
+            maxSize: config.cacheSize * RESULT_BYTES,
+            sizeCalculation: (_decision, key) => RESULT_BYTES / 4 + 2 * key.length,
+          })
+        : undefined;
   }
 
   /** A cached decision still fresh for `key`, without a Promise (the hot path). */
