@@ -87,6 +87,7 @@ export {
   type UsageReport,
   usagePlans,
 } from './middleware/usage-plans/index.js';
+export type { AuthorizerResultStore } from './stores/authorizer.js';
 export type { CacheEntry, CacheGenerations, CacheStore, CacheUsage } from './stores/cache.js';
 export { type MemoryCacheStoreOptions, memoryCacheStore } from './stores/memory/cache.js';
 export {

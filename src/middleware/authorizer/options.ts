@@ -14,6 +14,8 @@ import {
   optionTypeError,
   stripUndefined,
 } from '../../core/validate.js';
+import type { AuthorizerResultStore } from '../../stores/authorizer.js';
+import { assertPolicyName, assertStore } from '../throttle/options.js';
 import type { RouteMatching } from '../usage-plans/routes.js';
 import { compileIdentitySources, type IdentitySource } from './identity.js';
 import type { AuthorizerFunction } from './types.js';
@@ -86,6 +88,15 @@ export interface AuthorizerOptions {
    * @default false
    */
   strictRouting?: boolean;
+  /**
+   * Shares results between instances (`redisStore({ client }).authorizerResults`): a miss in this
+   * process looks there before calling `fn`, and a decision of `fn` is stored there for `ttl`.
+   * Keys are `name` and a SHA-256 of the identity; a store failure only means calling `fn`.
+   * @default none (results are kept in this process only)
+   */
+  store?: AuthorizerResultStore;
+  /** This authorizer's namespace in a shared `store` (give each authorizer sharing one its own). @default 'authorizer' */
+  name?: string;
   /** Time source for the result cache's TTL. @default systemClock */
   clock?: Clock;
   /** Replace any of the gateway's responses. */
@@ -102,6 +113,8 @@ export const AUTHORIZER_DEFAULTS = {
   arn: {},
   caseSensitiveRouting: false,
   strictRouting: false,
+  store: undefined,
+  name: 'authorizer',
   clock: systemClock,
   responses: {},
 } as const satisfies AuthorizerOptions;
@@ -141,6 +154,9 @@ export interface AuthorizerConfig {
   /** `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/`, built once. */
   readonly arnPrefix: string;
   readonly routing: RouteMatching;
+  readonly store: AuthorizerResultStore | undefined;
+  /** `<name>:`, prepended to every key in `store`. */
+  readonly storePrefix: string;
   readonly clock: Clock;
   readonly responses: AuthorizerResponseSet;
 }
@@ -253,6 +269,8 @@ export function resolveAuthorizerOptions(
   assertBoolean(SCOPE, 'strictRouting', o.strictRouting);
   if (typeof o.clock?.now !== 'function')
     throw optionTypeError(SCOPE, 'clock', 'an object with now()', o.clock);
+  if (o.store !== undefined) assertStore(SCOPE, o.store, ['get', 'set']);
+  const name = assertPolicyName(SCOPE, 'name', o.name);
   return Object.freeze({
     fn: fn as AuthorizerFunction,
     type: o.type,
@@ -267,6 +285,8 @@ export function resolveAuthorizerOptions(
     timeoutMs: o.timeoutMs,
     arnPrefix: resolveArnPrefix(o.arn),
     routing: Object.freeze({ caseSensitive: o.caseSensitiveRouting, strict: o.strictRouting }),
+    store: o.store,
+    storePrefix: `${name}:`,
     clock: o.clock,
     responses: resolveResponses(o.responses),
   });

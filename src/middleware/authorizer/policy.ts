@@ -7,6 +7,8 @@ import type { Principal } from '../../core/context.js';
 
 /** A result, validated: what the cache keeps. */
 export interface Decision {
+  /** The answer as `fn` gave it, for a shared store (serialised at once, never read per request). */
+  readonly source: unknown;
   readonly principal: Principal;
   readonly usageIdentifierKey: string | undefined;
   /** The simple form's answer for every request; undefined for a policy. */
@@ -159,6 +161,7 @@ export function toDecision(result: unknown, caseSensitive: boolean): Decision {
     ? compilePolicy(result.policyDocument, caseSensitive)
     : { allows: [], denies: [] };
   return Object.freeze({
+    source: result,
     principal,
     usageIdentifierKey,
     allowAll: hasPolicy ? undefined : (result.allow as boolean),
