@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeEachFramework, type Framework } from '../../../test/support/frameworks.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
+import { RawConnection } from '../../../test/support/raw-http.js';
 import { type AuthorizerOptions, authorizer } from './index.js';
 import type { AuthorizerEvent, AuthorizerFunction, AuthorizerResult } from './types.js';
 
@@ -407,6 +408,28 @@ describeEachFramework('authorizer()', (fw) => {
           (await app.request(path, withToken(TOKEN, method))).status,
           `${method} ${path}`,
         ).toBe(403);
+    });
+
+    it('cannot be bypassed by a fragment or an absolute-form target, which the router serves from /admin', async () => {
+      const { fn } = recording(() => ({
+        principalId: 'alice',
+        policyDocument: {
+          Statement: [
+            { Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' },
+            { Effect: 'Deny', Action: 'execute-api:Invoke', Resource: `${ARN}/GET/admin` },
+          ],
+        },
+      }));
+      const app = await start(fw, fn);
+      for (const target of ['/admin#x', '/admin?a=1#x', 'http://example.com/admin', '/pets']) {
+        const conn = await RawConnection.open(app.url);
+        conn.write(
+          `GET ${target} HTTP/1.1\r\nHost: example.com\r\nAuthorization: ${TOKEN}\r\nConnection: close\r\n\r\n`,
+        );
+        const res = await conn.response();
+        conn.destroy();
+        expect(res?.status, target).toBe(target === '/pets' ? 200 : 403);
+      }
     });
 
     it('answers 500 for a policy it cannot read, and the process stays up', async () => {

@@ -5,11 +5,32 @@ import { queryParameters } from './identity.js';
 import type { AuthorizerConfig } from './options.js';
 import type { AuthorizerEvent } from './types.js';
 
-/** The request path as the client sent it (whatever the mounting), without the query. */
+/**
+ * The request path as the client sent it (whatever the mounting), as the router reads it: Express
+ * and Koa (parseurl) route `/admin#x` and the absolute form `http://host/admin` to `/admin`, so
+ * the policy must see `/admin` too, or a Deny on it would not apply.
+ */
 export function requestPath(ex: Exchange): string {
   const url = ex.originalUrl;
-  const mark = url.indexOf('?');
-  return mark === -1 ? url : url.slice(0, mark);
+  let start = 0;
+  // Absolute form (RFC 9112 §3.2.2): the path begins after the authority, `/` when it has none.
+  if (url.charCodeAt(0) !== 47 /* / */) {
+    const scheme = url.indexOf('://');
+    if (scheme !== -1) {
+      start = url.indexOf('/', scheme + 3);
+      const end = endOfPath(url, scheme + 3);
+      if (start === -1 || start > end) return '/';
+    }
+  }
+  return url.slice(start, endOfPath(url, start));
+}
+
+/** Where the path ends: at the query's `?` or a fragment's `#`, whichever comes first. */
+function endOfPath(url: string, from: number): number {
+  const query = url.indexOf('?', from);
+  const fragment = url.indexOf('#', from);
+  if (query === -1) return fragment === -1 ? url.length : fragment;
+  return fragment === -1 || query < fragment ? query : fragment;
 }
 
 /**

@@ -45,12 +45,16 @@ export function compileIdentitySources(
   return Object.freeze(sources);
 }
 
-/** The query's parameters, the last value of a repeated one winning (as API Gateway), or null. */
+/** The query's parameters, the last value of a repeated one winning (as API Gateway), or null without any. */
 export function queryParameters(url: string): Record<string, string> | null {
   const mark = url.indexOf('?');
-  if (mark === -1 || mark === url.length - 1) return null;
+  if (mark === -1) return null;
+  // A fragment is not part of the query (parseurl, and so the routers, drop it).
+  const fragment = url.indexOf('#', mark);
+  const query = url.slice(mark + 1, fragment === -1 ? url.length : fragment);
+  if (query === '') return null;
   const out: Record<string, string> = Object.create(null);
-  for (const [name, value] of new URLSearchParams(url.slice(mark + 1))) out[name] = value;
+  for (const [name, value] of new URLSearchParams(query)) out[name] = value;
   return out;
 }
 
