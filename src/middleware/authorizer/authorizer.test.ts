@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeEachFramework, type Framework } from '../../../test/support/frameworks.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
 import { RawConnection } from '../../../test/support/raw-http.js';
+import { cors } from '../cors/index.js';
 import { type AuthorizerOptions, authorizer } from './index.js';
 import type { AuthorizerEvent, AuthorizerFunction, AuthorizerResult } from './types.js';
 
@@ -539,6 +540,19 @@ describeEachFramework('authorizer()', (fw) => {
       for (let i = 0; i < 5; i++) await app.request('/pets', withToken());
       expect(timers()).toBeLessThanOrEqual(before);
     });
+  });
+
+  it('refuses with the CORS headers when cors() runs first, so browser code can read the 401 and 403', async () => {
+    const origin = 'https://app.example.com';
+    const app = await fw.start({
+      use: [cors({ origin }), authorizer(() => ({ principalId: 'm', allow: false }))],
+      routes: ROUTES,
+    });
+    const missing = await app.request('/pets', { headers: { origin } });
+    const denied = await app.request('/pets', { headers: { origin, authorization: TOKEN } });
+    expect([missing.status, denied.status]).toEqual([401, 403]);
+    for (const res of [missing, denied])
+      expect(res.headers['access-control-allow-origin']).toBe(origin);
   });
 
   it('sends the responses given in responses instead of the defaults', async () => {
