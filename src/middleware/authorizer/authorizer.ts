@@ -4,7 +4,7 @@ import { createMiddleware } from '../../adapters/universal.js';
 import { sendPrepared } from '../../core/errors.js';
 import type { Exchange, Next } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
-import { buildEvent, comparedArn, methodArn, requestPath } from './event.js';
+import { buildEvent, methodArn, requestPath } from './event.js';
 import { identityKey } from './identity.js';
 import {
   type AuthorizerConfig,
@@ -87,9 +87,8 @@ function policyVerdict(ex: Exchange, config: AuthorizerConfig, decision: Decisio
   const method = ex.method;
   // A HEAD request is served by the GET route when it has none of its own (RFC 9110 §9.3.2):
   // the GET resource's Deny must stop it too.
-  const alsoGet =
-    method === 'HEAD' ? comparedArn(config, methodArn(config, 'GET', path)) : undefined;
-  return evaluate(decision, comparedArn(config, methodArn(config, method, path)), alsoGet);
+  const alsoGet = method === 'HEAD' ? methodArn(config, 'GET', path) : undefined;
+  return evaluate(decision, methodArn(config, method, path), alsoGet);
 }
 
 /** Evaluates a decision for this request, then admits or refuses it. */

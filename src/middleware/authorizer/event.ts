@@ -39,15 +39,10 @@ function endOfPath(url: string, from: number): number {
  * policy for `/pets` also covers `/pets/`, which the router serves from the same handler.
  */
 export function methodArn(config: AuthorizerConfig, method: string, path: string): string {
-  // Case is kept here (the event shows the client's path); `comparedArn` folds it when needed.
+  // Case is kept (the event shows the client's path); matching folds it when routing ignores case.
   const compared =
     config.routing.strict || path.length <= 1 || !path.endsWith('/') ? path : path.slice(0, -1);
   return `${config.arnPrefix}${method}${compared}`;
-}
-
-/** The ARN a policy is matched against: lower-cased when the router ignores case (patterns are too). */
-export function comparedArn(config: AuthorizerConfig, arn: string): string {
-  return config.routing.caseSensitive ? arn : arn.toLowerCase();
 }
 
 /** Builds the event API Gateway would send (only on a cache miss: a hit builds nothing). */

@@ -57,6 +57,7 @@ describe('evaluate()', () => {
       [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: 'x/GET/Pets' }],
       false,
     );
-    expect(evaluate(decision, 'x/get/pets', undefined)).toBe('allow');
+    expect(evaluate(decision, 'x/GET/PETS', undefined)).toBe('allow');
+    expect(evaluate(decision, 'x/GET/PETS/1', undefined)).toBe('implicitDeny');
   });
 });

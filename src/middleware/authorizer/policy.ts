@@ -16,6 +16,8 @@ export interface Decision {
   /** Resource patterns of the statements that apply to `execute-api:Invoke`. */
   readonly allows: readonly ArnPattern[];
   readonly denies: readonly ArnPattern[];
+  /** Routing ignores case: patterns are lower-cased, and the request's ARN is folded as it is read. */
+  readonly foldCase: boolean;
 }
 
 export type Verdict = 'allow' | 'explicitDeny' | 'implicitDeny';
@@ -35,18 +37,22 @@ const INVOKE = 'execute-api:invoke';
  * Whether `pattern` (with `*` any run of characters, `?` one character, as IAM's ARN matching)
  * matches all of `text`. Linear in practice and O(n·m) at worst, never exponential: the path is
  * the client's, and a backtracking regular expression over it could be made to run for minutes.
+ * With `foldCase`, `text`'s ASCII capitals compare as lower case (`pattern` is lower case
+ * already): no lower-cased copy of the ARN is made per request.
  */
-export function wildcardMatch(pattern: string, text: string): boolean {
+export function wildcardMatch(pattern: string, text: string, foldCase = false): boolean {
   let p = 0;
   let t = 0;
   let star = -1;
   let resume = 0;
   while (t < text.length) {
     const c = p < pattern.length ? pattern.charCodeAt(p) : -1;
+    let d = text.charCodeAt(t);
+    if (foldCase && d >= 65 && d <= 90) d += 32;
     if (c === 42 /* * */) {
       star = p++;
       resume = t;
-    } else if (c === 63 /* ? */ || (c !== -1 && c === text.charCodeAt(t))) {
+    } else if (c === 63 /* ? */ || (c !== -1 && c === d)) {
       p++;
       t++;
     } else if (star !== -1) {
@@ -60,9 +66,13 @@ export function wildcardMatch(pattern: string, text: string): boolean {
   return p === pattern.length;
 }
 
-function matchesAny(patterns: readonly ArnPattern[], arn: string): boolean {
+function matchesAny(patterns: readonly ArnPattern[], arn: string, foldCase: boolean): boolean {
   for (const pattern of patterns) {
-    if (pattern.literal ? pattern.text === arn : wildcardMatch(pattern.text, arn)) return true;
+    const matched =
+      pattern.literal && !foldCase
+        ? pattern.text === arn
+        : wildcardMatch(pattern.text, arn, foldCase);
+    if (matched) return true;
   }
   return false;
 }
@@ -71,17 +81,18 @@ function matchesAny(patterns: readonly ArnPattern[], arn: string): boolean {
  * The verdict for one request. An explicit Deny wins over any Allow; no matching Allow is an
  * implicit deny (IAM's evaluation logic). `alsoArn` is the `GET` resource of a `HEAD` request,
  * which the router serves from the `GET` route: a Deny of either denies it, an Allow of either
- * allows it. `arn` is lower-cased by the caller when routing is case-insensitive.
+ * allows it.
  */
 export function evaluate(decision: Decision, arn: string, alsoArn: string | undefined): Verdict {
+  const { foldCase } = decision;
   if (
-    matchesAny(decision.denies, arn) ||
-    (alsoArn !== undefined && matchesAny(decision.denies, alsoArn))
+    matchesAny(decision.denies, arn, foldCase) ||
+    (alsoArn !== undefined && matchesAny(decision.denies, alsoArn, foldCase))
   )
     return 'explicitDeny';
   if (
-    matchesAny(decision.allows, arn) ||
-    (alsoArn !== undefined && matchesAny(decision.allows, alsoArn))
+    matchesAny(decision.allows, arn, foldCase) ||
+    (alsoArn !== undefined && matchesAny(decision.allows, alsoArn, foldCase))
   )
     return 'allow';
   return 'implicitDeny';
@@ -167,5 +178,6 @@ export function toDecision(result: unknown, caseSensitive: boolean): Decision {
     allowAll: hasPolicy ? undefined : (result.allow as boolean),
     allows: Object.freeze(allows),
     denies: Object.freeze(denies),
+    foldCase: !caseSensitive,
   });
 }
