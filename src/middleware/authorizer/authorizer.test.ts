@@ -206,6 +206,52 @@ describeEachFramework('authorizer()', (fw) => {
     });
   });
 
+  describe("with AWS's sample TOKEN authorizer, unchanged", () => {
+    /** The Lambda console's Node.js sample, made async (the callback's string errors become throws). */
+    async function sampleHandler(event: { authorizationToken: string; methodArn: string }) {
+      const generatePolicy = (principalId: string, effect: string, resource: string) => ({
+        principalId,
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: resource }],
+        },
+        context: { stringKey: 'stringval', numberKey: 123, booleanKey: true },
+      });
+      switch (event.authorizationToken.toLowerCase()) {
+        case 'allow':
+          return generatePolicy('user', 'Allow', event.methodArn);
+        case 'deny':
+          return generatePolicy('user', 'Deny', event.methodArn);
+        case 'unauthorized':
+          throw 'Unauthorized';
+        default:
+          throw 'Error: Invalid token';
+      }
+    }
+
+    it('answers 200, 403, 401 and 500 as API Gateway would', async () => {
+      vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+      const app = await start(fw, sampleHandler as AuthorizerFunction, { type: 'TOKEN' });
+      const answers: Array<[string, number]> = [];
+      for (const token of ['allow', 'deny', 'unauthorized', 'garbage'])
+        answers.push([token, (await app.request('/pets', withToken(token))).status]);
+      expect(answers).toEqual([
+        ['allow', 200],
+        ['deny', 403],
+        ['unauthorized', 401],
+        ['garbage', 500],
+      ]);
+      const allowed = await app.request('/pets', withToken('allow'));
+      expect(allowed.json).toEqual({
+        principal: {
+          id: 'user',
+          via: 'authorizer',
+          context: { stringKey: 'stringval', numberKey: 123, booleanKey: true },
+        },
+      });
+    });
+  });
+
   describe('result cache', () => {
     it('calls fn once per identity within the TTL, and again once it expired', async () => {
       const clock = manualClock();
