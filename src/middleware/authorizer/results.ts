@@ -174,8 +174,10 @@ export class AuthorizerResults {
       this.report('fn', `threw ${err instanceof Error ? err.name : typeof err}; answering 500`);
       return 'failure';
     };
+    // Called as a plain function: `this` inside it is not our configuration.
+    const { fn } = this.config;
     try {
-      return Promise.resolve(this.config.fn(event)).then(answered, threw);
+      return Promise.resolve(fn(event)).then(answered, threw);
     } catch (err) {
       return Promise.resolve(threw(err));
     }
