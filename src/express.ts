@@ -6,6 +6,11 @@
 import type { Request, RequestHandler } from 'express';
 import './augment.js';
 import { gateway as neutralGateway } from './gateway.js';
+import type {
+  AuthorizerControls,
+  AuthorizerFunction,
+  AuthorizerOptions,
+} from './middleware/authorizer/index.js';
 import type { CacheControls, CacheOptions } from './middleware/cache/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
 import type { JwtOptions } from './middleware/jwt/index.js';
@@ -21,6 +26,11 @@ import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/
 export type { GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
 export type { CacheControls, CacheStats, CacheStore, Principal } from './index.js';
+export type {
+  AuthorizerEvent,
+  AuthorizerOptions,
+  AuthorizerResult,
+} from './middleware/authorizer/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Express. */
@@ -29,6 +39,10 @@ export interface ExpressGateway {
   jwt(options: JwtOptions<Request>): RequestHandler;
   cache(ttlOrOptions?: number | CacheOptions<Request>): RequestHandler & CacheControls;
   throttle(options: ThrottleOptions<Request>): RequestHandler;
+  authorizer(
+    fn: AuthorizerFunction,
+    options?: AuthorizerOptions,
+  ): RequestHandler & AuthorizerControls;
   usagePlans(options: UsagePlansOptions<Request>): RequestHandler & KeyManagement;
   proxy(
     target: TargetUrl | readonly TargetUrl[] | TargetFunction<Request> | ProxyOptions<Request>,
@@ -40,6 +54,7 @@ export const cors: ExpressGateway['cors'] = gateway.cors;
 export const jwt: ExpressGateway['jwt'] = gateway.jwt;
 export const cache: ExpressGateway['cache'] = gateway.cache;
 export const throttle: ExpressGateway['throttle'] = gateway.throttle;
+export const authorizer: ExpressGateway['authorizer'] = gateway.authorizer;
 export const usagePlans: ExpressGateway['usagePlans'] = gateway.usagePlans;
 export { memoryStore } from './stores/memory/index.js';
 export const proxy: ExpressGateway['proxy'] = gateway.proxy;

@@ -1,5 +1,6 @@
 /** The `gateway` namespace: every middleware factory, as one object. */
 
+import { authorizer } from './middleware/authorizer/index.js';
 import { cache } from './middleware/cache/index.js';
 import { cors } from './middleware/cors/index.js';
 import { jwt } from './middleware/jwt/index.js';
@@ -16,8 +17,9 @@ export const gateway = Object.freeze({
   cors,
   jwt,
   cache,
-  throttle,
+  authorizer,
   usagePlans,
+  throttle,
   proxy,
 });
 

@@ -18,6 +18,25 @@ export type {
 } from './core/middleware.js';
 export { type Gateway, gateway } from './gateway.js';
 export {
+  AUTHORIZER_ARN_DEFAULTS,
+  AUTHORIZER_DEFAULTS,
+  type AuthorizerArnOptions,
+  type AuthorizerContextValue,
+  type AuthorizerControls,
+  type AuthorizerEvent,
+  type AuthorizerFunction,
+  type AuthorizerMiddleware,
+  type AuthorizerOptions,
+  type AuthorizerPolicyResult,
+  type AuthorizerRequestEvent,
+  type AuthorizerResponses,
+  type AuthorizerResult,
+  type AuthorizerSimpleResult,
+  type AuthorizerStatement,
+  type AuthorizerTokenEvent,
+  authorizer,
+} from './middleware/authorizer/index.js';
+export {
   CACHE_DEFAULTS,
   type CacheControls,
   type CacheMiddleware,
@@ -77,6 +96,7 @@ export {
   type UsageReport,
   usagePlans,
 } from './middleware/usage-plans/index.js';
+export type { AuthorizerResultStore } from './stores/authorizer.js';
 export type { CacheEntry, CacheGenerations, CacheStore, CacheUsage } from './stores/cache.js';
 export { type MemoryCacheStoreOptions, memoryCacheStore } from './stores/memory/cache.js';
 export {

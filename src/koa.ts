@@ -5,6 +5,11 @@
 
 import type { Context, Middleware } from 'koa';
 import { gateway as neutralGateway } from './gateway.js';
+import type {
+  AuthorizerControls,
+  AuthorizerFunction,
+  AuthorizerOptions,
+} from './middleware/authorizer/index.js';
 import type { CacheControls, CacheOptions } from './middleware/cache/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
 import type { JwtOptions } from './middleware/jwt/index.js';
@@ -20,6 +25,11 @@ import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/
 export type { GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
 export type { CacheControls, CacheStats, CacheStore, Principal } from './index.js';
+export type {
+  AuthorizerEvent,
+  AuthorizerOptions,
+  AuthorizerResult,
+} from './middleware/authorizer/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Koa. `ctx.state.gateway` holds the per-request context. */
@@ -28,6 +38,7 @@ export interface KoaGateway {
   jwt(options: JwtOptions<Context>): Middleware;
   cache(ttlOrOptions?: number | CacheOptions<Context>): Middleware & CacheControls;
   throttle(options: ThrottleOptions<Context>): Middleware;
+  authorizer(fn: AuthorizerFunction, options?: AuthorizerOptions): Middleware & AuthorizerControls;
   usagePlans(options: UsagePlansOptions<Context>): Middleware & KeyManagement;
   proxy(
     target: TargetUrl | readonly TargetUrl[] | TargetFunction<Context> | ProxyOptions<Context>,
@@ -39,6 +50,7 @@ export const cors: KoaGateway['cors'] = gateway.cors;
 export const jwt: KoaGateway['jwt'] = gateway.jwt;
 export const cache: KoaGateway['cache'] = gateway.cache;
 export const throttle: KoaGateway['throttle'] = gateway.throttle;
+export const authorizer: KoaGateway['authorizer'] = gateway.authorizer;
 export const usagePlans: KoaGateway['usagePlans'] = gateway.usagePlans;
 export { memoryStore } from './stores/memory/index.js';
 export const proxy: KoaGateway['proxy'] = gateway.proxy;

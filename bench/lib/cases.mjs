@@ -56,6 +56,11 @@ const refusedWithoutToken = {
   request: { method: 'GET', path: '/hello', headers: GET_HEADERS },
   expect: { status: 401 },
 };
+/** Authorizer cases must also refuse a request without the identity source, without calling it. */
+const refusedWithoutIdentity = {
+  request: { method: 'GET', path: '/hello', headers: { origin: ORIGIN } },
+  expect: { status: 401, body: /Unauthorized/ },
+};
 /** Usage-plan cases must also refuse a request without a key. */
 const refusedWithoutKey = {
   request: { method: 'GET', path: '/hello', headers: { origin: ORIGIN } },
@@ -123,6 +128,15 @@ function gatewayCases(fw, peers) {
       expect: ok,
       also: [refusedWithoutKey],
       compare: [overBare(0.92, 20)],
+    },
+    {
+      name: `${fw} + gateway.authorizer cache hit`,
+      file: `${fw}-gateway-authorizer.mjs`,
+      requires: ['authorizer'],
+      request: 'get',
+      expect: ok,
+      also: [refusedWithoutIdentity],
+      compare: [overBare(null, 10)],
     },
     {
       name: `${fw} + gateway.cache hit (5 ms route)`,

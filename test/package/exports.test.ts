@@ -11,6 +11,8 @@ describe('public exports', () => {
   it('portcullis', () => {
     expect(Object.keys(neutral).sort()).toMatchInlineSnapshot(`
       [
+        "AUTHORIZER_ARN_DEFAULTS",
+        "AUTHORIZER_DEFAULTS",
         "CACHE_DEFAULTS",
         "CORS_DEFAULTS",
         "GATEWAY_RESPONSES",
@@ -19,6 +21,7 @@ describe('public exports', () => {
         "PROXY_DEFAULTS",
         "THROTTLE_DEFAULTS",
         "USAGE_PLANS_DEFAULTS",
+        "authorizer",
         "cache",
         "cors",
         "gateway",
@@ -33,6 +36,7 @@ describe('public exports', () => {
     `);
     expect(Object.keys(neutral.gateway).sort()).toMatchInlineSnapshot(`
       [
+        "authorizer",
         "cache",
         "cors",
         "jwt",
@@ -46,6 +50,7 @@ describe('public exports', () => {
   it('portcullis/express', () => {
     expect(Object.keys(expressEntry).sort()).toMatchInlineSnapshot(`
       [
+        "authorizer",
         "cache",
         "cors",
         "gateway",
@@ -61,6 +66,7 @@ describe('public exports', () => {
   it('portcullis/koa', () => {
     expect(Object.keys(koaEntry).sort()).toMatchInlineSnapshot(`
       [
+        "authorizer",
         "cache",
         "cors",
         "gateway",

@@ -195,9 +195,14 @@ export function prepareUnavailable(
 }
 
 /** Asserts an optional callback. */
-export function assertOptionalFunction(scope: string, option: string, value: unknown): void {
+export function assertOptionalFunction(
+  scope: string,
+  option: string,
+  value: unknown,
+  expected = 'a function',
+): void {
   if (value !== undefined && typeof value !== 'function')
-    throw optionTypeError(scope, option, 'a function', value);
+    throw optionTypeError(scope, option, expected, value);
 }
 
 /** Asserts that `value` has every method of a store contract. */
