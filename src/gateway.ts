@@ -1,7 +1,9 @@
 /** The `gateway` namespace: every middleware factory, as one object. */
 
 import { cache } from './middleware/cache/index.js';
+import { clientCert } from './middleware/client-cert/index.js';
 import { cors } from './middleware/cors/index.js';
+import { ipFilter } from './middleware/ip-filter/index.js';
 import { proxy } from './middleware/proxy/index.js';
 import { throttle } from './middleware/throttle/index.js';
 import { usagePlans } from './middleware/usage-plans/index.js';
@@ -13,6 +15,8 @@ import { usagePlans } from './middleware/usage-plans/index.js';
  */
 export const gateway = Object.freeze({
   cors,
+  ipFilter,
+  clientCert,
   cache,
   throttle,
   usagePlans,

@@ -4,7 +4,12 @@ import './augment.js';
 
 export type { Clock } from './core/clock.js';
 export { systemClock } from './core/clock.js';
-export type { ApiKeyInfo, GatewayContext, ThrottleInfo } from './core/context.js';
+export type {
+  ApiKeyInfo,
+  ClientCertInfo,
+  GatewayContext,
+  ThrottleInfo,
+} from './core/context.js';
 export {
   type ErrorResponseOptions,
   GATEWAY_RESPONSES,
@@ -28,11 +33,22 @@ export {
   type InvalidationTarget,
 } from './middleware/cache/index.js';
 export {
+  CLIENT_CERT_DEFAULTS,
+  type ClientCertOptions,
+  type ClientCertRule,
+  clientCert,
+} from './middleware/client-cert/index.js';
+export {
   CORS_DEFAULTS,
   type CorsOptions,
   cors,
   type OriginPredicate,
 } from './middleware/cors/index.js';
+export {
+  IP_FILTER_DEFAULTS,
+  type IpFilterOptions,
+  ipFilter,
+} from './middleware/ip-filter/index.js';
 export {
   type HeaderTransforms,
   type PathRewriteFunction,

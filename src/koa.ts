@@ -6,7 +6,9 @@
 import type { Context, Middleware } from 'koa';
 import { gateway as neutralGateway } from './gateway.js';
 import type { CacheControls, CacheOptions } from './middleware/cache/index.js';
+import type { ClientCertOptions } from './middleware/client-cert/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
+import type { IpFilterOptions } from './middleware/ip-filter/index.js';
 import type {
   ProxyExtras,
   ProxyOptions,
@@ -16,14 +18,18 @@ import type {
 import type { ThrottleOptions } from './middleware/throttle/index.js';
 import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/index.js';
 
-export type { GatewayContext } from './core/context.js';
+export type { ClientCertInfo, GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
 export type { CacheControls, CacheStats, CacheStore } from './index.js';
+export type { ClientCertOptions, ClientCertRule } from './middleware/client-cert/index.js';
+export type { IpFilterOptions } from './middleware/ip-filter/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Koa. `ctx.state.gateway` holds the per-request context. */
 export interface KoaGateway {
   cors(options?: CorsOptions<Context>): Middleware;
+  ipFilter(options: IpFilterOptions): Middleware;
+  clientCert(options?: ClientCertOptions): Middleware;
   cache(ttlOrOptions?: number | CacheOptions<Context>): Middleware & CacheControls;
   throttle(options: ThrottleOptions<Context>): Middleware;
   usagePlans(options: UsagePlansOptions<Context>): Middleware & KeyManagement;
@@ -34,6 +40,8 @@ export interface KoaGateway {
 
 export const gateway: KoaGateway = neutralGateway as unknown as KoaGateway;
 export const cors: KoaGateway['cors'] = gateway.cors;
+export const ipFilter: KoaGateway['ipFilter'] = gateway.ipFilter;
+export const clientCert: KoaGateway['clientCert'] = gateway.clientCert;
 export const cache: KoaGateway['cache'] = gateway.cache;
 export const throttle: KoaGateway['throttle'] = gateway.throttle;
 export const usagePlans: KoaGateway['usagePlans'] = gateway.usagePlans;

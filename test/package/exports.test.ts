@@ -12,15 +12,19 @@ describe('public exports', () => {
     expect(Object.keys(neutral).sort()).toMatchInlineSnapshot(`
       [
         "CACHE_DEFAULTS",
+        "CLIENT_CERT_DEFAULTS",
         "CORS_DEFAULTS",
         "GATEWAY_RESPONSES",
+        "IP_FILTER_DEFAULTS",
         "MEMORY_STORE_DEFAULTS",
         "PROXY_DEFAULTS",
         "THROTTLE_DEFAULTS",
         "USAGE_PLANS_DEFAULTS",
         "cache",
+        "clientCert",
         "cors",
         "gateway",
+        "ipFilter",
         "memoryCacheStore",
         "memoryStore",
         "proxy",
@@ -32,7 +36,9 @@ describe('public exports', () => {
     expect(Object.keys(neutral.gateway).sort()).toMatchInlineSnapshot(`
       [
         "cache",
+        "clientCert",
         "cors",
+        "ipFilter",
         "proxy",
         "throttle",
         "usagePlans",
@@ -44,8 +50,10 @@ describe('public exports', () => {
     expect(Object.keys(expressEntry).sort()).toMatchInlineSnapshot(`
       [
         "cache",
+        "clientCert",
         "cors",
         "gateway",
+        "ipFilter",
         "memoryStore",
         "proxy",
         "throttle",
@@ -58,8 +66,10 @@ describe('public exports', () => {
     expect(Object.keys(koaEntry).sort()).toMatchInlineSnapshot(`
       [
         "cache",
+        "clientCert",
         "cors",
         "gateway",
+        "ipFilter",
         "memoryStore",
         "proxy",
         "throttle",
