@@ -35,6 +35,8 @@ export async function startExpressDemo(port = 0, backendPort = 0): Promise<Demo>
   const api = gateway.proxy({ target: backend.url });
   app.use('/api', plans, api);
 
+  // Admin routes answer only this machine (the socket's address; no proxy is trusted).
+  app.use('/admin', gateway.ipFilter({ allow: ['127.0.0.1', '::1'] }));
   app.get('/admin/usage/:id', async (req, res) => {
     res.json(await plans.usage(req.params.id));
   });

@@ -38,6 +38,7 @@ export async function startKoaDemo(port = 0, backendPort = 0): Promise<Demo> {
   app.use(under('/api', plans));
   app.use(api);
 
+  app.use(under('/admin', gateway.ipFilter({ allow: ['127.0.0.1', '::1'] })));
   app.use(async (ctx, next) => {
     const match = /^\/admin\/usage\/([^/]+)$/.exec(ctx.path);
     if (ctx.method !== 'GET' || match === null) return next();

@@ -15,6 +15,8 @@ export interface TestRequest {
   method?: string;
   headers?: Record<string, string | string[]>;
   body?: string | Buffer;
+  /** The local address to connect from (`127.0.0.2`: another client of this machine, on Linux). */
+  localAddress?: string;
   /** For an `https:` URL: the client's `cert`, `key` and the `ca` it trusts. */
   tls?: Pick<HttpsRequestOptions, 'cert' | 'key' | 'ca'>;
 }
@@ -29,7 +31,13 @@ export function request(
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(
       url,
-      { method: init.method ?? 'GET', headers: init.headers, agent: false, ...init.tls },
+      {
+        method: init.method ?? 'GET',
+        headers: init.headers,
+        agent: false,
+        localAddress: init.localAddress,
+        ...init.tls,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
