@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseClientAddress, parseIPv4, parseRange } from './addresses.js';
+import { parseIPv6 } from '../throttle/key.js';
+import { parseClientAddress, parseIPv4, parseRange, readIPv6 } from './addresses.js';
 import { ALLOW, DENY, PrefixTrie } from './prefix-trie.js';
 
 const words = (text: string) => {
@@ -25,6 +26,57 @@ describe('parseIPv4()', () => {
       '0x1.2.3.4',
     ])
       expect(parseIPv4(bad), bad).toBe(-1);
+  });
+});
+
+describe('readIPv6()', () => {
+  const read = (text: string) => {
+    const out = new Uint16Array(8);
+    return readIPv6(text, out) ? [...out] : undefined;
+  };
+
+  it('agrees with the general parser on every text form, valid or not', () => {
+    const forms = [
+      '::',
+      '::1',
+      '1::',
+      '1::2',
+      '2001:db8::1',
+      '2001:DB8:0:0:8:800:200C:417A',
+      'ff01::101',
+      '0:0:0:0:0:0:0:1',
+      '1:2:3:4:5:6:7:8',
+      '1:2:3:4:5:6::8',
+      '1::3:4:5:6:7:8',
+      '::2:3:4:5:6:7:8',
+      '::ffff:192.0.2.1',
+      '::192.0.2.1',
+      '64:ff9b::192.0.2.33',
+      '1:2:3:4:5:6:1.2.3.4',
+      'fe80::1%eth0',
+      'fe80::1%',
+      '1:2:3:4:5:6:7:8:9',
+      '1:2:3:4:5:6:7',
+      '1::2::3',
+      ':1',
+      '1:',
+      ':::',
+      '1:::2',
+      '12345::',
+      'g::1',
+      '1:2:3:4:5:6:7:1.2.3.4',
+      '::1.2.3',
+      '::1.2.3.256',
+      '1.2.3.4',
+      '',
+      ':',
+      '::ffff:1.2.3.4:5',
+      '[::1]',
+      ' ::1',
+      '::1 ',
+      '1::2:3:4:5:6:7:8',
+    ];
+    for (const form of forms) expect(read(form), form).toEqual(parseIPv6(form));
   });
 });
 

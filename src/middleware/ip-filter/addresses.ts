@@ -1,7 +1,5 @@
 /** IP addresses and CIDR ranges as bit strings: what `ipFilter` compares, parsed once per request. */
 
-import { parseIPv6 } from '../throttle/key.js';
-
 /** An address reduced to its family and bits: IPv4 in `words[0]`, IPv6 in `words[0..3]` (big-endian). */
 export interface ParsedAddress {
   readonly v6: boolean;
@@ -14,6 +12,7 @@ export interface ParsedRange extends ParsedAddress {
 }
 
 const DOT = 46;
+const COLON = 58;
 const ZERO = 48;
 const NINE = 57;
 
@@ -22,12 +21,12 @@ const NINE = 57;
  * 0–255 without leading zeros (`010.0.0.1` is octal to some parsers and decimal to others, so
  * it is refused rather than guessed). Reads char codes: no allocation on the request path.
  */
-export function parseIPv4(text: string, start = 0): number {
+export function parseIPv4(text: string, start = 0, end = text.length): number {
   let value = 0;
   let octet = 0;
   let digits = 0;
   let dots = 0;
-  for (let i = start; i < text.length; i++) {
+  for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c === DOT) {
       if (digits === 0 || dots === 3) return -1;
@@ -46,10 +45,71 @@ export function parseIPv4(text: string, start = 0): number {
   return value * 256 + octet;
 }
 
-const MAPPED_PREFIX = '::ffff:';
-const MAPPED_PREFIX_UPPER = '::FFFF:';
+/** Value of a hex digit's char code, or -1. */
+function hexValue(c: number): number {
+  if (c >= ZERO && c <= NINE) return c - ZERO;
+  const lower = c | 0x20;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
+}
 
-/** Words of one IPv4 address, reused by every call (the request path is synchronous). */
+/**
+ * Reads an IPv6 address in any RFC 4291 §2.2 text form (`::` once, a dotted IPv4 tail) into
+ * eight 16-bit groups; a zone id (`%eth0`) is ignored. Answers whether `text` was one. Reads
+ * char codes into `out`: no allocation, as a client address is read on every request.
+ */
+export function readIPv6(text: string, out: Uint16Array): boolean {
+  const zone = text.indexOf('%');
+  const end = zone === -1 ? text.length : zone;
+  let count = 0;
+  let gap = -1; // index in `out` where `::` stands
+  let i = 0;
+  if (end >= 2 && text.charCodeAt(0) === COLON) {
+    if (text.charCodeAt(1) !== COLON) return false;
+    gap = 0;
+    i = 2;
+  }
+  while (i < end) {
+    let value = 0;
+    let j = i;
+    for (
+      let h = hexValue(text.charCodeAt(j));
+      j < end && h !== -1;
+      h = hexValue(text.charCodeAt(j))
+    ) {
+      if (j - i === 4) return false;
+      value = value * 16 + h;
+      j++;
+    }
+    if (j < end && text.charCodeAt(j) === DOT) {
+      // A dotted IPv4 tail is two groups, and the last thing in the address.
+      const v4 = count <= 6 ? parseIPv4(text, i, end) : -1;
+      if (v4 === -1) return false;
+      out[count++] = v4 >>> 16;
+      out[count++] = v4 & 0xffff;
+      break;
+    }
+    if (j === i || count === 8) return false;
+    out[count++] = value;
+    if (j === end) break;
+    if (text.charCodeAt(j) !== COLON || j + 1 === end) return false;
+    j++;
+    if (text.charCodeAt(j) === COLON) {
+      if (gap !== -1) return false;
+      gap = count;
+      j++;
+    }
+    i = j;
+  }
+  if (gap === -1) return count === 8;
+  if (count === 8) return false; // `::` stands for at least one group
+  const tail = count - gap;
+  for (let k = 1; k <= tail; k++) out[8 - k] = out[count - k]!;
+  out.fill(0, gap, 8 - tail);
+  return true;
+}
+
+/** Words of the current client address, reused by every call (the request path is synchronous). */
+const scratchGroups = new Uint16Array(8);
 const scratchV4 = new Uint32Array(1);
 const scratchV6 = new Uint32Array(4);
 const SCRATCH_V4: ParsedAddress = { v6: false, words: scratchV4 };
@@ -67,26 +127,17 @@ export function parseClientAddress(text: string): ParsedAddress | undefined {
     scratchV4[0] = v4;
     return SCRATCH_V4;
   }
-  // The common dual-stack form without going through the general IPv6 parser.
-  if (text.startsWith(MAPPED_PREFIX) || text.startsWith(MAPPED_PREFIX_UPPER)) {
-    const mapped = parseIPv4(text, MAPPED_PREFIX.length);
-    if (mapped !== -1) {
-      scratchV4[0] = mapped;
-      return SCRATCH_V4;
-    }
-  }
-  if (!text.includes(':')) return undefined;
-  const hextets = parseIPv6(text);
-  if (hextets === undefined) return undefined;
-  if (isIPv4Mapped(hextets)) {
-    scratchV4[0] = hextets[6]! * 0x10000 + hextets[7]!;
+  if (!readIPv6(text, scratchGroups)) return undefined;
+  if (isIPv4Mapped(scratchGroups)) {
+    scratchV4[0] = scratchGroups[6]! * 0x10000 + scratchGroups[7]!;
     return SCRATCH_V4;
   }
-  for (let i = 0; i < 4; i++) scratchV6[i] = hextets[2 * i]! * 0x10000 + hextets[2 * i + 1]!;
+  for (let i = 0; i < 4; i++)
+    scratchV6[i] = scratchGroups[2 * i]! * 0x10000 + scratchGroups[2 * i + 1]!;
   return SCRATCH_V6;
 }
 
-function isIPv4Mapped(h: readonly number[]): boolean {
+function isIPv4Mapped(h: Uint16Array): boolean {
   return h[0] === 0 && h[1] === 0 && h[2] === 0 && h[3] === 0 && h[4] === 0 && h[5] === 0xffff;
 }
 
@@ -112,8 +163,8 @@ export function parseRange(entry: string): ParsedRange {
   if (v4 !== -1) return checkedRange(false, Uint32Array.of(v4), lengthText, 32);
   if (!address.includes(':') || address.includes('%') || address.includes('['))
     throw new RangeSyntaxError('not an IPv4 or IPv6 address (no zone ids, no brackets)');
-  const hextets = parseIPv6(address);
-  if (hextets === undefined) throw new RangeSyntaxError('not an IPv4 or IPv6 address');
+  const hextets = new Uint16Array(8);
+  if (!readIPv6(address, hextets)) throw new RangeSyntaxError('not an IPv4 or IPv6 address');
   const prefix = lengthText === undefined ? 128 : Number(lengthText);
   if (prefix > 128) throw new RangeSyntaxError('the prefix length must be 0 to 128');
   if (isIPv4Mapped(hextets) && prefix >= 96) {
