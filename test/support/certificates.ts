@@ -20,9 +20,9 @@ export interface TestCertificates {
   readonly ca: Buffer;
   /** Signed by `ca`, for `127.0.0.1`. */
   readonly server: KeyPair;
-  /** Signed by `ca`: `CN=client.example.com,OU=Payments,O=Example Corp,C=NO`, SANs DNS, URI, email. */
+  /** Signed by `ca`: `C=NO,O=Example Corp,OU=Payments,CN=client.example.com`, SANs DNS, URI, email. */
   readonly client: KeyPair;
-  /** Signed by `ca`: `CN=other.example.com,O=Example Corp`, SAN `other.example.com`. */
+  /** Signed by `ca`: `O=Example Corp,CN=other.example.com`, SAN `other.example.com`. */
   readonly otherClient: KeyPair;
   /** Signed by `ca`, valid only on 1–2 January 2020. */
   readonly expiredClient: KeyPair;

@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { colonHex, distinguishedName, sanValues } from './certificate.js';
 
 describe('distinguishedName()', () => {
-  it('writes Node’s one-RDN-per-line name in RFC 2253 order, keeping its escapes', () => {
+  it('writes Node’s one-RDN-per-line name in certificate order, as API Gateway, keeping its escapes', () => {
     expect(distinguishedName('C=NO\nO=Example\\, Inc.\nCN=client\\+x.example.com')).toBe(
-      'CN=client\\+x.example.com,O=Example\\, Inc.,C=NO',
+      'C=NO,O=Example\\, Inc.,CN=client\\+x.example.com',
     );
   });
 
   it('joins a multi-valued RDN with +', () => {
-    expect(distinguishedName('O=Example\nCN=a + UID=7')).toBe('CN=a+UID=7,O=Example');
+    expect(distinguishedName('O=Example\nCN=a + UID=7')).toBe('O=Example,CN=a+UID=7');
   });
 });
 

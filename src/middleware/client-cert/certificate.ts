@@ -54,13 +54,14 @@ export function certificateInfo(x509: X509Certificate): ClientCertInfo {
 
 /**
  * Node prints a name one RDN per line, in certificate order, values already escaped as RFC 2253
- * §2.4 asks (`O=Example\, Inc.`) and multi-valued RDNs joined by ` + `. RFC 2253 §2.1 writes the
- * RDNs last first, comma-separated: `CN=client,O=Example\, Inc.,C=NO`, as API Gateway and
- * Java's `getName()` show them. An escaped `+` in a value is `\+`, never ` + `.
- * @see https://datatracker.ietf.org/doc/html/rfc2253#section-2
+ * §2.4 asks (`O=Example\, Inc.`) and multi-valued RDNs joined by ` + `. API Gateway writes them
+ * comma-separated in certificate order, most general first (`C=US,O=Example,CN=My Client`, as its
+ * Lambda events show), not reversed as RFC 2253 §2.1 would. An escaped `+` in a value is `\+`,
+ * never ` + `.
+ * @see https://datatracker.ietf.org/doc/html/rfc2253#section-2.4
  */
 export function distinguishedName(printed: string): string {
-  return printed.split('\n').reverse().join(',').replaceAll(' + ', '+');
+  return printed.replaceAll('\n', ',').replaceAll(' + ', '+');
 }
 
 /** `0A1B2C` → `0a:1b:2c`, the way API Gateway writes a serial number. */

@@ -17,14 +17,15 @@ import type { PeerCertificate } from './certificate.js';
 /**
  * One kind of certificate that may pass. Every field given must match (a rule with `subject`
  * and `issuer` needs both); a certificate passes when any rule matches.
- * @example { subject: 'CN=payments.example.com,O=Example Corp,C=NO' }
+ * @example { subject: 'C=NO,O=Example Corp,CN=payments.example.com' }
  * @example { san: 'spiffe://example.com/payments' }
  * @example { issuer: /,O=Example Corp,/, san: /\.internal\.example\.com$/ }
  */
 export interface ClientCertRule {
   /**
-   * The subject: a string is compared with the whole `subjectDN` (RFC 2253, most specific RDN
-   * first, as `gateway.clientCert.subjectDN` shows it); a RegExp is tested against it.
+   * The subject: a string is compared with the whole `subjectDN` (comma-separated RDNs in
+   * certificate order, RFC 2253 escaping, as `gateway.clientCert.subjectDN` shows it and API
+   * Gateway writes it); a RegExp is tested against it.
    */
   subject?: string | RegExp;
   /** The issuer, as `subject` (against `issuerDN`). */
