@@ -23,6 +23,8 @@ describe('ipFilter() options', () => {
     expect(() => ipFilter({ deny: ['fe80::1%eth0'] })).toThrow(/option "deny\[0\]".*zone/);
     expect(() => ipFilter({ deny: [42 as never] })).toThrow(TypeError);
     expect(() => ipFilter({ deny: '10.0.0.0/8' as never })).toThrow(/option "deny"/);
+    expect(() => ipFilter({ deny: null as never })).toThrow(/option "deny" must be an array/);
+    expect(() => ipFilter({ allow: 42 as never })).toThrow(/option "allow" must be an array/);
   });
 
   it('refuses an empty filter, an empty allow list, unknown options and bad responses', () => {

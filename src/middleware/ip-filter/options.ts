@@ -51,7 +51,7 @@ export function resolveIpFilterOptions(options: IpFilterOptions): IpFilterConfig
   assertOptionsObject(SCOPE, options);
   assertKnownOptions(SCOPE, options, KNOWN_OPTIONS);
   const o = { ...IP_FILTER_DEFAULTS, ...stripUndefined(options) };
-  if (o.allow === undefined && o.deny.length === 0)
+  if (o.allow === undefined && Array.isArray(o.deny) && o.deny.length === 0)
     throw new TypeError(
       `portcullis.${SCOPE}: give "allow", "deny" or both (an empty filter lets everything pass)`,
     );
