@@ -33,5 +33,8 @@ export function clientCert(options?: ClientCertOptions): GatewayMiddleware {
 }
 
 function allowed(config: ClientCertConfig, peer: PeerCertificate): boolean {
-  return config.allow === undefined || config.allow.some((matches) => matches(peer));
+  const rules = config.allow;
+  if (rules === undefined) return true;
+  for (const matches of rules) if (matches(peer)) return true;
+  return false;
 }

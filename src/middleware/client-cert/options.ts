@@ -114,13 +114,19 @@ function compileRule(rule: unknown, option: string): CertificateMatcher {
   }
   if (r.san !== undefined) {
     const matches = textMatcher(r.san, `${option}.san`);
-    checks.push((peer) => peer.sans.some(matches));
+    checks.push((peer) => {
+      for (const san of peer.sans) if (matches(san)) return true;
+      return false;
+    });
   }
   if (r.fingerprint256 !== undefined) {
     const wanted = normalisedFingerprint(r.fingerprint256, `${option}.fingerprint256`);
     checks.push((peer) => peer.info.fingerprint256 === wanted);
   }
-  return (peer) => checks.every((check) => check(peer));
+  return (peer) => {
+    for (const check of checks) if (!check(peer)) return false;
+    return true;
+  };
 }
 
 function textMatcher(value: unknown, option: string): (text: string) => boolean {
