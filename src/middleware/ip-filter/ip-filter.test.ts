@@ -188,6 +188,22 @@ describeEachFramework('ipFilter()', (framework) => {
     expect(res.headers['access-control-allow-origin']).toBe('https://app.example.com');
   });
 
+  it('answers each of many concurrent clients by its own address', async () => {
+    const app = await framework.start({
+      trustProxy: true,
+      use: [ipFilter({ allow: ['10.0.0.0/8', '2001:db8::/32'] })],
+      routes: [echoRoute],
+    });
+    const clients = Array.from(
+      { length: 60 },
+      (_, i) => [`10.0.0.${i}`, `11.0.0.${i}`, `2001:db8::${i}`, `2001:db9::${i}`][i % 4]!,
+    );
+    const statuses = await Promise.all(
+      clients.map(async (address) => (await app.request('/r', from(address))).status),
+    );
+    expect(statuses).toEqual(clients.map((_, i) => (i % 2 === 0 ? 200 : 403)));
+  });
+
   it('filters on 10,000 ranges of both families', async () => {
     const allow: string[] = [];
     for (let i = 0; i < 5000; i++) allow.push(`10.${i >> 8}.${i & 255}.0/24`);
