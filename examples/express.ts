@@ -43,6 +43,8 @@ export async function startExpressDemo(port = 0, backendPort = 0): Promise<Demo>
     res.json({ message: `hello, ${principal?.id}`, scopes: principal?.scopes });
   });
 
+  // Admin routes answer only this machine (the socket's address; no proxy is trusted).
+  app.use('/admin', gateway.ipFilter({ allow: ['127.0.0.1', '::1'] }));
   app.get('/admin/usage/:id', async (req, res) => {
     res.json(await plans.usage(req.params.id));
   });

@@ -47,6 +47,7 @@ export async function startKoaDemo(port = 0, backendPort = 0): Promise<Demo> {
     ctx.body = { message: `hello, ${principal?.id}`, scopes: principal?.scopes };
   });
 
+  app.use(under('/admin', gateway.ipFilter({ allow: ['127.0.0.1', '::1'] })));
   app.use(async (ctx, next) => {
     const match = /^\/admin\/usage\/([^/]+)$/.exec(ctx.path);
     if (ctx.method !== 'GET' || match === null) return next();

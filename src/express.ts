@@ -12,7 +12,9 @@ import type {
   AuthorizerOptions,
 } from './middleware/authorizer/index.js';
 import type { CacheControls, CacheOptions } from './middleware/cache/index.js';
+import type { ClientCertOptions } from './middleware/client-cert/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
+import type { IpFilterOptions } from './middleware/ip-filter/index.js';
 import type { JwtOptions } from './middleware/jwt/index.js';
 import type {
   ProxyExtras,
@@ -23,7 +25,7 @@ import type {
 import type { ThrottleOptions } from './middleware/throttle/index.js';
 import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/index.js';
 
-export type { GatewayContext } from './core/context.js';
+export type { ClientCertInfo, GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
 export type { CacheControls, CacheStats, CacheStore, Principal } from './index.js';
 export type {
@@ -31,12 +33,16 @@ export type {
   AuthorizerOptions,
   AuthorizerResult,
 } from './middleware/authorizer/index.js';
+export type { ClientCertOptions, ClientCertRule } from './middleware/client-cert/index.js';
+export type { IpFilterOptions } from './middleware/ip-filter/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Express. */
 export interface ExpressGateway {
   cors(options?: CorsOptions<Request>): RequestHandler;
   jwt(options: JwtOptions<Request>): RequestHandler;
+  ipFilter(options: IpFilterOptions): RequestHandler;
+  clientCert(options?: ClientCertOptions): RequestHandler;
   cache(ttlOrOptions?: number | CacheOptions<Request>): RequestHandler & CacheControls;
   throttle(options: ThrottleOptions<Request>): RequestHandler;
   authorizer(
@@ -52,6 +58,8 @@ export interface ExpressGateway {
 export const gateway: ExpressGateway = neutralGateway as unknown as ExpressGateway;
 export const cors: ExpressGateway['cors'] = gateway.cors;
 export const jwt: ExpressGateway['jwt'] = gateway.jwt;
+export const ipFilter: ExpressGateway['ipFilter'] = gateway.ipFilter;
+export const clientCert: ExpressGateway['clientCert'] = gateway.clientCert;
 export const cache: ExpressGateway['cache'] = gateway.cache;
 export const throttle: ExpressGateway['throttle'] = gateway.throttle;
 export const authorizer: ExpressGateway['authorizer'] = gateway.authorizer;

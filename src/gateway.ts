@@ -2,7 +2,9 @@
 
 import { authorizer } from './middleware/authorizer/index.js';
 import { cache } from './middleware/cache/index.js';
+import { clientCert } from './middleware/client-cert/index.js';
 import { cors } from './middleware/cors/index.js';
+import { ipFilter } from './middleware/ip-filter/index.js';
 import { jwt } from './middleware/jwt/index.js';
 import { proxy } from './middleware/proxy/index.js';
 import { throttle } from './middleware/throttle/index.js';
@@ -16,6 +18,8 @@ import { usagePlans } from './middleware/usage-plans/index.js';
 export const gateway = Object.freeze({
   cors,
   jwt,
+  ipFilter,
+  clientCert,
   cache,
   authorizer,
   usagePlans,

@@ -4,7 +4,13 @@ import './augment.js';
 
 export type { Clock } from './core/clock.js';
 export { systemClock } from './core/clock.js';
-export type { ApiKeyInfo, GatewayContext, Principal, ThrottleInfo } from './core/context.js';
+export type {
+  ApiKeyInfo,
+  ClientCertInfo,
+  GatewayContext,
+  Principal,
+  ThrottleInfo,
+} from './core/context.js';
 export {
   type ErrorResponseOptions,
   GATEWAY_RESPONSES,
@@ -47,11 +53,22 @@ export {
   type InvalidationTarget,
 } from './middleware/cache/index.js';
 export {
+  CLIENT_CERT_DEFAULTS,
+  type ClientCertOptions,
+  type ClientCertRule,
+  clientCert,
+} from './middleware/client-cert/index.js';
+export {
   CORS_DEFAULTS,
   type CorsOptions,
   cors,
   type OriginPredicate,
 } from './middleware/cors/index.js';
+export {
+  IP_FILTER_DEFAULTS,
+  type IpFilterOptions,
+  ipFilter,
+} from './middleware/ip-filter/index.js';
 export {
   JWT_DEFAULTS,
   type JwtAlgorithm,

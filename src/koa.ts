@@ -11,7 +11,9 @@ import type {
   AuthorizerOptions,
 } from './middleware/authorizer/index.js';
 import type { CacheControls, CacheOptions } from './middleware/cache/index.js';
+import type { ClientCertOptions } from './middleware/client-cert/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
+import type { IpFilterOptions } from './middleware/ip-filter/index.js';
 import type { JwtOptions } from './middleware/jwt/index.js';
 import type {
   ProxyExtras,
@@ -22,7 +24,7 @@ import type {
 import type { ThrottleOptions } from './middleware/throttle/index.js';
 import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/index.js';
 
-export type { GatewayContext } from './core/context.js';
+export type { ClientCertInfo, GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
 export type { CacheControls, CacheStats, CacheStore, Principal } from './index.js';
 export type {
@@ -30,12 +32,16 @@ export type {
   AuthorizerOptions,
   AuthorizerResult,
 } from './middleware/authorizer/index.js';
+export type { ClientCertOptions, ClientCertRule } from './middleware/client-cert/index.js';
+export type { IpFilterOptions } from './middleware/ip-filter/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Koa. `ctx.state.gateway` holds the per-request context. */
 export interface KoaGateway {
   cors(options?: CorsOptions<Context>): Middleware;
   jwt(options: JwtOptions<Context>): Middleware;
+  ipFilter(options: IpFilterOptions): Middleware;
+  clientCert(options?: ClientCertOptions): Middleware;
   cache(ttlOrOptions?: number | CacheOptions<Context>): Middleware & CacheControls;
   throttle(options: ThrottleOptions<Context>): Middleware;
   authorizer(fn: AuthorizerFunction, options?: AuthorizerOptions): Middleware & AuthorizerControls;
@@ -48,6 +54,8 @@ export interface KoaGateway {
 export const gateway: KoaGateway = neutralGateway as unknown as KoaGateway;
 export const cors: KoaGateway['cors'] = gateway.cors;
 export const jwt: KoaGateway['jwt'] = gateway.jwt;
+export const ipFilter: KoaGateway['ipFilter'] = gateway.ipFilter;
+export const clientCert: KoaGateway['clientCert'] = gateway.clientCert;
 export const cache: KoaGateway['cache'] = gateway.cache;
 export const throttle: KoaGateway['throttle'] = gateway.throttle;
 export const authorizer: KoaGateway['authorizer'] = gateway.authorizer;

@@ -44,6 +44,8 @@ export function printInstructions(
     '',
     '# Usage report (per UTC day, [used, remaining])',
     `curl -s ${g}/admin/usage/demo-trial`,
+    '# /admin answers only this machine (ipFilter): from another address (127.0.0.2, Linux) it is 403',
+    `curl -i --interface 127.0.0.2 ${g}/admin/usage/demo-trial`,
     '',
     '# Proxy: a POST forwarded to the backend, and an unknown backend path (404 from the backend)',
     `curl -i -X POST ${g}/api/orders -H 'x-api-key: ${key('demo-pro')}' -H 'content-type: application/json' -d '{"item":"moat","quantity":1}'`,

@@ -125,5 +125,17 @@ describe.each(stores)('the demo on the %s store', (_store, redisUrl) => {
       ]);
       expect((await get('/api/nothing-here', { 'x-api-key': keyOf('demo-pro') })).status).toBe(404);
     });
+
+    it('answers /admin only to this machine (ipFilter)', async () => {
+      const demo = await startDemo();
+      expect((await request(demo.url, '/admin/usage/demo-pro')).status).toBe(200);
+      // Another address of the loopback network: a client that is not this machine's 127.0.0.1.
+      const outsider = await request(demo.url, '/admin/usage/demo-pro', {
+        localAddress: '127.0.0.2',
+      });
+      expect([outsider.status, outsider.json]).toEqual([403, { message: 'Forbidden' }]);
+      // Routes outside /admin are not filtered.
+      expect((await request(demo.url, '/hello', { localAddress: '127.0.0.2' })).status).toBe(200);
+    });
   });
 });
