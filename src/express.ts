@@ -6,6 +6,7 @@
 import type { Request, RequestHandler } from 'express';
 import './augment.js';
 import { gateway as neutralGateway } from './gateway.js';
+import type { AccessLogExtras, AccessLogOptions } from './middleware/access-log/index.js';
 import type { CacheControls, CacheOptions } from './middleware/cache/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
 import type {
@@ -20,10 +21,12 @@ import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/
 export type { GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
 export type { CacheControls, CacheStats, CacheStore } from './index.js';
+export type { AccessLogOptions, AccessLogRecord } from './middleware/access-log/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Express. */
 export interface ExpressGateway {
+  accessLog(options?: AccessLogOptions<Request>): RequestHandler & AccessLogExtras;
   cors(options?: CorsOptions<Request>): RequestHandler;
   cache(ttlOrOptions?: number | CacheOptions<Request>): RequestHandler & CacheControls;
   throttle(options: ThrottleOptions<Request>): RequestHandler;
@@ -34,6 +37,7 @@ export interface ExpressGateway {
 }
 
 export const gateway: ExpressGateway = neutralGateway as unknown as ExpressGateway;
+export const accessLog: ExpressGateway['accessLog'] = gateway.accessLog;
 export const cors: ExpressGateway['cors'] = gateway.cors;
 export const cache: ExpressGateway['cache'] = gateway.cache;
 export const throttle: ExpressGateway['throttle'] = gateway.throttle;

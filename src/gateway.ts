@@ -1,5 +1,6 @@
 /** The `gateway` namespace: every middleware factory, as one object. */
 
+import { accessLog } from './middleware/access-log/index.js';
 import { cache } from './middleware/cache/index.js';
 import { cors } from './middleware/cors/index.js';
 import { proxy } from './middleware/proxy/index.js';
@@ -12,6 +13,7 @@ import { usagePlans } from './middleware/usage-plans/index.js';
  * Express and as Koa middleware.
  */
 export const gateway = Object.freeze({
+  accessLog,
   cors,
   cache,
   throttle,

@@ -16,7 +16,23 @@ export type {
   GatewayMiddleware,
   KoaContextLike,
 } from './core/middleware.js';
+export type { TraceContext } from './core/trace.js';
 export { type Gateway, gateway } from './gateway.js';
+export {
+  ACCESS_LOG_DEFAULTS,
+  type AccessLogExtras,
+  type AccessLogger,
+  type AccessLogMiddleware,
+  type AccessLogOptions,
+  type AccessLogRecord,
+  accessLog,
+  type CacheStatus,
+  CLF_TEMPLATE,
+  type Destination,
+  REDACTED,
+  type RecordFormatter,
+  TEMPLATE_VARIABLES,
+} from './middleware/access-log/index.js';
 export {
   CACHE_DEFAULTS,
   type CacheControls,

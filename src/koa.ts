@@ -5,6 +5,7 @@
 
 import type { Context, Middleware } from 'koa';
 import { gateway as neutralGateway } from './gateway.js';
+import type { AccessLogExtras, AccessLogOptions } from './middleware/access-log/index.js';
 import type { CacheControls, CacheOptions } from './middleware/cache/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
 import type {
@@ -19,10 +20,12 @@ import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/
 export type { GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
 export type { CacheControls, CacheStats, CacheStore } from './index.js';
+export type { AccessLogOptions, AccessLogRecord } from './middleware/access-log/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Koa. `ctx.state.gateway` holds the per-request context. */
 export interface KoaGateway {
+  accessLog(options?: AccessLogOptions<Context>): Middleware & AccessLogExtras;
   cors(options?: CorsOptions<Context>): Middleware;
   cache(ttlOrOptions?: number | CacheOptions<Context>): Middleware & CacheControls;
   throttle(options: ThrottleOptions<Context>): Middleware;
@@ -33,6 +36,7 @@ export interface KoaGateway {
 }
 
 export const gateway: KoaGateway = neutralGateway as unknown as KoaGateway;
+export const accessLog: KoaGateway['accessLog'] = gateway.accessLog;
 export const cors: KoaGateway['cors'] = gateway.cors;
 export const cache: KoaGateway['cache'] = gateway.cache;
 export const throttle: KoaGateway['throttle'] = gateway.throttle;

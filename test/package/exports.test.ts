@@ -11,13 +11,18 @@ describe('public exports', () => {
   it('portcullis', () => {
     expect(Object.keys(neutral).sort()).toMatchInlineSnapshot(`
       [
+        "ACCESS_LOG_DEFAULTS",
         "CACHE_DEFAULTS",
+        "CLF_TEMPLATE",
         "CORS_DEFAULTS",
         "GATEWAY_RESPONSES",
         "MEMORY_STORE_DEFAULTS",
         "PROXY_DEFAULTS",
+        "REDACTED",
+        "TEMPLATE_VARIABLES",
         "THROTTLE_DEFAULTS",
         "USAGE_PLANS_DEFAULTS",
+        "accessLog",
         "cache",
         "cors",
         "gateway",
@@ -31,6 +36,7 @@ describe('public exports', () => {
     `);
     expect(Object.keys(neutral.gateway).sort()).toMatchInlineSnapshot(`
       [
+        "accessLog",
         "cache",
         "cors",
         "proxy",
@@ -43,6 +49,7 @@ describe('public exports', () => {
   it('portcullis/express', () => {
     expect(Object.keys(expressEntry).sort()).toMatchInlineSnapshot(`
       [
+        "accessLog",
         "cache",
         "cors",
         "gateway",
@@ -57,6 +64,7 @@ describe('public exports', () => {
   it('portcullis/koa', () => {
     expect(Object.keys(koaEntry).sort()).toMatchInlineSnapshot(`
       [
+        "accessLog",
         "cache",
         "cors",
         "gateway",
