@@ -10,6 +10,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachFramework } from '../../test/support/frameworks.js';
 import { startEchoUpstream, type Upstream } from '../../test/support/upstream.js';
+import { accessLog } from '../middleware/access-log/index.js';
 import { proxy } from '../middleware/proxy/index.js';
 import { parseTraceparent, validTracestate } from './trace.js';
 
@@ -161,6 +162,17 @@ describeEachFramework('trace context through proxy()', (fw) => {
         withSpan,
       ]);
       expect(headers.traceparent).toBe(`00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`);
+      // The access log alone (no proxy computing it first) records the span's trace too.
+      const records: Array<{ traceId: string }> = [];
+      const log = accessLog({ logger: { info: (record: never) => records.push(record) } });
+      const app = await fw.start({
+        use: [withSpan, log],
+        routes: [{ method: 'GET', path: '/local' }],
+      });
+      await app.request('/local', { headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` } });
+      for (let i = 0; i < 100 && records.length === 0; i++)
+        await new Promise((resolve) => setImmediate(resolve));
+      expect(records.map((record) => record.traceId)).toEqual(['a'.repeat(32)]);
     } finally {
       context.disable();
     }

@@ -6,6 +6,7 @@ import { createMiddleware } from '../../adapters/universal.js';
 import type { GatewayContext } from '../../core/context.js';
 import type { Exchange, Next } from '../../core/exchange.js';
 import type { AnyRequest, GatewayMiddleware } from '../../core/middleware.js';
+import { traceContextOf } from '../../core/trace.js';
 import {
   type AccessLogConfig,
   type AccessLogOptions,
@@ -61,6 +62,9 @@ export function accessLog<Req = AnyRequest>(
     const gateway = ex.gateway as GatewayContext & { [kLogged]?: true };
     if (gateway[kLogged] === true) return next();
     gateway[kLogged] = true;
+    // Now, not when the response closes: an OpenTelemetry span is active in the request's
+    // asynchronous context, not in the connection's `close` event.
+    traceContextOf(ex);
     watchResponse(ex, config, emit, warnOnce);
     return next();
   };

@@ -95,7 +95,7 @@ export function buildRecord(
     apiKeyId: gateway.apiKey?.id ?? null,
     principalId: gateway.principal?.id ?? null,
     error: gateway.error ?? null,
-    traceId: gateway.traceId ?? traceContextOf(ex).traceId,
+    traceId: traceContextOf(ex).traceId,
     aborted,
   };
 }
