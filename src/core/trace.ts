@@ -147,15 +147,16 @@ export function validTracestate(value: string | undefined): string | undefined {
 
 /**
  * `@opentelemetry/api`, loaded on the first traced request if the app has it, else `null`: an
- * optional peer, so apps without it load nothing. `require` exists in the CommonJS build; the ES
- * module build makes one from its own URL.
+ * optional peer, so apps without it load nothing. Resolved from this file, whichever build:
+ * `__filename` in the CommonJS one, `import.meta.url` in the ES module one.
  */
 let openTelemetry: OpenTelemetryApi | null | undefined;
 
 function loadOpenTelemetry(): OpenTelemetryApi | null {
   try {
-    const load = typeof require === 'function' ? require : createRequire(import.meta.url);
-    return load('@opentelemetry/api') as OpenTelemetryApi;
+    // Not `require` itself: the ES module build's bundler replaces it with a shim that throws.
+    const from = typeof __filename === 'string' ? __filename : import.meta.url;
+    return createRequire(from)('@opentelemetry/api') as OpenTelemetryApi;
   } catch {
     return null;
   }
