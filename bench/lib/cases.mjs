@@ -104,6 +104,17 @@ function gatewayCases(fw, peers) {
       compare: [overBare(0.92, 20)],
     },
     {
+      name: `${fw} + gateway.accessLog`,
+      file: `${fw}-gateway-accesslog.mjs`,
+      requires: ['accessLog'],
+      request: 'get',
+      expect: ok,
+      compare: [
+        overBare(null, 0),
+        ...peers.accessLog.map((baseline) => ({ baseline, target: 1.0 })),
+      ],
+    },
+    {
       name: `${fw} + gateway.cache hit (5 ms route)`,
       file: `${fw}-gateway-cache.mjs`,
       requires: ['cache'],
@@ -199,7 +210,9 @@ export const CASES = [
     'express',
     { upstream: true, args: ['keepalive'] },
   ),
+  peer('express + pino-http', 'express-pino-http.mjs', 'get', ok, 'express'),
   ...gatewayCases('express', {
+    accessLog: ['express + pino-http'],
     cors: 'express + cors',
     throttle: ['express + express-rate-limit', 'express + rate-limiter-flexible'],
     cache: ['express + apicache hit (5 ms route)'],
@@ -264,7 +277,9 @@ export const CASES = [
     { ...ok, headers: { ...json, 'x-ratelimit-remaining': true } },
     'koa',
   ),
+  peer('koa + koa-pino-logger', 'koa-pino-logger.mjs', 'get', ok, 'koa'),
   ...gatewayCases('koa', {
+    accessLog: ['koa + koa-pino-logger'],
     cors: 'koa + @koa/cors',
     throttle: ['koa + koa-ratelimit'],
     cache: [],
