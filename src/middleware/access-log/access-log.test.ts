@@ -297,6 +297,40 @@ describeEachFramework('accessLog()', (fw) => {
     expect(await log.records(0)).toHaveLength(1);
   });
 
+  it('counts each of two pipelined responses on their own connection bytes', async () => {
+    const log = capturedLog();
+    const chunk = 'x'.repeat(300);
+    const app = await fw.start({
+      use: [log.middleware],
+      routes: [
+        {
+          method: 'GET',
+          path: '/chunked',
+          // biome-ignore lint/suspicious/noExplicitAny: framework-specific handlers
+          express: (_req: any, res: any) => {
+            res.write(chunk);
+            setImmediate(() => res.end(chunk));
+          },
+          // biome-ignore lint/suspicious/noExplicitAny: framework-specific handlers
+          koa: (ctx: any) => {
+            const body = new PassThrough();
+            ctx.body = body;
+            body.write(chunk);
+            setImmediate(() => body.end(chunk));
+          },
+        },
+      ],
+    });
+    const conn = await RawConnection.open(app.url);
+    conn.write('GET /chunked HTTP/1.1\r\nHost: x\r\n\r\nGET /chunked HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect((await conn.response())?.body).toBe(chunk + chunk);
+    expect((await conn.response())?.body).toBe(chunk + chunk);
+    conn.destroy();
+    const records = await log.records(2);
+    // Two chunks of 300 bytes, with their chunked framing ("12c\r\n...\r\n" each, "0\r\n\r\n").
+    expect(records.map((r) => r.responseLength)).toEqual([600 + 2 * 7 + 5, 600 + 2 * 7 + 5]);
+  });
+
   it('writes one record when mounted twice', async () => {
     const log = capturedLog();
     const app = await fw.start({

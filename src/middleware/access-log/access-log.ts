@@ -124,8 +124,9 @@ function outputOf(
 /**
  * Writes the record when the response closes: Node emits `close` once per response, after
  * `finish` when it completed, alone when the connection went first. Body bytes are counted on
- * the connection: its `bytesWritten` when this response got it (a pipelined request waits for
- * the one before it), less the head.
+ * the connection: its `bytesWritten` from when this response got it (a pipelined request waits
+ * for the one before it) to `prefinish`, when all of it was handed to the connection (by
+ * `finish`, Node has already given the connection to the next pipelined response), less the head.
  */
 function watchResponse(
   ex: Exchange,
@@ -145,9 +146,14 @@ function watchResponse(
       baseline = assigned.bytesWritten;
     });
   }
-  res.once('close', () => {
+  let complete = -1;
+  res.on('prefinish', () => {
+    if (socket !== null) complete = socket.bytesWritten - baseline;
+  });
+  res.on('close', () => {
     const aborted = !res.writableFinished;
-    const written = socket === null ? 0 : socket.bytesWritten - baseline;
+    const written =
+      !aborted && complete >= 0 ? complete : socket === null ? 0 : socket.bytesWritten - baseline;
     const length = responseLength(ex, res, aborted, written);
     try {
       if (config.skip !== undefined && isSkipped(config, ex, warnOnce)) return;
