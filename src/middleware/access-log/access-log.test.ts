@@ -9,7 +9,12 @@ import { cache } from '../cache/index.js';
 import { proxy } from '../proxy/index.js';
 import { throttle } from '../throttle/index.js';
 import { usagePlans } from '../usage-plans/index.js';
-import { type AccessLogOptions, type AccessLogRecord, accessLog } from './index.js';
+import {
+  type AccessLogOptions,
+  type AccessLogRecord,
+  accessLog,
+  TEMPLATE_VARIABLES,
+} from './index.js';
 
 const KEY = 'secret-api-key-0123456789abcdef';
 const BEARER = 'Bearer eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2Vu.sig';
@@ -329,6 +334,35 @@ describeEachFramework('accessLog()', (fw) => {
     const records = await log.records(2);
     // Two chunks of 300 bytes, with their chunked framing ("12c\r\n...\r\n" each, "0\r\n\r\n").
     expect(records.map((r) => r.responseLength)).toEqual([600 + 2 * 7 + 5, 600 + 2 * 7 + 5]);
+  });
+
+  it('never writes a key, token, cookie or redacted query value, in any field of any format', async () => {
+    const everything = TEMPLATE_VARIABLES.map((name) => `$context.${name}`).join(' ');
+    const logs = [
+      capturedLog(),
+      capturedLog({ format: 'clf' }),
+      capturedLog({ format: everything }),
+    ];
+    const secretsIn = [
+      'secret-api-key',
+      'eyJhbGci',
+      'c2VjcmV0',
+      'cookie-secret',
+      'pa55w0rd',
+      'tok3n',
+    ];
+    for (const log of logs) {
+      const app = await fw.start({
+        use: [log.middleware, usagePlans({ plans: PLANS, keys: KEYS }), proxy(upstream.url)],
+      });
+      const headers = { 'x-api-key': KEY, authorization: BEARER, cookie: COOKIE };
+      await app.request('/echo?password=pa55w0rd&access_token=tok3n', { headers });
+      await app.request('/echo?password=pa55w0rd', { headers }); // quota used up: 429
+      await app.request(`/echo?api_key=${KEY}`, { headers: { authorization: BEARER } }); // 403
+      await waitForOutput(log, 3);
+      expect(log.output.split('\n')).toHaveLength(4);
+      for (const secret of secretsIn) expect(log.output).not.toContain(secret);
+    }
   });
 
   it('writes one record when mounted twice', async () => {

@@ -85,7 +85,7 @@ export function buildRecord(
     path: queryAt === -1 ? url : url.slice(0, queryAt),
     query: queryAt === -1 ? null : redactedQuery(url.slice(queryAt + 1), redactQuery),
     resourcePath: ex.routeTemplate,
-    protocol: `HTTP/${req.httpVersion}`,
+    protocol: protocolOf(req.httpVersion),
     status: ex.res.statusCode,
     responseLength,
     responseLatency: Math.round(performance.now() - start.monotonicMs),
@@ -98,6 +98,11 @@ export function buildRecord(
     traceId: traceContextOf(ex).traceId,
     aborted,
   };
+}
+
+/** `HTTP/<version>`, without building the usual one for every request. */
+function protocolOf(version: string): string {
+  return version === '1.1' ? 'HTTP/1.1' : `HTTP/${version}`;
 }
 
 /** The cache's RFC 9211 `Cache-Status` value as one word (its values are in cache/headers.ts). */
