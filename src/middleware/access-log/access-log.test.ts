@@ -423,12 +423,13 @@ describeEachFramework('accessLog()', (fw) => {
         },
       });
       const wrongType = capturedLog({ format: () => 42 as never });
+      const promised = capturedLog({ format: async () => 'late' });
       const skipThrows = capturedLog({
         skip: () => {
           throw new Error('skip broke');
         },
       });
-      for (const log of [throwing, wrongType, skipThrows]) {
+      for (const log of [throwing, wrongType, promised, skipThrows]) {
         const app = await startLogged(log);
         expect((await app.request('/t')).status).toBe(200);
         expect((await app.request('/t')).status).toBe(200);
@@ -436,9 +437,11 @@ describeEachFramework('accessLog()', (fw) => {
       expect(await skipThrows.records(2)).toHaveLength(2);
       expect(throwing.output).toBe('');
       expect(wrongType.output).toBe('');
+      expect(promised.output).toBe('');
       await new Promise((resolve) => setImmediate(resolve));
       expect(warnings.filter((w) => w.includes('format broke'))).toHaveLength(1);
       expect(warnings.filter((w) => w.includes('returned number'))).toHaveLength(1);
+      expect(warnings.filter((w) => w.includes('returned a promise'))).toHaveLength(1);
       expect(warnings.filter((w) => w.includes('skip broke'))).toHaveLength(1);
     } finally {
       process.off('warning', onWarning);

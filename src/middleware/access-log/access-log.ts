@@ -94,11 +94,8 @@ function outputOf(
       warnOnce('format(record)', err);
       return;
     }
-    if (typeof formatted !== 'string' && (typeof formatted !== 'object' || formatted === null)) {
-      warnOnce(
-        'format(record)',
-        new TypeError(`returned ${typeof formatted}, not a string or an object`),
-      );
+    if (!isLine(formatted)) {
+      warnOnce('format(record)', new TypeError(`returned ${describeValue(formatted)}`));
       return;
     }
     if (logger !== undefined) {
@@ -119,6 +116,19 @@ function outputOf(
     }
     writer!.write(`${line}\n`);
   };
+}
+
+/** A string, or an object to serialise (not a promise: records are written synchronously). */
+function isLine(value: unknown): value is string | object {
+  if (typeof value === 'string') return true;
+  if (typeof value !== 'object' || value === null) return false;
+  return typeof (value as { then?: unknown }).then !== 'function';
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null, not a string or an object';
+  if (typeof value === 'object') return 'a promise, not a string or an object';
+  return `${typeof value}, not a string or an object`;
 }
 
 /**
