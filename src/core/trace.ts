@@ -70,8 +70,23 @@ export function traceparentOf(trace: TraceContext): string {
   return `00-${trace.traceId}-${trace.spanId}-${trace.flags}`;
 }
 
+/** A trace context whose span id is made only when asked for (the proxy forwards it; logs do not). */
+class GatewayTrace implements TraceContext {
+  constructor(
+    readonly traceId: string,
+    readonly flags: string,
+    readonly state: string | undefined,
+    private span: string | undefined = undefined,
+  ) {}
+
+  get spanId(): string {
+    this.span ??= randomHex(8);
+    return this.span;
+  }
+}
+
 function newTrace(): TraceContext {
-  return { traceId: randomHex(16), spanId: randomHex(8), flags: NEW_TRACE_FLAGS, state: undefined };
+  return new GatewayTrace(randomHex(16), NEW_TRACE_FLAGS, undefined);
 }
 
 /** `version-traceid-parentid-flags`, in lower-case hex (W3C Trace Context §3.2.2). */
@@ -112,12 +127,7 @@ function continuedTrace(
 ): TraceContext | undefined {
   const parent = parseTraceparent(traceparent);
   if (parent === undefined) return undefined;
-  return {
-    traceId: parent.traceId,
-    spanId: randomHex(8),
-    flags: parent.flags,
-    state: validTracestate(tracestate),
-  };
+  return new GatewayTrace(parent.traceId, parent.flags, validTracestate(tracestate));
 }
 
 /**
@@ -168,10 +178,10 @@ function activeOpenTelemetryTrace(): TraceContext | undefined {
   if (openTelemetry === null) return undefined;
   const span = openTelemetry.trace.getSpanContext(openTelemetry.context.active());
   if (span === undefined || !openTelemetry.trace.isSpanContextValid(span)) return undefined;
-  return {
-    traceId: span.traceId,
-    spanId: span.spanId,
-    flags: (span.traceFlags & 0xff).toString(16).padStart(2, '0'),
-    state: validTracestate(span.traceState?.serialize()),
-  };
+  return new GatewayTrace(
+    span.traceId,
+    (span.traceFlags & 0xff).toString(16).padStart(2, '0'),
+    validTracestate(span.traceState?.serialize()),
+    span.spanId,
+  );
 }

@@ -9,6 +9,7 @@ import { cache } from '../cache/index.js';
 import { proxy } from '../proxy/index.js';
 import { throttle } from '../throttle/index.js';
 import { usagePlans } from '../usage-plans/index.js';
+import { recordJson } from './format.js';
 import {
   type AccessLogOptions,
   type AccessLogRecord,
@@ -478,6 +479,38 @@ async function waitForOutput(log: { output: string }, count: number): Promise<vo
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+describe('the JSON line', () => {
+  it('is exactly JSON.stringify(record), escapes included', () => {
+    const record: AccessLogRecord = {
+      requestId: 'id-1',
+      ip: '::1',
+      userAgent: 'agent "quoted" \\ back\u0001slash\n',
+      requestTime: '05/Jan/2026:08:00:00 +0000',
+      requestTimeEpoch: 1767600000000,
+      httpMethod: 'GET',
+      path: '/a"b',
+      query: null,
+      resourcePath: '/pets/:id',
+      protocol: 'HTTP/1.1',
+      status: 502,
+      responseLength: 0,
+      responseLatency: 12,
+      integrationLatency: 3,
+      integrationStatus: null,
+      cacheStatus: 'miss',
+      apiKeyId: null,
+      principalId: 'user "1"',
+      error: { responseType: 'INTEGRATION_FAILURE', message: 'Bad "Gateway"' },
+      traceId: 'a'.repeat(32),
+      aborted: false,
+    };
+    expect(recordJson(record)).toBe(JSON.stringify(record));
+    expect(recordJson({ ...record, error: null, query: 'a=1' })).toBe(
+      JSON.stringify({ ...record, error: null, query: 'a=1' }),
+    );
+  });
+});
 
 describe('accessLog() options', () => {
   it('refuses bad options at start-up, naming them', () => {

@@ -132,11 +132,19 @@ function describeValue(value: unknown): string {
 }
 
 /**
+ * Where the connection's byte count stood when Node gave it to a pipelined response (one that
+ * waited for the response before it): the end of the earlier response's bytes.
+ */
+const kHandover = Symbol('portcullis.accessLog.handover');
+
+type CountedSocket = Socket & { [kHandover]?: number };
+
+/**
  * Writes the record when the response closes: Node emits `close` once per response, after
  * `finish` when it completed, alone when the connection went first. Body bytes are counted on
- * the connection: its `bytesWritten` from when this response got it (a pipelined request waits
- * for the one before it) to `prefinish`, when all of it was handed to the connection (by
- * `finish`, Node has already given the connection to the next pipelined response), less the head.
+ * the connection, from its `bytesWritten` when this response got it to when the response ended,
+ * less the head. A pipelined response that follows gets the connection when this one finishes,
+ * before this `close`: its bytes start at the handover it records on the connection.
  */
 function watchResponse(
   ex: Exchange,
@@ -148,22 +156,24 @@ function watchResponse(
   const res = ex.res;
   // Node keeps the peer's address once read: read now, it is still known after a hang-up.
   void ex.req.socket.remoteAddress;
-  let socket: Socket | null = res.socket;
+  let socket = res.socket as CountedSocket | null;
   let baseline = socket === null ? 0 : socket.bytesWritten;
   if (socket === null) {
-    res.once('socket', (assigned: Socket) => {
+    res.once('socket', (assigned: CountedSocket) => {
       socket = assigned;
       baseline = assigned.bytesWritten;
+      assigned[kHandover] = baseline;
     });
   }
-  let complete = -1;
-  res.on('prefinish', () => {
-    if (socket !== null) complete = socket.bytesWritten - baseline;
-  });
   res.on('close', () => {
     const aborted = !res.writableFinished;
-    const written =
-      !aborted && complete >= 0 ? complete : socket === null ? 0 : socket.bytesWritten - baseline;
+    let written = 0;
+    if (socket !== null) {
+      const handover = socket[kHandover];
+      const end =
+        !aborted && handover !== undefined && handover > baseline ? handover : socket.bytesWritten;
+      written = end - baseline;
+    }
     const length = responseLength(ex, res, aborted, written);
     try {
       if (config.skip !== undefined && isSkipped(config, ex, warnOnce)) return;

@@ -91,3 +91,35 @@ export function compileTemplate(template: string, onUnknown: (name: string) => E
     return line + tail;
   };
 }
+
+/** A JSON string value: quoted as is when nothing needs escaping (the usual case), else JSON's own. */
+function jsonString(value: string | null): string {
+  if (value === null) return 'null';
+  return UNSAFE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+function jsonNumber(value: number | null): string {
+  return value === null ? 'null' : String(value);
+}
+
+/**
+ * `JSON.stringify(record)`, written field by field for the record's fixed shape: the default
+ * format runs once per request, and the generic serialiser walks the object to find what is
+ * known here. Same text, same field order (access-log.test.ts checks both agree).
+ */
+export function recordJson(r: AccessLogRecord): string {
+  const error =
+    r.error === null
+      ? 'null'
+      : `{"responseType":${jsonString(r.error.responseType)},"message":${jsonString(r.error.message)}}`;
+  return (
+    `{"requestId":${jsonString(r.requestId)},"ip":${jsonString(r.ip)},"userAgent":${jsonString(r.userAgent)}` +
+    `,"requestTime":"${r.requestTime}","requestTimeEpoch":${r.requestTimeEpoch}` +
+    `,"httpMethod":${jsonString(r.httpMethod)},"path":${jsonString(r.path)},"query":${jsonString(r.query)}` +
+    `,"resourcePath":${jsonString(r.resourcePath)},"protocol":${jsonString(r.protocol)},"status":${r.status}` +
+    `,"responseLength":${r.responseLength},"responseLatency":${r.responseLatency}` +
+    `,"integrationLatency":${jsonNumber(r.integrationLatency)},"integrationStatus":${jsonNumber(r.integrationStatus)}` +
+    `,"cacheStatus":${jsonString(r.cacheStatus)},"apiKeyId":${jsonString(r.apiKeyId)}` +
+    `,"principalId":${jsonString(r.principalId)},"error":${error},"traceId":"${r.traceId}","aborted":${r.aborted}}`
+  );
+}

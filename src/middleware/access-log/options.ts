@@ -10,7 +10,7 @@ import {
   stripUndefined,
 } from '../../core/validate.js';
 import { assertOptionalFunction } from '../throttle/options.js';
-import { CLF_TEMPLATE, compileTemplate, TEMPLATE_VARIABLES } from './format.js';
+import { CLF_TEMPLATE, compileTemplate, recordJson, TEMPLATE_VARIABLES } from './format.js';
 import type { AccessLogRecord } from './record.js';
 import type { Destination } from './writer.js';
 
@@ -130,7 +130,9 @@ export function resolveAccessLogOptions(options: AccessLogOptions): AccessLogCon
   assertOptionsObject(SCOPE, options);
   assertKnownOptions(SCOPE, options, KNOWN_OPTIONS);
   const o = { ...ACCESS_LOG_DEFAULTS, ...stripUndefined(options) };
-  const format = resolveFormat(o.format);
+  // JSON lines of the default output: the record's own serialiser (an object goes to a logger).
+  const format =
+    o.format === 'json' && o.logger === undefined ? recordJson : resolveFormat(o.format);
   if (o.logger !== undefined && typeof (o.logger as { info?: unknown }).info !== 'function')
     throw optionTypeError(SCOPE, 'logger', 'an object with info() (pino, console...)', o.logger);
   if (o.logger !== undefined && o.destination !== undefined)

@@ -75,11 +75,19 @@ export class LineWriter {
 }
 
 /**
- * Writes all of `text` to `fd`. A non-blocking pipe may take part of it or answer EAGAIN when
- * full: the rest is retried until written (the batch is one write call in the usual case).
+ * Writes all of `text` to `fd`: as a string in one call in the usual case (no Buffer made for
+ * it); a non-blocking pipe may take part of it or answer EAGAIN when full, and the rest is then
+ * retried as bytes until written.
  */
 function writeFully(fd: number, text: string): void {
-  let bytes = Buffer.from(text, 'utf8');
+  let written = 0;
+  try {
+    written = writeSync(fd, text);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+  }
+  if (written === Buffer.byteLength(text)) return;
+  let bytes = Buffer.from(text, 'utf8').subarray(written);
   for (let attempts = 0; bytes.length > 0 && attempts < 1000; attempts++) {
     try {
       bytes = bytes.subarray(writeSync(fd, bytes));
