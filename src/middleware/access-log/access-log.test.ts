@@ -366,6 +366,26 @@ describeEachFramework('accessLog()', (fw) => {
     }
   });
 
+  it("logs a HEAD with no body bytes, and a handler's error as the status the framework sent", async () => {
+    const log = capturedLog();
+    const app = await fw.start({
+      use: [log.middleware],
+      expressErrorHandler: true,
+      routes: [
+        { method: 'HEAD', path: '/h', reply: { body: 'twelve bytes' } },
+        { method: 'GET', path: '/boom', reply: { throwStatus: 503 } },
+      ],
+    });
+    const head = await app.request('/h', { method: 'HEAD' });
+    expect(head.headers['content-length']).toBe('12');
+    await log.records(1);
+    expect((await app.request('/boom')).status).toBe(503);
+    const [headRecord, failed] = await log.records(2);
+    expect(headRecord).toMatchObject(plain({ httpMethod: 'HEAD', status: 200, responseLength: 0 }));
+    expect(failed).toMatchObject(plain({ status: 503, error: null }));
+    expect(failed!.responseLength).toBeGreaterThan(0);
+  });
+
   it('writes one record when mounted twice', async () => {
     const log = capturedLog();
     const app = await fw.start({
