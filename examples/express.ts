@@ -13,11 +13,18 @@ import { type Demo, demoPorts, isMain, listenDemo, stopOnSignal } from './demo/s
 
 export type { Demo } from './demo/server.js';
 
+/** A readable access-log line in API Gateway's template syntax. */
+const DEMO_LOG_FORMAT =
+  '[$context.requestTime] "$context.httpMethod $context.path" $context.status $context.responseLength B $context.responseLatency ms cache=$context.cacheStatus key=$context.identity.apiKeyId error=$context.error.responseType';
+
 export async function startExpressDemo(port = 0, backendPort = 0): Promise<Demo> {
   const backend = await startBackend(backendPort);
   const { store, label, close } = await demoStore();
   const app = express();
 
+  // First, so that it sees everything: one line per request on this terminal, the gateway's own
+  // refusals (403, 429, 502) and cache hits included.
+  app.use(gateway.accessLog({ format: DEMO_LOG_FORMAT }));
   // CORS first, so that every answer below (429s and 403s included) is readable by the browser app.
   app.use(gateway.cors(CORS_OPTIONS));
   // One bucket for the whole gateway, as API Gateway's account-level throttle.

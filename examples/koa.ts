@@ -17,11 +17,18 @@ function under(prefix: string, middleware: Koa.Middleware): Koa.Middleware {
     ctx.path === prefix || ctx.path.startsWith(`${prefix}/`) ? middleware(ctx, next) : next();
 }
 
+/** A readable access-log line in API Gateway's template syntax. */
+const DEMO_LOG_FORMAT =
+  '[$context.requestTime] "$context.httpMethod $context.path" $context.status $context.responseLength B $context.responseLatency ms cache=$context.cacheStatus key=$context.identity.apiKeyId error=$context.error.responseType';
+
 export async function startKoaDemo(port = 0, backendPort = 0): Promise<Demo> {
   const backend = await startBackend(backendPort);
   const { store, label, close } = await demoStore();
   const app = new Koa();
 
+  // First, so that it sees everything: one line per request on this terminal, the gateway's own
+  // refusals (403, 429, 502) and cache hits included.
+  app.use(gateway.accessLog({ format: DEMO_LOG_FORMAT }));
   app.use(gateway.cors(CORS_OPTIONS));
   app.use(gateway.throttle({ rate: 50, burst: 100, key: 'global', name: 'global', store }));
 

@@ -6,6 +6,7 @@
 import type { Request, RequestHandler } from 'express';
 import './augment.js';
 import { gateway as neutralGateway } from './gateway.js';
+import type { AccessLogExtras, AccessLogOptions } from './middleware/access-log/index.js';
 import type {
   AuthorizerControls,
   AuthorizerFunction,
@@ -27,7 +28,13 @@ import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/
 
 export type { ClientCertInfo, GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
-export type { CacheControls, CacheStats, CacheStore, Principal } from './index.js';
+export type {
+  CacheControls,
+  CacheStats,
+  CacheStore,
+  Principal,
+} from './index.js';
+export type { AccessLogOptions, AccessLogRecord } from './middleware/access-log/index.js';
 export type {
   AuthorizerEvent,
   AuthorizerOptions,
@@ -39,6 +46,7 @@ export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Express. */
 export interface ExpressGateway {
+  accessLog(options?: AccessLogOptions<Request>): RequestHandler & AccessLogExtras;
   cors(options?: CorsOptions<Request>): RequestHandler;
   jwt(options: JwtOptions<Request>): RequestHandler;
   ipFilter(options: IpFilterOptions): RequestHandler;
@@ -56,6 +64,7 @@ export interface ExpressGateway {
 }
 
 export const gateway: ExpressGateway = neutralGateway as unknown as ExpressGateway;
+export const accessLog: ExpressGateway['accessLog'] = gateway.accessLog;
 export const cors: ExpressGateway['cors'] = gateway.cors;
 export const jwt: ExpressGateway['jwt'] = gateway.jwt;
 export const ipFilter: ExpressGateway['ipFilter'] = gateway.ipFilter;

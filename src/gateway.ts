@@ -1,5 +1,6 @@
 /** The `gateway` namespace: every middleware factory, as one object. */
 
+import { accessLog } from './middleware/access-log/index.js';
 import { authorizer } from './middleware/authorizer/index.js';
 import { cache } from './middleware/cache/index.js';
 import { clientCert } from './middleware/client-cert/index.js';
@@ -16,6 +17,7 @@ import { usagePlans } from './middleware/usage-plans/index.js';
  * Express and as Koa middleware.
  */
 export const gateway = Object.freeze({
+  accessLog,
   cors,
   jwt,
   ipFilter,

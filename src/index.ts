@@ -22,7 +22,23 @@ export type {
   GatewayMiddleware,
   KoaContextLike,
 } from './core/middleware.js';
+export type { TraceContext } from './core/trace.js';
 export { type Gateway, gateway } from './gateway.js';
+export {
+  ACCESS_LOG_DEFAULTS,
+  type AccessLogExtras,
+  type AccessLogger,
+  type AccessLogMiddleware,
+  type AccessLogOptions,
+  type AccessLogRecord,
+  accessLog,
+  type CacheStatus,
+  CLF_TEMPLATE,
+  type Destination,
+  REDACTED,
+  type RecordFormatter,
+  TEMPLATE_VARIABLES,
+} from './middleware/access-log/index.js';
 export {
   AUTHORIZER_ARN_DEFAULTS,
   AUTHORIZER_DEFAULTS,

@@ -5,6 +5,7 @@
 
 import type { Context, Middleware } from 'koa';
 import { gateway as neutralGateway } from './gateway.js';
+import type { AccessLogExtras, AccessLogOptions } from './middleware/access-log/index.js';
 import type {
   AuthorizerControls,
   AuthorizerFunction,
@@ -26,7 +27,13 @@ import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/
 
 export type { ClientCertInfo, GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
-export type { CacheControls, CacheStats, CacheStore, Principal } from './index.js';
+export type {
+  CacheControls,
+  CacheStats,
+  CacheStore,
+  Principal,
+} from './index.js';
+export type { AccessLogOptions, AccessLogRecord } from './middleware/access-log/index.js';
 export type {
   AuthorizerEvent,
   AuthorizerOptions,
@@ -38,6 +45,7 @@ export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Koa. `ctx.state.gateway` holds the per-request context. */
 export interface KoaGateway {
+  accessLog(options?: AccessLogOptions<Context>): Middleware & AccessLogExtras;
   cors(options?: CorsOptions<Context>): Middleware;
   jwt(options: JwtOptions<Context>): Middleware;
   ipFilter(options: IpFilterOptions): Middleware;
@@ -52,6 +60,7 @@ export interface KoaGateway {
 }
 
 export const gateway: KoaGateway = neutralGateway as unknown as KoaGateway;
+export const accessLog: KoaGateway['accessLog'] = gateway.accessLog;
 export const cors: KoaGateway['cors'] = gateway.cors;
 export const jwt: KoaGateway['jwt'] = gateway.jwt;
 export const ipFilter: KoaGateway['ipFilter'] = gateway.ipFilter;

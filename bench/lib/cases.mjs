@@ -139,6 +139,15 @@ function gatewayCases(fw, peers) {
       compare: [overBare(null, 10)],
     },
     {
+      name: `${fw} + gateway.accessLog`,
+      file: `${fw}-gateway-accesslog.mjs`,
+      requires: ['accessLog'],
+      compare: [
+        overBare(null, 0),
+        ...peers.accessLog.map((baseline) => ({ baseline, target: 1.0 })),
+      ],
+    },
+    {
       name: `${fw} + gateway.cache hit (5 ms route)`,
       file: `${fw}-gateway-cache.mjs`,
       requires: ['cache'],
@@ -253,7 +262,9 @@ export const CASES = [
       { also: [refusedWithoutToken] },
     ),
   ),
+  peer('express + pino-http', 'express-pino-http.mjs', 'get', ok, 'express'),
   ...gatewayCases('express', {
+    accessLog: ['express + pino-http'],
     cors: 'express + cors',
     jwt: (alg) => `express + express-jwt (${alg}, token reused)`,
     throttle: ['express + express-rate-limit', 'express + rate-limiter-flexible'],
@@ -329,7 +340,9 @@ export const CASES = [
       { also: [refusedWithoutToken] },
     ),
   ),
+  peer('koa + koa-pino-logger', 'koa-pino-logger.mjs', 'get', ok, 'koa'),
   ...gatewayCases('koa', {
+    accessLog: ['koa + koa-pino-logger'],
     cors: 'koa + @koa/cors',
     jwt: (alg) => `koa + koa-jwt (${alg}, token reused)`,
     throttle: ['koa + koa-ratelimit'],

@@ -11,9 +11,11 @@ describe('public exports', () => {
   it('portcullis', () => {
     expect(Object.keys(neutral).sort()).toMatchInlineSnapshot(`
       [
+        "ACCESS_LOG_DEFAULTS",
         "AUTHORIZER_ARN_DEFAULTS",
         "AUTHORIZER_DEFAULTS",
         "CACHE_DEFAULTS",
+        "CLF_TEMPLATE",
         "CLIENT_CERT_DEFAULTS",
         "CORS_DEFAULTS",
         "GATEWAY_RESPONSES",
@@ -21,8 +23,11 @@ describe('public exports', () => {
         "JWT_DEFAULTS",
         "MEMORY_STORE_DEFAULTS",
         "PROXY_DEFAULTS",
+        "REDACTED",
+        "TEMPLATE_VARIABLES",
         "THROTTLE_DEFAULTS",
         "USAGE_PLANS_DEFAULTS",
+        "accessLog",
         "authorizer",
         "cache",
         "clientCert",
@@ -40,6 +45,7 @@ describe('public exports', () => {
     `);
     expect(Object.keys(neutral.gateway).sort()).toMatchInlineSnapshot(`
       [
+        "accessLog",
         "authorizer",
         "cache",
         "clientCert",
@@ -56,6 +62,7 @@ describe('public exports', () => {
   it('portcullis/express', () => {
     expect(Object.keys(expressEntry).sort()).toMatchInlineSnapshot(`
       [
+        "accessLog",
         "authorizer",
         "cache",
         "clientCert",
@@ -74,6 +81,7 @@ describe('public exports', () => {
   it('portcullis/koa', () => {
     expect(Object.keys(koaEntry).sort()).toMatchInlineSnapshot(`
       [
+        "accessLog",
         "authorizer",
         "cache",
         "clientCert",
