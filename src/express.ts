@@ -8,6 +8,7 @@ import './augment.js';
 import { gateway as neutralGateway } from './gateway.js';
 import type { CacheControls, CacheOptions } from './middleware/cache/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
+import type { MetricsOptions } from './middleware/metrics/index.js';
 import type {
   ProxyExtras,
   ProxyOptions,
@@ -20,6 +21,7 @@ import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/
 export type { GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
 export type { CacheControls, CacheStats, CacheStore } from './index.js';
+export type { MetricsOptions } from './middleware/metrics/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Express. */
@@ -31,6 +33,7 @@ export interface ExpressGateway {
   proxy(
     target: TargetUrl | readonly TargetUrl[] | TargetFunction<Request> | ProxyOptions<Request>,
   ): RequestHandler & ProxyExtras;
+  metrics(options?: MetricsOptions): RequestHandler & { readonly handler: RequestHandler };
 }
 
 export const gateway: ExpressGateway = neutralGateway as unknown as ExpressGateway;
@@ -40,3 +43,4 @@ export const throttle: ExpressGateway['throttle'] = gateway.throttle;
 export const usagePlans: ExpressGateway['usagePlans'] = gateway.usagePlans;
 export { memoryStore } from './stores/memory/index.js';
 export const proxy: ExpressGateway['proxy'] = gateway.proxy;
+export const metrics: ExpressGateway['metrics'] = gateway.metrics;

@@ -2,6 +2,7 @@
 
 import { cache } from './middleware/cache/index.js';
 import { cors } from './middleware/cors/index.js';
+import { metrics } from './middleware/metrics/index.js';
 import { proxy } from './middleware/proxy/index.js';
 import { throttle } from './middleware/throttle/index.js';
 import { usagePlans } from './middleware/usage-plans/index.js';
@@ -17,6 +18,7 @@ export const gateway = Object.freeze({
   throttle,
   usagePlans,
   proxy,
+  metrics,
 });
 
 export type Gateway = typeof gateway;

@@ -4,7 +4,12 @@ import './augment.js';
 
 export type { Clock } from './core/clock.js';
 export { systemClock } from './core/clock.js';
-export type { ApiKeyInfo, GatewayContext, ThrottleInfo } from './core/context.js';
+export type {
+  ApiKeyInfo,
+  GatewayContext,
+  IntegrationErrorKind,
+  ThrottleInfo,
+} from './core/context.js';
 export {
   type ErrorResponseOptions,
   GATEWAY_RESPONSES,
@@ -33,6 +38,14 @@ export {
   cors,
   type OriginPredicate,
 } from './middleware/cors/index.js';
+export {
+  METRICS_DEFAULTS,
+  type MetricsMiddleware,
+  type MetricsOptions,
+  type MetricsRegistry,
+  type MetricsStoreSource,
+  metrics,
+} from './middleware/metrics/index.js';
 export {
   type HeaderTransforms,
   type PathRewriteFunction,

@@ -7,6 +7,7 @@ import type { Context, Middleware } from 'koa';
 import { gateway as neutralGateway } from './gateway.js';
 import type { CacheControls, CacheOptions } from './middleware/cache/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
+import type { MetricsOptions } from './middleware/metrics/index.js';
 import type {
   ProxyExtras,
   ProxyOptions,
@@ -19,6 +20,7 @@ import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/
 export type { GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
 export type { CacheControls, CacheStats, CacheStore } from './index.js';
+export type { MetricsOptions } from './middleware/metrics/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Koa. `ctx.state.gateway` holds the per-request context. */
@@ -30,6 +32,7 @@ export interface KoaGateway {
   proxy(
     target: TargetUrl | readonly TargetUrl[] | TargetFunction<Context> | ProxyOptions<Context>,
   ): Middleware & ProxyExtras;
+  metrics(options?: MetricsOptions): Middleware & { readonly handler: Middleware };
 }
 
 export const gateway: KoaGateway = neutralGateway as unknown as KoaGateway;
@@ -39,3 +42,4 @@ export const throttle: KoaGateway['throttle'] = gateway.throttle;
 export const usagePlans: KoaGateway['usagePlans'] = gateway.usagePlans;
 export { memoryStore } from './stores/memory/index.js';
 export const proxy: KoaGateway['proxy'] = gateway.proxy;
+export const metrics: KoaGateway['metrics'] = gateway.metrics;

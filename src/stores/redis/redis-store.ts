@@ -84,6 +84,11 @@ export const REDIS_STORE_DEFAULTS = {
 /** A Redis-backed gateway store; also carries a `cache` store for `gateway.cache({ store })`. */
 export interface RedisStore extends GatewayStore {
   readonly cache: CacheStore;
+  /**
+   * Whether Redis is usable now: the client is ready and the circuit is closed (no I/O; for
+   * `gateway.metrics({ stores })` and health checks).
+   */
+  readonly available: boolean;
 }
 
 const SCOPE = 'redisStore';
@@ -215,7 +220,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
 
   const { client, prefix, usageRetentionDays } = o;
   const scripts = defineScripts(client);
-  const { call, charge } = guardedCalls(client, {
+  const { call, charge, available } = guardedCalls(client, {
     timeoutMs: o.timeoutMs,
     failureThreshold: o.failureThreshold,
     retryMs: o.retryMs,
@@ -374,6 +379,9 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       return records.flatMap((json) => parseRecord(json) ?? []);
     },
 
+    get available() {
+      return available();
+    },
     cache: redisCacheStore(client, prefix, o.clock ?? systemClock, call),
     ...redisKeyAdditions(client, call, keyPrefix, quotaKey),
   };

@@ -1,0 +1,318 @@
+import { Agent, request as httpRequest } from 'node:http';
+import { Router as KoaRouter } from '@koa/router';
+import express5 from 'express';
+import express4 from 'express4';
+import { Counter, Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  describeEachFramework,
+  type Framework,
+  type TestApp,
+} from '../../../test/support/frameworks.js';
+import { deadPort, startEchoUpstream, type Upstream } from '../../../test/support/upstream.js';
+import { memoryStore } from '../../index.js';
+import { cache } from '../cache/index.js';
+import { proxy } from '../proxy/index.js';
+import { throttle } from '../throttle/index.js';
+import { usagePlans } from '../usage-plans/index.js';
+import { metrics } from './index.js';
+
+const GOLD_KEY = 'gold-key-0123456789abcdef';
+
+/** One exposition-format sample per `name{label="value",...}` (labels sorted), with its value. */
+function parseExposition(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (match === null) throw new Error(`not an exposition line: ${line}`);
+    const labels = [...(match[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)]
+      .map(([, name, value]) => `${name}="${value}"`)
+      .sort();
+    samples.set(`${match[1]}{${labels.join(',')}}`, Number(match[3]));
+  }
+  return samples;
+}
+
+async function scrape(app: TestApp): Promise<Map<string, number>> {
+  const res = await app.request('/metrics');
+  expect(res.status).toBe(200);
+  return parseExposition(res.body);
+}
+
+/** `framework`-specific routers: Express's route templates come from its Router, Koa's from @koa/router. */
+function routes(fw: Framework, define: (get: (path: string, status?: number) => void) => void) {
+  if (fw.kind === 'koa') {
+    const router = new KoaRouter();
+    define((path, status = 200) =>
+      router.get(path, (ctx) => {
+        ctx.status = status;
+        ctx.body = 'ok';
+      }));
+    return { koa: router.routes() as never };
+  }
+  const router = (fw.name === 'express4' ? express4 : express5).Router();
+  define((path, status = 200) =>
+    router.get(path, (_req: unknown, res: { status(s: number): { send(b: string): void } }) =>
+      res.status(status).send('ok'),
+    ));
+  return { express: router as never };
+}
+
+/** A middleware only for requests under `path`, in either framework. */
+function under(fw: Framework, path: string, middleware: (...args: never[]) => unknown) {
+  if (fw.kind === 'koa') {
+    return {
+      koa: ((ctx: { path: string }, next: () => Promise<void>) =>
+        ctx.path === path ? middleware(ctx as never, next as never) : next()) as never,
+    };
+  }
+  const router = (fw.name === 'express4' ? express4 : express5).Router();
+  router.use(path, middleware as never);
+  return { express: router as never };
+}
+
+describe('metrics() options', () => {
+  it('throws at start-up on bad options, naming the option', () => {
+    expect(() => metrics({ prefix: 'has space' })).toThrow(/option "prefix"/);
+    expect(() => metrics({ buckets: [] })).toThrow(/option "buckets"/);
+    expect(() => metrics({ buckets: [1, 0.5] })).toThrow(RangeError);
+    expect(() => metrics({ perApiKey: 'yes' as never })).toThrow(/option "perApiKey"/);
+    expect(() => metrics({ path: 'metrics' })).toThrow(/option "path"/);
+    expect(() => metrics({ registry: {} as never })).toThrow(/option "registry"/);
+    expect(() => metrics({ stores: { redis: null as never } })).toThrow(/option "stores.redis"/);
+    expect(() => metrics({ registery: new Registry() } as never)).toThrow(/unknown option/);
+  });
+
+  it('shares the series of one registry between several metrics() instead of throwing', () => {
+    const registry = new Registry();
+    metrics({ registry });
+    expect(() => metrics({ registry, perApiKey: true })).not.toThrow();
+    expect(() => metrics({ registry, buckets: [1, 2] })).toThrow(/option "buckets"/);
+    // Another prefix is another set of series.
+    expect(() => metrics({ registry, prefix: 'edge_', buckets: [1, 2] })).not.toThrow();
+  });
+
+  it('refuses a prefix whose names the registry already holds from elsewhere', () => {
+    const registry = new Registry();
+    new Counter({ name: 'app_requests_total', help: 'mine', registers: [registry] });
+    expect(() => metrics({ registry, prefix: 'app_' })).toThrow(/option "prefix"/);
+  });
+});
+
+describeEachFramework('metrics()', (fw) => {
+  let upstream: Upstream;
+  let dead: string;
+  beforeAll(async () => {
+    upstream = await startEchoUpstream();
+    dead = (await deadPort()).url;
+  });
+  afterAll(() => upstream.close());
+
+  it('counts a scripted sequence exactly, scraped over HTTP', async () => {
+    const registry = new Registry();
+    const recorder = metrics({
+      registry,
+      perApiKey: true,
+      stores: { memory: memoryStore(), redis: { available: false } },
+    });
+    const app = await fw.start({
+      use: [
+        recorder,
+        recorder.handler,
+        under(fw, '/cached', cache({ ttl: 60 })),
+        under(fw, '/limited', throttle({ rate: 1, burst: 1, key: 'global', name: 'limited' })),
+        under(
+          fw,
+          '/plan',
+          usagePlans({
+            plans: { gold: { quota: { limit: 1, period: 'day' } } },
+            keys: [{ id: 'k1', key: GOLD_KEY, plan: 'gold' }],
+          }),
+        ),
+        proxy({ target: upstream.url, prefix: '/api' }),
+        proxy({ target: dead, prefix: '/dead' }),
+        proxy({ target: upstream.url, prefix: '/slow', timeout: 100 }),
+        routes(fw, (get) => {
+          for (const path of ['/items/:id', '/cached', '/limited', '/plan']) get(path);
+        }),
+      ],
+    });
+    const statuses = [];
+    for (const [path, headers] of [
+      ['/items/1'],
+      ['/items/2'],
+      ['/nothing'],
+      ['/cached'],
+      ['/cached'],
+      ['/limited'],
+      ['/limited'],
+      ['/plan', { 'x-api-key': GOLD_KEY }],
+      ['/plan', { 'x-api-key': GOLD_KEY }],
+      ['/plan'],
+      ['/api/status/200'],
+      ['/dead/x'],
+      ['/slow/slow?ms=2000'],
+    ] as Array<[string, Record<string, string>?]>) {
+      statuses.push((await app.request(path, { headers })).status);
+    }
+    expect(statuses).toEqual([200, 200, 404, 200, 200, 200, 429, 200, 429, 403, 200, 502, 504]);
+
+    const res = await app.request('/metrics');
+    expect(res.headers['content-type']).toBe(registry.contentType);
+    const samples = parseExposition(res.body);
+    const requests = (route: string, statusClass: string) =>
+      `portcullis_requests_total{method="GET",route="${route}",status_class="${statusClass}"}`;
+    const expected: Record<string, number> = {
+      [requests('/items/:id', '2xx')]: 2,
+      [requests('/cached', '2xx')]: 1,
+      [requests('/limited', '2xx')]: 1,
+      [requests('/plan', '2xx')]: 1,
+      // A middleware's answer (cache hit, proxy) or a refusal before the router: no route matched.
+      [requests('UNMATCHED', '2xx')]: 2,
+      [requests('UNMATCHED', '4xx')]: 4,
+      [requests('UNMATCHED', '5xx')]: 2,
+      'portcullis_cache_hits_total{}': 1,
+      'portcullis_cache_misses_total{}': 1,
+      'portcullis_throttled_total{policy="limited"}': 1,
+      'portcullis_quota_exceeded_total{plan="gold"}': 1,
+      'portcullis_gateway_responses_total{response_type="THROTTLED"}': 1,
+      'portcullis_gateway_responses_total{response_type="QUOTA_EXCEEDED"}': 1,
+      'portcullis_gateway_responses_total{response_type="INVALID_API_KEY"}': 1,
+      'portcullis_gateway_responses_total{response_type="INTEGRATION_FAILURE"}': 1,
+      'portcullis_gateway_responses_total{response_type="INTEGRATION_TIMEOUT"}': 1,
+      'portcullis_integration_errors_total{kind="refused"}': 1,
+      'portcullis_integration_errors_total{kind="timeout"}': 1,
+      'portcullis_integration_duration_seconds_count{method="GET",route="UNMATCHED"}': 3,
+      'portcullis_requests_in_flight{}': 0,
+      'portcullis_store_up{store="memory"}': 1,
+      'portcullis_store_up{store="redis"}': 0,
+      'portcullis_api_key_requests_total{api_key="k1",plan="gold",status_class="2xx"}': 1,
+      'portcullis_api_key_requests_total{api_key="k1",plan="gold",status_class="4xx"}': 1,
+    };
+    const actual = Object.fromEntries(
+      [...samples].filter(
+        ([name]) =>
+          !name.includes('_duration_seconds') ||
+          name.startsWith('portcullis_integration_duration_seconds_count'),
+      ),
+    );
+    expect(actual).toEqual(expected);
+    // Every request is in the duration histogram exactly once, under its request's labels.
+    for (const [name, count] of Object.entries(expected)) {
+      if (!name.startsWith('portcullis_requests_total')) continue;
+      const labels = name.slice('portcullis_requests_total'.length);
+      expect(samples.get(`portcullis_request_duration_seconds_count${labels}`)).toBe(count);
+      expect(
+        samples.get(
+          `portcullis_request_duration_seconds_bucket${labels.replace('{', '{le="+Inf",')}`,
+        ),
+      ).toBe(count);
+    }
+  });
+
+  it('answers HEAD /metrics without a body and passes other methods on', async () => {
+    const registry = new Registry();
+    const recorder = metrics({ registry });
+    const app = await fw.start({ use: [recorder, recorder.handler] });
+    const head = await app.request('/metrics', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers['content-type']).toBe(registry.contentType);
+    expect(head.body).toBe('');
+    expect((await app.request('/metrics', { method: 'POST' })).status).toBe(404);
+    // Neither the scrapes nor the POST to the exposition path are counted.
+    const samples = await scrape(app);
+    expect(
+      [...samples.keys()].filter((name) => name.startsWith('portcullis_requests_total')),
+    ).toEqual([]);
+  });
+
+  it('brings requests in flight back to 0 when a client hangs up before the answer', async () => {
+    const registry = new Registry();
+    const recorder = metrics({ registry });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const app = await fw.start({
+      use: [recorder, recorder.handler],
+      routes: [
+        {
+          method: 'GET',
+          path: '/hold',
+          reply: async () => {
+            await held;
+            return { body: 'late' };
+          },
+        },
+      ],
+    });
+    const client = httpRequest(`${app.url}/hold`, { agent: false });
+    client.on('error', () => undefined);
+    client.end();
+    await until(app, (s) => s.get('portcullis_requests_in_flight{}') === 1);
+    client.destroy();
+    const samples = await until(app, (s) => s.get('portcullis_requests_in_flight{}') === 0);
+    // Express's router matched the route before the handler waited; the test's Koa routes are no router.
+    const route = fw.kind === 'express' ? '/hold' : 'UNMATCHED';
+    expect(
+      samples.get(
+        `portcullis_requests_total{method="GET",route="${route}",status_class="aborted"}`,
+      ),
+    ).toBe(1);
+    release();
+  });
+
+  it('keeps the number of series constant across 10 000 distinct paths', async () => {
+    const registry = new Registry();
+    const recorder = metrics({ registry });
+    const app = await fw.start({
+      use: [recorder, recorder.handler, routes(fw, (get) => get('/items/:id'))],
+    });
+    await app.request('/items/warm');
+    await app.request('/unknown/warm');
+    const before = await scrape(app);
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    const paths = Array.from({ length: 10_000 }, (_, i) =>
+      i % 2 === 0 ? `/items/${i}` : `/unknown/${i}/${Math.random().toString(36).slice(2)}`,
+    );
+    for (let i = 0; i < paths.length; i += 64) {
+      await Promise.all(paths.slice(i, i + 64).map((path) => get(agent, app.url + path)));
+    }
+    agent.destroy();
+    const after = await scrape(app);
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    expect(
+      after.get('portcullis_requests_total{method="GET",route="/items/:id",status_class="2xx"}'),
+    ).toBe(5_001);
+    expect(
+      after.get('portcullis_requests_total{method="GET",route="UNMATCHED",status_class="4xx"}'),
+    ).toBe(5_001);
+  }, 60_000);
+});
+
+/** GET over a shared keep-alive agent, resolving with the status once the body was read. */
+function get(agent: Agent, url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    httpRequest(url, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+/** Scrapes until `done` holds (the server notices a hang-up on its own schedule), at most 5 s. */
+async function until(
+  app: TestApp,
+  done: (samples: Map<string, number>) => boolean,
+): Promise<Map<string, number>> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const samples = await scrape(app);
+    if (done(samples)) return samples;
+    if (Date.now() > deadline) throw new Error(`never reached: ${JSON.stringify([...samples])}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * The series `metrics()` records, created once per registry and prefix and shared by every
+ * `metrics()` on them; and the per-route cells, created on a route's first request and reused,
+ * so that recording a request allocates nothing once its label set was seen.
+ */
+
+import type { Histogram, Registry } from 'prom-client';
+import type { MetricsConfig, MetricsStoreSource } from './options.js';
+import type { PromClient } from './prom-client.js';
+import { KeyedCounter, type Labels, TalliedCounter, type Tally } from './tally.js';
+
+/**
+ * `status_class` label values by `Math.floor(status / 100)`; index 0 is a response that never
+ * finished (the client went away, or the connection broke, before it was sent whole).
+ */
+export const STATUS_CLASSES: readonly string[] = [
+  'aborted',
+  '1xx',
+  '2xx',
+  '3xx',
+  '4xx',
+  '5xx',
+  '6xx',
+  '7xx',
+  '8xx',
+  '9xx',
+];
+
+/** The `route` label of a request no router route matched (a middleware answered, or nothing did). */
+export const UNMATCHED_ROUTE = 'UNMATCHED';
+
+/** Series names after the prefix: checked before any is registered (see `seriesFor`). */
+const NAMES = [
+  'requests_total',
+  'request_duration_seconds',
+  'integration_duration_seconds',
+  'cache_hits_total',
+  'cache_misses_total',
+  'throttled_total',
+  'quota_exceeded_total',
+  'gateway_responses_total',
+  'integration_errors_total',
+  'requests_in_flight',
+  'store_up',
+  'api_key_requests_total',
+] as const;
+
+/** One method on one route: its request tallies by status class and its integration labels. */
+export class MethodCells {
+  /** `{ method, route }`, the integration histogram's labels. */
+  readonly labels: Labels;
+  private readonly byClass: Array<Tally | undefined> = [];
+
+  constructor(
+    private readonly series: Series,
+    method: string,
+    route: string,
+  ) {
+    this.labels = { method, route };
+  }
+
+  /** The tally (and duration labels) of this method and route with `statusClass`. */
+  request(statusClass: number): Tally {
+    let tally = this.byClass[statusClass];
+    if (tally === undefined) {
+      tally = this.series.requests.tally({
+        method: this.labels.method!,
+        route: this.labels.route!,
+        status_class: STATUS_CLASSES[statusClass]!,
+      });
+      this.byClass[statusClass] = tally;
+    }
+    return tally;
+  }
+}
+
+/** One route template: its methods. */
+export class RouteCells {
+  private readonly methods = new Map<string, MethodCells>();
+
+  constructor(
+    private readonly series: Series,
+    private readonly route: string,
+  ) {}
+
+  method(method: string): MethodCells {
+    let cells = this.methods.get(method);
+    if (cells === undefined) {
+      cells = new MethodCells(this.series, method, this.route);
+      this.methods.set(method, cells);
+    }
+    return cells;
+  }
+}
+
+/** Every series of one registry and prefix. */
+export class Series {
+  /** Requests between their start and their response's end (or the connection's close). */
+  inFlight = 0;
+  readonly buckets: readonly number[];
+  readonly requests: TalliedCounter;
+  readonly duration: Histogram;
+  readonly integrationDuration: Histogram;
+  readonly cacheHits: Tally;
+  readonly cacheMisses: Tally;
+  readonly throttled: KeyedCounter;
+  readonly quotaExceeded: KeyedCounter;
+  readonly gatewayResponses: KeyedCounter;
+  readonly integrationErrors: KeyedCounter;
+  /** Stores reported by `store_up`, by name. */
+  readonly stores = new Map<string, MetricsStoreSource>();
+  private readonly routes = new Map<string, RouteCells>();
+  private apiKeyCounter: TalliedCounter | undefined;
+  /** API key id → plan → tallies by status class. */
+  private readonly apiKeys = new Map<string, Map<string, Array<Tally | undefined>>>();
+
+  constructor(
+    private readonly prom: PromClient,
+    private readonly registry: Registry,
+    private readonly prefix: string,
+    buckets: readonly number[],
+  ) {
+    this.buckets = buckets;
+    const p = prefix;
+    const counter = (name: string, help: string, labels: readonly string[]) =>
+      new TalliedCounter(prom, registry, p + name, help, labels);
+    const keyed = (name: string, help: string, label: string) =>
+      new KeyedCounter(prom, registry, p + name, help, label);
+    const histogram = (name: string, help: string, labelNames: string[]) =>
+      new prom.Histogram({
+        name: p + name,
+        help,
+        labelNames,
+        buckets: [...buckets],
+        registers: [registry],
+      });
+    this.requests = counter(
+      'requests_total',
+      "Requests answered (API Gateway's Count), by method, route template and status class; 4xx and 5xx are its status_class values",
+      ['method', 'route', 'status_class'],
+    );
+    this.duration = histogram(
+      'request_duration_seconds',
+      "Time from the request's arrival at the gateway to the end of its response (API Gateway's Latency)",
+      ['method', 'route', 'status_class'],
+    );
+    this.integrationDuration = histogram(
+      'integration_duration_seconds',
+      "Time spent waiting for the proxied upstream (API Gateway's IntegrationLatency)",
+      ['method', 'route'],
+    );
+    // No route label: a hit is answered before the app's router runs (its route is UNMATCHED).
+    this.cacheHits = counter(
+      'cache_hits_total',
+      "Responses served from the gateway cache (API Gateway's CacheHitCount)",
+      [],
+    ).tally({});
+    this.cacheMisses = counter(
+      'cache_misses_total',
+      "Cacheable requests the backend answered (API Gateway's CacheMissCount)",
+      [],
+    ).tally({});
+    this.throttled = keyed(
+      'throttled_total',
+      'Requests refused 429 by a throttle, by policy',
+      'policy',
+    );
+    this.quotaExceeded = keyed(
+      'quota_exceeded_total',
+      "Requests refused 429 by a usage plan's quota, by plan",
+      'plan',
+    );
+    this.gatewayResponses = keyed(
+      'gateway_responses_total',
+      "Responses the gateway sent itself (refusals, 502/504), by API Gateway's response type",
+      'response_type',
+    );
+    this.integrationErrors = keyed(
+      'integration_errors_total',
+      'Upstream failures, by kind (refused, reset, timeout, dns, tls, other)',
+      'kind',
+    );
+    const series = this;
+    new prom.Gauge({
+      name: `${p}requests_in_flight`,
+      help: 'Requests being processed',
+      registers: [registry],
+      collect() {
+        this.set(series.inFlight);
+      },
+    });
+    new prom.Gauge({
+      name: `${p}store_up`,
+      help: 'Whether a store is usable (1) or not (0), by store name',
+      labelNames: ['store'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [name, store] of series.stores) this.set({ store: name }, storeUp(store));
+      },
+    });
+  }
+
+  /** The cells of a route template (`UNMATCHED_ROUTE` for none). */
+  route(template: string): RouteCells {
+    let cells = this.routes.get(template);
+    if (cells === undefined) {
+      cells = new RouteCells(this, template);
+      this.routes.set(template, cells);
+    }
+    return cells;
+  }
+
+  /** Creates the per-API-key counter, once (the first `metrics({ perApiKey: true })`). */
+  countApiKeys(): void {
+    this.apiKeyCounter ??= new TalliedCounter(
+      this.prom,
+      this.registry,
+      `${this.prefix}api_key_requests_total`,
+      'Requests admitted or refused with an API key, by key id, plan and status class',
+      ['api_key', 'plan', 'status_class'],
+    );
+  }
+
+  /** Counts one request of API key `id` on `plan` (after `countApiKeys`). */
+  addApiKeyRequest(id: string, plan: string, statusClass: number): void {
+    const counter = this.apiKeyCounter;
+    if (counter === undefined) return;
+    let plans = this.apiKeys.get(id);
+    if (plans === undefined) {
+      plans = new Map();
+      this.apiKeys.set(id, plans);
+    }
+    let byClass = plans.get(plan);
+    if (byClass === undefined) {
+      byClass = [];
+      plans.set(plan, byClass);
+    }
+    let tally = byClass[statusClass];
+    if (tally === undefined) {
+      tally = counter.tally({ api_key: id, plan, status_class: STATUS_CLASSES[statusClass]! });
+      byClass[statusClass] = tally;
+    }
+    tally.pending++;
+  }
+}
+
+/** A throwing or missing `available` must not break the scrape: a throw is "not usable". */
+function storeUp(store: MetricsStoreSource): number {
+  try {
+    return (store as { available?: unknown }).available === false ? 0 : 1;
+  } catch {
+    return 0;
+  }
+}
+
+/** Where the series of each registry live: global, so that the ESM and CJS builds share them. */
+const TABLE = Symbol.for('portcullis.metrics.series');
+
+function seriesTable(): WeakMap<object, Map<string, Series>> {
+  const holder = globalThis as { [TABLE]?: WeakMap<object, Map<string, Series>> };
+  holder[TABLE] ??= new WeakMap();
+  return holder[TABLE];
+}
+
+/**
+ * The series of `registry` and the config's prefix: created on first use, reused afterwards. A
+ * name the registry already holds from elsewhere is refused before anything is registered.
+ */
+export function seriesFor(prom: PromClient, registry: Registry, config: MetricsConfig): Series {
+  const table = seriesTable();
+  let byPrefix = table.get(registry);
+  if (byPrefix === undefined) {
+    byPrefix = new Map();
+    table.set(registry, byPrefix);
+  }
+  let series = byPrefix.get(config.prefix);
+  if (series === undefined) {
+    for (const name of NAMES) {
+      if (registry.getSingleMetric(config.prefix + name) !== undefined)
+        throw new TypeError(
+          `portcullis.metrics: the registry already has a metric named "${config.prefix + name}" that metrics() did not create; choose another option "prefix"`,
+        );
+    }
+    series = new Series(prom, registry, config.prefix, config.buckets);
+    byPrefix.set(config.prefix, series);
+  } else if (series.buckets.join() !== config.buckets.join()) {
+    throw new RangeError(
+      `portcullis.metrics: option "buckets" differs from the first metrics() on this registry and prefix (${series.buckets.join(', ')}); use the same buckets or another prefix`,
+    );
+  }
+  if (config.perApiKey) series.countApiKeys();
+  for (const [name, store] of config.stores) series.stores.set(name, store);
+  return series;
+}
