@@ -21,6 +21,11 @@ export async function startKoaDemo(port = 0, backendPort = 0): Promise<Demo> {
   const { store, label, close } = await demoStore();
   const app = new Koa();
 
+  // Metrics first, so that they see every answer; the handler answers only GET /metrics.
+  const metrics = gateway.metrics({ stores: { demo: store } });
+  app.use(metrics);
+  app.use(metrics.handler);
+
   app.use(gateway.cors(CORS_OPTIONS));
   app.use(gateway.throttle({ rate: 50, burst: 100, key: 'global', name: 'global', store }));
 
