@@ -124,6 +124,14 @@ function gatewayCases(fw, peers) {
       compare: [overBare(0.85, 0)],
     },
     {
+      name: `${fw} + gateway.metrics`,
+      file: `${fw}-gateway-metrics.mjs`,
+      requires: ['metrics'],
+      request: 'get',
+      expect: ok,
+      compare: [{ baseline: fw }, ...peers.metrics.map((baseline) => ({ baseline, target: 1.0 }))],
+    },
+    {
       name: `${fw} + gateway.proxy`,
       file: `${fw}-gateway-proxy.mjs`,
       requires: ['proxy'],
@@ -199,10 +207,12 @@ export const CASES = [
     'express',
     { upstream: true, args: ['keepalive'] },
   ),
+  peer('express + express-prom-bundle', 'express-prom-bundle.mjs', 'get', ok, 'express'),
   ...gatewayCases('express', {
     cors: 'express + cors',
     throttle: ['express + express-rate-limit', 'express + rate-limiter-flexible'],
     cache: ['express + apicache hit (5 ms route)'],
+    metrics: ['express + express-prom-bundle'],
     proxy: [
       'express + http-proxy-middleware (keep-alive agent)',
       'express + http-proxy-middleware (default agent)',
@@ -264,9 +274,11 @@ export const CASES = [
     { ...ok, headers: { ...json, 'x-ratelimit-remaining': true } },
     'koa',
   ),
+  peer('koa + prom-client middleware', 'koa-prom-client.mjs', 'get', ok, 'koa'),
   ...gatewayCases('koa', {
     cors: 'koa + @koa/cors',
     throttle: ['koa + koa-ratelimit'],
+    metrics: ['koa + prom-client middleware'],
     cache: [],
     proxy: [],
   }),

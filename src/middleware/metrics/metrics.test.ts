@@ -9,8 +9,15 @@ import {
   type Framework,
   type TestApp,
 } from '../../../test/support/frameworks.js';
-import { deadPort, startEchoUpstream, type Upstream } from '../../../test/support/upstream.js';
+import { connectRedis, uniquePrefix } from '../../../test/support/redis.js';
+import {
+  deadPort,
+  startEchoUpstream,
+  startResettingUpstream,
+  type Upstream,
+} from '../../../test/support/upstream.js';
 import { memoryStore } from '../../index.js';
+import { redisStore } from '../../redis.js';
 import { cache } from '../cache/index.js';
 import { proxy } from '../proxy/index.js';
 import { throttle } from '../throttle/index.js';
@@ -100,14 +107,50 @@ describe('metrics() options', () => {
   });
 });
 
+describe('metrics() store_up', () => {
+  it("reports a redisStore's health: 1 while its client is ready, 0 once it is not", async () => {
+    const client = await connectRedis();
+    if (client === undefined) return;
+    const registry = new Registry();
+    const store = redisStore({ client, prefix: uniquePrefix('metrics') });
+    metrics({ registry, stores: { redis: store, memory: memoryStore() } });
+    const gauge = async () => parseExposition(await registry.metrics());
+    expect((await gauge()).get('portcullis_store_up{store="redis"}')).toBe(1);
+    const ended = new Promise((resolve) => client.once('end', resolve));
+    client.disconnect();
+    await ended;
+    const samples = await gauge();
+    expect(samples.get('portcullis_store_up{store="redis"}')).toBe(0);
+    expect(samples.get('portcullis_store_up{store="memory"}')).toBe(1);
+  });
+
+  it('reports a store whose available getter throws as 0, and the scrape still succeeds', async () => {
+    const registry = new Registry();
+    const broken = {
+      get available(): boolean {
+        throw new Error('boom');
+      },
+    };
+    metrics({ registry, stores: { broken } });
+    expect(
+      parseExposition(await registry.metrics()).get('portcullis_store_up{store="broken"}'),
+    ).toBe(0);
+  });
+});
+
 describeEachFramework('metrics()', (fw) => {
   let upstream: Upstream;
+  let resetting: { url: string; close(): Promise<void> };
   let dead: string;
   beforeAll(async () => {
     upstream = await startEchoUpstream();
+    resetting = await startResettingUpstream();
     dead = (await deadPort()).url;
   });
-  afterAll(() => upstream.close());
+  afterAll(async () => {
+    await upstream.close();
+    await resetting.close();
+  });
 
   it('counts a scripted sequence exactly, scraped over HTTP', async () => {
     const registry = new Registry();
@@ -132,6 +175,7 @@ describeEachFramework('metrics()', (fw) => {
         ),
         proxy({ target: upstream.url, prefix: '/api' }),
         proxy({ target: dead, prefix: '/dead' }),
+        proxy({ target: resetting.url, prefix: '/reset' }),
         proxy({ target: upstream.url, prefix: '/slow', timeout: 100 }),
         routes(fw, (get) => {
           for (const path of ['/items/:id', '/cached', '/limited', '/plan']) get(path);
@@ -152,11 +196,14 @@ describeEachFramework('metrics()', (fw) => {
       ['/plan'],
       ['/api/status/200'],
       ['/dead/x'],
+      ['/reset/x'],
       ['/slow/slow?ms=2000'],
     ] as Array<[string, Record<string, string>?]>) {
       statuses.push((await app.request(path, { headers })).status);
     }
-    expect(statuses).toEqual([200, 200, 404, 200, 200, 200, 429, 200, 429, 403, 200, 502, 504]);
+    expect(statuses).toEqual([
+      200, 200, 404, 200, 200, 200, 429, 200, 429, 403, 200, 502, 502, 504,
+    ]);
 
     const res = await app.request('/metrics');
     expect(res.headers['content-type']).toBe(registry.contentType);
@@ -171,7 +218,7 @@ describeEachFramework('metrics()', (fw) => {
       // A middleware's answer (cache hit, proxy) or a refusal before the router: no route matched.
       [requests('UNMATCHED', '2xx')]: 2,
       [requests('UNMATCHED', '4xx')]: 4,
-      [requests('UNMATCHED', '5xx')]: 2,
+      [requests('UNMATCHED', '5xx')]: 3,
       'portcullis_cache_hits_total{}': 1,
       'portcullis_cache_misses_total{}': 1,
       'portcullis_throttled_total{policy="limited"}': 1,
@@ -179,11 +226,12 @@ describeEachFramework('metrics()', (fw) => {
       'portcullis_gateway_responses_total{response_type="THROTTLED"}': 1,
       'portcullis_gateway_responses_total{response_type="QUOTA_EXCEEDED"}': 1,
       'portcullis_gateway_responses_total{response_type="INVALID_API_KEY"}': 1,
-      'portcullis_gateway_responses_total{response_type="INTEGRATION_FAILURE"}': 1,
+      'portcullis_gateway_responses_total{response_type="INTEGRATION_FAILURE"}': 2,
       'portcullis_gateway_responses_total{response_type="INTEGRATION_TIMEOUT"}': 1,
       'portcullis_integration_errors_total{kind="refused"}': 1,
+      'portcullis_integration_errors_total{kind="reset"}': 1,
       'portcullis_integration_errors_total{kind="timeout"}': 1,
-      'portcullis_integration_duration_seconds_count{method="GET",route="UNMATCHED"}': 3,
+      'portcullis_integration_duration_seconds_count{method="GET",route="UNMATCHED"}': 4,
       'portcullis_requests_in_flight{}': 0,
       'portcullis_store_up{store="memory"}': 1,
       'portcullis_store_up{store="redis"}': 0,
