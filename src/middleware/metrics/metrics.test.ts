@@ -2,7 +2,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { Router as KoaRouter } from '@koa/router';
 import express5 from 'express';
 import express4 from 'express4';
-import { Counter, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   describeEachFramework,
@@ -23,6 +23,7 @@ import { proxy } from '../proxy/index.js';
 import { throttle } from '../throttle/index.js';
 import { usagePlans } from '../usage-plans/index.js';
 import { metrics } from './index.js';
+import { TalliedHistogram } from './tally.js';
 
 const GOLD_KEY = 'gold-key-0123456789abcdef';
 
@@ -104,6 +105,42 @@ describe('metrics() options', () => {
     const registry = new Registry();
     new Counter({ name: 'app_requests_total', help: 'mine', registers: [registry] });
     expect(() => metrics({ registry, prefix: 'app_' })).toThrow(/option "prefix"/);
+  });
+});
+
+describe('the tallied histogram', () => {
+  it("exposes exactly what prom-client's own Histogram exposes for the same observations", async () => {
+    const ours = new Registry();
+    const theirs = new Registry();
+    const buckets = [0.005, 0.01, 0.5, 1];
+    const labels = { method: 'GET', route: '/a"b\\c' };
+    const histogram = new TalliedHistogram(ours, 'd_seconds', 'Durations', buckets);
+    const cell = histogram.cell(labels);
+    histogram.cell({ method: 'PUT', route: '/never' });
+    const reference = new Histogram({
+      name: 'd_seconds',
+      help: 'Durations',
+      labelNames: ['method', 'route'],
+      buckets,
+      registers: [theirs],
+    });
+    for (const value of [0.001, 0.005, 0.0051, 0.3, 1, 20]) {
+      cell.observe(value);
+      reference.observe(labels, value);
+    }
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    // The same JSON for cluster aggregation, less prom-client's empty exemplar fields.
+    const withoutExemplars = (metrics: Array<{ values: object[] }>) =>
+      metrics.map((m) => ({
+        ...m,
+        values: m.values.map(({ exemplar: _, ...value }: { exemplar?: unknown }) => value),
+      }));
+    expect(withoutExemplars(await ours.getMetricsAsJSON())).toEqual(
+      withoutExemplars(await theirs.getMetricsAsJSON()),
+    );
+    ours.resetMetrics();
+    theirs.resetMetrics();
+    expect(await ours.metrics()).toBe(await theirs.metrics());
   });
 });
 

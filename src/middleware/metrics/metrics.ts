@@ -95,11 +95,11 @@ function record(ex: Exchange, series: Series, perApiKey: boolean, started: numbe
   const route = series.route(ex.routeTemplate ?? UNMATCHED_ROUTE);
   const method = route.method(ex.method);
   const request = method.request(statusClass);
-  request.pending++;
-  series.duration.observe(request.labels, (performance.now() - started) / 1000);
+  request.count.pending++;
+  request.duration.observe((performance.now() - started) / 1000);
   const gateway = ex.gateway;
   if (gateway.integrationLatency !== undefined)
-    series.integrationDuration.observe(method.labels, gateway.integrationLatency / 1000);
+    method.integration().observe(gateway.integrationLatency / 1000);
   const cache = gateway.cache;
   // RFC 9211 values: `portcullis; hit...` is a hit, `fwd=miss` / `fwd=request` went to the
   // backend; `fwd=bypass` (not cacheable) is neither, as in API Gateway's CacheMissCount.

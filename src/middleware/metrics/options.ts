@@ -17,6 +17,7 @@ export interface MetricsRegistry {
   metrics(): Promise<string>;
   readonly contentType: string;
   getSingleMetric(name: string): unknown;
+  registerMetric(metric: never): void;
 }
 
 /**
@@ -125,7 +126,8 @@ function checkedRegistry(registry: unknown): MetricsRegistry | undefined {
     typeof r !== 'object' ||
     r === null ||
     typeof r.metrics !== 'function' ||
-    typeof r.getSingleMetric !== 'function'
+    typeof r.getSingleMetric !== 'function' ||
+    typeof r.registerMetric !== 'function'
   )
     throw optionTypeError(SCOPE, 'registry', 'a prom-client Registry (new Registry())', registry);
   return r as MetricsRegistry;

@@ -4,10 +4,16 @@
  * so that recording a request allocates nothing once its label set was seen.
  */
 
-import type { Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { MetricsConfig, MetricsStoreSource } from './options.js';
 import type { PromClient } from './prom-client.js';
-import { KeyedCounter, type Labels, TalliedCounter, type Tally } from './tally.js';
+import {
+  type HistogramCell,
+  KeyedCounter,
+  TalliedCounter,
+  TalliedHistogram,
+  type Tally,
+} from './tally.js';
 
 /**
  * `status_class` label values by `Math.floor(status / 100)`; index 0 is a response that never
@@ -45,32 +51,48 @@ const NAMES = [
   'api_key_requests_total',
 ] as const;
 
-/** One method on one route: its request tallies by status class and its integration labels. */
+/** The series a request with one method, route and status class counts in. */
+export interface RequestCell {
+  readonly count: Tally;
+  readonly duration: HistogramCell;
+}
+
+/** One method on one route: its request cells by status class and its integration histogram. */
 export class MethodCells {
-  /** `{ method, route }`, the integration histogram's labels. */
-  readonly labels: Labels;
-  private readonly byClass: Array<Tally | undefined> = [];
+  private readonly byClass: Array<RequestCell | undefined> = [];
+  private integrationCell: HistogramCell | undefined;
 
   constructor(
     private readonly series: Series,
-    method: string,
-    route: string,
-  ) {
-    this.labels = { method, route };
+    private readonly method: string,
+    private readonly route: string,
+  ) {}
+
+  /** The cell of this method and route with `statusClass` (an index of `STATUS_CLASSES`). */
+  request(statusClass: number): RequestCell {
+    let cell = this.byClass[statusClass];
+    if (cell === undefined) {
+      const labels = {
+        method: this.method,
+        route: this.route,
+        status_class: STATUS_CLASSES[statusClass]!,
+      };
+      cell = {
+        count: this.series.requests.tally(labels),
+        duration: this.series.duration.cell(labels),
+      };
+      this.byClass[statusClass] = cell;
+    }
+    return cell;
   }
 
-  /** The tally (and duration labels) of this method and route with `statusClass`. */
-  request(statusClass: number): Tally {
-    let tally = this.byClass[statusClass];
-    if (tally === undefined) {
-      tally = this.series.requests.tally({
-        method: this.labels.method!,
-        route: this.labels.route!,
-        status_class: STATUS_CLASSES[statusClass]!,
-      });
-      this.byClass[statusClass] = tally;
-    }
-    return tally;
+  /** The integration duration of this method and route. */
+  integration(): HistogramCell {
+    this.integrationCell ??= this.series.integrationDuration.cell({
+      method: this.method,
+      route: this.route,
+    });
+    return this.integrationCell;
   }
 }
 
@@ -99,8 +121,8 @@ export class Series {
   inFlight = 0;
   readonly buckets: readonly number[];
   readonly requests: TalliedCounter;
-  readonly duration: Histogram;
-  readonly integrationDuration: Histogram;
+  readonly duration: TalliedHistogram;
+  readonly integrationDuration: TalliedHistogram;
   readonly cacheHits: Tally;
   readonly cacheMisses: Tally;
   readonly throttled: KeyedCounter;
@@ -126,14 +148,8 @@ export class Series {
       new TalliedCounter(prom, registry, p + name, help, labels);
     const keyed = (name: string, help: string, label: string) =>
       new KeyedCounter(prom, registry, p + name, help, label);
-    const histogram = (name: string, help: string, labelNames: string[]) =>
-      new prom.Histogram({
-        name: p + name,
-        help,
-        labelNames,
-        buckets: [...buckets],
-        registers: [registry],
-      });
+    const histogram = (name: string, help: string) =>
+      new TalliedHistogram(registry, p + name, help, buckets);
     this.requests = counter(
       'requests_total',
       "Requests answered (API Gateway's Count), by method, route template and status class; 4xx and 5xx are its status_class values",
@@ -141,13 +157,11 @@ export class Series {
     );
     this.duration = histogram(
       'request_duration_seconds',
-      "Time from the request's arrival at the gateway to the end of its response (API Gateway's Latency)",
-      ['method', 'route', 'status_class'],
+      "Time from the request's arrival at the gateway to the end of its response (API Gateway's Latency), by method, route template and status class",
     );
     this.integrationDuration = histogram(
       'integration_duration_seconds',
-      "Time spent waiting for the proxied upstream (API Gateway's IntegrationLatency)",
-      ['method', 'route'],
+      "Time spent waiting for the proxied upstream (API Gateway's IntegrationLatency), by method and route template",
     );
     // No route label: a hit is answered before the app's router runs (its route is UNMATCHED).
     this.cacheHits = counter(

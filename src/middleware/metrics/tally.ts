@@ -77,3 +77,112 @@ export class KeyedCounter {
     tally.pending++;
   }
 }
+
+/** The observations of one histogram series: per-bucket (not cumulative) counts, sum and count. */
+export class HistogramCell {
+  private readonly counts: number[];
+  sum = 0;
+  count = 0;
+
+  constructor(
+    readonly labels: Labels,
+    private readonly bounds: readonly number[],
+  ) {
+    this.counts = bounds.map(() => 0);
+  }
+
+  /** Counts `value` in the first bucket whose bound is at least `value` (Prometheus's `le`). */
+  observe(value: number): void {
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]!) i++;
+    if (i < bounds.length) this.counts[i]!++;
+    this.sum += value;
+    this.count++;
+  }
+
+  /** The cumulative count of bucket `i`, up to and including it. */
+  cumulative(i: number): number {
+    let total = 0;
+    for (let j = 0; j <= i; j++) total += this.counts[j]!;
+    return total;
+  }
+
+  reset(): void {
+    this.counts.fill(0);
+    this.sum = 0;
+    this.count = 0;
+  }
+}
+
+/** One sample as a registry formats it (prom-client's `getMetricsAsJSON()` shape). */
+interface Sample {
+  readonly labels: Record<string, string | number>;
+  readonly value: number;
+  readonly metricName: string;
+}
+
+/**
+ * A histogram that a prom-client registry reads like its own (`name`, `help`, `type`, `get()`,
+ * `reset()`, the samples in `getMetricsAsJSON()` form), fed by cells that observe with a loop
+ * over the bounds and three additions: prom-client's `observe(labels, value)` hashes and
+ * validates the labels on every call (~5 µs a call on a loaded 2-core machine).
+ */
+export class TalliedHistogram {
+  readonly type = 'histogram';
+  /** How prom-client's cluster aggregator combines workers' values. */
+  readonly aggregator = 'sum';
+  private readonly cells: HistogramCell[] = [];
+
+  constructor(
+    registry: { registerMetric(metric: never): void },
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[],
+  ) {
+    registry.registerMetric(this as never);
+  }
+
+  /** A new series (callers keep it: one per label set). */
+  cell(labels: Labels): HistogramCell {
+    const cell = new HistogramCell(labels, this.bounds);
+    this.cells.push(cell);
+    return cell;
+  }
+
+  /** The samples, as prom-client's own histograms give them: only label sets observed at least once. */
+  async get(): Promise<{
+    name: string;
+    help: string;
+    type: string;
+    values: Sample[];
+    aggregator: string;
+  }> {
+    const values: Sample[] = [];
+    for (const cell of this.cells) {
+      if (cell.count === 0) continue;
+      this.bounds.forEach((bound, i) => {
+        values.push(this.sample('_bucket', { le: bound, ...cell.labels }, cell.cumulative(i)));
+      });
+      values.push(this.sample('_bucket', { le: '+Inf', ...cell.labels }, cell.count));
+      values.push(this.sample('_sum', { ...cell.labels }, cell.sum));
+      values.push(this.sample('_count', { ...cell.labels }, cell.count));
+    }
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      values,
+      aggregator: this.aggregator,
+    };
+  }
+
+  /** `registry.resetMetrics()`. */
+  reset(): void {
+    for (const cell of this.cells) cell.reset();
+  }
+
+  private sample(suffix: string, labels: Sample['labels'], value: number): Sample {
+    return { labels, value, metricName: this.name + suffix };
+  }
+}
