@@ -283,6 +283,12 @@ describeEachFramework('metrics()', (fw) => {
       ),
     );
     expect(actual).toEqual(expected);
+    // Reset drops every count, including those not read yet.
+    await app.request('/items/3');
+    registry.resetMetrics();
+    const afterReset = await scrape(app);
+    expect(afterReset.get(requests('/items/:id', '2xx'))).toBeUndefined();
+    expect(afterReset.get('portcullis_cache_hits_total{}')).toBe(0);
     // Every request is in the duration histogram exactly once, under its request's labels.
     for (const [name, count] of Object.entries(expected)) {
       if (!name.startsWith('portcullis_requests_total')) continue;

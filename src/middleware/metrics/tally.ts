@@ -29,7 +29,7 @@ export class TalliedCounter {
     labelNames: readonly string[],
   ) {
     const tallies = this.tallies;
-    new prom.Counter({
+    const counter = new prom.Counter({
       name,
       help,
       labelNames,
@@ -42,6 +42,12 @@ export class TalliedCounter {
         }
       },
     });
+    // `registry.resetMetrics()` also drops what was counted since the last read.
+    const reset = counter.reset.bind(counter);
+    counter.reset = () => {
+      for (const tally of tallies) tally.pending = 0;
+      reset();
+    };
   }
 
   /** A new series of this counter (callers keep it: one per label set). */
