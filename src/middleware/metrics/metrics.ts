@@ -82,8 +82,9 @@ function observe(
   series.inFlight++;
   const started = performance.now();
   // 'close' comes once per response, after 'finish' or instead of it (a client gone, a
-  // destroyed socket): one listener, so the in-flight count goes down exactly once.
-  ex.res.once('close', () => record(ex, series, perApiKey, started));
+  // destroyed socket), so the in-flight count goes down exactly once. `on`, not `once`: the
+  // event cannot repeat, and `once` allocates a wrapper per request.
+  ex.res.on('close', () => record(ex, series, perApiKey, started));
   return next();
 }
 
