@@ -6,7 +6,8 @@ import type { Exchange, Next } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
 import { type MetricsConfig, type MetricsOptions, resolveMetricsOptions } from './options.js';
 import { loadPromClient } from './prom-client.js';
-import { type Series, seriesFor, UNMATCHED_ROUTE } from './series.js';
+import { seriesFor } from './registry.js';
+import { type Series, UNMATCHED_ROUTE } from './series.js';
 
 /** What `metrics()` returns: the recording middleware, with the exposition handler beside it. */
 export interface MetricsMiddleware extends GatewayMiddleware {
