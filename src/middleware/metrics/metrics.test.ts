@@ -338,20 +338,43 @@ describeEachFramework('metrics()', (fw) => {
         },
       ],
     });
+    // Three at once: two are answered, one client hangs up while all three are held.
+    const answered = [app.request('/hold'), app.request('/hold')];
     const client = httpRequest(`${app.url}/hold`, { agent: false });
     client.on('error', () => undefined);
     client.end();
-    await until(app, (s) => s.get('portcullis_requests_in_flight{}') === 1);
+    await until(app, (s) => s.get('portcullis_requests_in_flight{}') === 3);
     client.destroy();
+    await until(app, (s) => s.get('portcullis_requests_in_flight{}') === 2);
+    release();
+    expect((await Promise.all(answered)).map((res) => res.status)).toEqual([200, 200]);
     const samples = await until(app, (s) => s.get('portcullis_requests_in_flight{}') === 0);
     // Express's router matched the route before the handler waited; the test's Koa routes are no router.
     const route = fw.kind === 'express' ? '/hold' : 'UNMATCHED';
-    expect(
+    const count = (statusClass: string) =>
       samples.get(
-        `portcullis_requests_total{method="GET",route="${route}",status_class="aborted"}`,
-      ),
-    ).toBe(1);
-    release();
+        `portcullis_requests_total{method="GET",route="${route}",status_class="${statusClass}"}`,
+      );
+    expect([count('aborted'), count('2xx')]).toEqual([1, 2]);
+  });
+
+  it('hands a collector that throws to the framework: 500 each time, the process up', async () => {
+    const registry = new Registry();
+    new Counter({
+      name: 'broken_total',
+      help: 'throws when read',
+      registers: [registry],
+      collect() {
+        throw new Error('collector broke');
+      },
+    });
+    const recorder = metrics({ registry });
+    const app = await fw.start({
+      use: [recorder, recorder.handler],
+      expectsErrors: /collector broke/,
+    });
+    expect((await app.request('/metrics')).status).toBe(500);
+    expect((await app.request('/metrics')).status).toBe(500);
   });
 
   it('keeps the number of series constant across 10 000 distinct paths', async () => {
