@@ -177,6 +177,14 @@ function gatewayCases(fw, peers) {
       compare: [overBare(0.85, 0)],
     },
     {
+      name: `${fw} + gateway.metrics`,
+      file: `${fw}-gateway-metrics.mjs`,
+      requires: ['metrics'],
+      request: 'get',
+      expect: ok,
+      compare: [{ baseline: fw }, ...peers.metrics.map((baseline) => ({ baseline, target: 1.0 }))],
+    },
+    {
       name: `${fw} + gateway.proxy`,
       file: `${fw}-gateway-proxy.mjs`,
       requires: ['proxy'],
@@ -263,12 +271,14 @@ export const CASES = [
     ),
   ),
   peer('express + pino-http', 'express-pino-http.mjs', 'get', ok, 'express'),
+  peer('express + express-prom-bundle', 'express-prom-bundle.mjs', 'get', ok, 'express'),
   ...gatewayCases('express', {
     accessLog: ['express + pino-http'],
     cors: 'express + cors',
     jwt: (alg) => `express + express-jwt (${alg}, token reused)`,
     throttle: ['express + express-rate-limit', 'express + rate-limiter-flexible'],
     cache: ['express + apicache hit (5 ms route)'],
+    metrics: ['express + express-prom-bundle'],
     proxy: [
       'express + http-proxy-middleware (keep-alive agent)',
       'express + http-proxy-middleware (default agent)',
@@ -341,11 +351,13 @@ export const CASES = [
     ),
   ),
   peer('koa + koa-pino-logger', 'koa-pino-logger.mjs', 'get', ok, 'koa'),
+  peer('koa + prom-client middleware', 'koa-prom-client.mjs', 'get', ok, 'koa'),
   ...gatewayCases('koa', {
     accessLog: ['koa + koa-pino-logger'],
     cors: 'koa + @koa/cors',
     jwt: (alg) => `koa + koa-jwt (${alg}, token reused)`,
     throttle: ['koa + koa-ratelimit'],
+    metrics: ['koa + prom-client middleware'],
     cache: [],
     proxy: [],
   }),
