@@ -6,7 +6,7 @@
  */
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,14 +33,36 @@ export interface OwnCluster {
   masterOf(key: string): Promise<number>;
   /** Kills the node on `port` (as a crash would). */
   kill(port: number): Promise<void>;
+  /**
+   * Kills every node (a whole-cluster outage). Their `nodes.conf` stay, so `startAll()` brings
+   * back the same cluster; with `persist` their data stays too.
+   */
+  killAll(): Promise<void>;
+  /** Starts every node that is not running, on its port with its config; resolves once healthy. */
+  startAll(): Promise<void>;
   /** Resolves once every live node says `cluster_state:ok` and `key`'s slot has a live master. */
   waitHealthy(key?: string): Promise<void>;
   /** Stops every node and removes the config files. */
   stop(): Promise<void>;
 }
 
+export interface ClusterOptions {
+  /** Masters. @default 3 */
+  readonly masters?: number;
+  /** Replicas of each master. @default 0 */
+  readonly replicasPerMaster?: number;
+  /**
+   * Keeps every acknowledged write on disk (AOF, fsync before each reply), so that a node killed
+   * and started again has the counts it had. @default false (a restarted node is empty)
+   */
+  readonly persist?: boolean;
+}
+
 /** Starts a redis-server in cluster mode on `port`; resolves when it accepts connections. */
-async function startNode(port: number, dir: string): Promise<ChildProcess> {
+async function startNode(port: number, root: string, persist: boolean): Promise<ChildProcess> {
+  // A directory per node: the AOF files of several nodes must not share one.
+  const dir = join(root, String(port));
+  mkdirSync(dir, { recursive: true });
   const child = spawn(
     'redis-server',
     [
@@ -58,7 +80,9 @@ async function startNode(port: number, dir: string): Promise<ChildProcess> {
       '--save',
       '',
       '--appendonly',
-      'no',
+      persist ? 'yes' : 'no',
+      '--appendfsync',
+      'always',
       '--dir',
       dir,
     ],
@@ -88,7 +112,16 @@ async function clusterInfo(port: number): Promise<string> {
   }
 }
 
-export async function startCluster(masters = 3, replicasPerMaster = 0): Promise<OwnCluster> {
+/** Starts a cluster: `startCluster(3, 1)` or `startCluster({ masters: 3, persist: true })`. */
+export async function startCluster(
+  mastersOrOptions: number | ClusterOptions = 3,
+  replicas = 0,
+): Promise<OwnCluster> {
+  const {
+    masters = 3,
+    replicasPerMaster = replicas,
+    persist = false,
+  } = typeof mastersOrOptions === 'number' ? { masters: mastersOrOptions } : mastersOrOptions;
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-cluster-'));
   const count = masters * (1 + replicasPerMaster);
   const ports: number[] = [];
@@ -96,7 +129,7 @@ export async function startCluster(masters = 3, replicasPerMaster = 0): Promise<
   const nodes = new Map<number, ChildProcess>();
   await Promise.all(
     ports.map(async (port) => {
-      nodes.set(port, await startNode(port, dir));
+      nodes.set(port, await startNode(port, dir, persist));
     }),
   );
   await run('redis-cli', [
@@ -156,6 +189,19 @@ export async function startCluster(masters = 3, replicasPerMaster = 0): Promise<
     child.kill('SIGKILL');
     await exited;
   };
+  const killAll = async () => {
+    await Promise.all(ports.map(kill));
+  };
+  const startAll = async () => {
+    await Promise.all(
+      ports
+        .filter((port) => !running(nodes.get(port)))
+        .map(async (port) => {
+          nodes.set(port, await startNode(port, dir, persist));
+        }),
+    );
+    await waitHealthy();
+  };
   await waitHealthy();
   return {
     ports,
@@ -166,9 +212,11 @@ export async function startCluster(masters = 3, replicasPerMaster = 0): Promise<
       ),
     masterOf,
     kill,
+    killAll,
+    startAll,
     waitHealthy,
     stop: async () => {
-      await Promise.all(ports.map(kill));
+      await killAll();
       rmSync(dir, { recursive: true, force: true });
     },
   };
