@@ -2,8 +2,8 @@
  * Several app processes sharing one Redis, or one three-master Redis Cluster, admit exactly what
  * one process would, with Redis healthy and every process's event loop kept busy by a neighbour
  * (80 ms of every 100 ms): 300 concurrent requests spread over three instances against
- * `burst: 20` admit 20 and against a quota of 15 admit 15, with no 503 (store options at their
- * defaults).
+ * `burst: 20` admit 20 and against a quota of 15 admit 15, with no 503; and so do five rounds in
+ * a row of smaller bursts, each on a fresh bucket and quota (store options at their defaults).
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -18,6 +18,9 @@ const clusterAvailable = canStartCluster();
 const INSTANCES = 3;
 const REQUESTS = 300;
 const API_KEY = 'multi-instance-key-0123456789-abcdefghij';
+/** Rounds in a row that must all be exact (the issue's "5 times in a row"), and their size. */
+const ROUNDS = 5;
+const ROUND_REQUESTS = 60;
 
 /** Starts one app instance (test/redis/instance.ts) and resolves its base URL. */
 async function startInstance(env: Record<string, string>, children: ChildProcess[]) {
@@ -70,6 +73,23 @@ function exactAcrossInstances(env: () => Record<string, string>) {
       429: 285,
     });
   }, 30_000);
+
+  it(`stays exact ${ROUNDS} rounds in a row: ${ROUND_REQUESTS} concurrent requests to a fresh bucket (20) and ${ROUND_REQUESTS} to a fresh key's quota (15) at once`, async () => {
+    const rounds = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const [throttled, quota] = await Promise.all([
+        burst(`/rounds/throttled?round=${round}`, ROUND_REQUESTS),
+        burst('/rounds/quota', ROUND_REQUESTS, { 'x-api-key': `${API_KEY}-${round}` }),
+      ]);
+      rounds.push({ throttled, quota });
+    }
+    expect(rounds).toEqual(
+      Array(ROUNDS).fill({
+        throttled: { 200: 20, 429: ROUND_REQUESTS - 20 },
+        quota: { 200: 15, 429: ROUND_REQUESTS - 15 },
+      }),
+    );
+  }, 60_000);
 }
 
 describe.skipIf(client === undefined)('redisStore() across busy app processes, one Redis', () => {
