@@ -29,7 +29,7 @@ describe.skipIf(!clusterAvailable)(
   () => {
     let cluster: OwnCluster;
     beforeAll(async () => {
-      cluster = await startCluster(3);
+      cluster = await startCluster();
     }, 30_000);
     afterAll(async () => {
       await cluster?.stop();

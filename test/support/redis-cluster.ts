@@ -112,16 +112,11 @@ async function clusterInfo(port: number): Promise<string> {
   }
 }
 
-/** Starts a cluster: `startCluster(3, 1)` or `startCluster({ masters: 3, persist: true })`. */
-export async function startCluster(
-  mastersOrOptions: number | ClusterOptions = 3,
-  replicas = 0,
-): Promise<OwnCluster> {
-  const {
-    masters = 3,
-    replicasPerMaster = replicas,
-    persist = false,
-  } = typeof mastersOrOptions === 'number' ? { masters: mastersOrOptions } : mastersOrOptions;
+export async function startCluster({
+  masters = 3,
+  replicasPerMaster = 0,
+  persist = false,
+}: ClusterOptions = {}): Promise<OwnCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-cluster-'));
   const count = masters * (1 + replicasPerMaster);
   const ports: number[] = [];
