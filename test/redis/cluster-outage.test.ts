@@ -77,8 +77,9 @@ describe.skipIf(!available)('redisStore() on a Redis Cluster that is down', () =
     app.get(['/throttled', '/strict', '/probe', '/quota'], (_req, res) => {
       res.send('ok');
     });
+    // Creating a cluster takes seconds, many more on a loaded machine.
     served = await serve(app);
-  }, 30_000);
+  }, 60_000);
 
   afterAll(async () => {
     served?.close();
