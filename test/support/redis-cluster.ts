@@ -7,6 +7,7 @@
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -99,6 +100,34 @@ async function startNode(port: number, root: string, persist: boolean): Promise<
   return child;
 }
 
+/**
+ * Starts a node on a port that is free, with its cluster bus port (+10000) free too; tries other
+ * ports when another process takes the one found before the node listens (a shared machine).
+ */
+async function startNodeOnFreePort(
+  root: string,
+  persist: boolean,
+): Promise<[number, ChildProcess]> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    if (port + 10_000 > 65_535 || !(await isFree(port + 10_000))) continue;
+    try {
+      return [port, await startNode(port, root, persist)];
+    } catch (error) {
+      if (attempt >= 5) throw error;
+    }
+  }
+}
+
+/** Whether nothing listens on `port` of 127.0.0.1 now. */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 async function clusterInfo(port: number): Promise<string> {
   const node = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
   node.on('error', () => undefined);
@@ -120,11 +149,12 @@ export async function startCluster({
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-cluster-'));
   const count = masters * (1 + replicasPerMaster);
   const ports: number[] = [];
-  for (let i = 0; i < count; i++) ports.push(await freePort());
   const nodes = new Map<number, ChildProcess>();
   await Promise.all(
-    ports.map(async (port) => {
-      nodes.set(port, await startNode(port, dir, persist));
+    Array.from({ length: count }, async () => {
+      const [port, child] = await startNodeOnFreePort(dir, persist);
+      ports.push(port);
+      nodes.set(port, child);
     }),
   );
   await run('redis-cli', [
