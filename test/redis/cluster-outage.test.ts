@@ -4,8 +4,9 @@
  * started while every node is down serve normally within seconds of the cluster coming up (the
  * keys option is imported then), and when every node is killed for 3 s mid-run, no admitted
  * request is lost and no request answered without Redis is counted there, but for a call Redis
- * ran at the very instant it died (its reply lost): the counts then go on exactly from there. Store options at their defaults but `timeoutMs` (shorter, so that the
- * requests made while the cluster is down answer quickly).
+ * ran at the very instant it died (its reply lost): the counts then go on exactly from there.
+ * Store options at their defaults but `timeoutMs` (shorter, so that the requests made while the
+ * cluster is down answer quickly).
  */
 
 import express from 'express';
