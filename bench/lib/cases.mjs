@@ -142,6 +142,8 @@ function gatewayCases(fw, peers) {
       name: `${fw} + gateway.accessLog`,
       file: `${fw}-gateway-accesslog.mjs`,
       requires: ['accessLog'],
+      request: 'get',
+      expect: ok,
       compare: [
         overBare(null, 0),
         ...peers.accessLog.map((baseline) => ({ baseline, target: 1.0 })),
@@ -175,6 +177,17 @@ function gatewayCases(fw, peers) {
       },
       also: [refusedWithoutKey],
       compare: [overBare(0.85, 0)],
+    },
+    {
+      name: `${fw} + gateway.accessLog + gateway.metrics`,
+      file: `${fw}-gateway-observability.mjs`,
+      requires: ['accessLog', 'metrics'],
+      request: 'get',
+      expect: ok,
+      compare: [
+        { baseline: fw },
+        ...peers.observability.map((baseline) => ({ baseline, target: 1.0 })),
+      ],
     },
     {
       name: `${fw} + gateway.metrics`,
@@ -272,6 +285,13 @@ export const CASES = [
   ),
   peer('express + pino-http', 'express-pino-http.mjs', 'get', ok, 'express'),
   peer('express + express-prom-bundle', 'express-prom-bundle.mjs', 'get', ok, 'express'),
+  peer(
+    'express + pino-http + express-prom-bundle',
+    'express-pino-prom-bundle.mjs',
+    'get',
+    ok,
+    'express',
+  ),
   ...gatewayCases('express', {
     accessLog: ['express + pino-http'],
     cors: 'express + cors',
@@ -279,6 +299,7 @@ export const CASES = [
     throttle: ['express + express-rate-limit', 'express + rate-limiter-flexible'],
     cache: ['express + apicache hit (5 ms route)'],
     metrics: ['express + express-prom-bundle'],
+    observability: ['express + pino-http + express-prom-bundle'],
     proxy: [
       'express + http-proxy-middleware (keep-alive agent)',
       'express + http-proxy-middleware (default agent)',
@@ -352,12 +373,20 @@ export const CASES = [
   ),
   peer('koa + koa-pino-logger', 'koa-pino-logger.mjs', 'get', ok, 'koa'),
   peer('koa + prom-client middleware', 'koa-prom-client.mjs', 'get', ok, 'koa'),
+  peer(
+    'koa + koa-pino-logger + prom-client middleware',
+    'koa-pino-prom-client.mjs',
+    'get',
+    ok,
+    'koa',
+  ),
   ...gatewayCases('koa', {
     accessLog: ['koa + koa-pino-logger'],
     cors: 'koa + @koa/cors',
     jwt: (alg) => `koa + koa-jwt (${alg}, token reused)`,
     throttle: ['koa + koa-ratelimit'],
     metrics: ['koa + prom-client middleware'],
+    observability: ['koa + koa-pino-logger + prom-client middleware'],
     cache: [],
     proxy: [],
   }),
