@@ -8,15 +8,23 @@ import { gateway } from '../src/index.js';
 import { startBackend } from './demo/backend.js';
 import { CORS_OPTIONS, DEMO_KEYS, DEMO_PLANS, demoStore } from './demo/config.js';
 import { printInstructions } from './demo/curl.js';
+import { demoIssuer } from './demo/jwt.js';
 import { type Demo, demoPorts, isMain, listenDemo, stopOnSignal } from './demo/server.js';
 
 export type { Demo } from './demo/server.js';
+
+/** A readable access-log line in API Gateway's template syntax. */
+const DEMO_LOG_FORMAT =
+  '[$context.requestTime] "$context.httpMethod $context.path" $context.status $context.responseLength B $context.responseLatency ms cache=$context.cacheStatus key=$context.identity.apiKeyId error=$context.error.responseType';
 
 export async function startExpressDemo(port = 0, backendPort = 0): Promise<Demo> {
   const backend = await startBackend(backendPort);
   const { store, label, close } = await demoStore();
   const app = express();
 
+  // First, so that it sees everything: one line per request on this terminal, the gateway's own
+  // refusals (403, 429, 502) and cache hits included.
+  app.use(gateway.accessLog({ format: DEMO_LOG_FORMAT }));
   // CORS first, so that every answer below (429s and 403s included) is readable by the browser app.
   app.use(gateway.cors(CORS_OPTIONS));
   // One bucket for the whole gateway, as API Gateway's account-level throttle.
@@ -35,15 +43,28 @@ export async function startExpressDemo(port = 0, backendPort = 0): Promise<Demo>
   const api = gateway.proxy({ target: backend.url });
   app.use('/api', plans, api);
 
+  // Bearer tokens: /secure needs one signed by the demo issuer, with the orders:read scope.
+  const issuer = demoIssuer();
+  app.get('/secure', gateway.jwt(issuer.options), (req, res) => {
+    const principal = req.gateway?.principal;
+    res.json({ message: `hello, ${principal?.id}`, scopes: principal?.scopes });
+  });
+
+  // Admin routes answer only this machine (the socket's address; no proxy is trusted).
+  app.use('/admin', gateway.ipFilter({ allow: ['127.0.0.1', '::1'] }));
   app.get('/admin/usage/:id', async (req, res) => {
     res.json(await plans.usage(req.params.id));
   });
 
-  return listenDemo(app, port, backend, label, [close, () => weather.close(), () => api.close()]);
+  return listenDemo(app, port, backend, label, issuer.token, [
+    close,
+    () => weather.close(),
+    () => api.close(),
+  ]);
 }
 
 if (isMain(import.meta.url)) {
   const demo = await startExpressDemo(...demoPorts());
-  printInstructions('Express', demo.url, demo.backend.url, demo.storeLabel);
+  printInstructions('Express', demo.url, demo.backend.url, demo.storeLabel, demo.token);
   stopOnSignal(demo);
 }

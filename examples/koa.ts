@@ -8,6 +8,7 @@ import { gateway } from '../src/index.js';
 import { startBackend } from './demo/backend.js';
 import { CORS_OPTIONS, DEMO_KEYS, DEMO_PLANS, demoStore } from './demo/config.js';
 import { printInstructions } from './demo/curl.js';
+import { demoIssuer } from './demo/jwt.js';
 import { type Demo, demoPorts, isMain, listenDemo, stopOnSignal } from './demo/server.js';
 
 /** Runs `middleware` only for paths under `prefix` (what `app.use(prefix, mw)` does in Express). */
@@ -16,11 +17,18 @@ function under(prefix: string, middleware: Koa.Middleware): Koa.Middleware {
     ctx.path === prefix || ctx.path.startsWith(`${prefix}/`) ? middleware(ctx, next) : next();
 }
 
+/** A readable access-log line in API Gateway's template syntax. */
+const DEMO_LOG_FORMAT =
+  '[$context.requestTime] "$context.httpMethod $context.path" $context.status $context.responseLength B $context.responseLatency ms cache=$context.cacheStatus key=$context.identity.apiKeyId error=$context.error.responseType';
+
 export async function startKoaDemo(port = 0, backendPort = 0): Promise<Demo> {
   const backend = await startBackend(backendPort);
   const { store, label, close } = await demoStore();
   const app = new Koa();
 
+  // First, so that it sees everything: one line per request on this terminal, the gateway's own
+  // refusals (403, 429, 502) and cache hits included.
+  app.use(gateway.accessLog({ format: DEMO_LOG_FORMAT }));
   app.use(gateway.cors(CORS_OPTIONS));
   app.use(gateway.throttle({ rate: 50, burst: 100, key: 'global', name: 'global', store }));
 
@@ -38,13 +46,22 @@ export async function startKoaDemo(port = 0, backendPort = 0): Promise<Demo> {
   app.use(under('/api', plans));
   app.use(api);
 
+  const issuer = demoIssuer();
+  app.use(under('/secure', gateway.jwt(issuer.options)));
+  app.use(async (ctx, next) => {
+    if (ctx.method !== 'GET' || ctx.path !== '/secure') return next();
+    const principal = ctx.state.gateway?.principal;
+    ctx.body = { message: `hello, ${principal?.id}`, scopes: principal?.scopes };
+  });
+
+  app.use(under('/admin', gateway.ipFilter({ allow: ['127.0.0.1', '::1'] })));
   app.use(async (ctx, next) => {
     const match = /^\/admin\/usage\/([^/]+)$/.exec(ctx.path);
     if (ctx.method !== 'GET' || match === null) return next();
     ctx.body = await plans.usage(decodeURIComponent(match[1]!));
   });
 
-  return listenDemo(app.callback(), port, backend, label, [
+  return listenDemo(app.callback(), port, backend, label, issuer.token, [
     close,
     () => weather.close(),
     () => api.close(),
@@ -53,6 +70,6 @@ export async function startKoaDemo(port = 0, backendPort = 0): Promise<Demo> {
 
 if (isMain(import.meta.url)) {
   const demo = await startKoaDemo(...demoPorts());
-  printInstructions('Koa', demo.url, demo.backend.url, demo.storeLabel);
+  printInstructions('Koa', demo.url, demo.backend.url, demo.storeLabel, demo.token);
   stopOnSignal(demo);
 }

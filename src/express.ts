@@ -6,8 +6,17 @@
 import type { Request, RequestHandler } from 'express';
 import './augment.js';
 import { gateway as neutralGateway } from './gateway.js';
+import type { AccessLogExtras, AccessLogOptions } from './middleware/access-log/index.js';
+import type {
+  AuthorizerControls,
+  AuthorizerFunction,
+  AuthorizerOptions,
+} from './middleware/authorizer/index.js';
 import type { CacheControls, CacheOptions } from './middleware/cache/index.js';
+import type { ClientCertOptions } from './middleware/client-cert/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
+import type { IpFilterOptions } from './middleware/ip-filter/index.js';
+import type { JwtOptions } from './middleware/jwt/index.js';
 import type {
   ProxyExtras,
   ProxyOptions,
@@ -17,16 +26,37 @@ import type {
 import type { ThrottleOptions } from './middleware/throttle/index.js';
 import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/index.js';
 
-export type { GatewayContext } from './core/context.js';
+export type { ClientCertInfo, GatewayContext } from './core/context.js';
 export type { ErrorResponseOptions } from './core/errors.js';
-export type { CacheControls, CacheStats, CacheStore } from './index.js';
+export type {
+  CacheControls,
+  CacheStats,
+  CacheStore,
+  Principal,
+} from './index.js';
+export type { AccessLogOptions, AccessLogRecord } from './middleware/access-log/index.js';
+export type {
+  AuthorizerEvent,
+  AuthorizerOptions,
+  AuthorizerResult,
+} from './middleware/authorizer/index.js';
+export type { ClientCertOptions, ClientCertRule } from './middleware/client-cert/index.js';
+export type { IpFilterOptions } from './middleware/ip-filter/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Express. */
 export interface ExpressGateway {
+  accessLog(options?: AccessLogOptions<Request>): RequestHandler & AccessLogExtras;
   cors(options?: CorsOptions<Request>): RequestHandler;
+  jwt(options: JwtOptions<Request>): RequestHandler;
+  ipFilter(options: IpFilterOptions): RequestHandler;
+  clientCert(options?: ClientCertOptions): RequestHandler;
   cache(ttlOrOptions?: number | CacheOptions<Request>): RequestHandler & CacheControls;
   throttle(options: ThrottleOptions<Request>): RequestHandler;
+  authorizer(
+    fn: AuthorizerFunction,
+    options?: AuthorizerOptions,
+  ): RequestHandler & AuthorizerControls;
   usagePlans(options: UsagePlansOptions<Request>): RequestHandler & KeyManagement;
   proxy(
     target: TargetUrl | readonly TargetUrl[] | TargetFunction<Request> | ProxyOptions<Request>,
@@ -34,9 +64,14 @@ export interface ExpressGateway {
 }
 
 export const gateway: ExpressGateway = neutralGateway as unknown as ExpressGateway;
+export const accessLog: ExpressGateway['accessLog'] = gateway.accessLog;
 export const cors: ExpressGateway['cors'] = gateway.cors;
+export const jwt: ExpressGateway['jwt'] = gateway.jwt;
+export const ipFilter: ExpressGateway['ipFilter'] = gateway.ipFilter;
+export const clientCert: ExpressGateway['clientCert'] = gateway.clientCert;
 export const cache: ExpressGateway['cache'] = gateway.cache;
 export const throttle: ExpressGateway['throttle'] = gateway.throttle;
+export const authorizer: ExpressGateway['authorizer'] = gateway.authorizer;
 export const usagePlans: ExpressGateway['usagePlans'] = gateway.usagePlans;
 export { memoryStore } from './stores/memory/index.js';
 export const proxy: ExpressGateway['proxy'] = gateway.proxy;

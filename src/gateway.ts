@@ -1,7 +1,12 @@
 /** The `gateway` namespace: every middleware factory, as one object. */
 
+import { accessLog } from './middleware/access-log/index.js';
+import { authorizer } from './middleware/authorizer/index.js';
 import { cache } from './middleware/cache/index.js';
+import { clientCert } from './middleware/client-cert/index.js';
 import { cors } from './middleware/cors/index.js';
+import { ipFilter } from './middleware/ip-filter/index.js';
+import { jwt } from './middleware/jwt/index.js';
 import { proxy } from './middleware/proxy/index.js';
 import { throttle } from './middleware/throttle/index.js';
 import { usagePlans } from './middleware/usage-plans/index.js';
@@ -12,10 +17,15 @@ import { usagePlans } from './middleware/usage-plans/index.js';
  * Express and as Koa middleware.
  */
 export const gateway = Object.freeze({
+  accessLog,
   cors,
+  jwt,
+  ipFilter,
+  clientCert,
   cache,
-  throttle,
+  authorizer,
   usagePlans,
+  throttle,
   proxy,
 });
 

@@ -4,7 +4,13 @@ import './augment.js';
 
 export type { Clock } from './core/clock.js';
 export { systemClock } from './core/clock.js';
-export type { ApiKeyInfo, GatewayContext, ThrottleInfo } from './core/context.js';
+export type {
+  ApiKeyInfo,
+  ClientCertInfo,
+  GatewayContext,
+  Principal,
+  ThrottleInfo,
+} from './core/context.js';
 export {
   type ErrorResponseOptions,
   GATEWAY_RESPONSES,
@@ -16,7 +22,42 @@ export type {
   GatewayMiddleware,
   KoaContextLike,
 } from './core/middleware.js';
+export type { TraceContext } from './core/trace.js';
 export { type Gateway, gateway } from './gateway.js';
+export {
+  ACCESS_LOG_DEFAULTS,
+  type AccessLogExtras,
+  type AccessLogger,
+  type AccessLogMiddleware,
+  type AccessLogOptions,
+  type AccessLogRecord,
+  accessLog,
+  type CacheStatus,
+  CLF_TEMPLATE,
+  type Destination,
+  REDACTED,
+  type RecordFormatter,
+  TEMPLATE_VARIABLES,
+} from './middleware/access-log/index.js';
+export {
+  AUTHORIZER_ARN_DEFAULTS,
+  AUTHORIZER_DEFAULTS,
+  type AuthorizerArnOptions,
+  type AuthorizerContextValue,
+  type AuthorizerControls,
+  type AuthorizerEvent,
+  type AuthorizerFunction,
+  type AuthorizerMiddleware,
+  type AuthorizerOptions,
+  type AuthorizerPolicyResult,
+  type AuthorizerRequestEvent,
+  type AuthorizerResponses,
+  type AuthorizerResult,
+  type AuthorizerSimpleResult,
+  type AuthorizerStatement,
+  type AuthorizerTokenEvent,
+  authorizer,
+} from './middleware/authorizer/index.js';
 export {
   CACHE_DEFAULTS,
   type CacheControls,
@@ -28,11 +69,31 @@ export {
   type InvalidationTarget,
 } from './middleware/cache/index.js';
 export {
+  CLIENT_CERT_DEFAULTS,
+  type ClientCertOptions,
+  type ClientCertRule,
+  clientCert,
+} from './middleware/client-cert/index.js';
+export {
   CORS_DEFAULTS,
   type CorsOptions,
   cors,
   type OriginPredicate,
 } from './middleware/cors/index.js';
+export {
+  IP_FILTER_DEFAULTS,
+  type IpFilterOptions,
+  ipFilter,
+} from './middleware/ip-filter/index.js';
+export {
+  JWT_DEFAULTS,
+  type JwtAlgorithm,
+  type JwtOptions,
+  type JwtResponses,
+  type JwtTokenGetter,
+  type JwtTokenSources,
+  jwt,
+} from './middleware/jwt/index.js';
 export {
   type HeaderTransforms,
   type PathRewriteFunction,
@@ -68,6 +129,7 @@ export {
   type UsageReport,
   usagePlans,
 } from './middleware/usage-plans/index.js';
+export type { AuthorizerResultStore } from './stores/authorizer.js';
 export type { CacheEntry, CacheGenerations, CacheStore, CacheUsage } from './stores/cache.js';
 export { type MemoryCacheStoreOptions, memoryCacheStore } from './stores/memory/cache.js';
 export {

@@ -6,13 +6,27 @@
  */
 
 import { API_KEY, ORIGIN } from '../scenarios/_common.mjs';
+import { HS256_TOKEN, RS256_TOKEN } from '../scenarios/_jwt.mjs';
+
+const GET_HEADERS = { origin: ORIGIN, 'x-api-key': API_KEY };
 
 /** The requests the load generator sends. Every GET case gets the same bytes, so only the server differs. */
 export const REQUESTS = {
   get: {
     method: 'GET',
     path: '/hello',
-    headers: { origin: ORIGIN, 'x-api-key': API_KEY },
+    headers: GET_HEADERS,
+  },
+  /** The JWT cases: the same GET with the same valid token on every request, as a client re-sends it. */
+  jwtHs256: {
+    method: 'GET',
+    path: '/hello',
+    headers: { ...GET_HEADERS, authorization: `Bearer ${HS256_TOKEN}` },
+  },
+  jwtRs256: {
+    method: 'GET',
+    path: '/hello',
+    headers: { ...GET_HEADERS, authorization: `Bearer ${RS256_TOKEN}` },
   },
   preflight: {
     method: 'OPTIONS',
@@ -35,6 +49,18 @@ const corsPreflight = {
 /** A hit needs one earlier request to fill the cache. */
 const cacheHit = { ...ok, headers: { ...json, 'cache-status': /^portcullis; hit/ } };
 const proxied = { ...ok, headers: { ...json, 'x-upstream': 'bench' } };
+/** The request of a JWT case: its token signed with `alg`. */
+const jwtRequest = (alg) => (alg === 'HS256' ? 'jwtHs256' : 'jwtRs256');
+/** JWT cases must also refuse a request without a token. */
+const refusedWithoutToken = {
+  request: { method: 'GET', path: '/hello', headers: GET_HEADERS },
+  expect: { status: 401 },
+};
+/** Authorizer cases must also refuse a request without the identity source, without calling it. */
+const refusedWithoutIdentity = {
+  request: { method: 'GET', path: '/hello', headers: { origin: ORIGIN } },
+  expect: { status: 401, body: /Unauthorized/ },
+};
 /** Usage-plan cases must also refuse a request without a key. */
 const refusedWithoutKey = {
   request: { method: 'GET', path: '/hello', headers: { origin: ORIGIN } },
@@ -104,6 +130,24 @@ function gatewayCases(fw, peers) {
       compare: [overBare(0.92, 20)],
     },
     {
+      name: `${fw} + gateway.authorizer cache hit`,
+      file: `${fw}-gateway-authorizer.mjs`,
+      requires: ['authorizer'],
+      request: 'get',
+      expect: ok,
+      also: [refusedWithoutIdentity],
+      compare: [overBare(null, 10)],
+    },
+    {
+      name: `${fw} + gateway.accessLog`,
+      file: `${fw}-gateway-accesslog.mjs`,
+      requires: ['accessLog'],
+      compare: [
+        overBare(null, 0),
+        ...peers.accessLog.map((baseline) => ({ baseline, target: 1.0 })),
+      ],
+    },
+    {
       name: `${fw} + gateway.cache hit (5 ms route)`,
       file: `${fw}-gateway-cache.mjs`,
       requires: ['cache'],
@@ -111,6 +155,15 @@ function gatewayCases(fw, peers) {
       expect: cacheHit,
       compare: [overBare(0.95, 0), ...peers.cache.map((baseline) => ({ baseline, target: 1.2 }))],
     },
+    ...['HS256', 'RS256'].map((alg) => ({
+      name: `${fw} + gateway.jwt (${alg}, token reused)`,
+      file: `${fw}-gateway-jwt-${alg.toLowerCase()}.mjs`,
+      requires: ['jwt'],
+      request: jwtRequest(alg),
+      expect: ok,
+      also: [refusedWithoutToken],
+      compare: [overBare(null, 20), { baseline: peers.jwt(alg), target: 1.0 }],
+    })),
     {
       name: `${fw} full stack: cors + usagePlans + throttle + cache hit`,
       file: `${fw}-gateway-full-stack.mjs`,
@@ -199,8 +252,21 @@ export const CASES = [
     'express',
     { upstream: true, args: ['keepalive'] },
   ),
+  ...['HS256', 'RS256'].map((alg) =>
+    peer(
+      `express + express-jwt (${alg}, token reused)`,
+      `express-jwt-${alg.toLowerCase()}.mjs`,
+      jwtRequest(alg),
+      ok,
+      'express',
+      { also: [refusedWithoutToken] },
+    ),
+  ),
+  peer('express + pino-http', 'express-pino-http.mjs', 'get', ok, 'express'),
   ...gatewayCases('express', {
+    accessLog: ['express + pino-http'],
     cors: 'express + cors',
+    jwt: (alg) => `express + express-jwt (${alg}, token reused)`,
     throttle: ['express + express-rate-limit', 'express + rate-limiter-flexible'],
     cache: ['express + apicache hit (5 ms route)'],
     proxy: [
@@ -264,8 +330,21 @@ export const CASES = [
     { ...ok, headers: { ...json, 'x-ratelimit-remaining': true } },
     'koa',
   ),
+  ...['HS256', 'RS256'].map((alg) =>
+    peer(
+      `koa + koa-jwt (${alg}, token reused)`,
+      `koa-jwt-${alg.toLowerCase()}.mjs`,
+      jwtRequest(alg),
+      ok,
+      'koa',
+      { also: [refusedWithoutToken] },
+    ),
+  ),
+  peer('koa + koa-pino-logger', 'koa-pino-logger.mjs', 'get', ok, 'koa'),
   ...gatewayCases('koa', {
+    accessLog: ['koa + koa-pino-logger'],
     cors: 'koa + @koa/cors',
+    jwt: (alg) => `koa + koa-jwt (${alg}, token reused)`,
     throttle: ['koa + koa-ratelimit'],
     cache: [],
     proxy: [],

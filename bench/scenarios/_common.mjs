@@ -11,6 +11,30 @@ export const ORIGIN = 'https://app.example.com';
 /** The API key of the usage-plan cases (sent by the load generator in `x-api-key`). */
 export const API_KEY = 'bench0123456789abcdef0123456789abcdef0123';
 
+/**
+ * The authorizer of the authorizer cases, as a real Lambda authorizer is written: it knows the
+ * bench's key (sent in `x-api-key`, so every GET case still sends the same bytes) and allows
+ * every method and path of the API, building the `Resource` from `event.methodArn`. Its answer
+ * is cached (300 s): the cases measure a cache hit, whose policy is evaluated per request.
+ */
+export const AUTHORIZER = [
+  (event) => {
+    if (event.headers['x-api-key'] !== API_KEY) throw new Error('Unauthorized');
+    const [arn, stage] = event.methodArn.split('/');
+    return {
+      principalId: 'bench',
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: 'execute-api:Invoke', Resource: `${arn}/${stage}/*` },
+        ],
+      },
+      context: { plan: 'pro' },
+    };
+  },
+  { identitySource: 'header:x-api-key' },
+];
+
 /** A throttle that never triggers during a run: the measured cost is the bookkeeping alone. */
 export const NEVER_THROTTLE = { rate: 1_000_000, burst: 1_000_000 };
 

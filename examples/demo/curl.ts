@@ -7,6 +7,7 @@ export function printInstructions(
   gatewayUrl: string,
   backendUrl: string,
   storeLabel: string,
+  token: string,
 ): void {
   const g = gatewayUrl;
   const key = (id: string) => DEMO_KEYS.find((k) => k.id === id)!.key;
@@ -37,8 +38,14 @@ export function printInstructions(
     '# Out of quota: the trial plan allows 3 requests a day, the 4th gets 429 Limit Exceeded',
     `for i in 1 2 3 4; do curl -s ${g}/api/orders -H 'x-api-key: ${key('demo-trial')}' -w ' %{http_code}\\n'; done`,
     '',
+    '# JWT: no token (401 with WWW-Authenticate), then the token minted at start (HS256, a random secret)',
+    `curl -i ${g}/secure`,
+    `curl -i ${g}/secure -H 'Authorization: Bearer ${token}'`,
+    '',
     '# Usage report (per UTC day, [used, remaining])',
     `curl -s ${g}/admin/usage/demo-trial`,
+    '# /admin answers only this machine (ipFilter): from another address (127.0.0.2, Linux) it is 403',
+    `curl -i --interface 127.0.0.2 ${g}/admin/usage/demo-trial`,
     '',
     '# Proxy: a POST forwarded to the backend, and an unknown backend path (404 from the backend)',
     `curl -i -X POST ${g}/api/orders -H 'x-api-key: ${key('demo-pro')}' -H 'content-type: application/json' -d '{"item":"moat","quantity":1}'`,

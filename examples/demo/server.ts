@@ -9,6 +9,8 @@ export interface Demo {
   readonly backend: Backend;
   /** Where the gateway's state lives (memory or Redis). */
   readonly storeLabel: string;
+  /** A token `/secure` accepts, minted at start. */
+  readonly token: string;
   close(): Promise<void>;
 }
 
@@ -17,6 +19,7 @@ export async function listenDemo(
   port: number,
   backend: Backend,
   storeLabel: string,
+  token: string,
   cleanups: Array<() => unknown>,
 ): Promise<Demo> {
   const server = createServer(handler);
@@ -25,6 +28,7 @@ export async function listenDemo(
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     backend,
     storeLabel,
+    token,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

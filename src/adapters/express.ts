@@ -90,6 +90,14 @@ class ExpressExchange extends Exchange {
     return query === -1 ? url : url.slice(0, query);
   }
 
+  override get routeTemplate(): string | null {
+    // `req.route` is the matched route; `req.baseUrl` the path of the routers it is mounted in.
+    const req = this.expressReq as { route?: { path?: unknown }; baseUrl?: string };
+    const path = req.route?.path;
+    if (path === undefined || path === null) return null;
+    return `${req.baseUrl ?? ''}${templateText(path)}`;
+  }
+
   /** Set by body parsers (`express.json()`...). */
   override get parsedBody(): unknown {
     return (this.expressReq as { body?: unknown }).body;
@@ -197,4 +205,11 @@ export function toExpress(handler: CoreHandler) {
       fail(err);
     }
   };
+}
+
+/** A route path as text: Express accepts strings, regular expressions and arrays of either. */
+function templateText(path: unknown): string {
+  if (typeof path === 'string') return path;
+  if (Array.isArray(path)) return path.map(templateText).join(',');
+  return String(path);
 }

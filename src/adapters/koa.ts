@@ -64,6 +64,14 @@ class KoaExchange extends Exchange {
     return this.ctx.path;
   }
 
+  override get routeTemplate(): string | null {
+    // Set by @koa/router (and koa-router) on the route that matched: a path template string, or
+    // a RegExp for regular-expression routes.
+    const matched = (this.ctx as { _matchedRoute?: unknown })._matchedRoute;
+    if (matched === undefined || matched === null) return null;
+    return typeof matched === 'string' ? matched : String(matched);
+  }
+
   override get parsedBody(): unknown {
     return this.ctx.request?.body;
   }

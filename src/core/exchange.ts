@@ -122,6 +122,17 @@ export abstract class Exchange {
   }
 
   /**
+   * The route template that served the request (API Gateway's `resourcePath`), as the app's
+   * router knows it once it matched: Express's mount path + `req.route.path`, Koa's
+   * `ctx._matchedRoute` from @koa/router. `null` when no router route matched (a middleware such
+   * as the proxy answered, or nothing did). Read it after the response, for logs and metrics:
+   * it is a bounded label, unlike the raw path.
+   */
+  get routeTemplate(): string | null {
+    return null;
+  }
+
+  /**
    * The raw body bytes a body parser kept (Express `req.rawBody` from the `verify` recipe, Koa
    * `ctx.request.rawBody` as @koa/bodyparser keeps it), or undefined.
    */

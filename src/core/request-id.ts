@@ -26,14 +26,20 @@ for (let byte = 0; byte < 256; byte++) {
 const POSITIONS = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 const text = Buffer.alloc(36, '-');
 
-/** A new random UUID (RFC 9562 version 4), in lower case. */
-export function randomRequestId(): string {
+/** The offset of 16 fresh random bytes in `pool`, refilling it when used up. */
+function takeRandomBytes(): number {
   if (offset === pool.length) {
     randomFillSync(pool);
     offset = 0;
   }
   const start = offset;
   offset += 16;
+  return start;
+}
+
+/** A new random UUID (RFC 9562 version 4), in lower case. */
+export function randomRequestId(): string {
+  const start = takeRandomBytes();
   for (let i = 0; i < 16; i++) {
     let byte = pool[start + i] as number;
     if (i === 6)
@@ -44,4 +50,24 @@ export function randomRequestId(): string {
     text[at + 1] = HEX_DIGITS[2 * byte + 1] as number;
   }
   return text.toString('latin1', 0, 36);
+}
+
+const hexText = Buffer.alloc(32);
+
+/**
+ * `bytes` (1–16) random bytes as lower-case hex, never all zeros: W3C Trace Context trace ids
+ * (16 bytes) and span ids (8), which are invalid when all zeros.
+ */
+export function randomHex(bytes: number): string {
+  for (;;) {
+    const start = takeRandomBytes();
+    let any = 0;
+    for (let i = 0; i < bytes; i++) {
+      const byte = pool[start + i] as number;
+      any |= byte;
+      hexText[2 * i] = HEX_DIGITS[2 * byte] as number;
+      hexText[2 * i + 1] = HEX_DIGITS[2 * byte + 1] as number;
+    }
+    if (any !== 0) return hexText.toString('latin1', 0, 2 * bytes);
+  }
 }

@@ -11,6 +11,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gateway } from '../../src/index.js';
 import { describeEachFramework } from '../support/frameworks.js';
+import { mint } from '../support/jwt.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -160,6 +161,42 @@ describe.skipIf(!hasChromium)('cors() in a real browser', () => {
         status: 429,
         body: '{"message":"Too Many Requests"}',
       });
+    });
+
+    it("lets the page read jwt's 401 and its WWW-Authenticate, because cors() runs first", async () => {
+      const secret = 'a-browser-test-secret-of-32-bytes!!';
+      const api = await fw.start({
+        use: [
+          gateway.cors({ origin: [allowedPage.origin], exposedHeaders: ['www-authenticate'] }),
+          gateway.jwt({ secret, algorithms: ['HS256'] }),
+        ],
+        routes: [{ method: 'GET', path: '/secure', reply: { body: 'secret data' } }],
+      });
+      const page = await openPage(allowedPage.origin);
+      const url = `${api.url}/secure`;
+      const anonymous = await browserFetch(page, url, {}, 'www-authenticate');
+      // An Authorization header makes it a preflighted request: cors() answers the preflight.
+      const bad = await browserFetch(
+        page,
+        url,
+        { headers: { authorization: 'Bearer a.b.c' } },
+        'www-authenticate',
+      );
+      const token = mint('HS256', secret, {
+        sub: 'browser-user',
+        exp: Math.floor(Date.now() / 1000) + 60,
+      });
+      const good = await browserFetch(page, url, { headers: { authorization: `Bearer ${token}` } });
+      await page.close();
+      expect(anonymous).toEqual({
+        ok: true,
+        status: 401,
+        body: '{"message":"Unauthorized"}',
+        header: 'Bearer',
+      });
+      expect(bad).toMatchObject({ ok: true, status: 401, body: '{"message":"Unauthorized"}' });
+      expect(bad.ok && bad.header).toMatch(/^Bearer error="invalid_token"/);
+      expect(good).toMatchObject({ ok: true, status: 200, body: 'secret data' });
     });
   });
 });

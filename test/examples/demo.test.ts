@@ -95,6 +95,21 @@ describe.each(stores)('the demo on the %s store', (_store, redisUrl) => {
       expect(trial[3]!.json).toEqual({ message: 'Limit Exceeded' });
       expect(Number(trial[3]!.headers['retry-after'])).toBeGreaterThan(0);
 
+      // JWT: no token → 401 with a Bearer challenge; the token minted at start → 200; a forged one → 401.
+      const anonymous = await get('/secure');
+      expect([anonymous.status, anonymous.headers['www-authenticate']]).toEqual([401, 'Bearer']);
+      const secure = await get('/secure', { authorization: `Bearer ${demo.token}` });
+      expect([secure.status, secure.json]).toEqual([
+        200,
+        { message: 'hello, demo-user', scopes: ['orders:read'] },
+      ]);
+      const [header, , signature] = demo.token.split('.');
+      const admin = Buffer.from('{"sub":"admin","scope":"orders:read"}').toString('base64url');
+      const forged = await get('/secure', {
+        authorization: `Bearer ${header}.${admin}.${signature}`,
+      });
+      expect(forged.status).toBe(401);
+
       const usage = await get('/admin/usage/demo-trial');
       expect(usage.json).toMatchObject({ items: { 'demo-trial': [[3, 0]] } });
 
@@ -109,6 +124,18 @@ describe.each(stores)('the demo on the %s store', (_store, redisUrl) => {
         expect.objectContaining({ item: 'moat' }),
       ]);
       expect((await get('/api/nothing-here', { 'x-api-key': keyOf('demo-pro') })).status).toBe(404);
+    });
+
+    it('answers /admin only to this machine (ipFilter)', async () => {
+      const demo = await startDemo();
+      expect((await request(demo.url, '/admin/usage/demo-pro')).status).toBe(200);
+      // Another address of the loopback network: a client that is not this machine's 127.0.0.1.
+      const outsider = await request(demo.url, '/admin/usage/demo-pro', {
+        localAddress: '127.0.0.2',
+      });
+      expect([outsider.status, outsider.json]).toEqual([403, { message: 'Forbidden' }]);
+      // Routes outside /admin are not filtered.
+      expect((await request(demo.url, '/hello', { localAddress: '127.0.0.2' })).status).toBe(200);
     });
   });
 });

@@ -11,16 +11,30 @@ describe('public exports', () => {
   it('portcullis', () => {
     expect(Object.keys(neutral).sort()).toMatchInlineSnapshot(`
       [
+        "ACCESS_LOG_DEFAULTS",
+        "AUTHORIZER_ARN_DEFAULTS",
+        "AUTHORIZER_DEFAULTS",
         "CACHE_DEFAULTS",
+        "CLF_TEMPLATE",
+        "CLIENT_CERT_DEFAULTS",
         "CORS_DEFAULTS",
         "GATEWAY_RESPONSES",
+        "IP_FILTER_DEFAULTS",
+        "JWT_DEFAULTS",
         "MEMORY_STORE_DEFAULTS",
         "PROXY_DEFAULTS",
+        "REDACTED",
+        "TEMPLATE_VARIABLES",
         "THROTTLE_DEFAULTS",
         "USAGE_PLANS_DEFAULTS",
+        "accessLog",
+        "authorizer",
         "cache",
+        "clientCert",
         "cors",
         "gateway",
+        "ipFilter",
+        "jwt",
         "memoryCacheStore",
         "memoryStore",
         "proxy",
@@ -31,8 +45,13 @@ describe('public exports', () => {
     `);
     expect(Object.keys(neutral.gateway).sort()).toMatchInlineSnapshot(`
       [
+        "accessLog",
+        "authorizer",
         "cache",
+        "clientCert",
         "cors",
+        "ipFilter",
+        "jwt",
         "proxy",
         "throttle",
         "usagePlans",
@@ -43,9 +62,14 @@ describe('public exports', () => {
   it('portcullis/express', () => {
     expect(Object.keys(expressEntry).sort()).toMatchInlineSnapshot(`
       [
+        "accessLog",
+        "authorizer",
         "cache",
+        "clientCert",
         "cors",
         "gateway",
+        "ipFilter",
+        "jwt",
         "memoryStore",
         "proxy",
         "throttle",
@@ -57,9 +81,14 @@ describe('public exports', () => {
   it('portcullis/koa', () => {
     expect(Object.keys(koaEntry).sort()).toMatchInlineSnapshot(`
       [
+        "accessLog",
+        "authorizer",
         "cache",
+        "clientCert",
         "cors",
         "gateway",
+        "ipFilter",
+        "jwt",
         "memoryStore",
         "proxy",
         "throttle",

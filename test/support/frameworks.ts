@@ -4,6 +4,7 @@
  */
 
 import type { Server, ServerOptions } from 'node:http';
+import type { ServerOptions as TlsServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express5 from 'express';
 import express4 from 'express4';
@@ -48,6 +49,8 @@ export interface AppSetup {
   trustProxy?: boolean;
   /** Options for Node's `http.createServer` (e.g. `insecureHTTPParser`). */
   serverOptions?: ServerOptions;
+  /** Serve the app over TLS with these `https.createServer` options (`url` is then `https://`). */
+  tls?: TlsServerOptions;
   /**
    * Errors that reach the framework's error handling (Express's error handlers or final handler,
    * Koa's `error` event) fail the test that caused them, unless they are the route's own
@@ -167,12 +170,13 @@ function buildKoa(KoaClass: any, setup: AppSetup, errors: unknown[]) {
 async function listen(
   handler: (...args: never[]) => void,
   options: ServerOptions = {},
+  tls?: TlsServerOptions,
 ): Promise<{ server: Server; url: string }> {
-  const { createServer } = await import('node:http');
-  const server = createServer(options, handler as never);
+  const { createServer } = await import(tls === undefined ? 'node:http' : 'node:https');
+  const server: Server = createServer({ ...options, ...tls }, handler as never);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { server, url: `http://127.0.0.1:${port}` };
+  return { server, url: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}` };
 }
 
 function makeFramework(
@@ -194,7 +198,7 @@ function makeFramework(
         kind === 'koa'
           ? (app as { callback(): (...a: never[]) => void }).callback()
           : (app as (...a: never[]) => void);
-      const { server, url } = await listen(handler, setup.serverOptions);
+      const { server, url } = await listen(handler, setup.serverOptions, setup.tls);
       const testApp: TestApp = {
         url,
         unexpectedErrors,

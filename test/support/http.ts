@@ -1,6 +1,7 @@
 /** A plain HTTP client for tests: exact headers in, raw status/headers/body out (no fetch magic). */
 
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { type RequestOptions as HttpsRequestOptions, request as httpsRequest } from 'node:https';
 
 export interface TestResponse {
   status: number;
@@ -14,6 +15,10 @@ export interface TestRequest {
   method?: string;
   headers?: Record<string, string | string[]>;
   body?: string | Buffer;
+  /** The local address to connect from (`127.0.0.2`: another client of this machine, on Linux). */
+  localAddress?: string;
+  /** For an `https:` URL: the client's `cert`, `key` and the `ca` it trusts. */
+  tls?: Pick<HttpsRequestOptions, 'cert' | 'key' | 'ca'>;
 }
 
 export function request(
@@ -23,9 +28,16 @@ export function request(
 ): Promise<TestResponse> {
   const url = new URL(path, baseUrl);
   return new Promise((resolve, reject) => {
-    const req = httpRequest(
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(
       url,
-      { method: init.method ?? 'GET', headers: init.headers, agent: false },
+      {
+        method: init.method ?? 'GET',
+        headers: init.headers,
+        agent: false,
+        localAddress: init.localAddress,
+        ...init.tls,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { REQUEST_ID_HEADER } from '../../core/context.js';
 import type { Exchange } from '../../core/exchange.js';
 import { HOP_BY_HOP_HEADERS } from '../../core/headers.js';
+import { traceContextOf, traceparentOf } from '../../core/trace.js';
 import type { RequestFraming } from './framing.js';
 import type { CompiledHeaderTransforms, ProxyConfig } from './options.js';
 
@@ -83,6 +84,7 @@ export function upstreamRequestHeaders(
   // The id the gateway uses (the client's when valid, else the generated one).
   out[REQUEST_ID_HEADER] = ex.gateway.requestId;
   if (config.changeOrigin) out.host = target.host;
+  forwardTraceContext(ex, out);
   if (config.xfwd) {
     const socket = ex.req.socket as { remoteAddress?: string; encrypted?: boolean };
     out['x-forwarded-for'] = appendField(incoming['x-forwarded-for'], socket.remoteAddress ?? '');
@@ -103,6 +105,18 @@ export function upstreamRequestHeaders(
   } else if (framing !== 'none') out['content-length'] = framing;
   applyTransforms(out, config.requestHeaders);
   return out;
+}
+
+/**
+ * W3C Trace Context: the upstream becomes a child of the gateway's span (same trace id, the
+ * gateway's span id as parent, same flags); `tracestate` goes on unchanged when it was valid,
+ * and is dropped with an invalid `traceparent`, whose trace the gateway does not continue.
+ */
+function forwardTraceContext(ex: Exchange, out: OutgoingHttpHeaders): void {
+  const trace = traceContextOf(ex);
+  out.traceparent = traceparentOf(trace);
+  if (trace.state === undefined) delete out.tracestate;
+  else out.tracestate = trace.state;
 }
 
 /**

@@ -142,6 +142,7 @@ export function proxy<Req = AnyRequest>(
     const result = await exchange(ex, forwarded, framing, body, watch, deadline);
     // Also on 502/504: the access log wants to know how long the upstream was waited for.
     ex.gateway.integrationLatency = Math.round(performance.now() - started);
+    if (result.kind === 'response') ex.gateway.integrationStatus = result.response.statusCode;
     switch (result.kind) {
       case 'gone':
         return;

@@ -23,7 +23,12 @@ import { bucketQuotaWindow, POLICY_NAME, policyItem, policyLabel } from './heade
 import { clientAddressKey } from './key.js';
 
 /** Whose bucket a request takes tokens from. */
-export type ThrottleKey<Req = AnyRequest> = 'ip' | 'apiKey' | 'global' | ((req: Req) => string);
+export type ThrottleKey<Req = AnyRequest> =
+  | 'ip'
+  | 'apiKey'
+  | 'principal'
+  | 'global'
+  | ((req: Req) => string);
 
 /** What a store failure does: admit the request (`'open'`) or answer 503 (`'closed'`). */
 export type StoreErrorMode = 'open' | 'closed';
@@ -35,7 +40,8 @@ export interface ThrottleOptions<Req = AnyRequest> {
   burst?: number;
   /**
    * Whose bucket: `'ip'` (the client address, honouring Express `trust proxy` / Koa `app.proxy`),
-   * `'apiKey'` (the key id `usagePlans()` put on the context), `'global'` (one bucket for the
+   * `'apiKey'` (the key id `usagePlans()` put on the context), `'principal'` (the caller's id
+   * `jwt()` or an authorizer put on the context), `'global'` (one bucket for the
    * whole app), or a function of the request. A key that cannot be derived is an error (the
    * request fails), never a shared bucket.
    * @default 'ip'
@@ -189,9 +195,14 @@ export function prepareUnavailable(
 }
 
 /** Asserts an optional callback. */
-export function assertOptionalFunction(scope: string, option: string, value: unknown): void {
+export function assertOptionalFunction(
+  scope: string,
+  option: string,
+  value: unknown,
+  expected = 'a function',
+): void {
   if (value !== undefined && typeof value !== 'function')
-    throw optionTypeError(scope, option, 'a function', value);
+    throw optionTypeError(scope, option, expected, value);
 }
 
 /** Asserts that `value` has every method of a store contract. */
@@ -228,6 +239,18 @@ function compileKey(key: unknown, ipv6Subnet: number | false): (ex: Exchange) =>
       return apiKey.id;
     };
   }
+  if (key === 'principal') {
+    return (ex) => {
+      const principal = ex.gateway.principal;
+      // An empty id would put every such caller in one bucket.
+      if (principal === undefined || principal.id === '') {
+        throw new Error(
+          "portcullis.throttle: key 'principal' needs jwt() or an authorizer to run before this throttle",
+        );
+      }
+      return principal.id;
+    };
+  }
   if (key === 'global') return () => '*';
   if (typeof key === 'function') {
     const derive = key as (req: unknown) => unknown;
@@ -241,7 +264,7 @@ function compileKey(key: unknown, ipv6Subnet: number | false): (ex: Exchange) =>
       return value;
     };
   }
-  throw optionTypeError(SCOPE, 'key', "'ip', 'apiKey', 'global' or a function", key);
+  throw optionTypeError(SCOPE, 'key', "'ip', 'apiKey', 'principal', 'global' or a function", key);
 }
 
 /** Validates `options` and computes everything that does not depend on the request. */

@@ -96,8 +96,12 @@ export interface UsagePlansOptions<Req = AnyRequest> {
   keys?: readonly ApiKeyInput[] | KeyStore;
   /** Request header that carries the key. @default 'x-api-key' */
   header?: string;
-  /** Reads the key from the request instead of `header` (a query parameter, a cookie...). */
-  keySource?: (req: Req) => string | undefined;
+  /**
+   * Reads the key from the request instead of `header` (a query parameter, a cookie...), or
+   * `'authorizer'`: the `usageIdentifierKey` an `authorizer()` mounted before answered with (API
+   * Gateway's API key source `AUTHORIZER`); a request it gave none is refused 403.
+   */
+  keySource?: ((req: Req) => string | undefined) | 'authorizer';
   /** Buckets, quota counters, usage per day, and keys (unless `keys` is a store). @default memoryStore() of its own */
   store?: GatewayStore;
   /**
@@ -184,7 +188,8 @@ export interface UsagePlansConfig {
   /** Where quotas are counted and usage is kept: `quotaStore`, else `store`. */
   readonly quotaStore: QuotaStore;
   readonly header: string;
-  readonly keySource: ((req: unknown) => string | undefined) | undefined;
+  /** Where the key is when not in `header`: a function of the request, or the authorizer's answer. */
+  readonly keySource: ((req: unknown) => string | undefined) | 'authorizer' | undefined;
   readonly headers: boolean;
   readonly clock: Clock;
   /** Start of each quota period kind at start-up: the "first period" that `offset` applies to. */
@@ -246,7 +251,8 @@ export function resolveUsagePlansOptions(options: UsagePlansOptions): UsagePlans
 
   if (typeof o.header !== 'string' || !HTTP_TOKEN.test(o.header))
     throw optionTypeError(SCOPE, 'header', 'a header name', o.header);
-  assertOptionalFunction(SCOPE, 'keySource', o.keySource);
+  if (o.keySource !== 'authorizer')
+    assertOptionalFunction(SCOPE, 'keySource', o.keySource, "a function or 'authorizer'");
   assertBoolean(SCOPE, 'headers', o.headers);
   const namespace = assertPolicyName(SCOPE, 'name', o.name);
   if (typeof o.clock?.now !== 'function')

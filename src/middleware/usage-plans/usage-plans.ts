@@ -71,8 +71,7 @@ export function usagePlans(options: UsagePlansOptions): UsagePlansMiddleware {
     'usagePlans',
     function usagePlans(ex, next) {
       if (otherKeyHeader !== undefined) ex.gateway.apiKeyHeader = otherKeyHeader;
-      const presented =
-        config.keySource === undefined ? ex.header(config.header) : config.keySource(ex.native);
+      const presented = presentedKey(ex, config);
       if (typeof presented !== 'string' || presented === '' || presented.length > MAX_KEY_LENGTH)
         return sendPrepared(ex, config.forbidden);
       const hash = hashKey(presented);
@@ -81,6 +80,14 @@ export function usagePlans(options: UsagePlansOptions): UsagePlansMiddleware {
     },
     management,
   ) as UsagePlansMiddleware;
+}
+
+/** The key the request presents: from `header`, the app's `keySource(req)`, or the authorizer's answer. */
+function presentedKey(ex: Exchange, config: UsagePlansConfig): string | undefined {
+  const source = config.keySource;
+  if (source === undefined) return ex.header(config.header);
+  if (source === 'authorizer') return ex.gateway.authorizerApiKey;
+  return source(ex.native);
 }
 
 /** The quota period a request falls in, and what depends only on it. */

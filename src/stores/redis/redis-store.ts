@@ -9,6 +9,7 @@ import {
   assertOptionsObject,
   optionTypeError,
 } from '../../core/validate.js';
+import type { AuthorizerResultStore } from '../authorizer.js';
 import type { CacheStore } from '../cache.js';
 import { memoryStore } from '../memory/index.js';
 import type {
@@ -21,6 +22,7 @@ import type {
   QuotaParams,
   QuotaResult,
 } from '../types.js';
+import { redisAuthorizerResults } from './authorizer.js';
 import { redisCacheStore } from './cache.js';
 import {
   type EXPIRED,
@@ -81,9 +83,13 @@ export const REDIS_STORE_DEFAULTS = {
   usageRetentionDays: 90,
 } as const satisfies Omit<RedisStoreOptions, 'client'>;
 
-/** A Redis-backed gateway store; also carries a `cache` store for `gateway.cache({ store })`. */
+/**
+ * A Redis-backed gateway store; also carries a `cache` store for `gateway.cache({ store })` and
+ * an `authorizerResults` store for `gateway.authorizer(fn, { store })`.
+ */
 export interface RedisStore extends GatewayStore {
   readonly cache: CacheStore;
+  readonly authorizerResults: AuthorizerResultStore;
 }
 
 const SCOPE = 'redisStore';
@@ -375,6 +381,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     },
 
     cache: redisCacheStore(client, prefix, o.clock ?? systemClock, call),
+    authorizerResults: redisAuthorizerResults(client, prefix, call),
     ...redisKeyAdditions(client, call, keyPrefix, quotaKey),
   };
   // The usage-plan script spans the key records' slot and the key's bucket and quota slots, which

@@ -1,0 +1,81 @@
+/** The event handed to the authorizer function, and the request's `methodArn`. */
+
+import type { Exchange } from '../../core/exchange.js';
+import { queryParameters } from './identity.js';
+import type { AuthorizerConfig } from './options.js';
+import type { AuthorizerEvent } from './types.js';
+
+/**
+ * The request path as the client sent it (whatever the mounting), as the router reads it: Express
+ * and Koa (parseurl) route `/admin#x` and the absolute form `http://host/admin` to `/admin`, so
+ * the policy must see `/admin` too, or a Deny on it would not apply.
+ */
+export function requestPath(ex: Exchange): string {
+  const url = ex.originalUrl;
+  let start = 0;
+  // Absolute form (RFC 9112 §3.2.2): the path begins after the authority, `/` when it has none.
+  if (url.charCodeAt(0) !== 47 /* / */) {
+    const scheme = url.indexOf('://');
+    if (scheme !== -1) {
+      start = url.indexOf('/', scheme + 3);
+      const end = endOfPath(url, scheme + 3);
+      if (start === -1 || start > end) return '/';
+    }
+  }
+  return url.slice(start, endOfPath(url, start));
+}
+
+/** Where the path ends: at the query's `?` or a fragment's `#`, whichever comes first. */
+function endOfPath(url: string, from: number): number {
+  const query = url.indexOf('?', from);
+  const fragment = url.indexOf('#', from);
+  if (query === -1) return fragment === -1 ? url.length : fragment;
+  return fragment === -1 || query < fragment ? query : fragment;
+}
+
+/**
+ * `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}` for `method`. The path
+ * is the one the router compares (one trailing `/` dropped unless `strictRouting`), so that a
+ * policy for `/pets` also covers `/pets/`, which the router serves from the same handler.
+ */
+export function methodArn(config: AuthorizerConfig, method: string, path: string): string {
+  // Case is kept (the event shows the client's path); matching folds it when routing ignores case.
+  const compared =
+    config.routing.strict || path.length <= 1 || !path.endsWith('/') ? path : path.slice(0, -1);
+  return `${config.arnPrefix}${method}${compared}`;
+}
+
+/** Builds the event API Gateway would send (only on a cache miss: a hit builds nothing). */
+export function buildEvent(ex: Exchange, config: AuthorizerConfig, arn: string): AuthorizerEvent {
+  if (config.type === 'TOKEN') {
+    const header = config.sources[0]?.name ?? 'authorization';
+    return { type: 'TOKEN', methodArn: arn, authorizationToken: ex.header(header) ?? '' };
+  }
+  const path = requestPath(ex);
+  const sourceIp = ex.ip;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(ex.req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  const [, , , , accountId = '', apiStage = ''] = config.arnPrefix.split(':');
+  const [apiId = '', stage = ''] = apiStage.split('/');
+  return {
+    type: 'REQUEST',
+    methodArn: arn,
+    resource: path,
+    path,
+    httpMethod: ex.method,
+    headers,
+    queryStringParameters: queryParameters(ex.originalUrl),
+    identity: { sourceIp },
+    requestContext: {
+      accountId,
+      apiId,
+      stage,
+      httpMethod: ex.method,
+      path,
+      requestId: ex.gateway.requestId,
+      identity: { sourceIp },
+    },
+  };
+}

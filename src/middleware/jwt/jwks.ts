@@ -1,0 +1,147 @@
+/**
+ * An issuer's JSON Web Key Set, fetched with jwks-rsa and kept here by `kid`. jwks-rsa's own
+ * cache and rate limiter are not used: they read the wall clock (expiry could not be tested
+ * without sleeping) and answer every lookup through a promise, where a cached key is read here
+ * synchronously.
+ */
+
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { JwksClient } from 'jwks-rsa';
+import type { Clock } from '../../core/clock.js';
+
+/** A verification key of the set, with the `alg` its JWK declares (if any). */
+export interface SetKey {
+  readonly key: KeyObject;
+  readonly alg: string | undefined;
+}
+
+/** What a lookup found: the key, `'unknown'` (no such `kid`, even after a refetch), or `'unavailable'` (no set). */
+export type KeyLookup = SetKey | 'unknown' | 'unavailable';
+
+export interface KeySetOptions {
+  readonly uri: string;
+  /** Milliseconds a fetched set is used. */
+  readonly maxAge: number;
+  /** Refetches for unknown `kid`s allowed in any 60 s. */
+  readonly refetchesPerMinute: number;
+  /** Milliseconds a fetch may take in all. */
+  readonly timeout: number;
+  readonly clock: Clock;
+}
+
+interface Fetched {
+  readonly byKid: ReadonlyMap<string, SetKey>;
+  /** The only key, for tokens without `kid` (jwks-rsa's rule: only when the set has one). */
+  readonly single: SetKey | undefined;
+  readonly expiresAt: number;
+}
+
+const MINUTE = 60_000;
+
+export class KeySet {
+  private readonly client: JwksClient;
+  private fetched: Fetched | undefined;
+  /** The fetch under way, shared by every request that needs it. */
+  private inflight: Promise<Fetched | undefined> | undefined;
+  /** When the recent refetches for unknown `kid`s started (the last minute's). */
+  private refetches: number[] = [];
+
+  constructor(private readonly options: KeySetOptions) {
+    this.client = new JwksClient({
+      jwksUri: options.uri,
+      cache: false,
+      rateLimit: false,
+      fetcher: (uri) => fetchKeySet(uri, options.timeout),
+    });
+  }
+
+  /** When the set in use must be fetched again: a cached token checked with it lives no longer. */
+  get expiresAt(): number {
+    return this.fetched?.expiresAt ?? 0;
+  }
+
+  /** The key for `kid`: synchronous while the set is fresh and has it. */
+  lookup(kid: string | undefined): KeyLookup | Promise<KeyLookup> {
+    const now = this.options.clock.now();
+    const fetched = this.fetched;
+    if (fetched === undefined || now >= fetched.expiresAt) {
+      return this.refresh().then((set) => (set === undefined ? 'unavailable' : find(set, kid)));
+    }
+    const found = find(fetched, kid);
+    if (found !== 'unknown' || !this.mayRefetch(now)) return found;
+    // An unknown kid may be a key the issuer just rotated in: fetch once more (rate-limited).
+    return this.refresh().then((set) => find(set ?? fetched, kid));
+  }
+
+  private mayRefetch(now: number): boolean {
+    this.refetches = this.refetches.filter((at) => now - at < MINUTE);
+    if (this.refetches.length >= this.options.refetchesPerMinute) return false;
+    this.refetches.push(now);
+    return true;
+  }
+
+  /** Fetches the set (one fetch at a time); undefined when it failed or took too long. */
+  private refresh(): Promise<Fetched | undefined> {
+    if (this.inflight === undefined) {
+      this.inflight = this.fetchWithin().finally(() => {
+        this.inflight = undefined;
+      });
+    }
+    return this.inflight;
+  }
+
+  private async fetchWithin(): Promise<Fetched | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    // The fetch aborts itself at the same time; this bounds the wait whatever else is slow.
+    const deadline = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, this.options.timeout, undefined);
+    });
+    try {
+      const keys = await Promise.race([
+        this.client.getSigningKeys().catch(() => undefined),
+        deadline,
+      ]);
+      if (keys === undefined) return undefined;
+      this.fetched = toFetched(keys, this.options.clock.now() + this.options.maxAge);
+      return this.fetched;
+    } catch {
+      // A key Node cannot import: the set is unusable, as if it could not be fetched.
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/**
+ * GETs the set with the whole exchange bounded by `timeout` ms. jwks-rsa's own request bounds
+ * only the socket's idle time: an issuer sending a byte a second would hold it (and its socket)
+ * forever.
+ */
+async function fetchKeySet(uri: string, timeout: number): Promise<{ keys: unknown }> {
+  const res = await fetch(uri, {
+    headers: { accept: 'application/json' },
+    signal: AbortSignal.timeout(timeout),
+  });
+  if (!res.ok) throw new Error(`the key set answered ${res.status}`);
+  return (await res.json()) as { keys: unknown };
+}
+
+function toFetched(
+  keys: ReadonlyArray<{ kid?: string; alg?: string; getPublicKey(): string }>,
+  expiresAt: number,
+): Fetched {
+  const byKid = new Map<string, SetKey>();
+  const all: SetKey[] = [];
+  for (const k of keys) {
+    const entry: SetKey = Object.freeze({ key: createPublicKey(k.getPublicKey()), alg: k.alg });
+    all.push(entry);
+    if (typeof k.kid === 'string') byKid.set(k.kid, entry);
+  }
+  return Object.freeze({ byKid, single: all.length === 1 ? all[0] : undefined, expiresAt });
+}
+
+function find(set: Fetched, kid: string | undefined): SetKey | 'unknown' {
+  const found = kid === undefined ? set.single : set.byKid.get(kid);
+  return found ?? 'unknown';
+}
