@@ -233,9 +233,7 @@ export function resolveCacheOptions(ttlOrOptions: number | CacheOptions = {}): C
     statuses: new Set(resolveStatuses(o.statuses)),
     query: resolveQuery(o.query),
     host: o.host,
-    // Not frozen (the config is): V8's optimised code reads a frozen array's elements through
-    // the generic keyed-load IC, and `baseKey` reads these on every request.
-    headers,
+    headers: Object.freeze(headers),
     key: o.key as CacheConfig['key'],
     ...resolveCredentials(o.shared, o.apiKeyHeader, headers),
     invalidation: o.invalidation as CacheConfig['invalidation'],
@@ -264,11 +262,10 @@ function resolveCredentials(
     (typeof apiKeyHeader !== 'string' || !HTTP_TOKEN.test(apiKeyHeader))
   )
     throw optionTypeError(SCOPE, 'apiKeyHeader', 'a header name or false', apiKeyHeader);
-  // Not frozen, as `headers` above: `carriesCredential` reads them on every request.
-  if (shared) return { credentials: [], apiKeyHeader: undefined };
+  if (shared) return { credentials: Object.freeze([]), apiKeyHeader: undefined };
   const apiKey = apiKeyHeader === false ? undefined : apiKeyHeader.toLowerCase();
   return {
-    credentials: ['authorization', 'cookie'].filter((name) => !keyed.includes(name)),
+    credentials: Object.freeze(['authorization', 'cookie'].filter((name) => !keyed.includes(name))),
     apiKeyHeader: apiKey === undefined || keyed.includes(apiKey) ? undefined : apiKey,
   };
 }
