@@ -15,4 +15,6 @@ export default defineConfig({
   target: 'node20',
   splitting: true,
   treeshake: true,
+  // `import.meta.url` in the CJS build (metrics() resolves its optional peer from there).
+  shims: true,
 });

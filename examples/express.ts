@@ -25,6 +25,11 @@ export async function startExpressDemo(port = 0, backendPort = 0): Promise<Demo>
   // First, so that it sees everything: one line per request on this terminal, the gateway's own
   // refusals (403, 429, 502) and cache hits included.
   app.use(gateway.accessLog({ format: DEMO_LOG_FORMAT }));
+  // Metrics first, so that they see every answer (the gateway's own 403s, 429s and 5xx included).
+  const metrics = gateway.metrics({ stores: { demo: store } });
+  app.use(metrics);
+  app.get('/metrics', metrics.handler);
+
   // CORS first, so that every answer below (429s and 403s included) is readable by the browser app.
   app.use(gateway.cors(CORS_OPTIONS));
   // One bucket for the whole gateway, as API Gateway's account-level throttle.

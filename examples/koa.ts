@@ -29,6 +29,11 @@ export async function startKoaDemo(port = 0, backendPort = 0): Promise<Demo> {
   // First, so that it sees everything: one line per request on this terminal, the gateway's own
   // refusals (403, 429, 502) and cache hits included.
   app.use(gateway.accessLog({ format: DEMO_LOG_FORMAT }));
+  // Metrics first, so that they see every answer; the handler answers only GET /metrics.
+  const metrics = gateway.metrics({ stores: { demo: store } });
+  app.use(metrics);
+  app.use(metrics.handler);
+
   app.use(gateway.cors(CORS_OPTIONS));
   app.use(gateway.throttle({ rate: 50, burst: 100, key: 'global', name: 'global', store }));
 

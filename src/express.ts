@@ -17,6 +17,7 @@ import type { ClientCertOptions } from './middleware/client-cert/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
 import type { IpFilterOptions } from './middleware/ip-filter/index.js';
 import type { JwtOptions } from './middleware/jwt/index.js';
+import type { MetricsOptions } from './middleware/metrics/index.js';
 import type {
   ProxyExtras,
   ProxyOptions,
@@ -42,6 +43,7 @@ export type {
 } from './middleware/authorizer/index.js';
 export type { ClientCertOptions, ClientCertRule } from './middleware/client-cert/index.js';
 export type { IpFilterOptions } from './middleware/ip-filter/index.js';
+export type { MetricsOptions } from './middleware/metrics/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Express. */
@@ -61,6 +63,7 @@ export interface ExpressGateway {
   proxy(
     target: TargetUrl | readonly TargetUrl[] | TargetFunction<Request> | ProxyOptions<Request>,
   ): RequestHandler & ProxyExtras;
+  metrics(options?: MetricsOptions): RequestHandler & { readonly handler: RequestHandler };
 }
 
 export const gateway: ExpressGateway = neutralGateway as unknown as ExpressGateway;
@@ -75,3 +78,4 @@ export const authorizer: ExpressGateway['authorizer'] = gateway.authorizer;
 export const usagePlans: ExpressGateway['usagePlans'] = gateway.usagePlans;
 export { memoryStore } from './stores/memory/index.js';
 export const proxy: ExpressGateway['proxy'] = gateway.proxy;
+export const metrics: ExpressGateway['metrics'] = gateway.metrics;

@@ -7,6 +7,7 @@ import { clientCert } from './middleware/client-cert/index.js';
 import { cors } from './middleware/cors/index.js';
 import { ipFilter } from './middleware/ip-filter/index.js';
 import { jwt } from './middleware/jwt/index.js';
+import { metrics } from './middleware/metrics/index.js';
 import { proxy } from './middleware/proxy/index.js';
 import { throttle } from './middleware/throttle/index.js';
 import { usagePlans } from './middleware/usage-plans/index.js';
@@ -27,6 +28,7 @@ export const gateway = Object.freeze({
   usagePlans,
   throttle,
   proxy,
+  metrics,
 });
 
 export type Gateway = typeof gateway;

@@ -8,6 +8,7 @@ export type {
   ApiKeyInfo,
   ClientCertInfo,
   GatewayContext,
+  IntegrationErrorKind,
   Principal,
   ThrottleInfo,
 } from './core/context.js';
@@ -94,6 +95,14 @@ export {
   type JwtTokenSources,
   jwt,
 } from './middleware/jwt/index.js';
+export {
+  METRICS_DEFAULTS,
+  type MetricsMiddleware,
+  type MetricsOptions,
+  type MetricsRegistry,
+  type MetricsStoreSource,
+  metrics,
+} from './middleware/metrics/index.js';
 export {
   type HeaderTransforms,
   type PathRewriteFunction,

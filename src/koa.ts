@@ -16,6 +16,7 @@ import type { ClientCertOptions } from './middleware/client-cert/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
 import type { IpFilterOptions } from './middleware/ip-filter/index.js';
 import type { JwtOptions } from './middleware/jwt/index.js';
+import type { MetricsOptions } from './middleware/metrics/index.js';
 import type {
   ProxyExtras,
   ProxyOptions,
@@ -41,6 +42,7 @@ export type {
 } from './middleware/authorizer/index.js';
 export type { ClientCertOptions, ClientCertRule } from './middleware/client-cert/index.js';
 export type { IpFilterOptions } from './middleware/ip-filter/index.js';
+export type { MetricsOptions } from './middleware/metrics/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Koa. `ctx.state.gateway` holds the per-request context. */
@@ -57,6 +59,7 @@ export interface KoaGateway {
   proxy(
     target: TargetUrl | readonly TargetUrl[] | TargetFunction<Context> | ProxyOptions<Context>,
   ): Middleware & ProxyExtras;
+  metrics(options?: MetricsOptions): Middleware & { readonly handler: Middleware };
 }
 
 export const gateway: KoaGateway = neutralGateway as unknown as KoaGateway;
@@ -71,3 +74,4 @@ export const authorizer: KoaGateway['authorizer'] = gateway.authorizer;
 export const usagePlans: KoaGateway['usagePlans'] = gateway.usagePlans;
 export { memoryStore } from './stores/memory/index.js';
 export const proxy: KoaGateway['proxy'] = gateway.proxy;
+export const metrics: KoaGateway['metrics'] = gateway.metrics;

@@ -51,6 +51,9 @@ export function printInstructions(
     `curl -i -X POST ${g}/api/orders -H 'x-api-key: ${key('demo-pro')}' -H 'content-type: application/json' -d '{"item":"moat","quantity":1}'`,
     `curl -i ${g}/api/nothing-here -H 'x-api-key: ${key('demo-pro')}'`,
     '',
+    '# Metrics: Prometheus series of everything above (requests by route and status class, latency, cache, 429s by policy and plan)',
+    `curl -s ${g}/metrics | grep '^portcullis_'`,
+    '',
     'Ctrl-C to stop.',
   ];
   console.log(lines.join('\n'));

@@ -56,6 +56,13 @@ export interface GatewayErrorInfo {
 }
 
 /**
+ * Why an upstream call failed (set by `proxy` with its 502/504): the connection was refused or
+ * the host unreachable, it was reset (or the body broken off), no answer in time, the name did
+ * not resolve, the TLS handshake failed, or anything else.
+ */
+export type IntegrationErrorKind = 'refused' | 'reset' | 'timeout' | 'dns' | 'tls' | 'other';
+
+/**
  * `req.gateway` in Express, `ctx.state.gateway` in Koa. Created by the first portcullis
  * middleware a request meets and shared by all the others.
  */
@@ -89,6 +96,8 @@ export interface GatewayContext {
   integrationLatency?: number;
   /** Set by `proxy` when the upstream timed out: no response within `timeout`, or a body silent for `idleTimeout`. */
   integrationTimedOut?: boolean;
+  /** Set by `proxy` when the upstream failed (a 502/504, or a streamed body cut short). */
+  integrationError?: IntegrationErrorKind;
 }
 
 /** Header that carries the request id in and out. */

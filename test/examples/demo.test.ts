@@ -43,6 +43,8 @@ describe.each(stores)('the demo on the %s store', (_store, redisUrl) => {
       const demo = await startDemo();
       const get = (path: string, headers: Record<string, string> = {}) =>
         request(demo.url, path, { headers });
+      // The demos share prom-client's global registry: what this run adds is the difference.
+      const metricsBefore = await gatewayResponses(demo.url);
 
       // Request id and CORS.
       const hello = await get('/hello', { 'x-request-id': 'demo-123', origin: DEMO_ORIGIN });
@@ -124,6 +126,13 @@ describe.each(stores)('the demo on the %s store', (_store, redisUrl) => {
         expect.objectContaining({ item: 'moat' }),
       ]);
       expect((await get('/api/nothing-here', { 'x-api-key': keyOf('demo-pro') })).status).toBe(404);
+
+      // Metrics: the refusals above, counted by the gateway.
+      const metricsAfter = await gatewayResponses(demo.url);
+      const added = (type: string) => (metricsAfter[type] ?? 0) - (metricsBefore[type] ?? 0);
+      expect([added('INVALID_API_KEY'), added('THROTTLED'), added('QUOTA_EXCEEDED')]).toEqual([
+        1, 1, 1,
+      ]);
     });
 
     it('answers /admin only to this machine (ipFilter)', async () => {
@@ -139,3 +148,15 @@ describe.each(stores)('the demo on the %s store', (_store, redisUrl) => {
     });
   });
 });
+
+/** `portcullis_gateway_responses_total` by response type, scraped from the demo's /metrics. */
+async function gatewayResponses(url: string): Promise<Record<string, number>> {
+  const res = await request(url, '/metrics');
+  expect(res.status).toBe(200);
+  const counts: Record<string, number> = {};
+  for (const [, type, value] of res.body.matchAll(
+    /^portcullis_gateway_responses_total\{response_type="([A-Z_]+)"\} (\d+)$/gm,
+  ))
+    counts[type!] = Number(value);
+  return counts;
+}

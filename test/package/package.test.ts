@@ -125,6 +125,25 @@ console.log(typeof e.gateway.cors, typeof k.gateway.cors, typeof require('portcu
     );
   });
 
+  it('loads prom-client only when metrics() is called, naming it when missing, in ESM and CJS', async () => {
+    const call = `try { gateway.cors(); gateway.metrics(); console.log('loaded'); } catch (err) { console.log(err.message); }`;
+    writeFileSync(join(app, 'metrics.mjs'), `import { gateway } from 'portcullis';\n${call}`);
+    writeFileSync(join(app, 'metrics.cjs'), `const { gateway } = require('portcullis');\n${call}`);
+    const missing = /the "prom-client" package is not installed.*npm install prom-client/;
+    expect(await run('node', ['metrics.mjs'])).toMatch(missing);
+    expect(await run('node', ['metrics.cjs'])).toMatch(missing);
+    await run('npm', [
+      'install',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      `prom-client@${versionOf('prom-client')}`,
+    ]);
+    expect((await run('node', ['metrics.mjs'])).trim()).toBe('loaded');
+    expect((await run('node', ['metrics.cjs'])).trim()).toBe('loaded');
+  }, 120_000);
+
   it('type-checks Express and Koa apps without casts (ESM and CJS resolution)', async () => {
     writeFileSync(
       join(app, 'consumer.ts'),
@@ -159,6 +178,10 @@ koa.use(gateway.cors());
 koa.use(gateway.cache(60));
 koa.use(gateway.throttle({ rate: 5, key: (ctx) => ctx.ip }));
 koa.use(gateway.proxy({ target: 'http://127.0.0.1:9000', prefix: '/orders' }));
+const metrics = gateway.metrics({ prefix: 'edge_', perApiKey: true });
+app.get('/metrics', metrics.handler);
+koa.use(metrics);
+koa.use(metrics.handler);
 koa.use(async (ctx, next) => {
   await next();
 });

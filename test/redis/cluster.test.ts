@@ -63,7 +63,7 @@ describe.skipIf(!available)('redisStore() on a three-master Redis Cluster', () =
   let prefixes = 0;
 
   beforeAll(async () => {
-    cluster = await startCluster(3, 1);
+    cluster = await startCluster({ masters: 3, replicasPerMaster: 1 });
     client = cluster.client();
     client.on('error', () => undefined);
     await new Promise((resolve) => client.once('ready', resolve));

@@ -6,7 +6,8 @@
  */
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,14 +34,36 @@ export interface OwnCluster {
   masterOf(key: string): Promise<number>;
   /** Kills the node on `port` (as a crash would). */
   kill(port: number): Promise<void>;
+  /**
+   * Kills every node (a whole-cluster outage). Their `nodes.conf` stay, so `startAll()` brings
+   * back the same cluster; with `persist` their data stays too.
+   */
+  killAll(): Promise<void>;
+  /** Starts every node that is not running, on its port with its config; resolves once healthy. */
+  startAll(): Promise<void>;
   /** Resolves once every live node says `cluster_state:ok` and `key`'s slot has a live master. */
   waitHealthy(key?: string): Promise<void>;
   /** Stops every node and removes the config files. */
   stop(): Promise<void>;
 }
 
+export interface ClusterOptions {
+  /** Masters. @default 3 */
+  readonly masters?: number;
+  /** Replicas of each master. @default 0 */
+  readonly replicasPerMaster?: number;
+  /**
+   * Keeps every acknowledged write on disk (AOF, fsync before each reply), so that a node killed
+   * and started again has the counts it had. @default false (a restarted node is empty)
+   */
+  readonly persist?: boolean;
+}
+
 /** Starts a redis-server in cluster mode on `port`; resolves when it accepts connections. */
-async function startNode(port: number, dir: string): Promise<ChildProcess> {
+async function startNode(port: number, root: string, persist: boolean): Promise<ChildProcess> {
+  // A directory per node: the AOF files of several nodes must not share one.
+  const dir = join(root, String(port));
+  mkdirSync(dir, { recursive: true });
   const child = spawn(
     'redis-server',
     [
@@ -58,7 +81,9 @@ async function startNode(port: number, dir: string): Promise<ChildProcess> {
       '--save',
       '',
       '--appendonly',
-      'no',
+      persist ? 'yes' : 'no',
+      '--appendfsync',
+      'always',
       '--dir',
       dir,
     ],
@@ -75,6 +100,34 @@ async function startNode(port: number, dir: string): Promise<ChildProcess> {
   return child;
 }
 
+/**
+ * Starts a node on a port that is free, with its cluster bus port (+10000) free too; tries other
+ * ports when another process takes the one found before the node listens (a shared machine).
+ */
+async function startNodeOnFreePort(
+  root: string,
+  persist: boolean,
+): Promise<[number, ChildProcess]> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    if (port + 10_000 > 65_535 || !(await isFree(port + 10_000))) continue;
+    try {
+      return [port, await startNode(port, root, persist)];
+    } catch (error) {
+      if (attempt >= 5) throw error;
+    }
+  }
+}
+
+/** Whether nothing listens on `port` of 127.0.0.1 now. */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 async function clusterInfo(port: number): Promise<string> {
   const node = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
   node.on('error', () => undefined);
@@ -88,15 +141,20 @@ async function clusterInfo(port: number): Promise<string> {
   }
 }
 
-export async function startCluster(masters = 3, replicasPerMaster = 0): Promise<OwnCluster> {
+export async function startCluster({
+  masters = 3,
+  replicasPerMaster = 0,
+  persist = false,
+}: ClusterOptions = {}): Promise<OwnCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-cluster-'));
   const count = masters * (1 + replicasPerMaster);
   const ports: number[] = [];
-  for (let i = 0; i < count; i++) ports.push(await freePort());
   const nodes = new Map<number, ChildProcess>();
   await Promise.all(
-    ports.map(async (port) => {
-      nodes.set(port, await startNode(port, dir));
+    Array.from({ length: count }, async () => {
+      const [port, child] = await startNodeOnFreePort(dir, persist);
+      ports.push(port);
+      nodes.set(port, child);
     }),
   );
   await run('redis-cli', [
@@ -156,6 +214,19 @@ export async function startCluster(masters = 3, replicasPerMaster = 0): Promise<
     child.kill('SIGKILL');
     await exited;
   };
+  const killAll = async () => {
+    await Promise.all(ports.map(kill));
+  };
+  const startAll = async () => {
+    await Promise.all(
+      ports
+        .filter((port) => !running(nodes.get(port)))
+        .map(async (port) => {
+          nodes.set(port, await startNode(port, dir, persist));
+        }),
+    );
+    await waitHealthy();
+  };
   await waitHealthy();
   return {
     ports,
@@ -166,9 +237,11 @@ export async function startCluster(masters = 3, replicasPerMaster = 0): Promise<
       ),
     masterOf,
     kill,
+    killAll,
+    startAll,
     waitHealthy,
     stop: async () => {
-      await Promise.all(ports.map(kill));
+      await killAll();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,15 +1,35 @@
-/** A throwaway redis-server of the test's own on a free port, to stop and restart at will. */
+/**
+ * A throwaway redis-server (or valkey-server) of the test's own on a free port, to stop and
+ * restart at will.
+ */
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
-export function hasRedisServer(): boolean {
+function runs(binary: string): boolean {
   try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    execFileSync(binary, ['--version'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
   }
+}
+
+export function hasRedisServer(): boolean {
+  return runs('redis-server');
+}
+
+/**
+ * The Valkey server to test against: `VALKEY_SERVER` (a path), else `valkey-server` on the PATH;
+ * undefined when neither runs (and an error under REQUIRE_VALKEY=1, as CI sets where it installs one).
+ */
+export function valkeyServer(): string | undefined {
+  const binary = process.env.VALKEY_SERVER ?? 'valkey-server';
+  if (runs(binary)) return binary;
+  if (process.env.REQUIRE_VALKEY === '1')
+    throw new Error(`REQUIRE_VALKEY=1 but ${binary} does not run`);
+  console.warn('[valkey tests skipped] no valkey-server (set VALKEY_SERVER or install one)');
+  return undefined;
 }
 
 /** A port nobody listens on now, on 127.0.0.1. */
@@ -34,12 +54,13 @@ export interface OwnRedis {
   resume(): void;
 }
 
-export async function startOwnRedis(): Promise<OwnRedis> {
+/** Starts a server of the test's own: `redis-server`, or the `binary` given (a Valkey server). */
+export async function startOwnRedis(binary = 'redis-server'): Promise<OwnRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
     child = spawn(
-      'redis-server',
+      binary,
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       {
         stdio: ['ignore', 'pipe', 'ignore'],

@@ -191,8 +191,10 @@ describeEachFramework('accessLog()', (fw) => {
       plain({ status: 429, error: { responseType: 'THROTTLED', message: 'Too Many Requests' } }),
     );
     expect(limited).toMatchObject(
+      // usagePlans names the verified key before its quota refuses, so the record carries its id.
       plain({
         status: 429,
+        apiKeyId: 'client-a',
         error: { responseType: 'QUOTA_EXCEEDED', message: 'Limit Exceeded' },
       }),
     );

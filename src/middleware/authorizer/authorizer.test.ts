@@ -106,6 +106,8 @@ describeEachFramework('authorizer()', (fw) => {
         expect(res.status).toBe(401);
         expect(res.json).toEqual({ message: 'Unauthorized' });
         expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+        // RFC 9110 §11.6.1: a 401 carries a challenge (DESIGN.md names RFC 6750's).
+        expect(res.headers['www-authenticate']).toBe('Bearer');
       }
       expect(events).toHaveLength(0);
     });

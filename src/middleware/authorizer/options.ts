@@ -33,7 +33,7 @@ export interface AuthorizerArnOptions {
 }
 
 export interface AuthorizerResponses {
-  /** Identity source missing, or `fn` threw `Error('Unauthorized')`: 401 `{"message":"Unauthorized"}`. */
+  /** Identity source missing, or `fn` threw `Error('Unauthorized')`: 401 `{"message":"Unauthorized"}` with `WWW-Authenticate: Bearer`. */
   unauthorized?: ErrorResponseOptions;
   /** An explicit Deny (or `allow: false`): 403 `{"message":"User is not authorized to access this resource with an explicit deny"}`. */
   accessDenied?: ErrorResponseOptions;
@@ -181,15 +181,27 @@ function resolveArnPrefix(arn: unknown): string {
   return `arn:aws:execute-api:${parts.region}:${parts.accountId}:${parts.apiId}/${parts.stage}/`;
 }
 
+function withBearerChallenge(
+  override: ErrorResponseOptions | undefined,
+): ErrorResponseOptions | undefined {
+  if (override !== undefined && (typeof override !== 'object' || override === null))
+    return override;
+  const headers = override?.headers;
+  if (headers !== undefined && (typeof headers !== 'object' || headers === null)) return override;
+  return { ...override, headers: { 'www-authenticate': 'Bearer', ...headers } };
+}
+
 function resolveResponses(responses: unknown): AuthorizerResponseSet {
   if (typeof responses !== 'object' || responses === null)
     throw optionTypeError(SCOPE, 'responses', 'an object', responses);
   assertKnownOptions(`${SCOPE}.responses`, responses, RESPONSE_KINDS);
   const r = responses as AuthorizerResponses;
   return Object.freeze({
+    // RFC 9110 §11.6.1: a 401 carries a challenge; RFC 6750's bare `Bearer` names no error, so
+    // it fits any identity source. An override's own header replaces it.
     unauthorized: prepareErrorResponse(
       'unauthorized',
-      r.unauthorized,
+      withBearerChallenge(r.unauthorized),
       SCOPE,
       'responses.unauthorized',
     ),

@@ -17,6 +17,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { IntegrationErrorKind } from '../../core/context.js';
 import type { RequestBody } from './body.js';
 
 export type AttemptResult =
@@ -56,6 +57,18 @@ const CONNECT_ERRORS = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
 ]);
+
+/** The kind of an upstream request error, for logs and metrics (`gateway.integrationError`). */
+export function integrationErrorKind(error: NodeJS.ErrnoException): IntegrationErrorKind {
+  const code = error.code ?? '';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns';
+  if (CONNECT_ERRORS.has(code)) return 'refused';
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'reset';
+  if (code === 'ETIMEDOUT') return 'timeout';
+  // Node's TLS errors (ERR_TLS_*, ERR_SSL_*) and OpenSSL's certificate verdicts.
+  if (/^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/.test(code)) return 'tls';
+  return 'other';
+}
 
 /** `target.pathname` + `path`, as http-proxy joins them. */
 export function joinPath(base: string, path: string): string {

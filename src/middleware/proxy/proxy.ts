@@ -7,7 +7,13 @@ import { sendPrepared } from '../../core/errors.js';
 import type { Exchange, Next } from '../../core/exchange.js';
 import type { AnyRequest, GatewayMiddleware } from '../../core/middleware.js';
 import { type RequestBody, requestBody } from './body.js';
-import { type AttemptResult, ClientWatch, readWholeBody, sendUpstream } from './forward.js';
+import {
+  type AttemptResult,
+  ClientWatch,
+  integrationErrorKind,
+  readWholeBody,
+  sendUpstream,
+} from './forward.js';
 import { type RequestFraming, requestFraming } from './framing.js';
 import { copyResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { watchIdleBody } from './idle.js';
@@ -148,8 +154,10 @@ export function proxy<Req = AnyRequest>(
         return;
       case 'timeout':
         ex.gateway.integrationTimedOut = true;
+        ex.gateway.integrationError = 'timeout';
         return sendPrepared(ex, config.timeoutResponse);
       case 'error':
+        ex.gateway.integrationError = integrationErrorKind(result.error);
         return sendPrepared(ex, config.badGateway);
       case 'response': {
         if (watch.closed) {
@@ -226,9 +234,13 @@ async function relayWhole(
   if (watch.closed) return;
   if (body === 'timeout') {
     ex.gateway.integrationTimedOut = true;
+    ex.gateway.integrationError = 'timeout';
     return sendPrepared(ex, config.timeoutResponse);
   }
-  if (body === 'broken') return sendPrepared(ex, config.badGateway);
+  if (body === 'broken') {
+    ex.gateway.integrationError = 'reset';
+    return sendPrepared(ex, config.badGateway);
+  }
   copyResponseHeaders(ex, upstream.headers, config);
   ex.respond(upstream.statusCode ?? 502, body);
 }
@@ -238,7 +250,10 @@ function relay(ex: Exchange, config: ProxyConfig, upstream: IncomingMessage): vo
   copyResponseHeaders(ex, upstream.headers, config);
   const status = upstream.statusCode ?? 502;
   // A reset mid-body must end the client's response too: Koa 2 pipes without propagating it.
-  upstream.once('error', () => ex.res.destroy());
+  upstream.once('error', () => {
+    ex.gateway.integrationError ??= 'reset';
+    ex.res.destroy();
+  });
   if (hasNoBody(ex.method, status)) upstream.resume();
   else watchIdleBody(upstream, config.idleTimeout, () => stalled(ex, config, upstream));
   ex.respondStream(status, upstream);
@@ -251,6 +266,7 @@ function relay(ex: Exchange, config: ProxyConfig, upstream: IncomingMessage): vo
  */
 function stalled(ex: Exchange, config: ProxyConfig, upstream: IncomingMessage): void {
   ex.gateway.integrationTimedOut = true;
+  ex.gateway.integrationError = 'timeout';
   upstream.destroy(
     Object.assign(
       new Error(

@@ -241,10 +241,12 @@ class Admission {
     window: QuotaWindow,
     outcome: PlanOutcome & { matched: true },
   ): PromiseLike<void> | undefined {
+    // The key is verified: a refusal below is recorded with it too (logs and metrics by plan).
+    ex.gateway.apiKey = known.apiKey;
     const fields = this.config.headers ? new RateLimitFields() : undefined;
     if (this.refusedByBucket(ex, fields, bucket, outcome.bucket)) return undefined;
     if (this.refusedByQuota(ex, fields, known.plan, window, outcome.quota)) return undefined;
-    return admitted(ex, next, fields, known);
+    return admitted(ex, next, fields);
   }
 
   /**
@@ -403,14 +405,12 @@ function quotaStep(known: KnownKey, window: QuotaWindow, now: number): QuotaStep
   };
 }
 
-/** Writes the collected RateLimit fields, puts the key on the context, and continues. */
+/** Writes the collected RateLimit fields and continues. */
 function admitted(
   ex: Exchange,
   next: Next,
   fields: RateLimitFields | undefined,
-  known: KnownKey,
 ): PromiseLike<void> | undefined {
   fields?.write(ex);
-  ex.gateway.apiKey = known.apiKey;
   return proceed(ex, next);
 }

@@ -63,6 +63,8 @@ export interface GuardOptions {
 export interface Guard {
   readonly call: RedisCall;
   readonly charge: ChargeCall;
+  /** Whether calls may be sent now: the client is ready and the store last saw Redis up. No I/O. */
+  readonly available: () => boolean;
 }
 
 /** How often the offset to Redis's clock is measured again (clocks drift; a failover moves it). */
@@ -223,5 +225,9 @@ export function guardedCalls(client: RedisClient, options: GuardOptions): Guard 
     return result as T;
   };
 
-  return { call, charge };
+  // A read of what the guard already knows (for a metrics gauge): the state changes on calls and
+  // transitions, the client's status on its connection events.
+  const available = (): boolean => state === 'up' && client.status === 'ready';
+
+  return { call, charge, available };
 }

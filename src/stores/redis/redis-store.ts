@@ -90,6 +90,11 @@ export const REDIS_STORE_DEFAULTS = {
 export interface RedisStore extends GatewayStore {
   readonly cache: CacheStore;
   readonly authorizerResults: AuthorizerResultStore;
+  /**
+   * Whether Redis is usable now: the client is ready and the circuit is closed (no I/O; for
+   * `gateway.metrics({ stores })` and health checks).
+   */
+  readonly available: boolean;
 }
 
 const SCOPE = 'redisStore';
@@ -221,7 +226,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
 
   const { client, prefix, usageRetentionDays } = o;
   const scripts = defineScripts(client);
-  const { call, charge } = guardedCalls(client, {
+  const { call, charge, available } = guardedCalls(client, {
     timeoutMs: o.timeoutMs,
     failureThreshold: o.failureThreshold,
     retryMs: o.retryMs,
@@ -380,6 +385,9 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       return records.flatMap((json) => parseRecord(json) ?? []);
     },
 
+    get available() {
+      return available();
+    },
     cache: redisCacheStore(client, prefix, o.clock ?? systemClock, call),
     authorizerResults: redisAuthorizerResults(client, prefix, call),
     ...redisKeyAdditions(client, call, keyPrefix, quotaKey),
