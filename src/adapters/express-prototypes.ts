@@ -22,6 +22,7 @@
 
 import { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  definedOnPrototype,
   hasArrayHeaders,
   type WriteHeadHeaders,
   type WriteHeadListener,
@@ -175,6 +176,8 @@ export function installWriteHead(): void {
       return Reflect.apply(original, this, arguments) as ServerResponse;
     },
   });
+  // The wrappers of responses without `res.locals` (Koa's) call `original` directly.
+  definedOnPrototype(prototype.writeHead, original);
 }
 
 const requestExtension = new PrototypeExtension(IncomingMessage.prototype, defineGatewayAccessor);

@@ -66,11 +66,11 @@ class ExpressExchange extends Exchange {
     return this.expressReq.originalUrl ?? this.req.url ?? '/';
   }
 
-  override get targetOrigin(): string {
+  override targetOriginAfter(lead: string): string {
     const req = this.expressReq;
     const app = (Object.getPrototypeOf(req) as ExpressRequest).app ?? req.app;
     // Without `trust proxy` (the default) the forwarded fields are the client's to forge.
-    if (app === undefined || app.get('trust proxy') === false) return super.targetOrigin;
+    if (app === undefined || app.get('trust proxy') === false) return super.targetOriginAfter(lead);
     // Express 5's `req.host` (Express 4's `req.host` drops the port): the first forwarded host
     // when the peer is trusted, else `Host`; `req.protocol` applies the same trust.
     const trust = app.get('trust proxy fn') as (address: string | undefined, i: number) => boolean;
@@ -79,7 +79,7 @@ class ExpressExchange extends Exchange {
       forwarded !== undefined && forwarded !== '' && trust(req.socket.remoteAddress, 0)
         ? forwarded.split(',', 1)[0]!.trim()
         : this.header('host');
-    return `${(req as { protocol?: string }).protocol ?? 'http'}://${host ?? ''}`;
+    return `${lead}${(req as { protocol?: string }).protocol ?? 'http'}://${host ?? ''}`;
   }
 
   get path(): string {

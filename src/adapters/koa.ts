@@ -50,14 +50,14 @@ class KoaExchange extends Exchange {
     return this.ctx.originalUrl;
   }
 
-  override get targetOrigin(): string {
+  override targetOriginAfter(lead: string): string {
     const ctx = this.ctx;
     // Without `app.proxy` (the default) the forwarded fields are the client's to forge; with it,
     // Koa's `protocol` and `host` read X-Forwarded-Proto and X-Forwarded-Host. (Not `ctx.origin`:
     // Koa 3 made it the request's `Origin` header.)
-    if (ctx.app?.proxy !== true) return super.targetOrigin;
+    if (ctx.app?.proxy !== true) return super.targetOriginAfter(lead);
     const { protocol, host } = ctx as { protocol?: string; host?: string };
-    return `${protocol ?? 'http'}://${host ?? ''}`;
+    return `${lead}${protocol ?? 'http'}://${host ?? ''}`;
   }
 
   get path(): string {

@@ -7,6 +7,37 @@ export interface WriteHeadListener {
   beforeWriteHead(res: ServerResponse, statusCode: number): number;
 }
 
+/**
+ * The `writeHead` the Express adapter defines on Node's response prototype (`installWriteHead`)
+ * and the one it calls. For a response without `res.locals` (Koa's, plain node:http) it only
+ * passes the call on; once installed it is there for every response in the process.
+ */
+let prototypeWriteHead:
+  | { readonly defined: unknown; readonly beneath: ServerResponse['writeHead'] }
+  | undefined;
+
+/** Records the pass-through `writeHead` defined on Node's response prototype (see above). */
+export function definedOnPrototype(defined: unknown, beneath: ServerResponse['writeHead']): void {
+  prototypeWriteHead = { defined, beneath };
+}
+
+/**
+ * The `writeHead` a per-response wrapper should call: `res.writeHead`, or, when that is the
+ * prototype's pass-through and `res` has no `res.locals` to hold a listener, what the
+ * pass-through calls (a Koa response then skips one call and its `arguments` per request).
+ */
+export function writeHeadToWrap(res: ServerResponse): ServerResponse['writeHead'] {
+  const found = res.writeHead;
+  const installed = prototypeWriteHead;
+  if (
+    installed !== undefined &&
+    found === installed.defined &&
+    (res as { locals?: unknown }).locals === undefined
+  )
+    return installed.beneath;
+  return found;
+}
+
 /** Every form of headers `res.writeHead` takes: an object, a flat raw array, or [name, value] pairs. */
 export type WriteHeadHeaders = OutgoingHttpHeaders | OutgoingHttpHeader[] | OutgoingHttpHeader[][];
 

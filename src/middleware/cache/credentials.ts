@@ -15,7 +15,10 @@ import type { CacheConfig } from './options.js';
 
 /** Whether `ex` carries a credential its key does not include (so it must not use the cache). */
 export function carriesCredential(config: CacheConfig, ex: Exchange): boolean {
-  for (const name of config.credentials) if (ex.header(name) !== undefined) return true;
+  // Indexed: a for-of here ran through the array iterator builtin on every request.
+  const { credentials } = config;
+  for (let i = 0; i < credentials.length; i++)
+    if (ex.header(credentials[i]!) !== undefined) return true;
   const apiKey = config.apiKeyHeader;
   // Admitted by usage plans mounted before the cache: the key was checked, the caller may share.
   return apiKey !== undefined && ex.gateway.apiKey === undefined && ex.header(apiKey) !== undefined;

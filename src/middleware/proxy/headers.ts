@@ -45,7 +45,19 @@ function applyTransforms(headers: OutgoingHttpHeaders, transforms: CompiledHeade
  * forwarded body itself, so that it is framed exactly once (RFC 9112 §6.3) even when
  * `Connection` names `Content-Length`.
  */
-const NOT_COPIED_UPSTREAM = new Set([...HOP_BY_HOP, 'content-length']);
+const NOT_COPIED_UPSTREAM = [...HOP_BY_HOP, 'content-length'];
+
+/**
+ * The client's fields never copied upstream, built once per proxy: those above, and the headers
+ * that carry the API key unless `forwardApiKey`. Skipped as they are copied rather than deleted
+ * after: a `delete` turns the headers object into a slow dictionary for everything after it.
+ */
+export function notCopiedUpstream(
+  forwardApiKey: boolean,
+  apiKeyHeaders: readonly string[],
+): ReadonlySet<string> {
+  return new Set(forwardApiKey ? NOT_COPIED_UPSTREAM : [...NOT_COPIED_UPSTREAM, ...apiKeyHeaders]);
+}
 
 /**
  * The headers sent upstream. `framing` is the client's (never `'invalid'` here); `heldLength` is
@@ -62,10 +74,13 @@ export function upstreamRequestHeaders(
   const incoming = ex.req.headers;
   const listed = connectionOptions(incoming.connection);
   const out: OutgoingHttpHeaders = {};
+  const notCopied = config.notCopiedUpstream;
   for (const name of Object.keys(incoming)) {
-    if (!NOT_COPIED_UPSTREAM.has(name) && listed?.has(name) !== true) out[name] = incoming[name];
+    if (!notCopied.has(name) && listed?.has(name) !== true) out[name] = incoming[name];
   }
-  if (!config.forwardApiKey) dropApiKey(out, config, ex.gateway.apiKeyHeader);
+  // The header usagePlans read the key from, when it is another one (known only per request).
+  const learned = ex.gateway.apiKeyHeader;
+  if (learned !== undefined && !config.forwardApiKey) delete out[learned];
   // The id the gateway uses (the client's when valid, else the generated one).
   out[REQUEST_ID_HEADER] = ex.gateway.requestId;
   if (config.changeOrigin) out.host = target.host;
@@ -102,16 +117,6 @@ function forwardTraceContext(ex: Exchange, out: OutgoingHttpHeaders): void {
   out.traceparent = traceparentOf(trace);
   if (trace.state === undefined) delete out.tracestate;
   else out.tracestate = trace.state;
-}
-
-/** Drops the headers that carry the API key: the configured ones and the one usagePlans read. */
-function dropApiKey(
-  out: OutgoingHttpHeaders,
-  config: ProxyConfig,
-  learned: string | undefined,
-): void {
-  for (const name of config.apiKeyHeaders) delete out[name];
-  if (learned !== undefined) delete out[learned];
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   stripUndefined,
   tokenList,
 } from '../../core/validate.js';
+import { notCopiedUpstream } from './headers.js';
 import { compileRewrite, normalisePrefix } from './paths.js';
 import { compileTargets, type TargetSpec } from './targets.js';
 
@@ -188,6 +189,8 @@ export interface ProxyConfig {
   readonly apiKeyHeaders: readonly string[];
   /** Query parameters that carry the API key (decoded names); empty in the common case. */
   readonly apiKeyQuery: ReadonlySet<string>;
+  /** The client's headers never copied upstream (see `notCopiedUpstream`). */
+  readonly notCopiedUpstream: ReadonlySet<string>;
   readonly requestHeaders: CompiledHeaderTransforms;
   readonly responseHeaders: CompiledHeaderTransforms;
   readonly ws: boolean;
@@ -322,6 +325,7 @@ export function resolveProxyOptions(targetOrOptions: unknown): ProxyConfig {
     forwardApiKey: o.forwardApiKey,
     apiKeyHeaders: apiKeySources.headers,
     apiKeyQuery: apiKeySources.query,
+    notCopiedUpstream: notCopiedUpstream(o.forwardApiKey, apiKeySources.headers),
     requestHeaders: compileHeaderTransforms('requestHeaders', o.requestHeaders),
     responseHeaders: compileHeaderTransforms('responseHeaders', o.responseHeaders),
     ws: o.ws,
