@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +65,40 @@ describeEachFramework('jwt() against hostile tokens', (fw) => {
       const token = hmacToken({ alg: 'HS256', crit: ['exp'] }, claims, SECRET);
       expect((await app.request('/me', bearer(token))).status).toBe(401);
     });
+  });
+
+  it('keeps each jwt() its own cache: a token admitted by one is checked anew by another', async () => {
+    const clock = manualClock(NOW);
+    const app = await fw.start({
+      use: [
+        jwt({ secret: SECRET, algorithms: ['HS256'], clock, audience: 'orders' }),
+        jwt({ secret: SECRET, algorithms: ['HS256'], clock, audience: 'admin' }),
+      ],
+      routes: [me],
+    });
+    const orders = mint('HS256', SECRET, { ...claims, aud: 'orders' });
+    for (let i = 0; i < 2; i++) {
+      const res = await app.request('/me', bearer(orders));
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toContain('The token audience is not accepted');
+    }
+    const both = mint('HS256', SECRET, { ...claims, aud: [{ aud: 'admin' }, 'orders', 'admin'] });
+    expect((await app.request('/me', bearer(both))).status).toBe(200);
+  });
+
+  it('reads duplicate header keys as jsonwebtoken does (the last one wins for both)', async () => {
+    const app = await start();
+    /** An HS256 signature over a header written by hand. */
+    const signedWithHeader = (headerJson: string) => {
+      const input = `${Buffer.from(headerJson).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+      return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
+    };
+    expect(
+      (await app.request('/me', bearer(signedWithHeader('{"alg":"none","alg":"HS256"}')))).status,
+    ).toBe(200);
+    const none = await app.request('/me', bearer(signedWithHeader('{"alg":"HS256","alg":"none"}')));
+    expect(none.status).toBe(401);
+    expect(none.headers['www-authenticate']).toContain('The token algorithm is not allowed');
   });
 
   it('ignores jku, x5u and x5c: only the configured key verifies', async () => {
