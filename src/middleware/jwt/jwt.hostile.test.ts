@@ -41,6 +41,14 @@ function keySetBody(padding = 0): string {
   return JSON.stringify({ keys: [key], padding: 'x'.repeat(padding) });
 }
 
+describe('jwt() options', () => {
+  it('refuses a jwksUri with credentials at start-up, which fetch() could never use', () => {
+    expect(() =>
+      jwt({ jwksUri: 'https://user:pass@issuer.example/jwks.json', algorithms: ['RS256'] }),
+    ).toThrow(/option "jwksUri"/);
+  });
+});
+
 describeEachFramework('jwt() against hostile tokens', (fw) => {
   const start = (options: Partial<JwtOptions> = {}) =>
     fw.start({
