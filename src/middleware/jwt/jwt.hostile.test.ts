@@ -35,6 +35,16 @@ async function listen(handler: Parameters<typeof createServer>[1]): Promise<{
   };
 }
 
+/**
+ * An HS256 token whose header and payload JSON are written by hand: duplicate keys and numbers
+ * such as 1e400 that JSON.stringify cannot write.
+ */
+function handWritten(headerJson: string, payloadJson = JSON.stringify(claims)): string {
+  const encode = (json: string) => Buffer.from(json).toString('base64url');
+  const input = `${encode(headerJson)}.${encode(payloadJson)}`;
+  return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
+}
+
 /** The JSON of a key set holding the test's RSA public key as `kid: k`, padded to `padding` bytes. */
 function keySetBody(padding = 0): string {
   const key = { ...rsa.publicKey.export({ format: 'jwk' }), kid: 'k', use: 'sig' };
@@ -96,17 +106,33 @@ describeEachFramework('jwt() against hostile tokens', (fw) => {
 
   it('reads duplicate header keys as jsonwebtoken does (the last one wins for both)', async () => {
     const app = await start();
-    /** An HS256 signature over a header written by hand. */
-    const signedWithHeader = (headerJson: string) => {
-      const input = `${Buffer.from(headerJson).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-      return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
-    };
     expect(
-      (await app.request('/me', bearer(signedWithHeader('{"alg":"none","alg":"HS256"}')))).status,
+      (await app.request('/me', bearer(handWritten('{"alg":"none","alg":"HS256"}')))).status,
     ).toBe(200);
-    const none = await app.request('/me', bearer(signedWithHeader('{"alg":"HS256","alg":"none"}')));
+    const none = await app.request('/me', bearer(handWritten('{"alg":"HS256","alg":"none"}')));
     expect(none.status).toBe(401);
     expect(none.headers['www-authenticate']).toContain('The token algorithm is not allowed');
+  });
+
+  it('reads exp and nbf only as JSON numbers, out-of-range ones included', async () => {
+    const app = await start();
+    const cases: Array<[string, number, string?]> = [
+      [`{"sub":"u","exp":${nowS + 0.5}}`, 200],
+      ['{"sub":"u","exp":1e400}', 200], // Infinity: no end, as a token without exp
+      ['{"sub":"u","exp":-1}', 401, 'The token expired'],
+      ['{"sub":"u","exp":-1e400}', 401, 'The token expired'],
+      ['{"sub":"u","exp":"NaN"}', 401, 'The token is invalid'],
+      [`{"sub":"u","exp":"${nowS + 60}"}`, 401, 'The token is invalid'],
+      ['{"sub":"u","exp":null}', 401, 'The token is invalid'],
+      ['{"sub":"u","nbf":1e400}', 401, 'The token is not valid yet'],
+      [`{"sub":"u","exp":${nowS + 60},"exp":-1}`, 401, 'The token expired'],
+    ];
+    for (const [json, status, description] of cases) {
+      const res = await app.request('/me', bearer(handWritten('{"alg":"HS256"}', json)));
+      expect(res.status, json).toBe(status);
+      if (description !== undefined)
+        expect(res.headers['www-authenticate'], json).toContain(description);
+    }
   });
 
   it('ignores jku, x5u and x5c: only the configured key verifies', async () => {
