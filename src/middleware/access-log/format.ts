@@ -119,7 +119,8 @@ function jsonNumber(value: number | null): string {
 /**
  * `JSON.stringify(record)`, written field by field for the record's fixed shape: the default
  * format runs once per request, and the generic serialiser walks the object to find what is
- * known here. Same text, same field order (access-log.test.ts checks both agree).
+ * known here. Same field order and the same text, but for C1 controls and U+2028/U+2029, which
+ * are escaped here (access-log.test.ts checks both agree otherwise).
  */
 export function recordJson(r: AccessLogRecord): string {
   const error =
