@@ -95,6 +95,16 @@ class LocalContextManager implements ContextManager {
   }
 }
 
+/** A middleware (both frameworks) that runs the rest of the request in OpenTelemetry context `active`. */
+function runningIn(active: Context) {
+  return {
+    // biome-ignore lint/suspicious/noExplicitAny: framework-specific middleware
+    express: (_req: any, _res: any, next: () => void) => context.with(active, next),
+    // biome-ignore lint/suspicious/noExplicitAny: framework-specific middleware
+    koa: (_ctx: any, next: () => Promise<void>) => context.with(active, next),
+  };
+}
+
 let upstream: Upstream;
 beforeAll(async () => {
   upstream = await startEchoUpstream();
@@ -152,12 +162,7 @@ describeEachFramework('trace context through proxy()', (fw) => {
         traceFlags: TraceFlags.SAMPLED,
       };
       const active = trace.setSpanContext(ROOT_CONTEXT, spanContext);
-      const withSpan = {
-        // biome-ignore lint/suspicious/noExplicitAny: framework-specific middleware
-        express: (_req: any, _res: any, next: () => void) => context.with(active, next),
-        // biome-ignore lint/suspicious/noExplicitAny: framework-specific middleware
-        koa: (_ctx: any, next: () => Promise<void>) => context.with(active, next),
-      };
+      const withSpan = runningIn(active);
       const headers = await forwarded({ traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` }, [
         withSpan,
       ]);
@@ -173,6 +178,25 @@ describeEachFramework('trace context through proxy()', (fw) => {
       for (let i = 0; i < 100 && records.length === 0; i++)
         await new Promise((resolve) => setImmediate(resolve));
       expect(records.map((record) => record.traceId)).toEqual(['a'.repeat(32)]);
+    } finally {
+      context.disable();
+    }
+  });
+
+  it("forwards an OpenTelemetry span's upper-case ids in lower case, as traceparent requires", async () => {
+    // @opentelemetry/api's isSpanContextValid accepts upper-case hex; traceparent does not (§3.2.2).
+    const manager = new LocalContextManager();
+    expect(context.setGlobalContextManager(manager)).toBe(true);
+    try {
+      const active = trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: 'A'.repeat(32),
+        spanId: 'B'.repeat(16),
+        traceFlags: TraceFlags.SAMPLED,
+      });
+      const withSpan = runningIn(active);
+      const headers = await forwarded({}, [withSpan]);
+      expect(headers.traceparent).toBe(`00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`);
+      expect(parseTraceparent(headers.traceparent)).toBeDefined();
     } finally {
       context.disable();
     }

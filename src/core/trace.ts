@@ -178,10 +178,11 @@ function activeOpenTelemetryTrace(): TraceContext | undefined {
   if (openTelemetry === null) return undefined;
   const span = openTelemetry.trace.getSpanContext(openTelemetry.context.active());
   if (span === undefined || !openTelemetry.trace.isSpanContextValid(span)) return undefined;
+  // isSpanContextValid accepts upper-case hex, which a traceparent may not carry (§3.2.2.3).
   return new GatewayTrace(
-    span.traceId,
+    span.traceId.toLowerCase(),
     (span.traceFlags & 0xff).toString(16).padStart(2, '0'),
     validTracestate(span.traceState?.serialize()),
-    span.spanId,
+    span.spanId.toLowerCase(),
   );
 }

@@ -2,10 +2,12 @@ import { PassThrough } from 'node:stream';
 import KoaRouter from '@koa/router';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachFramework, type TestApp } from '../../../test/support/frameworks.js';
+import { hmacToken } from '../../../test/support/jwt.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
 import { RawConnection } from '../../../test/support/raw-http.js';
 import { deadPort, startEchoUpstream, type Upstream } from '../../../test/support/upstream.js';
 import { cache } from '../cache/index.js';
+import { jwt } from '../jwt/index.js';
 import { proxy } from '../proxy/index.js';
 import { throttle } from '../throttle/index.js';
 import { usagePlans } from '../usage-plans/index.js';
@@ -22,6 +24,7 @@ const BEARER = 'Bearer eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2Vu.sig';
 const COOKIE = 'session=cookie-secret-value-42';
 const PLANS = { once: { quota: { limit: 1, period: 'day' as const } } };
 const KEYS = [{ id: 'client-a', key: KEY, plan: 'once' }];
+const SECRET = 'a-test-secret-of-at-least-32-bytes!!';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const HEX32 = /^[0-9a-f]{32}$/;
 
@@ -501,6 +504,64 @@ async function waitForOutput(log: { output: string }, count: number): Promise<vo
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+const EVERY_VARIABLE = TEMPLATE_VARIABLES.map((name) => `$context.${name}`).join(' ');
+const FORMATS = ['json', 'clf', EVERY_VARIABLE] as const;
+
+describeEachFramework('accessLog() against hostile requests', (fw) => {
+  describe('redactQuery', () => {
+    it('redacts a listed name however the query spells it', async () => {
+      const log = capturedLog();
+      const app = await fw.start({
+        use: [log.middleware],
+        routes: [{ method: 'GET', path: '/q', reply: { body: 'ok' } }],
+      });
+      const query = [
+        'token[]=s3cret-brackets',
+        'token%5B%5D=s3cret-encoded-brackets',
+        'password[old]=s3cret-nested',
+        'TOKEN=s3cret-upper',
+        '%74oken=s3cret-escaped',
+        'a=1;token=s3cret-semicolon',
+        'token=s3cret-first&token=s3cret-repeated',
+        'page=2',
+      ].join('&');
+      expect((await app.request(`/q?${query}`)).status).toBe(200);
+      const [record] = await log.records(1);
+      expect(log.output).not.toContain('s3cret');
+      expect(record?.query).toBe(
+        'token[]=[REDACTED]&token%5B%5D=[REDACTED]&password[old]=[REDACTED]&TOKEN=[REDACTED]' +
+          '&%74oken=[REDACTED]&a=1;token=[REDACTED]&token=[REDACTED]&token=[REDACTED]&page=2',
+      );
+    });
+  });
+
+  describe('a principal id with line and paragraph separators (a JWT sub)', () => {
+    const sub = 'mallory\u2028{"forged":1}\u2029\u0085\u001c\u007f"\\';
+    for (const format of FORMATS) {
+      const name = format.startsWith('$') ? 'every template variable' : format;
+      it(`is written on one line that no splitter breaks (${name})`, async () => {
+        const log = capturedLog({ format });
+        const app = await fw.start({
+          use: [log.middleware, jwt({ secret: SECRET, algorithms: ['HS256'] })],
+          routes: [{ method: 'GET', path: '/me', reply: { body: 'ok' } }],
+        });
+        const token = hmacToken({ alg: 'HS256' }, { sub }, SECRET);
+        const res = await app.request('/me', { headers: { authorization: `Bearer ${token}` } });
+        expect(res.status).toBe(200);
+        await waitForOutput(log, 1);
+        const lines = log.output.split('\n');
+        expect(lines).toHaveLength(2);
+        const line = lines[0] as string;
+        // What Python's str.splitlines(), and so many log shippers, take for line ends.
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for.
+        expect(line).not.toMatch(/[\n\r\v\f\u001c-\u001e\u0085\u2028\u2029]/);
+        if (format === 'json') expect(JSON.parse(line).principalId).toBe(sub);
+        else expect(line).toContain('mallory\\u2028{\\"forged\\":1}\\u2029\\u0085\\u001c\\u007f');
+      });
+    }
+  });
+});
 
 describe('the JSON line', () => {
   it('is exactly JSON.stringify(record), escapes included', () => {

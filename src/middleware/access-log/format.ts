@@ -56,15 +56,29 @@ export const CLF_TEMPLATE =
 
 const VARIABLE = /\$context\.([A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*)*)/g;
 
-/** Characters that would break a line or a quoted field: escaped as in JSON strings. */
+/**
+ * Characters that would break a line or a quoted field: C0 and C1 controls, `"`, `\`, and the
+ * Unicode line and paragraph separators (U+0085, U+2028 and U+2029 end a line for many readers,
+ * Python's `str.splitlines` among them, and JSON.stringify leaves them raw).
+ */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
-const UNSAFE = /["\\\u0000-\u001f\u007f]/;
+const UNSAFE = /["\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+/** What JSON.stringify leaves raw of `UNSAFE`. */
+const RAW_IN_JSON = /[\u007f-\u009f\u2028\u2029]/g;
+
+/** `value` as a JSON string literal with every `UNSAFE` character escaped. */
+function escapedJson(value: string): string {
+  return JSON.stringify(value).replace(
+    RAW_IN_JSON,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
 
 /** A value as template text: `-` when unknown (as API Gateway writes it), escaped when needed. */
 function text(value: string | number | boolean | null): string {
   if (value === null) return '-';
   if (typeof value !== 'string') return String(value);
-  return UNSAFE.test(value) ? JSON.stringify(value).slice(1, -1) : value;
+  return UNSAFE.test(value) ? escapedJson(value).slice(1, -1) : value;
 }
 
 /**
@@ -95,7 +109,7 @@ export function compileTemplate(template: string, onUnknown: (name: string) => E
 /** A JSON string value: quoted as is when nothing needs escaping (the usual case), else JSON's own. */
 function jsonString(value: string | null): string {
   if (value === null) return 'null';
-  return UNSAFE.test(value) ? JSON.stringify(value) : `"${value}"`;
+  return UNSAFE.test(value) ? escapedJson(value) : `"${value}"`;
 }
 
 function jsonNumber(value: number | null): string {
@@ -105,7 +119,8 @@ function jsonNumber(value: number | null): string {
 /**
  * `JSON.stringify(record)`, written field by field for the record's fixed shape: the default
  * format runs once per request, and the generic serialiser walks the object to find what is
- * known here. Same text, same field order (access-log.test.ts checks both agree).
+ * known here. Same field order and the same text, but for C1 controls and U+2028/U+2029, which
+ * are escaped here (access-log.test.ts checks both agree otherwise).
  */
 export function recordJson(r: AccessLogRecord): string {
   const error =

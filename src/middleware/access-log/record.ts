@@ -117,31 +117,49 @@ export function cacheStatusOf(value: string | undefined): CacheStatus | null {
 /** What replaces a redacted query value. */
 export const REDACTED = '[REDACTED]';
 
+/** Where query parameters split: `&`, and the `;` that some servers and old HTML forms use too. */
+const PARAMETER_SEPARATOR = /[&;]/;
+
 /**
  * `query` with the value of every parameter named in `names` (lower case) replaced. Names are
- * compared decoded (`%74oken` and `token` are one name) and case-insensitively.
+ * compared decoded (`%74oken` and `token` are one name), case-insensitively, and without a
+ * bracket suffix (`token[]`, `password[old]`: qs, Express 4's default query parser, reads them as
+ * `token` and `password`). Parameters split at `&` and at `;`.
  */
 export function redactedQuery(query: string, names: ReadonlySet<string>): string {
   if (names.size === 0) return query;
-  const pairs = query.split('&');
-  for (let i = 0; i < pairs.length; i++) {
-    const pair = pairs[i] as string;
-    const eq = pair.indexOf('=');
-    const name = decodedName(eq === -1 ? pair : pair.slice(0, eq));
-    if (names.has(name)) pairs[i] = `${eq === -1 ? pair : pair.slice(0, eq)}=${REDACTED}`;
+  if (!PARAMETER_SEPARATOR.test(query)) return redactedPair(query, names);
+  let out = '';
+  let from = 0;
+  for (let i = 0; i <= query.length; i++) {
+    const c = query.charCodeAt(i);
+    if (i < query.length && c !== 38 /* & */ && c !== 59 /* ; */) continue;
+    out += redactedPair(query.slice(from, i), names);
+    if (i < query.length) out += query[i];
+    from = i + 1;
   }
-  return pairs.join('&');
+  return out;
+}
+
+/** One `name=value` pair, its value replaced when its name is listed. */
+function redactedPair(pair: string, names: ReadonlySet<string>): string {
+  const eq = pair.indexOf('=');
+  const raw = eq === -1 ? pair : pair.slice(0, eq);
+  return names.has(decodedName(raw)) ? `${raw}=${REDACTED}` : pair;
 }
 
 function decodedName(raw: string): string {
   const spaced = raw.includes('+') ? raw.replaceAll('+', ' ') : raw;
-  if (!spaced.includes('%')) return spaced.toLowerCase();
-  try {
-    return decodeURIComponent(spaced).toLowerCase();
-  } catch {
-    // Malformed escapes: compare as sent.
-    return spaced.toLowerCase();
+  let name = spaced.toLowerCase();
+  if (spaced.includes('%')) {
+    try {
+      name = decodeURIComponent(spaced).toLowerCase();
+    } catch {
+      // Malformed escapes: compare as sent.
+    }
   }
+  const bracket = name.indexOf('[');
+  return bracket > 0 ? name.slice(0, bracket) : name;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -123,6 +123,24 @@ function checkedContext(value: unknown): Readonly<Record<string, unknown>> | und
   return Object.freeze(out);
 }
 
+/** The statement elements this gateway evaluates (and `Sid`, a label). */
+const STATEMENT_ELEMENTS: ReadonlySet<string> = new Set(['Sid', 'Effect', 'Action', 'Resource']);
+
+/**
+ * Refuses a statement with any other element: `NotResource`, `NotAction`, `Condition` or
+ * `NotPrincipal` each narrows what the statement covers, and ignoring one would widen an Allow
+ * (an Allow on `*` with `NotResource: admin` would allow admin too). A policy this gateway cannot
+ * evaluate as written is answered 500, never evaluated as something else.
+ */
+function assertEvaluatedElements(statement: Record<string, unknown>): void {
+  for (const element of Object.keys(statement)) {
+    if (!STATEMENT_ELEMENTS.has(element))
+      throw new MalformedResult(
+        `a Statement may only have Effect, Action, Resource and Sid, not ${element}`,
+      );
+  }
+}
+
 function compilePolicy(
   document: unknown,
   caseSensitive: boolean,
@@ -133,6 +151,7 @@ function compilePolicy(
   const denies: ArnPattern[] = [];
   for (const statement of statements) {
     if (!isPlainObject(statement)) throw new MalformedResult('a Statement must be an object');
+    assertEvaluatedElements(statement);
     const effect = statement.Effect;
     if (effect !== 'Allow' && effect !== 'Deny')
       throw new MalformedResult("a Statement's Effect must be 'Allow' or 'Deny'");

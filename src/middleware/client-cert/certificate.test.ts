@@ -37,6 +37,15 @@ describe('sanValues()', () => {
     ).toEqual(['evil.example, DNS:good.example', 'b.example']);
   });
 
+  it('keeps an embedded NUL and a type prefix inside a quoted value as part of that one value', () => {
+    expect(
+      sanValues({
+        subjectAltName:
+          'DNS:"good.example\\u0000.evil.example", URI:"x:\\u002c DNS:good.example", DNS:c.example',
+      }),
+    ).toEqual(['good.example\u0000.evil.example', 'x:, DNS:good.example', 'c.example']);
+  });
+
   it('answers [] without a SAN and stops at an unterminated quote', () => {
     expect(sanValues({ subjectAltName: undefined })).toEqual([]);
     expect(sanValues({ subjectAltName: 'DNS:a.example, DNS:"broken' })).toEqual(['a.example']);

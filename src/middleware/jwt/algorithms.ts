@@ -139,6 +139,14 @@ function jwksUrl(value: unknown): string {
   }
   if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:'))
     throw optionTypeError(SCOPE, 'jwksUri', 'an http(s) URL', value);
+  // fetch() refuses a URL with credentials: every fetch would fail, every token answered 500.
+  if (url.username !== '' || url.password !== '')
+    throw optionTypeError(
+      SCOPE,
+      'jwksUri',
+      'an http(s) URL without user:password@',
+      '(a URL with credentials)',
+    );
   return url.href;
 }
 

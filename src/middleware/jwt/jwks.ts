@@ -114,17 +114,44 @@ export class KeySet {
 }
 
 /**
+ * The most a key set's body may hold. Real sets are a few kilobytes (a few dozen with `x5c`
+ * certificate chains); an endpoint answering more is broken or hostile, and reading it whole
+ * would hold that much memory for every refetch.
+ */
+export const MAX_KEY_SET_BYTES = 1024 * 1024;
+
+/**
  * GETs the set with the whole exchange bounded by `timeout` ms. jwks-rsa's own request bounds
  * only the socket's idle time: an issuer sending a byte a second would hold it (and its socket)
- * forever.
+ * forever. A redirect is refused, as jwks-rsa's own request refuses it: `fetch` would follow it,
+ * even from `https:` to plain `http:`, where anyone on the path could hand over their own keys.
  */
 async function fetchKeySet(uri: string, timeout: number): Promise<{ keys: unknown }> {
   const res = await fetch(uri, {
     headers: { accept: 'application/json' },
+    redirect: 'error',
     signal: AbortSignal.timeout(timeout),
   });
   if (!res.ok) throw new Error(`the key set answered ${res.status}`);
-  return (await res.json()) as { keys: unknown };
+  return JSON.parse(await boundedText(res, MAX_KEY_SET_BYTES)) as { keys: unknown };
+}
+
+/** The body as text, or an error (the body cancelled) once it passes `limit` bytes. */
+async function boundedText(res: Response, limit: number): Promise<string> {
+  const declared = Number(res.headers.get('content-length'));
+  if (declared > limit || res.body === null) {
+    await res.body?.cancel();
+    if (res.body === null) return '';
+    throw new Error(`the key set is over ${limit} bytes`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > limit) throw new Error(`the key set is over ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function toFetched(

@@ -42,6 +42,10 @@ export function verifyToken(
   if (!COMPACT_JWS.test(token)) return 'malformed';
   const header = parseHeader(token);
   if (header === undefined) return 'malformed';
+  // RFC 7515 §4.1.11: a recipient that does not understand every extension `crit` lists must
+  // refuse the token. None is understood here (jsonwebtoken ignores `crit`, and `b64: false`
+  // would change what the signature covers), so any `crit` makes the token invalid.
+  if (header.critical) return 'invalid';
   if (!verifier.algorithms.includes(header.alg)) return 'algorithm';
   const source = verifier.key;
   if (!('lookup' in source)) return checkToken(token, header.alg, source, verifier, now, Infinity);
@@ -131,8 +135,13 @@ export function scopesOf(payload: Record<string, unknown>): readonly string[] {
   return Object.freeze(list.filter((s): s is string => typeof s === 'string' && s !== ''));
 }
 
-/** The JOSE header's `alg` and `kid`, or undefined when it is not a JSON object with a string `alg`. */
-function parseHeader(token: string): { alg: string; kid: string | undefined } | undefined {
+/**
+ * The JOSE header's `alg`, `kid` and whether it has `crit`, or undefined when it is not a JSON
+ * object with a string `alg`.
+ */
+function parseHeader(
+  token: string,
+): { alg: string; kid: string | undefined; critical: boolean } | undefined {
   let header: unknown;
   try {
     header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString());
@@ -142,7 +151,7 @@ function parseHeader(token: string): { alg: string; kid: string | undefined } | 
   if (typeof header !== 'object' || header === null) return undefined;
   const { alg, kid } = header as { alg?: unknown; kid?: unknown };
   if (typeof alg !== 'string' || (kid !== undefined && typeof kid !== 'string')) return undefined;
-  return { alg, kid };
+  return { alg, kid, critical: Object.hasOwn(header, 'crit') };
 }
 
 /** Claims are shared by every request that re-sends the token: no handler may change them for the next. */

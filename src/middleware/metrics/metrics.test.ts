@@ -403,7 +403,53 @@ describeEachFramework('metrics()', (fw) => {
       after.get('portcullis_requests_total{method="GET",route="UNMATCHED",status_class="4xx"}'),
     ).toBe(5_001);
   }, 60_000);
+
+  it('keeps at most 1000 route labels when the router reports the matched mount path (Express baseUrl)', async () => {
+    // Express names a router mounted at '/users/:id' by the path it matched ('/users/7'), and
+    // '/API' for a router at '/api' (routing ignores case): one label per id or spelling.
+    const registry = new Registry();
+    const recorder = metrics({ registry });
+    const app = await fw.start({ use: [recorder, recorder.handler, mountedRouters(fw)] });
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    const paths = Array.from({ length: 1_100 }, (_, i) => `/users/${i}/posts`);
+    for (let i = 0; i < paths.length; i += 64) {
+      const statuses = await Promise.all(
+        paths.slice(i, i + 64).map((path) => get(agent, app.url + path)),
+      );
+      expect(statuses.every((status) => status === 200)).toBe(true);
+    }
+    agent.destroy();
+    const samples = await scrape(app);
+    const counts = [...samples].filter(([name]) => name.startsWith('portcullis_requests_total{'));
+    expect(counts.length).toBeLessThanOrEqual(1_001);
+    expect(counts.reduce((sum, [, value]) => sum + value, 0)).toBe(1_100);
+    const other = samples.get(
+      'portcullis_requests_total{method="GET",route="OTHER",status_class="2xx"}',
+    );
+    if (fw.kind === 'koa') expect(other).toBeUndefined();
+    else expect(other).toBe(100);
+  }, 60_000);
 });
+
+/** A router mounted at '/users/:id' holding GET '/posts', in either framework. */
+function mountedRouters(fw: Framework) {
+  const ok = 'ok';
+  if (fw.kind === 'koa') {
+    const inner = new KoaRouter();
+    inner.get('/posts', (ctx) => {
+      ctx.body = ok;
+    });
+    const outer = new KoaRouter();
+    outer.use('/users/:id', inner.routes());
+    return { koa: outer.routes() as never };
+  }
+  const framework = fw.name === 'express4' ? express4 : express5;
+  const inner = framework.Router();
+  inner.get('/posts', (_req: unknown, res: { send(b: string): void }) => res.send(ok));
+  const outer = framework.Router();
+  outer.use('/users/:id', inner);
+  return { express: outer as never };
+}
 
 /** GET over a shared keep-alive agent, resolving with the status once the body was read. */
 function get(agent: Agent, url: string): Promise<number> {

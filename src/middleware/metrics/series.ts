@@ -35,6 +35,15 @@ export const STATUS_CLASSES: readonly string[] = [
 /** The `route` label of a request no router route matched (a middleware answered, or nothing did). */
 export const UNMATCHED_ROUTE = 'UNMATCHED';
 
+/**
+ * Route labels kept at most; requests of any further template count under `OTHER_ROUTE`. An app
+ * has a bounded number of templates, but Express reports a router's mount path as it matched
+ * (`req.baseUrl`: `/users/7` for a router mounted at `/users/:id`, `/API` for one at `/api`), so
+ * its labels grow with the clients' paths unless they are capped.
+ */
+export const MAX_ROUTE_LABELS = 1000;
+export const OTHER_ROUTE = 'OTHER';
+
 /** Series names after the prefix: checked before any is registered (see `seriesFor`). */
 export const SERIES_NAMES = [
   'requests_total',
@@ -219,8 +228,10 @@ export class Series {
   route(template: string): RouteCells {
     let cells = this.routes.get(template);
     if (cells === undefined) {
-      cells = new RouteCells(this, template);
-      this.routes.set(template, cells);
+      const label = this.routes.size < MAX_ROUTE_LABELS ? template : OTHER_ROUTE;
+      if (label === OTHER_ROUTE) warnRoutesCapped();
+      cells = this.routes.get(label) ?? new RouteCells(this, label);
+      this.routes.set(label, cells);
     }
     return cells;
   }
@@ -257,6 +268,18 @@ export class Series {
     }
     tally.pending++;
   }
+}
+
+let routesCapped = false;
+
+/** Tells the app once that its route labels reached the cap (a mount path with parameters?). */
+function warnRoutesCapped(): void {
+  if (routesCapped) return;
+  routesCapped = true;
+  process.emitWarning(
+    `portcullis.metrics: more than ${MAX_ROUTE_LABELS} route templates; further ones count as route="${OTHER_ROUTE}" (an Express router mounted at a path with parameters names each match apart)`,
+    { code: 'PORTCULLIS_METRICS_ROUTES' },
+  );
 }
 
 /** A throwing or missing `available` must not break the scrape: a throw is "not usable". */
