@@ -18,6 +18,7 @@ import type { CorsOptions } from './middleware/cors/index.js';
 import type { IpFilterOptions } from './middleware/ip-filter/index.js';
 import type { JwtOptions } from './middleware/jwt/index.js';
 import type { MetricsOptions } from './middleware/metrics/index.js';
+import type { PipelineExtras, PipelineOptions } from './middleware/pipeline/index.js';
 import type {
   ProxyExtras,
   ProxyOptions,
@@ -44,6 +45,7 @@ export type {
 export type { ClientCertOptions, ClientCertRule } from './middleware/client-cert/index.js';
 export type { IpFilterOptions } from './middleware/ip-filter/index.js';
 export type { MetricsOptions } from './middleware/metrics/index.js';
+export type { PipelineExtras, PipelineOptions } from './middleware/pipeline/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Express. */
@@ -64,6 +66,7 @@ export interface ExpressGateway {
     target: TargetUrl | readonly TargetUrl[] | TargetFunction<Request> | ProxyOptions<Request>,
   ): RequestHandler & ProxyExtras;
   metrics(options?: MetricsOptions): RequestHandler & { readonly handler: RequestHandler };
+  pipeline(options: PipelineOptions<Request>): RequestHandler & PipelineExtras;
 }
 
 export const gateway: ExpressGateway = neutralGateway as unknown as ExpressGateway;
@@ -79,3 +82,4 @@ export const usagePlans: ExpressGateway['usagePlans'] = gateway.usagePlans;
 export { memoryStore } from './stores/memory/index.js';
 export const proxy: ExpressGateway['proxy'] = gateway.proxy;
 export const metrics: ExpressGateway['metrics'] = gateway.metrics;
+export const pipeline: ExpressGateway['pipeline'] = gateway.pipeline;

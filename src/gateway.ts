@@ -8,6 +8,7 @@ import { cors } from './middleware/cors/index.js';
 import { ipFilter } from './middleware/ip-filter/index.js';
 import { jwt } from './middleware/jwt/index.js';
 import { metrics } from './middleware/metrics/index.js';
+import { pipeline } from './middleware/pipeline/index.js';
 import { proxy } from './middleware/proxy/index.js';
 import { throttle } from './middleware/throttle/index.js';
 import { usagePlans } from './middleware/usage-plans/index.js';
@@ -29,6 +30,7 @@ export const gateway = Object.freeze({
   throttle,
   proxy,
   metrics,
+  pipeline,
 });
 
 export type Gateway = typeof gateway;

@@ -104,6 +104,15 @@ export {
   metrics,
 } from './middleware/metrics/index.js';
 export {
+  type AuthorizerPipelineOptions,
+  PIPELINE_ORDER,
+  type PieceName,
+  type PipelineExtras,
+  type PipelineMiddleware,
+  type PipelineOptions,
+  pipeline,
+} from './middleware/pipeline/index.js';
+export {
   type HeaderTransforms,
   type PathRewriteFunction,
   PROXY_DEFAULTS,

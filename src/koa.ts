@@ -17,6 +17,7 @@ import type { CorsOptions } from './middleware/cors/index.js';
 import type { IpFilterOptions } from './middleware/ip-filter/index.js';
 import type { JwtOptions } from './middleware/jwt/index.js';
 import type { MetricsOptions } from './middleware/metrics/index.js';
+import type { PipelineExtras, PipelineOptions } from './middleware/pipeline/index.js';
 import type {
   ProxyExtras,
   ProxyOptions,
@@ -43,6 +44,7 @@ export type {
 export type { ClientCertOptions, ClientCertRule } from './middleware/client-cert/index.js';
 export type { IpFilterOptions } from './middleware/ip-filter/index.js';
 export type { MetricsOptions } from './middleware/metrics/index.js';
+export type { PipelineExtras, PipelineOptions } from './middleware/pipeline/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
 /** The gateway factories typed for Koa. `ctx.state.gateway` holds the per-request context. */
@@ -60,6 +62,7 @@ export interface KoaGateway {
     target: TargetUrl | readonly TargetUrl[] | TargetFunction<Context> | ProxyOptions<Context>,
   ): Middleware & ProxyExtras;
   metrics(options?: MetricsOptions): Middleware & { readonly handler: Middleware };
+  pipeline(options: PipelineOptions<Context>): Middleware & PipelineExtras;
 }
 
 export const gateway: KoaGateway = neutralGateway as unknown as KoaGateway;
@@ -75,3 +78,4 @@ export const usagePlans: KoaGateway['usagePlans'] = gateway.usagePlans;
 export { memoryStore } from './stores/memory/index.js';
 export const proxy: KoaGateway['proxy'] = gateway.proxy;
 export const metrics: KoaGateway['metrics'] = gateway.metrics;
+export const pipeline: KoaGateway['pipeline'] = gateway.pipeline;

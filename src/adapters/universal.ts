@@ -1,7 +1,7 @@
 /** One function for both frameworks: tells Express's `(req, res, next)` from Koa's `(ctx, next)` by its arguments. */
 
 import type { CoreHandler } from '../core/exchange.js';
-import type { GatewayMiddleware } from '../core/middleware.js';
+import { type GatewayMiddleware, kCoreHandler } from '../core/middleware.js';
 import { toExpress } from './express.js';
 import { toKoa } from './koa.js';
 
@@ -34,6 +34,7 @@ export function createMiddleware<E extends object = {}>(
     );
   };
   Object.defineProperty(middleware, 'name', { value: name });
+  Object.defineProperty(middleware, kCoreHandler, { value: handler });
   if (extras !== undefined) Object.assign(middleware, extras);
   return middleware as unknown as GatewayMiddleware & E;
 }

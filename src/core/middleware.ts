@@ -5,6 +5,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CoreHandler } from './exchange.js';
 
 /** What portcullis needs of a Koa context (any Koa 2/3 `ParameterizedContext` has it). */
 export interface KoaContextLike {
@@ -33,3 +34,16 @@ export interface GatewayMiddleware {
  */
 // biome-ignore lint/suspicious/noExplicitAny: the neutral entry cannot name either framework's type.
 export type AnyRequest = any;
+
+/**
+ * Where every portcullis middleware keeps the core handler it wraps, so that `pipeline()` can
+ * compose handlers directly (one dispatch per request) instead of nesting framework middlewares.
+ */
+export const kCoreHandler: unique symbol = Symbol.for('portcullis.coreHandler');
+
+/** The core handler of a portcullis middleware, or undefined for any other function. */
+export function coreHandlerOf(value: unknown): CoreHandler | undefined {
+  if (typeof value !== 'function') return undefined;
+  const handler = (value as { [kCoreHandler]?: unknown })[kCoreHandler];
+  return typeof handler === 'function' ? (handler as CoreHandler) : undefined;
+}

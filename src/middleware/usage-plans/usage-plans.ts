@@ -2,7 +2,7 @@
 
 import { createMiddleware } from '../../adapters/universal.js';
 import { sendPrepared } from '../../core/errors.js';
-import type { Exchange, Next } from '../../core/exchange.js';
+import type { CoreHandler, Exchange, Next } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
 import { type ConsumePlanNow, kConsumePlanNow } from '../../stores/memory/memory-store.js';
 import type {
@@ -34,6 +34,9 @@ import type { PlanBucket, ResolvedPlan } from './plans.js';
 import { periodBounds, periodLimit } from './quota.js';
 import { findRoute, type RouteMatching } from './routes.js';
 import { StartupImport } from './startup.js';
+
+/** What `next()` gives back when the charge answered at once (Express, or a refusal). */
+const SETTLED: PromiseLike<void> = Promise.resolve();
 
 /** A plan without a quota still counts usage per day: an allowance that never runs out. */
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
@@ -67,19 +70,50 @@ export function usagePlans(options: UsagePlansOptions): UsagePlansMiddleware {
   // Told to the proxy (which drops `x-api-key` anyway) only when it is another header.
   const otherKeyHeader = config.header === 'x-api-key' ? undefined : config.header;
 
-  return createMiddleware(
+  /** The presented key's hash, or undefined once the 403 is sent. */
+  const checkKey = (ex: Exchange): string | undefined => {
+    if (otherKeyHeader !== undefined) ex.gateway.apiKeyHeader = otherKeyHeader;
+    const presented = presentedKey(ex, config);
+    if (typeof presented !== 'string' || presented === '' || presented.length > MAX_KEY_LENGTH) {
+      sendPrepared(ex, config.forbidden);
+      return undefined;
+    }
+    return hashKey(presented);
+  };
+  const aroundCharge: AroundCharge = (inner) =>
+    function usagePlansAround(ex, next) {
+      const hash = checkKey(ex);
+      if (hash === undefined) return;
+      if (startup.loaded) return admission.admitAround(ex, next, hash, inner);
+      return startup.ready().then(() => admission.admitAround(ex, next, hash, inner));
+    };
+
+  const middleware = createMiddleware(
     'usagePlans',
     function usagePlans(ex, next) {
-      if (otherKeyHeader !== undefined) ex.gateway.apiKeyHeader = otherKeyHeader;
-      const presented = presentedKey(ex, config);
-      if (typeof presented !== 'string' || presented === '' || presented.length > MAX_KEY_LENGTH)
-        return sendPrepared(ex, config.forbidden);
-      const hash = hashKey(presented);
+      const hash = checkKey(ex);
+      if (hash === undefined) return;
       if (startup.loaded) return admission.admit(ex, next, hash);
       return startup.ready().then(() => admission.admit(ex, next, hash));
     },
     management,
-  ) as UsagePlansMiddleware;
+  );
+  Object.defineProperty(middleware, kAroundCharge, { value: aroundCharge });
+  return middleware as UsagePlansMiddleware;
+}
+
+/**
+ * For `pipeline()`: usage plans split around another check (the stage throttle). `aroundCharge(
+ * inner)` is a handler that checks the key (403 without a valid one; `apiKey` is then on the
+ * context), runs `inner`, and only when `inner` continues charges the plan's throttle and quota:
+ * a request the stage throttle refuses is never counted against the key's quota.
+ */
+export const kAroundCharge: unique symbol = Symbol('portcullis.usagePlans.aroundCharge');
+export type AroundCharge = (inner: CoreHandler) => CoreHandler;
+
+/** The `aroundCharge` of a usage plans middleware, or undefined for any other function. */
+export function aroundChargeOf(value: unknown): AroundCharge | undefined {
+  return (value as { [kAroundCharge]?: AroundCharge } | undefined)?.[kAroundCharge];
 }
 
 /** The key the request presents: from `header`, the app's `keySource(req)`, or the authorizer's answer. */
@@ -148,6 +182,38 @@ class Admission {
     return this.lookUp(ex, hash).then((found) =>
       found === undefined ? undefined : this.attempt(ex, next, hash, this.freshStep, found, 0),
     );
+  }
+
+  /**
+   * Checks the key as `admit` does, then runs `inner` with the key on the context; the plan's
+   * throttle and quota are charged only when `inner` continues.
+   */
+  admitAround(
+    ex: Exchange,
+    next: Next,
+    hash: string,
+    inner: CoreHandler,
+  ): void | PromiseLike<void> | undefined {
+    const known = this.known.get(hash);
+    if (known !== undefined) return this.chargeAfter(ex, next, hash, this.knownStep, known, inner);
+    return this.lookUp(ex, hash).then((found) =>
+      found === undefined
+        ? undefined
+        : this.chargeAfter(ex, next, hash, this.freshStep, found, inner),
+    );
+  }
+
+  private chargeAfter(
+    ex: Exchange,
+    next: Next,
+    hash: string,
+    step: PlanStep,
+    known: KnownKey,
+    inner: CoreHandler,
+  ): void | PromiseLike<void> {
+    // The stage throttle may key on the caller (`key: 'apiKey'`): the key is known, not yet charged.
+    ex.gateway.apiKey = known.apiKey;
+    return inner(ex, () => this.attempt(ex, next, hash, step, known, 0) ?? SETTLED);
   }
 
   /** Without the key record nobody can be admitted safely. */

@@ -1,0 +1,7 @@
+export {
+  type AuthorizerPipelineOptions,
+  PIPELINE_ORDER,
+  type PieceName,
+  type PipelineOptions,
+} from './options.js';
+export { type PipelineExtras, type PipelineMiddleware, pipeline } from './pipeline.js';

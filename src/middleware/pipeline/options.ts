@@ -1,0 +1,76 @@
+/** `pipeline()`'s options: each piece's own options (or the piece already built), by name. */
+
+import type { AnyRequest, GatewayMiddleware } from '../../core/middleware.js';
+import type {
+  AuthorizerFunction,
+  AuthorizerMiddleware,
+  AuthorizerOptions,
+} from '../authorizer/index.js';
+import type { CacheMiddleware, CacheOptions } from '../cache/index.js';
+import type { ClientCertOptions } from '../client-cert/index.js';
+import type { CorsOptions } from '../cors/index.js';
+import type { IpFilterOptions } from '../ip-filter/index.js';
+import type { JwtOptions } from '../jwt/index.js';
+import type { ProxyMiddleware, ProxyOptions, TargetFunction, TargetUrl } from '../proxy/index.js';
+import type { ThrottleOptions } from '../throttle/index.js';
+import type { UsagePlansMiddleware, UsagePlansOptions } from '../usage-plans/index.js';
+
+/** The authorizer's function with its options, as one object. */
+export interface AuthorizerPipelineOptions extends AuthorizerOptions {
+  /** The authorizer function, as `gateway.authorizer(fn)` takes it. Required. */
+  fn: AuthorizerFunction;
+}
+
+/**
+ * The pieces of `gateway.pipeline()`. Each key takes what the single middleware's factory takes
+ * (or that middleware already built, e.g. to keep its management methods at hand); absent keys
+ * are skipped. Whatever the keys' order here, the pieces run in API Gateway's:
+ * cors → ipFilter → clientCert → jwt → authorizer → usagePlans → throttle → cache → proxy.
+ */
+export interface PipelineOptions<Req = AnyRequest> {
+  /** `gateway.cors()`'s options (`true` for its defaults). Default: no CORS. */
+  cors?: true | CorsOptions<Req> | GatewayMiddleware;
+  /** `gateway.ipFilter()`'s options. Default: no IP filter. */
+  ipFilter?: IpFilterOptions | GatewayMiddleware;
+  /** `gateway.clientCert()`'s options (`true` for its defaults). Default: no certificate check. */
+  clientCert?: true | ClientCertOptions | GatewayMiddleware;
+  /** `gateway.jwt()`'s options. Default: no JWT check. */
+  jwt?: JwtOptions<Req> | GatewayMiddleware;
+  /**
+   * `gateway.authorizer(fn, options)` as `{ fn, ...options }`, `[fn, options]` or `fn` alone.
+   * Default: no authorizer.
+   */
+  authorizer?:
+    | AuthorizerPipelineOptions
+    | readonly [AuthorizerFunction, AuthorizerOptions?]
+    | AuthorizerFunction
+    | AuthorizerMiddleware;
+  /** `gateway.usagePlans()`'s options. Default: no API keys. */
+  usagePlans?: UsagePlansOptions<Req> | UsagePlansMiddleware;
+  /** `gateway.throttle()`'s options: the stage throttle. Default: none. */
+  throttle?: ThrottleOptions<Req> | GatewayMiddleware;
+  /** `gateway.cache()`'s TTL in seconds or options (`true` for its defaults). Default: no cache. */
+  cache?: true | number | CacheOptions<Req> | CacheMiddleware;
+  /** `gateway.proxy()`'s target(s), target function or options. Default: no proxy. */
+  proxy?:
+    | TargetUrl
+    | readonly TargetUrl[]
+    | TargetFunction<Req>
+    | ProxyOptions<Req>
+    | ProxyMiddleware;
+}
+
+/** The pieces in the order they run: API Gateway's. */
+export const PIPELINE_ORDER = [
+  'cors',
+  'ipFilter',
+  'clientCert',
+  'jwt',
+  'authorizer',
+  'usagePlans',
+  'throttle',
+  'cache',
+  'proxy',
+] as const;
+
+export type PieceName = (typeof PIPELINE_ORDER)[number];

@@ -1,0 +1,96 @@
+/** Builds each piece of `pipeline()` from its options, or takes it already built. */
+
+import type { CoreHandler } from '../../core/exchange.js';
+import { coreHandlerOf, type GatewayMiddleware } from '../../core/middleware.js';
+import { assertKnownOptions, assertOptionsObject, optionTypeError } from '../../core/validate.js';
+import { authorizer } from '../authorizer/index.js';
+import { cache } from '../cache/index.js';
+import { clientCert } from '../client-cert/index.js';
+import { cors } from '../cors/index.js';
+import { ipFilter } from '../ip-filter/index.js';
+import { jwt } from '../jwt/index.js';
+import { proxy } from '../proxy/index.js';
+import { throttle } from '../throttle/index.js';
+import { usagePlans } from '../usage-plans/index.js';
+import { PIPELINE_ORDER, type PieceName, type PipelineOptions } from './options.js';
+
+/** A built piece: the middleware (for its management methods) and the core handler it wraps. */
+export interface Piece {
+  readonly name: PieceName;
+  readonly middleware: GatewayMiddleware;
+  readonly handler: CoreHandler;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: each factory checks its own options.
+type Factory = (value: any) => GatewayMiddleware;
+
+/** How each piece is built from its option value. */
+const FACTORIES: Record<PieceName, Factory> = {
+  cors: (value) => cors(value === true ? undefined : value),
+  ipFilter,
+  clientCert: (value) => clientCert(value === true ? undefined : value),
+  jwt,
+  authorizer: buildAuthorizer,
+  usagePlans,
+  throttle,
+  cache: (value) => cache(value === true ? undefined : value),
+  proxy,
+};
+
+/** The pieces `options` names, built, in the order they run. */
+export function resolvePieces(options: PipelineOptions): Piece[] {
+  assertOptionsObject('pipeline', options);
+  assertKnownOptions('pipeline', options, PIPELINE_ORDER);
+  const pieces: Piece[] = [];
+  for (const name of PIPELINE_ORDER) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    const middleware = builtPiece(name, value) ?? build(name, value);
+    pieces.push({ name, middleware, handler: coreHandlerOf(middleware)! });
+  }
+  return pieces;
+}
+
+/** `value` when it is that piece already built; a portcullis middleware of another kind throws. */
+function builtPiece(name: PieceName, value: unknown): GatewayMiddleware | undefined {
+  if (coreHandlerOf(value) === undefined) return undefined;
+  const built = value as GatewayMiddleware;
+  if (built.name !== name)
+    throw optionTypeError('pipeline', name, `gateway.${name}()'s options or middleware`, value);
+  return built;
+}
+
+/**
+ * The piece built by its factory. The factory's errors name the option as the pipeline sees it
+ * (`portcullis: option "pipeline.throttle.rate" ...`), keeping their class (TypeError, RangeError).
+ */
+function build(name: PieceName, value: unknown): GatewayMiddleware {
+  try {
+    return FACTORIES[name](value);
+  } catch (err) {
+    throw err instanceof Error ? renamed(err, name) : err;
+  }
+}
+
+const SCOPED = /^portcullis\.[\w.]+: /;
+const OPTION = /option "([^"]*)"/;
+
+function renamed(err: Error, name: PieceName): Error {
+  if (!SCOPED.test(err.message)) return err;
+  const rest = err.message.replace(SCOPED, '');
+  const message = OPTION.test(rest)
+    ? `portcullis: ${rest.replace(OPTION, `option "pipeline.${name}.$1"`)}`
+    : `portcullis.pipeline.${name}: ${rest}`;
+  const Class = err.constructor as new (message: string, options?: ErrorOptions) => Error;
+  return new Class(message, { cause: err });
+}
+
+/** `authorizer`: `{ fn, ...options }`, `[fn, options]` or `fn`. */
+function buildAuthorizer(value: unknown): GatewayMiddleware {
+  if (typeof value === 'function') return authorizer(value as never);
+  if (Array.isArray(value)) return authorizer(value[0], value[1]);
+  if (typeof value !== 'object' || value === null)
+    throw optionTypeError('authorizer', 'fn', 'a function ({ fn, ...options })', value);
+  const { fn, ...rest } = value as { fn?: unknown };
+  return authorizer(fn as never, rest);
+}
