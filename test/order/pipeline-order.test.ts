@@ -1,0 +1,258 @@
+/**
+ * The pipeline against the same pieces mounted separately in the README's recommended order
+ * (cors → ipFilter → jwt → usagePlans → throttle → cache → proxy), on every framework: for a
+ * matrix of requests both answer with the same status, headers that matter and body.
+ */
+
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { GatewayMiddleware } from '../../src/core/middleware.js';
+import { gateway } from '../../src/gateway.js';
+import { PIPELINE_ORDER, type PipelineOptions } from '../../src/middleware/pipeline/index.js';
+import { describeEachFramework, type Framework } from '../support/frameworks.js';
+import type { TestRequest, TestResponse } from '../support/http.js';
+import { mint, randomSecret } from '../support/jwt.js';
+import { type ManualClock, manualClock } from '../support/manual-clock.js';
+import { startEchoUpstream, type Upstream } from '../support/upstream.js';
+
+const ORIGIN = 'https://app.example.com';
+const KEY = 'alice-key-0123456789abcdef';
+const SECRET = randomSecret();
+
+let upstream: Upstream;
+beforeAll(async () => {
+  upstream = await startEchoUpstream();
+});
+afterAll(async () => {
+  await upstream.close();
+});
+
+/** The response fields compared: everything a client acts on, minus what is per connection. */
+const COMPARED = [
+  'content-type',
+  'access-control-allow-origin',
+  'access-control-allow-credentials',
+  'access-control-allow-methods',
+  'access-control-allow-headers',
+  'access-control-max-age',
+  'access-control-expose-headers',
+  'vary',
+  'ratelimit',
+  'ratelimit-policy',
+  'retry-after',
+  'cache-status',
+  'age',
+  'www-authenticate',
+  'x-request-id',
+];
+
+function usagePlansOf(clock: ManualClock, quota = 1000) {
+  return {
+    plans: {
+      free: {
+        throttle: { rate: 100, burst: 100 },
+        quota: { limit: quota, period: 'day' as const },
+      },
+    },
+    keys: [{ id: 'alice', key: KEY, plan: 'free' }],
+    clock,
+  };
+}
+
+const keyed = (clock: ManualClock): PipelineOptions => ({
+  cors: { origin: [ORIGIN], credentials: true },
+  usagePlans: usagePlansOf(clock),
+  throttle: { rate: 100, burst: 200, clock },
+  cache: { ttl: 300, clock },
+});
+
+type Answer = ReturnType<typeof comparable>;
+
+interface Case {
+  readonly name: string;
+  /** The statuses both stacks answer, in order: the case tests what it says. */
+  readonly statuses: readonly number[];
+  /**
+   * Where the pipeline answers otherwise by design: asserts the difference, then removes it so
+   * that the rest still compares.
+   */
+  readonly differs?: (apart: Answer[], piped: Answer[]) => void;
+  readonly options: (clock: ManualClock) => PipelineOptions;
+  readonly requests: ReadonlyArray<{ path?: string; init?: TestRequest; advance?: number }>;
+}
+
+const withKey = (key = KEY, extra: Record<string, string> = {}) => ({
+  headers: { origin: ORIGIN, 'x-api-key': key, ...extra },
+});
+const token = mint('HS256', SECRET, { sub: 'carol' });
+
+const CASES: Case[] = [
+  {
+    name: 'no key',
+    statuses: [403],
+    options: keyed,
+    requests: [{ init: { headers: { origin: ORIGIN } } }],
+  },
+  {
+    name: 'bad key',
+    statuses: [403],
+    options: keyed,
+    requests: [{ init: withKey('not-a-key-0123456789') }],
+  },
+  {
+    name: 'cache miss then hit',
+    statuses: [200, 200],
+    options: keyed,
+    requests: [{ init: withKey() }, { init: withKey(), advance: 5000 }],
+  },
+  {
+    name: 'stage throttle refuses',
+    statuses: [200, 429],
+    options: (clock) => ({ ...keyed(clock), throttle: { rate: 1, burst: 1, clock } }),
+    requests: [
+      { path: '/r?a', init: withKey() },
+      { path: '/r?b', init: withKey() },
+    ],
+    // Apart, usage plans charged the plan before the stage throttle refused: its 429 reports
+    // the plan's items too. In the pipeline the refused request was never charged to the plan.
+    differs: (apart, piped) => {
+      expect(labels(apart[1]!)).toEqual(['free', 'free-quota', 'throttle']);
+      expect(labels(piped[1]!)).toEqual(['throttle']);
+      dropRateLimit(apart[1]!, piped[1]!);
+    },
+  },
+  {
+    name: 'quota exhausted',
+    statuses: [200, 429],
+    options: (clock) => ({ ...keyed(clock), usagePlans: usagePlansOf(clock, 1) }),
+    requests: [
+      { path: '/r?a', init: withKey() },
+      { path: '/r?b', init: withKey() },
+    ],
+    // In the pipeline the stage throttle runs before the quota (API Gateway's order), so the
+    // quota's 429 reports the stage throttle's item as well.
+    differs: (apart, piped) => {
+      expect(labels(apart[1]!)).toEqual(['free', 'free-quota']);
+      expect(labels(piped[1]!)).toEqual(['free', 'free-quota', 'throttle']);
+      dropRateLimit(apart[1]!, piped[1]!);
+    },
+  },
+  {
+    name: 'preflight',
+    statuses: [204],
+    options: keyed,
+    requests: [
+      {
+        init: {
+          method: 'OPTIONS',
+          headers: { origin: ORIGIN, 'access-control-request-method': 'PUT' },
+        },
+      },
+    ],
+  },
+  {
+    name: 'proxied',
+    statuses: [200, 403],
+    options: (clock) => ({ ...keyed(clock), cache: undefined, proxy: upstream.url }),
+    requests: [
+      { path: '/p', init: withKey() },
+      { path: '/p', init: { headers: { origin: ORIGIN } } },
+    ],
+  },
+  {
+    name: 'jwt missing, invalid, valid',
+    statuses: [401, 401, 200],
+    options: (clock) => ({ ...keyed(clock), jwt: { secret: SECRET, algorithms: ['HS256'] } }),
+    requests: [
+      { init: withKey() },
+      { path: '/r?bad', init: withKey(KEY, { authorization: `Bearer ${token}x` }) },
+      { path: '/r?good', init: withKey(KEY, { authorization: `Bearer ${token}` }) },
+    ],
+  },
+  {
+    name: 'ipFilter denied',
+    statuses: [403],
+    options: (clock) => ({ ...keyed(clock), ipFilter: { allow: ['10.0.0.0/8'] } }),
+    requests: [{ init: withKey() }],
+  },
+];
+
+/** The pieces `options` names, each built by its own factory, in the pipeline's order. */
+function separately(options: PipelineOptions): GatewayMiddleware[] {
+  const factories = gateway as unknown as Record<string, (value: unknown) => GatewayMiddleware>;
+  return PIPELINE_ORDER.filter((name) => options[name] !== undefined).map((name) =>
+    factories[name]!(options[name]),
+  );
+}
+
+async function run(fw: Framework, use: GatewayMiddleware[], c: Case, clock: ManualClock) {
+  let calls = 0;
+  const app = await fw.start({
+    use,
+    routes: [
+      { method: 'GET', path: '/r', reply: (gw) => ({ body: { calls: ++calls, gw: seen(gw) } }) },
+    ],
+  });
+  const port = new URL(app.url).port;
+  const answers: Answer[] = [];
+  for (const step of c.requests) {
+    clock.advance(step.advance ?? 0);
+    const init = step.init ?? {};
+    // A fixed request id, so that echoed ids (headers, proxied bodies) compare.
+    const headers = { 'x-request-id': 'fixed-request-id', ...init.headers };
+    answers.push(comparable(await app.request(step.path ?? '/r', { ...init, headers }), port));
+  }
+  return answers;
+}
+
+/** What the route saw of the context (the request id aside, which is random without a header). */
+function seen(gw: unknown) {
+  const { apiKey, principal, cache, throttle } = gw as Record<string, unknown>;
+  return { apiKey, principal, cache, throttle };
+}
+
+/**
+ * RateLimit lists compared as sets: in the pipeline the stage throttle's item comes before the
+ * plan's, since the plan is charged after the stage throttle admitted the request.
+ */
+const LISTS = new Set(['ratelimit', 'ratelimit-policy']);
+
+/** The policy labels of an answer's RateLimit field, sorted. */
+function labels(answer: Answer): string[] {
+  const items = (answer.headers.ratelimit ?? []) as string[];
+  return items.map((item) => item.slice(1, item.indexOf('"', 1))).sort();
+}
+
+function dropRateLimit(...answers: Answer[]): void {
+  for (const answer of answers) {
+    delete answer.headers.ratelimit;
+    delete answer.headers['ratelimit-policy'];
+  }
+}
+
+/** A proxied echo names the app's port and a fresh trace id: neither tells the stacks apart. */
+function normalised(body: string, port: string): string {
+  return body.replaceAll(port, 'PORT').replace(/"traceparent":"[^"]*"/, '"traceparent":"…"');
+}
+
+function comparable(res: TestResponse, port: string) {
+  const headers: Record<string, unknown> = {};
+  for (const name of COMPARED) {
+    const value = res.headers[name];
+    headers[name] = LISTS.has(name) && typeof value === 'string' ? value.split(', ').sort() : value;
+  }
+  return { status: res.status, headers, body: normalised(res.body, port) };
+}
+
+describeEachFramework('pipeline() and the pieces mounted apart', (fw) => {
+  for (const c of CASES) {
+    it(`answer alike: ${c.name}`, async () => {
+      const apartClock = manualClock();
+      const apart = await run(fw, separately(c.options(apartClock)), c, apartClock);
+      const pipeClock = manualClock();
+      const piped = await run(fw, [gateway.pipeline(c.options(pipeClock))], c, pipeClock);
+      expect(piped.map((answer) => answer.status)).toEqual(c.statuses);
+      c.differs?.(apart, piped);
+      expect(piped).toEqual(apart);
+    });
+  }
+});
