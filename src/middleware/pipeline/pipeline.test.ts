@@ -162,6 +162,28 @@ describeEachFramework('pipeline()', (fw) => {
     expect((await app.request('/r', asked())).status).toBe(500);
   });
 
+  it("hands a piece's asynchronous failure after another piece continued to the framework", async () => {
+    const app = await fw.start({
+      use: [
+        pipeline({
+          cors: { origin: [ORIGIN] },
+          usagePlans: { plans: plans(), keys: KEYS },
+          // The key is looked up in the store first (asynchronously): the throttle then throws.
+          throttle: {
+            rate: 1,
+            key: () => {
+              throw new Error('key source late');
+            },
+          },
+        }),
+      ],
+      routes: [{ method: 'GET', path: '/r' }],
+      expectsErrors: /key source late/,
+    });
+    expect((await app.request('/r', asked(KEY))).status).toBe(500);
+    expect((await app.request('/r', asked())).status).toBe(403);
+  });
+
   it('takes the authorizer as { fn, ...options } and as [fn, options]', async () => {
     const fn = (event: { authorizationToken?: string }) =>
       event.authorizationToken === 'Bearer good'
