@@ -179,6 +179,21 @@ function gatewayCases(fw, peers) {
       compare: [overBare(0.85, 0)],
     },
     {
+      name: `${fw} pipeline: cors + usagePlans + throttle + cache hit`,
+      file: `${fw}-gateway-pipeline.mjs`,
+      requires: ['pipeline'],
+      request: 'get',
+      expect: {
+        ...cacheHit,
+        headers: { ...cacheHit.headers, 'access-control-allow-origin': ORIGIN, ratelimit: true },
+      },
+      also: [refusedWithoutKey],
+      compare: [
+        overBare(fw === 'koa' ? 0.85 : 0.95, 0),
+        { baseline: `${fw} full stack: cors + usagePlans + throttle + cache hit`, target: 1.0 },
+      ],
+    },
+    {
       name: `${fw} + gateway.accessLog + gateway.metrics`,
       file: `${fw}-gateway-observability.mjs`,
       requires: ['accessLog', 'metrics'],

@@ -4,4 +4,9 @@ export {
   type PieceName,
   type PipelineOptions,
 } from './options.js';
-export { type PipelineExtras, type PipelineMiddleware, pipeline } from './pipeline.js';
+export {
+  type PipelineExtras,
+  type PipelineMiddleware,
+  type PipelinePieces,
+  pipeline,
+} from './pipeline.js';

@@ -219,7 +219,7 @@ describeEachFramework('pipeline()', (fw) => {
     const pipe = pipeline({ cors: cors({ origin: [ORIGIN] }), usagePlans: plansMiddleware });
     expect(pipe.pieces.usagePlans).toBe(plansMiddleware);
     const app = await fw.start({ use: [pipe], routes: [{ method: 'GET', path: '/r' }] });
-    const { key } = await plansMiddleware.createKey({ plan: 'free' });
+    const { key } = await pipe.pieces.usagePlans!.createKey({ plan: 'free' });
     expect((await app.request('/r', asked(key))).status).toBe(200);
   });
 });

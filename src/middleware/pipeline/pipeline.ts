@@ -3,14 +3,30 @@
 import { createMiddleware } from '../../adapters/universal.js';
 import type { CoreHandler } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
+import type { AuthorizerMiddleware } from '../authorizer/index.js';
+import type { CacheMiddleware } from '../cache/index.js';
+import type { ProxyMiddleware } from '../proxy/index.js';
+import type { UsagePlansMiddleware } from '../usage-plans/index.js';
 import { aroundChargeOf } from '../usage-plans/usage-plans.js';
 import { compose } from './compose.js';
 import type { PieceName, PipelineOptions } from './options.js';
 import { type Piece, resolvePieces } from './pieces.js';
 
 /** The pipeline's built pieces by name, for their management methods (`createKey`, `invalidate`). */
+export interface PipelinePieces {
+  readonly cors?: GatewayMiddleware;
+  readonly ipFilter?: GatewayMiddleware;
+  readonly clientCert?: GatewayMiddleware;
+  readonly jwt?: GatewayMiddleware;
+  readonly authorizer?: AuthorizerMiddleware;
+  readonly usagePlans?: UsagePlansMiddleware;
+  readonly throttle?: GatewayMiddleware;
+  readonly cache?: CacheMiddleware;
+  readonly proxy?: ProxyMiddleware;
+}
+
 export interface PipelineExtras {
-  readonly pieces: Readonly<Partial<Record<PieceName, GatewayMiddleware>>>;
+  readonly pieces: PipelinePieces;
 }
 
 export type PipelineMiddleware = GatewayMiddleware & PipelineExtras;
@@ -39,7 +55,9 @@ export function pipeline(options: PipelineOptions): PipelineMiddleware {
   const handler = pieces.length === 0 ? passThrough : compose(handlersOf(pieces));
   const byName: Partial<Record<PieceName, GatewayMiddleware>> = {};
   for (const piece of pieces) byName[piece.name] = piece.middleware;
-  return createMiddleware('pipeline', handler, { pieces: Object.freeze(byName) });
+  // Each piece was built by its own factory (or checked to be of its kind by name).
+  const built = Object.freeze(byName) as PipelinePieces;
+  return createMiddleware('pipeline', handler, { pieces: built });
 }
 
 const passThrough: CoreHandler = (_ex, next) => next();
