@@ -105,11 +105,13 @@ export {
 } from './middleware/metrics/index.js';
 export {
   type AuthorizerPipelineOptions,
+  PIPELINE_DEFAULTS,
   PIPELINE_ORDER,
   type PieceName,
   type PipelineExtras,
   type PipelineMiddleware,
   type PipelineOptions,
+  type PipelinePieces,
   pipeline,
 } from './middleware/pipeline/index.js';
 export {

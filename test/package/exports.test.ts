@@ -23,6 +23,7 @@ describe('public exports', () => {
         "JWT_DEFAULTS",
         "MEMORY_STORE_DEFAULTS",
         "METRICS_DEFAULTS",
+        "PIPELINE_DEFAULTS",
         "PIPELINE_ORDER",
         "PROXY_DEFAULTS",
         "REDACTED",

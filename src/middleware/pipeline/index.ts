@@ -1,5 +1,6 @@
 export {
   type AuthorizerPipelineOptions,
+  PIPELINE_DEFAULTS,
   PIPELINE_ORDER,
   type PieceName,
   type PipelineOptions,

@@ -58,7 +58,18 @@ export interface PipelineOptions<Req = AnyRequest> {
     | TargetFunction<Req>
     | ProxyOptions<Req>
     | ProxyMiddleware;
+  /**
+   * Whether a cache hit takes a stage throttle token and counts against the key's plan throttle
+   * and quota, as in API Gateway, which throttles before its cache. `false` serves hits before
+   * the stage throttle and the plan's charge (the key is still checked): only misses are
+   * charged. @default true
+   */
+  chargeCacheHits?: boolean;
 }
+
+export const PIPELINE_DEFAULTS = {
+  chargeCacheHits: true,
+} as const satisfies Partial<PipelineOptions>;
 
 /** The pieces in the order they run: API Gateway's. */
 export const PIPELINE_ORDER = [

@@ -2,7 +2,12 @@
 
 import type { CoreHandler } from '../../core/exchange.js';
 import { coreHandlerOf, type GatewayMiddleware } from '../../core/middleware.js';
-import { assertKnownOptions, assertOptionsObject, optionTypeError } from '../../core/validate.js';
+import {
+  assertBoolean,
+  assertKnownOptions,
+  assertOptionsObject,
+  optionTypeError,
+} from '../../core/validate.js';
 import { authorizer } from '../authorizer/index.js';
 import { cache } from '../cache/index.js';
 import { clientCert } from '../client-cert/index.js';
@@ -12,7 +17,12 @@ import { jwt } from '../jwt/index.js';
 import { proxy } from '../proxy/index.js';
 import { throttle } from '../throttle/index.js';
 import { usagePlans } from '../usage-plans/index.js';
-import { PIPELINE_ORDER, type PieceName, type PipelineOptions } from './options.js';
+import {
+  PIPELINE_DEFAULTS,
+  PIPELINE_ORDER,
+  type PieceName,
+  type PipelineOptions,
+} from './options.js';
 
 /** A built piece: the middleware (for its management methods) and the core handler it wraps. */
 export interface Piece {
@@ -37,10 +47,17 @@ const FACTORIES: Record<PieceName, Factory> = {
   proxy,
 };
 
-/** The pieces `options` names, built, in the order they run. */
-export function resolvePieces(options: PipelineOptions): Piece[] {
+const KNOWN_OPTIONS: readonly string[] = [...PIPELINE_ORDER, 'chargeCacheHits'];
+
+/** The pieces `options` names, built, in API Gateway's order, and the pipeline's own options. */
+export function resolvePieces(options: PipelineOptions): {
+  pieces: Piece[];
+  chargeCacheHits: boolean;
+} {
   assertOptionsObject('pipeline', options);
-  assertKnownOptions('pipeline', options, PIPELINE_ORDER);
+  assertKnownOptions('pipeline', options, KNOWN_OPTIONS);
+  const chargeCacheHits = options.chargeCacheHits ?? PIPELINE_DEFAULTS.chargeCacheHits;
+  assertBoolean('pipeline', 'chargeCacheHits', chargeCacheHits);
   const pieces: Piece[] = [];
   for (const name of PIPELINE_ORDER) {
     const value = (options as Record<string, unknown>)[name];
@@ -48,7 +65,7 @@ export function resolvePieces(options: PipelineOptions): Piece[] {
     const middleware = builtPiece(name, value) ?? build(name, value);
     pieces.push({ name, middleware, handler: coreHandlerOf(middleware)! });
   }
-  return pieces;
+  return { pieces, chargeCacheHits };
 }
 
 /** `value` when it is that piece already built; a portcullis middleware of another kind throws. */

@@ -108,6 +108,39 @@ describeEachFramework('pipeline()', (fw) => {
     expect(over.json).toEqual({ message: 'Limit Exceeded' });
   });
 
+  for (const chargeCacheHits of [true, false]) {
+    it(`charges cache hits to the stage throttle and the quota: chargeCacheHits ${chargeCacheHits}`, async () => {
+      const clock = manualClock();
+      let calls = 0;
+      const app = await fw.start({
+        use: [
+          pipeline({
+            usagePlans: { plans: plans(3), keys: KEYS, clock },
+            throttle: { rate: 100, burst: 100, clock },
+            cache: { ttl: 300, clock },
+            chargeCacheHits,
+          }),
+        ],
+        routes: [{ method: 'GET', path: '/r', reply: () => ({ body: `call ${++calls}` }) }],
+      });
+      const ask = async (path: string) => {
+        const res = await app.request(path, asked(KEY));
+        return [res.status, res.headers['cache-status'], res.headers.ratelimit !== undefined];
+      };
+      expect(await app.request('/r', asked())).toMatchObject({ status: 403 });
+      expect(await ask('/r')).toEqual([200, 'portcullis; fwd=miss; stored', true]);
+      const hit = [200, 'portcullis; hit; ttl=300', chargeCacheHits];
+      expect(await ask('/r')).toEqual(hit);
+      expect(await ask('/r')).toEqual(hit);
+      // Quota 3: charged hits used it up; uncharged ones left two for new URLs.
+      const [status] = await ask('/r?other');
+      expect(status).toBe(chargeCacheHits ? 429 : 200);
+      expect((await ask('/r?third'))[0]).toBe(chargeCacheHits ? 429 : 200);
+      expect((await ask('/r?fourth'))[0]).toBe(429);
+      expect(calls).toBe(chargeCacheHits ? 1 : 3);
+    });
+  }
+
   it('throttles by API key when the stage throttle asks for it', async () => {
     const clock = manualClock();
     const app = await fw.start({
@@ -234,6 +267,7 @@ describe('pipeline() options', () => {
       pipeline({ usagePlans: { plans: { p: { quota: { limit: -1, period: 'day' } } } } }),
     ).toThrow(/"pipeline\.usagePlans\.plans\.p\.quota\.limit"/);
     expect(() => pipeline({ authorizer: { ttl: 1 } as never })).toThrow(/pipeline\.authorizer/);
+    expect(() => pipeline({ chargeCacheHits: 'no' as never })).toThrow(/"chargeCacheHits"/);
   });
 
   it('refuses unknown pieces and a middleware of another kind', () => {

@@ -39,7 +39,9 @@ export type PipelineMiddleware = GatewayMiddleware & PipelineExtras;
  *
  * With both `usagePlans` and `throttle`, the key is checked first (403), then the stage
  * throttle, then the key's plan throttle and quota: a request the stage throttle refuses is
- * never counted against the key's quota (throttle before quota, as API Gateway).
+ * never counted against the key's quota (throttle before quota, as API Gateway). A cache hit is
+ * charged like any other request (API Gateway throttles before its cache) unless
+ * `chargeCacheHits: false`.
  *
  * @example
  * app.use(gateway.pipeline({
@@ -51,8 +53,8 @@ export type PipelineMiddleware = GatewayMiddleware & PipelineExtras;
  * }));
  */
 export function pipeline(options: PipelineOptions): PipelineMiddleware {
-  const pieces = resolvePieces(options);
-  const handler = pieces.length === 0 ? passThrough : compose(handlersOf(pieces));
+  const { pieces, chargeCacheHits } = resolvePieces(options);
+  const handler = pieces.length === 0 ? passThrough : compose(handlersOf(pieces, chargeCacheHits));
   const byName: Partial<Record<PieceName, GatewayMiddleware>> = {};
   for (const piece of pieces) byName[piece.name] = piece.middleware;
   // Each piece was built by its own factory (or checked to be of its kind by name).
@@ -62,19 +64,35 @@ export function pipeline(options: PipelineOptions): PipelineMiddleware {
 
 const passThrough: CoreHandler = (_ex, next) => next();
 
-/** The handlers to compose: usage plans wraps the stage throttle when both are there. */
-function handlersOf(pieces: readonly Piece[]): CoreHandler[] {
-  const handlers: CoreHandler[] = [];
-  for (let i = 0; i < pieces.length; i++) {
-    const piece = pieces[i]!;
-    const following = pieces[i + 1];
-    const around = piece.name === 'usagePlans' ? aroundChargeOf(piece.middleware) : undefined;
-    if (around !== undefined && following?.name === 'throttle') {
-      handlers.push(around(following.handler));
-      i++;
-    } else {
-      handlers.push(piece.handler);
-    }
-  }
-  return handlers;
+/**
+ * The handlers to compose, in the pipeline's order. With `chargeCacheHits: false` the cache runs
+ * before the stage throttle, so that a hit is served before anything is charged. Usage plans,
+ * when there, check the key and then run the pieces that come before the charge (the stage
+ * throttle, and the cache when it goes first) inside `aroundCharge`, charging the plan's throttle
+ * and quota only when they continue.
+ */
+function handlersOf(pieces: readonly Piece[], chargeCacheHits: boolean): CoreHandler[] {
+  const ordered = chargeCacheHits ? pieces : cacheFirst(pieces);
+  const plans = ordered.findIndex((piece) => piece.name === 'usagePlans');
+  const around = plans === -1 ? undefined : aroundChargeOf(ordered[plans]!.middleware);
+  const beforeCharge = new Set<PieceName>(chargeCacheHits ? ['throttle'] : ['cache', 'throttle']);
+  let end = plans + 1;
+  while (end < ordered.length && beforeCharge.has(ordered[end]!.name)) end++;
+  if (around === undefined || end === plans + 1) return ordered.map((piece) => piece.handler);
+  const inner = compose(ordered.slice(plans + 1, end).map((piece) => piece.handler));
+  return [
+    ...ordered.slice(0, plans).map((piece) => piece.handler),
+    around(inner),
+    ...ordered.slice(end).map((piece) => piece.handler),
+  ];
+}
+
+/** `pieces` with the cache moved before the stage throttle. */
+function cacheFirst(pieces: readonly Piece[]): readonly Piece[] {
+  const throttle = pieces.findIndex((piece) => piece.name === 'throttle');
+  const cache = pieces.findIndex((piece) => piece.name === 'cache');
+  if (throttle === -1 || cache === -1) return pieces;
+  const moved = pieces.filter((piece) => piece.name !== 'cache');
+  moved.splice(throttle, 0, pieces[cache]!);
+  return moved;
 }
