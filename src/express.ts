@@ -66,7 +66,7 @@ export interface ExpressGateway {
     target: TargetUrl | readonly TargetUrl[] | TargetFunction<Request> | ProxyOptions<Request>,
   ): RequestHandler & ProxyExtras;
   metrics(options?: MetricsOptions): RequestHandler & { readonly handler: RequestHandler };
-  pipeline(options: PipelineOptions<Request>): RequestHandler & PipelineExtras;
+  pipeline(options: PipelineOptions<Request, RequestHandler>): RequestHandler & PipelineExtras;
 }
 
 export const gateway: ExpressGateway = neutralGateway as unknown as ExpressGateway;

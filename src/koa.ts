@@ -62,7 +62,7 @@ export interface KoaGateway {
     target: TargetUrl | readonly TargetUrl[] | TargetFunction<Context> | ProxyOptions<Context>,
   ): Middleware & ProxyExtras;
   metrics(options?: MetricsOptions): Middleware & { readonly handler: Middleware };
-  pipeline(options: PipelineOptions<Context>): Middleware & PipelineExtras;
+  pipeline(options: PipelineOptions<Context, Middleware>): Middleware & PipelineExtras;
 }
 
 export const gateway: KoaGateway = neutralGateway as unknown as KoaGateway;

@@ -1,19 +1,15 @@
 /** `pipeline()`'s options: each piece's own options (or the piece already built), by name. */
 
 import type { AnyRequest, GatewayMiddleware } from '../../core/middleware.js';
-import type {
-  AuthorizerFunction,
-  AuthorizerMiddleware,
-  AuthorizerOptions,
-} from '../authorizer/index.js';
-import type { CacheMiddleware, CacheOptions } from '../cache/index.js';
+import type { AuthorizerFunction, AuthorizerOptions } from '../authorizer/index.js';
+import type { CacheOptions } from '../cache/index.js';
 import type { ClientCertOptions } from '../client-cert/index.js';
 import type { CorsOptions } from '../cors/index.js';
 import type { IpFilterOptions } from '../ip-filter/index.js';
 import type { JwtOptions } from '../jwt/index.js';
 import type { ProxyMiddleware, ProxyOptions, TargetFunction, TargetUrl } from '../proxy/index.js';
 import type { ThrottleOptions } from '../throttle/index.js';
-import type { UsagePlansMiddleware, UsagePlansOptions } from '../usage-plans/index.js';
+import type { UsagePlansOptions } from '../usage-plans/index.js';
 
 /** The authorizer's function with its options, as one object. */
 export interface AuthorizerPipelineOptions extends AuthorizerOptions {
@@ -24,18 +20,19 @@ export interface AuthorizerPipelineOptions extends AuthorizerOptions {
 /**
  * The pieces of `gateway.pipeline()`. Each key takes what the single middleware's factory takes
  * (or that middleware already built, e.g. to keep its management methods at hand); absent keys
- * are skipped. Whatever the keys' order here, the pieces run in API Gateway's:
+ * are skipped (`Built`: a built middleware's type, `RequestHandler` or `Koa.Middleware` in the
+ * typed entries). Whatever the keys' order here, the pieces run in API Gateway's:
  * cors → ipFilter → clientCert → jwt → authorizer → usagePlans → throttle → cache → proxy.
  */
-export interface PipelineOptions<Req = AnyRequest> {
+export interface PipelineOptions<Req = AnyRequest, Built = GatewayMiddleware> {
   /** `gateway.cors()`'s options (`true` for its defaults). Default: no CORS. */
-  cors?: true | CorsOptions<Req> | GatewayMiddleware;
+  cors?: true | CorsOptions<Req> | Built;
   /** `gateway.ipFilter()`'s options. Default: no IP filter. */
-  ipFilter?: IpFilterOptions | GatewayMiddleware;
+  ipFilter?: IpFilterOptions | Built;
   /** `gateway.clientCert()`'s options (`true` for its defaults). Default: no certificate check. */
-  clientCert?: true | ClientCertOptions | GatewayMiddleware;
+  clientCert?: true | ClientCertOptions | Built;
   /** `gateway.jwt()`'s options. Default: no JWT check. */
-  jwt?: JwtOptions<Req> | GatewayMiddleware;
+  jwt?: JwtOptions<Req> | Built;
   /**
    * `gateway.authorizer(fn, options)` as `{ fn, ...options }`, `[fn, options]` or `fn` alone.
    * Default: no authorizer.
@@ -44,20 +41,15 @@ export interface PipelineOptions<Req = AnyRequest> {
     | AuthorizerPipelineOptions
     | readonly [AuthorizerFunction, AuthorizerOptions?]
     | AuthorizerFunction
-    | AuthorizerMiddleware;
+    | Built;
   /** `gateway.usagePlans()`'s options. Default: no API keys. */
-  usagePlans?: UsagePlansOptions<Req> | UsagePlansMiddleware;
+  usagePlans?: UsagePlansOptions<Req> | Built;
   /** `gateway.throttle()`'s options: the stage throttle. Default: none. */
-  throttle?: ThrottleOptions<Req> | GatewayMiddleware;
+  throttle?: ThrottleOptions<Req> | Built;
   /** `gateway.cache()`'s TTL in seconds or options (`true` for its defaults). Default: no cache. */
-  cache?: true | number | CacheOptions<Req> | CacheMiddleware;
+  cache?: true | number | CacheOptions<Req> | Built;
   /** `gateway.proxy()`'s target(s), target function or options. Default: no proxy. */
-  proxy?:
-    | TargetUrl
-    | readonly TargetUrl[]
-    | TargetFunction<Req>
-    | ProxyOptions<Req>
-    | ProxyMiddleware;
+  proxy?: TargetUrl | readonly TargetUrl[] | TargetFunction<Req> | ProxyOptions<Req> | Built;
   /**
    * Whether a cache hit takes a stage throttle token and counts against the key's plan throttle
    * and quota, as in API Gateway, which throttles before its cache. `false` serves hits before
