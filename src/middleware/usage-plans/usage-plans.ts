@@ -320,6 +320,8 @@ class Admission {
    * request cannot be decided (the store itself is fine, so no health change).
    */
   private undecided(ex: Exchange, known: KnownKey | undefined): undefined {
+    // Set early by `admitAround` (pipeline): the key is no longer what it was checked as.
+    ex.gateway.apiKey = undefined;
     sendPrepared(ex, known === undefined ? this.config.forbidden : this.config.unavailable);
     return undefined;
   }
