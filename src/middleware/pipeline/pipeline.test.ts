@@ -108,6 +108,32 @@ describeEachFramework('pipeline()', (fw) => {
     expect(over.json).toEqual({ message: 'Limit Exceeded' });
   });
 
+  it('charges the quota only for admitted requests under concurrency', async () => {
+    const clock = manualClock();
+    const app = await fw.start({
+      use: [
+        pipeline({
+          usagePlans: { plans: plans(5), keys: KEYS, clock },
+          throttle: { rate: 1, burst: 3, clock },
+        }),
+      ],
+      routes: [{ method: 'GET', path: '/r' }],
+    });
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, () => app.request('/r', asked(KEY))),
+    );
+    const messages = burst.map((res) =>
+      res.status === 200 ? 'ok' : (res.json as { message: string }).message,
+    );
+    expect(messages.filter((m) => m === 'ok')).toHaveLength(3);
+    expect(messages.filter((m) => m === 'Too Many Requests')).toHaveLength(9);
+    clock.advance(10_000);
+    // Three charged: two left of the quota of 5, whatever the nine refusals.
+    const after = await Promise.all(Array.from({ length: 3 }, () => app.request('/r', asked(KEY))));
+    expect(after.map((res) => res.status).sort()).toEqual([200, 200, 429]);
+    expect(after.map((res) => res.json).filter(Boolean)).toEqual([{ message: 'Limit Exceeded' }]);
+  });
+
   for (const chargeCacheHits of [true, false]) {
     it(`charges cache hits to the stage throttle and the quota: chargeCacheHits ${chargeCacheHits}`, async () => {
       const clock = manualClock();
