@@ -6,9 +6,9 @@ import express4 from 'express4';
 import koa3 from 'koa';
 import koa2 from 'koa2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeEachFramework } from '../../../test/support/frameworks.js';
+import { describeEachFramework, type Framework } from '../../../test/support/frameworks.js';
 import { request } from '../../../test/support/http.js';
-import { manualClock } from '../../../test/support/manual-clock.js';
+import { type ManualClock, manualClock } from '../../../test/support/manual-clock.js';
 import { startEchoUpstream } from '../../../test/support/upstream.js';
 import { cors } from '../cors/index.js';
 import { throttle } from '../throttle/index.js';
@@ -28,6 +28,19 @@ function plans(quota = 1000) {
 const asked = (key?: string) => ({
   headers: { origin: ORIGIN, ...(key === undefined ? {} : { 'x-api-key': key }) },
 });
+
+/** A pipeline of usage plans (quota `quota`) and a stage throttle (1/s, `burst`) before GET /r. */
+function startThrottledPlan(fw: Framework, clock: ManualClock, quota: number, burst: number) {
+  return fw.start({
+    use: [
+      pipeline({
+        usagePlans: { plans: plans(quota), keys: KEYS, clock },
+        throttle: { rate: 1, burst, clock },
+      }),
+    ],
+    routes: [{ method: 'GET', path: '/r' }],
+  });
+}
 
 describeEachFramework('pipeline()', (fw) => {
   it('refuses a keyless caller with 403 and CORS headers the browser can read', async () => {
@@ -84,15 +97,7 @@ describeEachFramework('pipeline()', (fw) => {
 
   it('never charges the quota for a request the stage throttle refused', async () => {
     const clock = manualClock();
-    const app = await fw.start({
-      use: [
-        pipeline({
-          usagePlans: { plans: plans(4), keys: KEYS, clock },
-          throttle: { rate: 1, burst: 2, clock },
-        }),
-      ],
-      routes: [{ method: 'GET', path: '/r' }],
-    });
+    const app = await startThrottledPlan(fw, clock, 4, 2);
     const statuses = async (n: number) => {
       const out: number[] = [];
       for (let i = 0; i < n; i++) out.push((await app.request('/r', asked(KEY))).status);
@@ -110,15 +115,7 @@ describeEachFramework('pipeline()', (fw) => {
 
   it('charges the quota only for admitted requests under concurrency', async () => {
     const clock = manualClock();
-    const app = await fw.start({
-      use: [
-        pipeline({
-          usagePlans: { plans: plans(5), keys: KEYS, clock },
-          throttle: { rate: 1, burst: 3, clock },
-        }),
-      ],
-      routes: [{ method: 'GET', path: '/r' }],
-    });
+    const app = await startThrottledPlan(fw, clock, 5, 3);
     const burst = await Promise.all(
       Array.from({ length: 12 }, () => app.request('/r', asked(KEY))),
     );
