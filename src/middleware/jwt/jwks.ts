@@ -24,6 +24,8 @@ export interface KeySetOptions {
   readonly maxAge: number;
   /** Refetches for unknown `kid`s allowed in any 60 s. */
   readonly refetchesPerMinute: number;
+  /** Milliseconds after a failed fetch during which no set is fetched again (requests get the 500). */
+  readonly retryAfter: number;
   /** Milliseconds a fetch may take in all. */
   readonly timeout: number;
   readonly clock: Clock;
@@ -45,6 +47,12 @@ export class KeySet {
   private inflight: Promise<Fetched | undefined> | undefined;
   /** When the recent refetches for unknown `kid`s started (the last minute's). */
   private refetches: number[] = [];
+  /**
+   * Until when a set that is needed is not fetched again, after a fetch failed: without it, every
+   * request with a token would start a fetch while the issuer is down (one at a time, but back to
+   * back), passing the app's whole load on to a failing issuer.
+   */
+  private failedUntil = 0;
 
   constructor(private readonly options: KeySetOptions) {
     this.client = new JwksClient({
@@ -65,6 +73,7 @@ export class KeySet {
     const now = this.options.clock.now();
     const fetched = this.fetched;
     if (fetched === undefined || now >= fetched.expiresAt) {
+      if (this.inflight === undefined && now < this.failedUntil) return 'unavailable';
       return this.refresh().then((set) => (set === undefined ? 'unavailable' : find(set, kid)));
     }
     const found = find(fetched, kid);
@@ -90,6 +99,11 @@ export class KeySet {
     return this.inflight;
   }
 
+  private failed(): undefined {
+    this.failedUntil = this.options.clock.now() + this.options.retryAfter;
+    return undefined;
+  }
+
   private async fetchWithin(): Promise<Fetched | undefined> {
     let timer: NodeJS.Timeout | undefined;
     // The fetch aborts itself at the same time; this bounds the wait whatever else is slow.
@@ -101,12 +115,12 @@ export class KeySet {
         this.client.getSigningKeys().catch(() => undefined),
         deadline,
       ]);
-      if (keys === undefined) return undefined;
+      if (keys === undefined) return this.failed();
       this.fetched = toFetched(keys, this.options.clock.now() + this.options.maxAge);
       return this.fetched;
     } catch {
       // A key Node cannot import: the set is unusable, as if it could not be fetched.
-      return undefined;
+      return this.failed();
     } finally {
       clearTimeout(timer);
     }

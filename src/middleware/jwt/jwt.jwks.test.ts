@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { describeEachFramework, type Framework } from '../../../test/support/frameworks.js';
 import {
   ecKeys,
@@ -160,15 +160,42 @@ describeEachFramework('jwt() with a JWKS', (fw) => {
   });
 
   describe('when the key set cannot be fetched', () => {
+    let clock: ManualClock;
+    beforeEach(() => {
+      clock = manualClock(NOW);
+    });
+
     it('answers 500 while nothing is cached, and recovers when the issuer does', async () => {
-      const app = await start({ k1: rsa1.publicKey });
+      const app = await start({ k1: rsa1.publicKey }, {}, clock);
       jwks.failWith = 503;
       const res = await app.request('/me', bearer(rs('k1')));
       expect(res.status).toBe(500);
       expect(res.json).toEqual({ message: 'Internal server error' });
       expect(res.headers['www-authenticate']).toBeUndefined();
       jwks.failWith = undefined;
+      // Within jwksRetryAfter of the failure the set is not fetched again; after it, it is.
+      expect((await app.request('/me', bearer(rs('k1')))).status).toBe(500);
+      clock.advance(1000);
       expect((await app.request('/me', bearer(rs('k1')))).status).toBe(200);
+    });
+
+    it('does not pass a burst on to a failing issuer: one fetch per jwksRetryAfter', async () => {
+      const app = await start({ k1: rsa1.publicKey }, { jwksRetryAfter: 5000 }, clock);
+      jwks.failWith = 503;
+      const burst = await Promise.all(
+        Array.from({ length: 10 }, () => app.request('/me', bearer(rs('k1')))),
+      );
+      expect(burst.map((r) => r.status)).toEqual(Array(10).fill(500));
+      for (let i = 0; i < 10; i++) {
+        expect((await app.request('/me', bearer(rs('k1')))).status).toBe(500);
+      }
+      expect(jwks.fetches).toBe(1);
+      clock.advance(4999);
+      expect((await app.request('/me', bearer(rs('k1')))).status).toBe(500);
+      expect(jwks.fetches).toBe(1);
+      clock.advance(1);
+      expect((await app.request('/me', bearer(rs('k1')))).status).toBe(500);
+      expect(jwks.fetches).toBe(2);
     });
 
     it('answers 500 when the issuer is unreachable', async () => {

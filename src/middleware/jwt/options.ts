@@ -34,6 +34,7 @@ export const JWT_DEFAULTS = {
   jwksCacheMaxAge: 600_000,
   jwksRequestsPerMinute: 10,
   jwksTimeout: 1500,
+  jwksRetryAfter: 1000,
   clock: systemClock,
   responses: {},
 } as const satisfies { [K in keyof Required<JwtOptions>]: unknown };
@@ -98,6 +99,7 @@ function keySet(
     jwksCacheMaxAge: unknown;
     jwksRequestsPerMinute: unknown;
     jwksTimeout: unknown;
+    jwksRetryAfter: unknown;
     clock: Clock;
   },
   uri: string,
@@ -112,8 +114,14 @@ function keySet(
     max: 60_000,
     expected: 'milliseconds from 1 to 60000',
   });
+  assertNumber(SCOPE, 'jwksRetryAfter', o.jwksRetryAfter, {
+    min: 0,
+    max: 600_000,
+    expected: 'milliseconds from 0 to 600000',
+  });
   return new KeySet({
     uri,
+    retryAfter: o.jwksRetryAfter,
     maxAge: o.jwksCacheMaxAge,
     refetchesPerMinute: o.jwksRequestsPerMinute,
     timeout: o.jwksTimeout,

@@ -100,6 +100,12 @@ export interface JwtOptions<Req = AnyRequest> {
   jwksRequestsPerMinute?: number;
   /** Milliseconds a key-set fetch may take in all; then the request gets the 500. @default 1500 */
   jwksTimeout?: number;
+  /**
+   * Milliseconds after a failed key-set fetch (with no unexpired set cached) during which requests
+   * get the 500 at once instead of starting another fetch, so a failing issuer does not receive
+   * one fetch per request. 0 fetches again for the next request. @default 1000
+   */
+  jwksRetryAfter?: number;
   /** Time source (token `exp`/`nbf`, caches). @default systemClock */
   clock?: Clock;
   /** Replaces the 401, 403 and 500 bodies and statuses. */

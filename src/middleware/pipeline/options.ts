@@ -7,7 +7,7 @@ import type { ClientCertOptions } from '../client-cert/index.js';
 import type { CorsOptions } from '../cors/index.js';
 import type { IpFilterOptions } from '../ip-filter/index.js';
 import type { JwtOptions } from '../jwt/index.js';
-import type { ProxyMiddleware, ProxyOptions, TargetFunction, TargetUrl } from '../proxy/index.js';
+import type { ProxyOptions, TargetFunction, TargetUrl } from '../proxy/index.js';
 import type { ThrottleOptions } from '../throttle/index.js';
 import type { UsagePlansOptions } from '../usage-plans/index.js';
 
