@@ -1,6 +1,7 @@
 /** The event handed to the authorizer function, and the request's `methodArn`. */
 
 import type { Exchange } from '../../core/exchange.js';
+import { unslashedPath } from '../usage-plans/routes.js';
 import { queryParameters } from './identity.js';
 import type { AuthorizerConfig } from './options.js';
 import type { AuthorizerEvent } from './types.js';
@@ -40,9 +41,7 @@ function endOfPath(url: string, from: number): number {
  */
 export function methodArn(config: AuthorizerConfig, method: string, path: string): string {
   // Case is kept (the event shows the client's path); matching folds it when routing ignores case.
-  const compared =
-    config.routing.strict || path.length <= 1 || !path.endsWith('/') ? path : path.slice(0, -1);
-  return `${config.arnPrefix}${method}${compared}`;
+  return `${config.arnPrefix}${method}${unslashedPath(path, config.routing)}`;
 }
 
 /** Builds the event API Gateway would send (only on a cache miss: a hit builds nothing). */

@@ -12,11 +12,14 @@ export interface RouteMatching {
   readonly strict: boolean;
 }
 
+/** `path` without one trailing `/` unless the router is strict (it serves `/pets/` from `/pets`). */
+export function unslashedPath(path: string, matching: RouteMatching): string {
+  return matching.strict || path.length <= 1 || !path.endsWith('/') ? path : path.slice(0, -1);
+}
+
 /** A path as the router compares it: lower-cased unless case-sensitive, one trailing `/` dropped unless strict. */
 export function routePath(path: string, matching: RouteMatching): string {
-  let compared = path;
-  if (!matching.strict && compared.length > 1 && compared.endsWith('/'))
-    compared = compared.slice(0, -1);
+  const compared = unslashedPath(path, matching);
   return matching.caseSensitive ? compared : compared.toLowerCase();
 }
 
