@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseIPv6 } from '../throttle/key.js';
 import { parseClientAddress, parseIPv4, parseRange, readIPv6 } from './addresses.js';
 import { ALLOW, DENY, PrefixTrie } from './prefix-trie.js';
 
@@ -35,7 +34,9 @@ describe('readIPv6()', () => {
     return readIPv6(text, out) ? [...out] : undefined;
   };
 
-  it('agrees with the general parser on every text form, valid or not', () => {
+  // The groups of each form, valid or not, as the allocating parser throttle used before both
+  // shared this reader answered them (the two were checked equal on this list).
+  it('reads every text form as RFC 4291 writes it, and refuses the rest', () => {
     const forms = [
       '::',
       '::1',
@@ -76,7 +77,169 @@ describe('readIPv6()', () => {
       '::1 ',
       '1::2:3:4:5:6:7:8',
     ];
-    for (const form of forms) expect(read(form), form).toEqual(parseIPv6(form));
+    expect(
+      forms.map((form) => [
+        form,
+        read(form)
+          ?.map((g) => g.toString(16))
+          .join(':'),
+      ]),
+    ).toMatchInlineSnapshot(`
+      [
+        [
+          "::",
+          "0:0:0:0:0:0:0:0",
+        ],
+        [
+          "::1",
+          "0:0:0:0:0:0:0:1",
+        ],
+        [
+          "1::",
+          "1:0:0:0:0:0:0:0",
+        ],
+        [
+          "1::2",
+          "1:0:0:0:0:0:0:2",
+        ],
+        [
+          "2001:db8::1",
+          "2001:db8:0:0:0:0:0:1",
+        ],
+        [
+          "2001:DB8:0:0:8:800:200C:417A",
+          "2001:db8:0:0:8:800:200c:417a",
+        ],
+        [
+          "ff01::101",
+          "ff01:0:0:0:0:0:0:101",
+        ],
+        [
+          "0:0:0:0:0:0:0:1",
+          "0:0:0:0:0:0:0:1",
+        ],
+        [
+          "1:2:3:4:5:6:7:8",
+          "1:2:3:4:5:6:7:8",
+        ],
+        [
+          "1:2:3:4:5:6::8",
+          "1:2:3:4:5:6:0:8",
+        ],
+        [
+          "1::3:4:5:6:7:8",
+          "1:0:3:4:5:6:7:8",
+        ],
+        [
+          "::2:3:4:5:6:7:8",
+          "0:2:3:4:5:6:7:8",
+        ],
+        [
+          "::ffff:192.0.2.1",
+          "0:0:0:0:0:ffff:c000:201",
+        ],
+        [
+          "::192.0.2.1",
+          "0:0:0:0:0:0:c000:201",
+        ],
+        [
+          "64:ff9b::192.0.2.33",
+          "64:ff9b:0:0:0:0:c000:221",
+        ],
+        [
+          "1:2:3:4:5:6:1.2.3.4",
+          "1:2:3:4:5:6:102:304",
+        ],
+        [
+          "fe80::1%eth0",
+          "fe80:0:0:0:0:0:0:1",
+        ],
+        [
+          "fe80::1%",
+          "fe80:0:0:0:0:0:0:1",
+        ],
+        [
+          "1:2:3:4:5:6:7:8:9",
+          undefined,
+        ],
+        [
+          "1:2:3:4:5:6:7",
+          undefined,
+        ],
+        [
+          "1::2::3",
+          undefined,
+        ],
+        [
+          ":1",
+          undefined,
+        ],
+        [
+          "1:",
+          undefined,
+        ],
+        [
+          ":::",
+          undefined,
+        ],
+        [
+          "1:::2",
+          undefined,
+        ],
+        [
+          "12345::",
+          undefined,
+        ],
+        [
+          "g::1",
+          undefined,
+        ],
+        [
+          "1:2:3:4:5:6:7:1.2.3.4",
+          undefined,
+        ],
+        [
+          "::1.2.3",
+          undefined,
+        ],
+        [
+          "::1.2.3.256",
+          undefined,
+        ],
+        [
+          "1.2.3.4",
+          undefined,
+        ],
+        [
+          "",
+          undefined,
+        ],
+        [
+          ":",
+          undefined,
+        ],
+        [
+          "::ffff:1.2.3.4:5",
+          undefined,
+        ],
+        [
+          "[::1]",
+          undefined,
+        ],
+        [
+          " ::1",
+          undefined,
+        ],
+        [
+          "::1 ",
+          undefined,
+        ],
+        [
+          "1::2:3:4:5:6:7:8",
+          undefined,
+        ],
+      ]
+    `);
   });
 });
 
