@@ -7,6 +7,7 @@ export default defineConfig({
     koa: 'src/koa.ts',
     redis: 'src/redis.ts',
     'rate-limiter-flexible': 'src/rate-limiter-flexible.ts',
+    cli: 'src/cli.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -84,6 +84,22 @@ export interface GatewayContext {
   clientCert?: ClientCertInfo;
   /** W3C Trace Context trace id (32 lower-case hex digits), continued from `traceparent` or new. */
   traceId?: string;
+  /**
+   * The stage that served the request (`gateway.openapi()` with `stages`), e.g. `'prod'`. With a
+   * canary on the stage, `canary` says which of the two served it.
+   */
+  stage?: string;
+  /** Whether the stage's canary served the request (`gateway.openapi()` stages with `canary`). */
+  canary?: boolean;
+  /** The stage variables in force for this request (the canary's merged over the stage's). */
+  stageVariables?: Readonly<Record<string, string>>;
+  /**
+   * The path parameters of the matched resource (`gateway.openapi()`), decoded: `{ id: '42' }`
+   * for `/pets/{id}`, `{ proxy: 'a/b' }` for `/files/{proxy+}`.
+   */
+  pathParameters?: Readonly<Record<string, string>>;
+  /** The matched resource's template as the API defines it (`gateway.openapi()`): `/pets/{id}`. */
+  resourcePath?: string;
   /** Set whenever the gateway itself sent the response (a refusal, a 5xx from the proxy). */
   error?: GatewayErrorInfo;
   /** RFC 9211 `Cache-Status` value given to this request by `cache`. */

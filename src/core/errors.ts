@@ -16,6 +16,12 @@ export const GATEWAY_RESPONSES = {
     message: 'User is not authorized to access this resource with an explicit deny',
   },
   internalError: { status: 500, message: 'Internal server error' },
+  missingAuthenticationToken: { status: 403, message: 'Missing Authentication Token' },
+  badRequestBody: { status: 400, message: 'Invalid request body' },
+  badRequestParameters: { status: 400, message: 'Missing required request parameters' },
+  requestTooLarge: { status: 413, message: 'Request Too Long' },
+  unsupportedMediaType: { status: 415, message: 'Unsupported Media Type' },
+  integrationFailure: { status: 502, message: 'Internal server error' },
   badGateway: { status: 502, message: 'Bad Gateway' },
   timeout: { status: 504, message: 'Endpoint request timed out' },
 } as const satisfies Record<string, { status: number; message: string }>;
@@ -33,6 +39,12 @@ export const DEFAULT_RESPONSE_TYPES: Readonly<Record<GatewayResponseKind, string
   unauthorized: 'UNAUTHORIZED',
   accessDenied: 'ACCESS_DENIED',
   internalError: 'AUTHORIZER_FAILURE',
+  missingAuthenticationToken: 'MISSING_AUTHENTICATION_TOKEN',
+  badRequestBody: 'BAD_REQUEST_BODY',
+  badRequestParameters: 'BAD_REQUEST_PARAMETERS',
+  requestTooLarge: 'REQUEST_TOO_LARGE',
+  unsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
+  integrationFailure: 'INTEGRATION_FAILURE',
   badGateway: 'INTEGRATION_FAILURE',
   timeout: 'INTEGRATION_TIMEOUT',
 });
@@ -137,4 +149,20 @@ export function sendPrepared(
   for (const [name, value] of response.headers) ex.setHeader(name, value);
   if (extra !== undefined) for (const [name, value] of extra) ex.setHeader(name, value);
   ex.respond(response.status, response.body);
+}
+
+/**
+ * Sends one of the gateway's responses whose message is only known per request
+ * (`Missing required request parameters: [id]`): the kind's status and response type, the
+ * default JSON body with `message`. Headers already set on the response are kept.
+ */
+export function sendGatewayError(
+  ex: Exchange,
+  kind: GatewayResponseKind,
+  message: string = GATEWAY_RESPONSES[kind].message,
+  responseType: string = DEFAULT_RESPONSE_TYPES[kind],
+): void {
+  ex.gateway.error = { responseType, message };
+  ex.setHeader('content-type', JSON_CONTENT_TYPE);
+  ex.respond(GATEWAY_RESPONSES[kind].status, JSON.stringify({ message }));
 }
