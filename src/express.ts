@@ -18,6 +18,7 @@ import type { CorsOptions } from './middleware/cors/index.js';
 import type { IpFilterOptions } from './middleware/ip-filter/index.js';
 import type { JwtOptions } from './middleware/jwt/index.js';
 import type { MetricsOptions } from './middleware/metrics/index.js';
+import type { OpenApiExtras, OpenApiOptions } from './middleware/openapi/index.js';
 import type { PipelineExtras, PipelineOptions } from './middleware/pipeline/index.js';
 import type {
   ProxyExtras,
@@ -45,6 +46,7 @@ export type {
 export type { ClientCertOptions, ClientCertRule } from './middleware/client-cert/index.js';
 export type { IpFilterOptions } from './middleware/ip-filter/index.js';
 export type { MetricsOptions } from './middleware/metrics/index.js';
+export type { OpenApiExtras, OpenApiOptions } from './middleware/openapi/index.js';
 export type { PipelineExtras, PipelineOptions } from './middleware/pipeline/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
@@ -67,6 +69,10 @@ export interface ExpressGateway {
   ): RequestHandler & ProxyExtras;
   metrics(options?: MetricsOptions): RequestHandler & { readonly handler: RequestHandler };
   pipeline(options: PipelineOptions<Request, RequestHandler>): RequestHandler & PipelineExtras;
+  openapi(
+    document: Record<string, unknown>,
+    options?: OpenApiOptions<Request>,
+  ): RequestHandler & OpenApiExtras;
 }
 
 export const gateway: ExpressGateway = neutralGateway as unknown as ExpressGateway;
@@ -83,3 +89,4 @@ export { memoryStore } from './stores/memory/index.js';
 export const proxy: ExpressGateway['proxy'] = gateway.proxy;
 export const metrics: ExpressGateway['metrics'] = gateway.metrics;
 export const pipeline: ExpressGateway['pipeline'] = gateway.pipeline;
+export const openapi: ExpressGateway['openapi'] = gateway.openapi;

@@ -8,6 +8,7 @@ import { cors } from './middleware/cors/index.js';
 import { ipFilter } from './middleware/ip-filter/index.js';
 import { jwt } from './middleware/jwt/index.js';
 import { metrics } from './middleware/metrics/index.js';
+import { openapi } from './middleware/openapi/index.js';
 import { pipeline } from './middleware/pipeline/index.js';
 import { proxy } from './middleware/proxy/index.js';
 import { throttle } from './middleware/throttle/index.js';
@@ -31,6 +32,7 @@ export const gateway = Object.freeze({
   proxy,
   metrics,
   pipeline,
+  openapi,
 });
 
 export type Gateway = typeof gateway;

@@ -104,6 +104,18 @@ export {
   metrics,
 } from './middleware/metrics/index.js';
 export {
+  type CanaryOptions,
+  type LambdaHandler,
+  OPENAPI_DEFAULTS,
+  type OpenApiExtras,
+  type OpenApiMiddleware,
+  type OpenApiOptions,
+  openapi,
+  type StageOptions,
+  type UnsupportedItem,
+  type UnsupportedReport,
+} from './middleware/openapi/index.js';
+export {
   type AuthorizerPipelineOptions,
   PIPELINE_DEFAULTS,
   PIPELINE_ORDER,

@@ -17,6 +17,7 @@ import type { CorsOptions } from './middleware/cors/index.js';
 import type { IpFilterOptions } from './middleware/ip-filter/index.js';
 import type { JwtOptions } from './middleware/jwt/index.js';
 import type { MetricsOptions } from './middleware/metrics/index.js';
+import type { OpenApiExtras, OpenApiOptions } from './middleware/openapi/index.js';
 import type { PipelineExtras, PipelineOptions } from './middleware/pipeline/index.js';
 import type {
   ProxyExtras,
@@ -44,6 +45,7 @@ export type {
 export type { ClientCertOptions, ClientCertRule } from './middleware/client-cert/index.js';
 export type { IpFilterOptions } from './middleware/ip-filter/index.js';
 export type { MetricsOptions } from './middleware/metrics/index.js';
+export type { OpenApiExtras, OpenApiOptions } from './middleware/openapi/index.js';
 export type { PipelineExtras, PipelineOptions } from './middleware/pipeline/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
 
@@ -63,6 +65,10 @@ export interface KoaGateway {
   ): Middleware & ProxyExtras;
   metrics(options?: MetricsOptions): Middleware & { readonly handler: Middleware };
   pipeline(options: PipelineOptions<Context, Middleware>): Middleware & PipelineExtras;
+  openapi(
+    document: Record<string, unknown>,
+    options?: OpenApiOptions<Context>,
+  ): Middleware & OpenApiExtras;
 }
 
 export const gateway: KoaGateway = neutralGateway as unknown as KoaGateway;
@@ -79,3 +85,4 @@ export { memoryStore } from './stores/memory/index.js';
 export const proxy: KoaGateway['proxy'] = gateway.proxy;
 export const metrics: KoaGateway['metrics'] = gateway.metrics;
 export const pipeline: KoaGateway['pipeline'] = gateway.pipeline;
+export const openapi: KoaGateway['openapi'] = gateway.openapi;
