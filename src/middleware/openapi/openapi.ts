@@ -21,6 +21,7 @@ import {
   compileStages,
   DEFAULT_STAGE,
   type Stage,
+  StageCaches,
   servedByCanary,
   type Variant,
 } from './stages.js';
@@ -106,16 +107,16 @@ function compileApi(
   const corsHandler = corsOptions === undefined ? undefined : coreHandlerOf(cors(corsOptions))!;
   const unmatched = unmatchedHandler(config);
   const stageByName = new Map(stages.map((stage) => [stage.name, stage]));
+  const shared: Shared = {
+    document,
+    security,
+    forwarder,
+    findings,
+    corsHandler,
+    caches: new StageCaches(),
+  };
   const handlers = variants.map((variant) =>
-    operations.map((op) =>
-      compileOperation(op, variant, stageByName.get(variant.stage)!, {
-        document,
-        security,
-        forwarder,
-        findings,
-        corsHandler,
-      }),
-    ),
+    operations.map((op) => compileOperation(op, variant, stageByName.get(variant.stage)!, shared)),
   );
   return {
     router,
@@ -125,7 +126,7 @@ function compileApi(
     operations,
     missingMethod: corsHandler === undefined ? unmatched : compose([corsHandler, unmatched]),
     usagePlans: security.usagePlans,
-    keyHeader: 'x-api-key',
+    keyHeader: security.keyHeader,
     forwarder,
   };
 }
@@ -136,6 +137,34 @@ interface Shared {
   readonly forwarder: Forwarder;
   readonly findings: Findings;
   readonly corsHandler: CoreHandler | undefined;
+  readonly caches: StageCaches;
+}
+
+/**
+ * The request headers an integration's `cacheKeyParameters` add to the cache key. Path
+ * parameters and the query are in every key already.
+ */
+function cacheKeyHeaders(
+  operation: Record<string, unknown>,
+  pointer: string,
+  findings: Findings,
+): string[] {
+  const integration = operation['x-amazon-apigateway-integration'];
+  const listed = isObject(integration) ? integration.cacheKeyParameters : undefined;
+  if (!Array.isArray(listed)) return [];
+  const headers: string[] = [];
+  listed.forEach((parameter, i) => {
+    const header = /^method\.request\.header\.(.+)$/.exec(String(parameter));
+    if (header !== null) headers.push(header[1]!.toLowerCase());
+    else if (
+      !/^method\.request\.(path|querystring|multivaluequerystring)\./.test(String(parameter))
+    )
+      findings.add(
+        under(pointer, 'x-amazon-apigateway-integration', 'cacheKeyParameters', i),
+        `${String(parameter)} cannot join the cache key`,
+      );
+  });
+  return headers.sort();
 }
 
 /** One operation's pieces for one variant, composed once: API Gateway's order. */
@@ -176,7 +205,12 @@ function compileOperation(
     const around = aroundChargeOf(plans)!;
     pieces.push(stage.throttle === undefined ? coreHandlerOf(plans)! : around(stage.throttle));
   } else if (stage.throttle !== undefined) pieces.push(stage.throttle);
-  if (stage.cache !== undefined) pieces.push(stage.cache);
+  const cacheHandler = shared.caches.handlerFor(
+    stage,
+    variant,
+    cacheKeyHeaders(operation, pointer, shared.findings),
+  );
+  if (cacheHandler !== undefined) pieces.push(cacheHandler);
   pieces.push(integration);
   return compose(pieces);
 }

@@ -49,6 +49,9 @@ export class SecurityCompiler {
       );
   }
 
+  /** The header API keys come in (the `api_key` scheme's `name`): canaries stick to it too. */
+  keyHeader = 'x-api-key';
+
   /** The usage plans built for the operations that require a key, if any does. */
   get usagePlans(): UsagePlansMiddleware | undefined {
     return this.plans;
@@ -101,6 +104,7 @@ export class SecurityCompiler {
         `security scheme "${name}" needs options.usagePlans (plans and keys)`,
       );
     const header = typeof scheme.name === 'string' ? scheme.name.toLowerCase() : 'x-api-key';
+    this.keyHeader = header;
     this.plans = usagePlans({
       ...this.config.usagePlans,
       header,

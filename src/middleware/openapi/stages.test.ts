@@ -115,3 +115,39 @@ describeEachFramework('openapi() stages and canaries', (fw) => {
     expect(refused.headers['access-control-allow-origin']).toBe(ORIGIN);
   });
 });
+
+describeEachFramework('openapi() stage cache', (fw) => {
+  it('keeps the canary and the stable version apart, keyed by cacheKeyParameters', async () => {
+    const clock = manualClock();
+    const integration = {
+      ...whoServes['x-amazon-apigateway-integration'],
+      cacheKeyParameters: ['method.request.header.x-tenant'],
+    };
+    const app = await fw.start({
+      use: [
+        openapi(
+          { paths: { '/who': { get: { 'x-amazon-apigateway-integration': integration } } } },
+          {
+            stages: {
+              prod: {
+                variables: { version: 'stable' },
+                cache: { ttl: 60, shared: true, clock },
+                canary: { percentTraffic: 50, variables: { version: 'canary' } },
+              },
+            },
+          },
+        ),
+      ],
+    });
+    const ask = async (ticket: number, tenant: string) => {
+      const res = await app.request('/prod/who', {
+        headers: { cookie: `portcullis-canary=${ticket}`, 'x-tenant': tenant },
+      });
+      return [res.headers['x-version'], res.headers['cache-status']];
+    };
+    expect(await ask(0, 'a')).toEqual(['canary', 'portcullis; fwd=miss; stored']);
+    expect(await ask(0, 'a')).toEqual(['canary', 'portcullis; hit; ttl=60']);
+    expect(await ask(9999, 'a')).toEqual(['stable', 'portcullis; fwd=miss; stored']);
+    expect(await ask(0, 'b')).toEqual(['canary', 'portcullis; fwd=miss; stored']);
+  });
+});

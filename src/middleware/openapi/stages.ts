@@ -7,7 +7,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import type { CoreHandler, Exchange } from '../../core/exchange.js';
 import { coreHandlerOf } from '../../core/middleware.js';
-import { cache } from '../cache/index.js';
+import { type CacheOptions, cache } from '../cache/index.js';
 import { throttle } from '../throttle/index.js';
 import type { OpenApiConfig, StageOptions } from './options.js';
 
@@ -26,7 +26,8 @@ export interface Stage {
   /** The canary's share in hundredths of a percent (0–10000). */
   readonly share: number;
   readonly throttle: CoreHandler | undefined;
-  readonly cache: CoreHandler | undefined;
+  /** The stage's cache settings (built per variant and cache key, see `StageCaches`). */
+  readonly cache: CacheOptions | undefined;
 }
 
 /** The name of the stage when there are none: API Gateway's HTTP API default stage. */
@@ -53,13 +54,39 @@ export function compileStages(config: OpenApiConfig): { stages: Stage[]; variant
       share: Math.round((options.canary?.percentTraffic ?? 0) * 100),
       throttle:
         options.throttle === undefined ? undefined : coreHandlerOf(throttle(options.throttle)),
-      cache:
-        options.cache === undefined
-          ? undefined
-          : coreHandlerOf(cache(options.cache === true ? undefined : options.cache)),
+      cache: cacheOptionsOf(options.cache),
     });
   }
   return { stages, variants };
+}
+
+function cacheOptionsOf(value: StageOptions['cache']): CacheOptions | undefined {
+  if (value === undefined) return undefined;
+  if (value === true) return {};
+  return typeof value === 'number' ? { ttl: value } : value;
+}
+
+/**
+ * The stage caches, one per variant and set of `cacheKeyParameters` headers: a canary never
+ * serves the stable version's entries (nor the reverse), and an operation's key parameters join
+ * its key. Built once at start-up.
+ */
+export class StageCaches {
+  private readonly built = new Map<string, CoreHandler>();
+
+  handlerFor(stage: Stage, variant: Variant, headers: readonly string[]): CoreHandler | undefined {
+    if (stage.cache === undefined) return undefined;
+    const base = stage.cache.namespace ?? `openapi.${variant.stage}`;
+    const namespace = variant.canary ? `${base}.canary` : base;
+    const key = `${namespace}\n${headers.join('\n')}`;
+    let handler = this.built.get(key);
+    if (handler === undefined) {
+      const listed = [...(stage.cache.headers ?? []), ...headers];
+      handler = coreHandlerOf(cache({ ...stage.cache, namespace, headers: listed }))!;
+      this.built.set(key, handler);
+    }
+    return handler;
+  }
 }
 
 export const CANARY_COOKIE = 'portcullis-canary';
