@@ -53,6 +53,7 @@ const DOCUMENT = {
     '/keyed': { get: { security: [{ api_key: [] }], ...echoPrincipal } },
     '/pool': { get: { security: [{ pool: ['pets/read'] }], ...echoPrincipal } },
     '/custom': { get: { security: [{ custom: [] }], ...echoPrincipal } },
+    '/app-owned': { get: { security: [{ api_key: [] }] } },
   },
 };
 
@@ -76,6 +77,15 @@ describeEachFramework('openapi() security', (fw) => {
   let authorizerCalls = 0;
   const start = () =>
     fw.start({
+      routes: [
+        {
+          method: 'GET',
+          path: '/app-owned',
+          reply: (gateway) => ({
+            body: { key: (gateway as { apiKey?: { id: string } }).apiKey?.id },
+          }),
+        },
+      ],
       use: [
         openapi(DOCUMENT, {
           usagePlans,
@@ -104,6 +114,13 @@ describeEachFramework('openapi() security', (fw) => {
     const over = await app.request('/keyed', asKey);
     expect(over.status).toBe(429);
     expect(over.json).toEqual({ message: 'Limit Exceeded' });
+  });
+
+  it("runs an operation's pieces before the app's own route when it has no integration", async () => {
+    const app = await start();
+    expect((await app.request('/app-owned')).status).toBe(403);
+    const res = await app.request('/app-owned', { headers: { 'x-api-key': KEY } });
+    expect(res.json).toEqual({ key: 'alice' });
   });
 
   it("checks a Cognito user pool's tokens, with the operation's scopes", async () => {
