@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
-import { startEchoUpstream, type Upstream } from '../../../test/support/upstream.js';
+import { deadPort, startEchoUpstream, type Upstream } from '../../../test/support/upstream.js';
 import { openapi } from './index.js';
 
 let upstream: Upstream;
@@ -111,6 +111,25 @@ describeEachFramework('openapi() HTTP integrations', (fw) => {
     const refused = await app.request('/mapped/7?want=404', { method: 'POST', body: '{}' });
     expect(refused.status).toBe(400);
     expect(refused.headers['x-kind']).toBe('client');
+  });
+
+  it("answers 504 past the integration's timeoutInMillis and 502 when the upstream is gone", async () => {
+    const dead = await deadPort();
+    const integration = (uri: string) => ({
+      get: { 'x-amazon-apigateway-integration': { type: 'http_proxy', uri, timeoutInMillis: 100 } },
+    });
+    const doc = {
+      paths: {
+        '/slow': integration(`${upstream.url}/slow`),
+        '/gone': integration(`${dead.url}/x`),
+      },
+    };
+    const app = await fw.start({ use: [openapi(doc, quiet)] });
+    const slow = await app.request('/slow?ms=2000');
+    expect(slow.status).toBe(504);
+    expect(slow.json).toEqual({ message: 'Endpoint request timed out' });
+    const gone = await app.request('/gone');
+    expect(gone.status).toBe(502);
   });
 
   it('routes each stage to its own upstream by stage variables', async () => {

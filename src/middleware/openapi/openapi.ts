@@ -87,7 +87,10 @@ function compileApi(
   findings: Findings,
 ): CompiledApi {
   const operations = operationsOf(document, findings);
-  const router = new Router<ResourceTable>((path) => under('/paths', path));
+  const router = new Router<ResourceTable>(
+    (path) => under('/paths', path),
+    (table, method) => table.any !== undefined || table.methods.has(method),
+  );
   const tables = new Map<string, { methods: Map<string, number>; any: number | undefined }>();
   operations.forEach((op, i) => {
     let table = tables.get(op.path);
@@ -235,10 +238,7 @@ function dispatcher(api: CompiledApi, config: OpenApiConfig): CoreHandler {
     }
     if (stage === undefined) return unmatched(ex, next);
     const method = ex.method;
-    const match = api.router.match(
-      path,
-      (table) => table.any !== undefined || table.methods.has(method),
-    );
+    const match = api.router.match(path, method);
     if (match === 'malformed') return sendGatewayError(ex, 'badRequest');
     if (match === 'none') return unmatched(ex, next);
     const table = match.resource.value;

@@ -51,7 +51,10 @@ function templateSegments(path: string): string[] {
 export class Router<T> {
   private readonly root: TrieNode<T> = newNode();
 
-  constructor(private readonly where: (path: string) => string) {}
+  constructor(
+    private readonly where: (path: string) => string,
+    private readonly accepts: Accepts<T>,
+  ) {}
 
   add(path: string, value: T): void {
     const segments = templateSegments(path);
@@ -101,7 +104,7 @@ export class Router<T> {
    * The resource `path` (raw, as sent: percent-encoded, no query) falls on. Segments are
    * percent-decoded once; a decoded `/` stays inside its parameter. A trailing slash is ignored.
    */
-  match(path: string, accepts: (value: T) => boolean = always): RouteMatch<T> | RouteMiss {
+  match(path: string, method: string): RouteMatch<T> | RouteMiss {
     const raw = path === '/' || path === '' ? [] : path.slice(1).split('/');
     if (raw.length > 0 && raw[raw.length - 1] === '') raw.pop();
     const decoded = decodeSegments(raw);
@@ -109,10 +112,10 @@ export class Router<T> {
     const params: Array<[string, string]> = [];
     // The most specific resource that takes the request's method; else the most specific one
     // (which then answers for a method it does not define).
-    let resource = walk(this.root, decoded, 0, params, accepts);
-    if (resource === undefined && accepts !== always) {
+    let resource = walk(this.root, decoded, 0, params, this.accepts, method);
+    if (resource === undefined) {
       params.length = 0;
-      resource = walk(this.root, decoded, 0, params, always);
+      resource = walk(this.root, decoded, 0, params, always, method);
     }
     if (resource === undefined) return 'none';
     const pathParameters: Record<string, string> = {};
@@ -120,6 +123,9 @@ export class Router<T> {
     return { resource, pathParameters };
   }
 }
+
+/** Whether a resource defines a method. */
+export type Accepts<T> = (value: T, method: string) => boolean;
 
 const always = (): boolean => true;
 
@@ -143,14 +149,17 @@ function walk<T>(
   segments: readonly string[],
   i: number,
   params: Array<[string, string]>,
-  accepts: (value: T) => boolean,
+  accepts: Accepts<T>,
+  method: string,
 ): Resource<T> | undefined {
   if (i === segments.length)
-    return node.resource !== undefined && accepts(node.resource.value) ? node.resource : undefined;
+    return node.resource !== undefined && accepts(node.resource.value, method)
+      ? node.resource
+      : undefined;
   const segment = segments[i]!;
   const exact = node.statics.get(segment);
   if (exact !== undefined) {
-    const found = walk(exact, segments, i + 1, params, accepts);
+    const found = walk(exact, segments, i + 1, params, accepts, method);
     if (found !== undefined) return found;
   }
   // An empty or dot segment (`//`, `..`, `%2e%2e`) never fills a variable: substituted into an
@@ -158,11 +167,11 @@ function walk<T>(
   if (isUnfit(segment)) return undefined;
   if (node.param !== undefined) {
     params.push([node.param.name, segment]);
-    const found = walk(node.param.node, segments, i + 1, params, accepts);
+    const found = walk(node.param.node, segments, i + 1, params, accepts, method);
     if (found !== undefined) return found;
     params.pop();
   }
-  if (node.greedy !== undefined && accepts(node.greedy.resource.value)) {
+  if (node.greedy !== undefined && accepts(node.greedy.resource.value, method)) {
     for (let j = i + 1; j < segments.length; j++) if (isUnfit(segments[j]!)) return undefined;
     params.push([node.greedy.name, segments.slice(i).join('/')]);
     return node.greedy.resource;
