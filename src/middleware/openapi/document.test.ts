@@ -73,7 +73,7 @@ describe('loadOpenApiDocument()', () => {
 
     it('reads a YAML file (.yaml and .yml), merge keys included', () => {
       const { document } = loadOpenApiDocument(FIXTURE);
-      expect(Object.keys(document.paths as object)).toEqual(['/pets/{id}', '/notes', '/uploads']);
+      expect(Object.keys(document.paths as object)).toEqual(['/pets/{id}', '/notes', '/trees', '/uploads']);
       const yml = file(
         'api.yml',
         [

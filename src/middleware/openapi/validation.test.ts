@@ -147,10 +147,17 @@ describeEachFramework('openapi request validation', (fw) => {
       expect(res.headers['content-type']).toMatch(/^application\/json/);
     });
 
-    it('counts a query parameter given without a value as present', async () => {
+    it('counts a blank value as missing, as API Gateway does ("included and not blank")', async () => {
       const app = await start();
-      const res = await app.request('/pets/7?version', put(PET));
-      expect(res.status).toBe(200);
+      for (const query of ['?version', '?version=', '?version=%20']) {
+        const res = await app.request(`/pets/7${query}`, put(PET));
+        expect(res.json).toEqual(missing('version'));
+      }
+      const blankHeader = put(PET, { ...GOOD_HEADERS, 'x-client': ' ' });
+      expect((await app.request('/pets/7?version=1', blankHeader)).json).toEqual(
+        missing('x-client'),
+      );
+      expect((await app.request('/pets/7?version=&version=2', put(PET))).status).toBe(200);
     });
 
     it('follows the operation-level validator: params-only does not read the body', async () => {
@@ -290,6 +297,33 @@ describeEachFramework('openapi request validation', (fw) => {
       const app = await start();
       const res = await app.request('/notes', post('anything', 'text/plain'));
       expect(res.status).toBe(200);
+    });
+  });
+
+  describe('hostile bodies', () => {
+    it('answers 400 to a body nested deeper than the stack against a recursive schema', async () => {
+      const app = await fw.start({
+        use: [routed(validatorFor('/trees', 'post'))],
+        routes: [{ method: 'POST', path: '/trees', reply: { status: 201 } }],
+      });
+      const depth = 200_000;
+      const deep = `${'{"children":['.repeat(depth)}${']}'.repeat(depth)}`;
+      const json = { 'content-type': 'application/json' };
+      const res = await app.request('/trees', { method: 'POST', headers: json, body: deep });
+      expect(res.json).toEqual(INVALID_BODY);
+      const tree = JSON.stringify({ children: [{ children: [] }] });
+      const ok = await app.request('/trees', { method: 'POST', headers: json, body: tree });
+      expect(ok.status).toBe(201);
+    });
+
+    it('keeps "__proto__" in a body as data', async () => {
+      const app = await fw.start({
+        use: [routed(validatorFor('/pets/{id}', 'put'))],
+        routes: [{ method: 'PUT', path: '/pets/7' }],
+      });
+      const body = '{"name":"Rex","kind":"dog","__proto__":{"kind":"cow"}}';
+      expect((await app.request('/pets/7?version=1', put(body))).status).toBe(200);
+      expect(({} as { kind?: string }).kind).toBeUndefined();
     });
   });
 

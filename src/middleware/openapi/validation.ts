@@ -138,8 +138,8 @@ export interface RequestValidatorSpec extends RequestValidatorFlags {
  * The request validation `spec` asks for, as a core handler; undefined when there is nothing
  * to check (neither flag, or no required parameter and no JSON schema or required body).
  *
- * Like API Gateway, parameters are checked for presence only: a parameter's `schema` is not
- * applied to its value. Required `in: cookie` parameters are not checked (API Gateway has no
+ * Like API Gateway, parameters are checked for presence only ("included and not blank"): a
+ * parameter's `schema` is not applied to its value. Required `in: cookie` parameters are not checked (API Gateway has no
  * cookie parameters). A missing `Content-Type` is read as `application/json`, as API Gateway
  * does; a body whose media type has no JSON schema in the Request Body's `content` passes.
  */
@@ -189,21 +189,33 @@ function isRequestParameter(value: unknown): value is RequestParameter {
   return typeof (value as RequestParameter).pointer === 'string';
 }
 
-/** The names of the required parameters the request lacks, joined with ", "; undefined if none. */
+/**
+ * The names of the required parameters the request lacks, joined with ", "; undefined if none.
+ * API Gateway requires them "included and not blank": an empty or all-space value is missing.
+ */
 function missingParameters(ex: Exchange, required: RequiredParameters): string | undefined {
   const query = required.query.length > 0 ? queryOf(ex.url) : undefined;
   const path = ex.gateway.pathParameters;
   let missing: string | undefined;
   for (const [where, name] of required.all) {
-    const present =
+    const value =
       where === 'query'
-        ? query!.has(name)
+        ? firstNonBlank(query!.getAll(name))
         : where === 'header'
-          ? ex.header(name.toLowerCase()) !== undefined
-          : path?.[name] !== undefined && path[name] !== '';
-    if (!present) missing = missing === undefined ? name : `${missing}, ${name}`;
+          ? ex.header(name.toLowerCase())
+          : path?.[name];
+    if (isBlank(value)) missing = missing === undefined ? name : `${missing}, ${name}`;
   }
   return missing;
+}
+
+function isBlank(value: string | undefined): boolean {
+  return value === undefined || value.trim() === '';
+}
+
+/** `?a=&a=1` gives `a` a value: any occurrence that is not blank counts. */
+function firstNonBlank(values: readonly string[]): string | undefined {
+  return values.find((value) => !isBlank(value));
 }
 
 function queryOf(url: string): URLSearchParams {
@@ -240,21 +252,25 @@ function compileBody(spec: RequestValidatorSpec): BodyRules | undefined {
   return { required, schemas, limit, pointer: found.pointer };
 }
 
-/** JSON media types, and ranges that include them (`application/*`, `*\/*`). */
+/**
+ * JSON media types, and ranges that include them (`application/*`, `*\/*`, and API Gateway's
+ * `$default` model key, which it applies "regardless of the content type").
+ */
 function isJsonRange(range: string): boolean {
-  return isJson(range) || range === 'application/*' || range === '*/*';
+  return isJson(range) || range === 'application/*' || range === '*/*' || range === '$default';
 }
 
 function isJson(type: string): boolean {
   return type === 'application/json' || type.endsWith('+json');
 }
 
-/** The validator for the request's media type: exact, then `type/*`, then `*\/*`. */
+/** The validator for the request's media type: exact, then `type/*`, then `*\/*` or `$default`. */
 function schemaFor(rules: BodyRules, type: string): ValidateFunction | undefined {
   return (
     rules.schemas.get(type) ??
     rules.schemas.get(`${type.slice(0, type.indexOf('/'))}/*`) ??
-    rules.schemas.get('*/*')
+    rules.schemas.get('*/*') ??
+    rules.schemas.get('$default')
   );
 }
 
@@ -291,7 +307,18 @@ async function bodyIsValid(
   } catch (error) {
     return refuseBody(ex, debug, `${rules.pointer}: invalid JSON: ${(error as Error).message}`);
   }
-  if (validate(value)) return true;
+  let valid: boolean;
+  try {
+    valid = validate(value) as boolean;
+  } catch (error) {
+    // A body nested deeper than the stack, against a recursive schema: refused, not a crash.
+    return refuseBody(
+      ex,
+      debug,
+      `${rules.pointer}: validation failed: ${(error as Error).message}`,
+    );
+  }
+  if (valid) return true;
   const first = validate.errors?.[0];
   return refuseBody(
     ex,
