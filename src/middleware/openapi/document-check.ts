@@ -9,6 +9,7 @@ import {
   checkOpenApi30Operation,
 } from './document-schema.js';
 import { childPointer, documentError, followRef } from './refs.js';
+import { selectValidator } from './validation.js';
 
 const ANY_METHOD = 'x-amazon-apigateway-any-method';
 
@@ -40,6 +41,19 @@ export function checkDocument(document: Record<string, unknown>): void {
   }
   checkAmazonExtensions(document);
   checkRefs(document);
+  checkValidatorNames(document);
+}
+
+/** Every operation's request validator (its own, else the document's) must be defined. */
+function checkValidatorNames(document: Record<string, unknown>): void {
+  for (const [path, item] of entriesOf(document.paths)) {
+    if (!isObject(item)) continue;
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (isObject(operation))
+        selectValidator(document, operation, childPointer('/paths', path, method));
+    }
+  }
 }
 
 /** The official schema leaves `x-` properties alone; API Gateway reads this one as an operation. */

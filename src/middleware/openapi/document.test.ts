@@ -73,7 +73,12 @@ describe('loadOpenApiDocument()', () => {
 
     it('reads a YAML file (.yaml and .yml), merge keys included', () => {
       const { document } = loadOpenApiDocument(FIXTURE);
-      expect(Object.keys(document.paths as object)).toEqual(['/pets/{id}', '/notes', '/trees', '/uploads']);
+      expect(Object.keys(document.paths as object)).toEqual([
+        '/pets/{id}',
+        '/notes',
+        '/trees',
+        '/uploads',
+      ]);
       const yml = file(
         'api.yml',
         [
@@ -417,12 +422,15 @@ describe('selectValidator()', () => {
     expect(() => selectValidator(document, operation, '/paths/~1pets~1{id}/get')).toThrow(
       `portcullis.openapi: ${FIXTURE}: /paths/~1pets~1{id}/get/x-amazon-apigateway-request-validator: names the request validator "strict", which x-amazon-apigateway-request-validators does not define`,
     );
-    const { document: noValidators } = loadOpenApiDocument({
-      ...minimal(),
-      'x-amazon-apigateway-request-validator': 'all',
+    const noValidators = { ...minimal(), 'x-amazon-apigateway-request-validator': 'all' };
+    expect(errorOf(noValidators)).toBe(
+      'portcullis.openapi: document: /x-amazon-apigateway-request-validator: names the request validator "all", which x-amazon-apigateway-request-validators does not define',
+    );
+    const misnamed = withChange((d) => {
+      d.paths['/pets']!.get['x-amazon-apigateway-request-validator'] = 'strict';
     });
-    expect(() => selectValidator(noValidators, {}, '/paths/~1pets/get')).toThrow(
-      'portcullis.openapi: document: /x-amazon-apigateway-request-validator: names the request validator "all"',
+    expect(errorOf(misnamed)).toBe(
+      'portcullis.openapi: document: /paths/~1pets/get/x-amazon-apigateway-request-validator: names the request validator "strict", which x-amazon-apigateway-request-validators does not define',
     );
   });
 });

@@ -254,6 +254,15 @@ describeEachFramework('openapi request validation', (fw) => {
       expect(res.json).toEqual({ message: 'Request Too Long' });
     });
 
+    it('answers 413 to a chunked body that grows past the limit, and keeps serving', async () => {
+      const app = await start({ bodyLimit: 64 });
+      const chunked = { ...GOOD_HEADERS, 'transfer-encoding': 'chunked' };
+      const big = JSON.stringify({ ...PET, name: 'x'.repeat(100_000) });
+      const res = await app.request('/pets/7?version=1', put(big, chunked));
+      expect(res.status).toBe(413);
+      expect((await app.request('/pets/7?version=1', put(PET))).status).toBe(200);
+    });
+
     it('checks a body a JSON parser mounted before already read', async () => {
       const app = await fw.start({
         use: [jsonParser(fw), routed(validatorFor('/pets/{id}', 'put'))],
