@@ -54,7 +54,7 @@ describe('loadOpenApiDocument()', () => {
     it('takes an object, copies it and freezes the copy, leaving the caller’s alone', () => {
       const input = minimal();
       const { document, source } = loadOpenApiDocument(input);
-      expect(source).toBe('document');
+      expect(source).toBe('<object>');
       expect(document).toEqual(input);
       expect(document).not.toBe(input);
       expect(Object.isFrozen(document)).toBe(true);
@@ -128,7 +128,7 @@ describe('loadOpenApiDocument()', () => {
         d.paths['/pets']!.get.parameters = [{ name: 'id', in: 'path' }];
       });
       expect(errorOf(doc)).toBe(
-        'portcullis.openapi: document: /paths/~1pets/get/parameters/0/required: must be true for a path parameter',
+        'portcullis.openapi: <object>: /paths/~1pets/get/parameters/0/required: must be true for a path parameter',
       );
     });
   });
@@ -138,15 +138,15 @@ describe('loadOpenApiDocument()', () => {
       const doc = withChange((d) => {
         delete d.openapi;
       });
-      expect(errorOf(doc)).toBe('portcullis.openapi: document: /openapi: is required');
+      expect(errorOf(doc)).toBe('portcullis.openapi: <object>: /openapi: is required');
     });
 
     it('a Swagger 2.0 document, and an unknown version', () => {
       expect(errorOf({ swagger: '2.0', info: {}, paths: {} })).toMatch(
-        /^portcullis\.openapi: document: \/swagger: Swagger 2\.0 is not supported/,
+        /^portcullis\.openapi: <object>: \/swagger: Swagger 2\.0 is not supported/,
       );
       expect(errorOf({ ...minimal(), openapi: '4.0.0' })).toBe(
-        'portcullis.openapi: document: /openapi: version "4.0.0" is not supported (3.0.x or 3.1.x)',
+        'portcullis.openapi: <object>: /openapi: version "4.0.0" is not supported (3.0.x or 3.1.x)',
       );
     });
 
@@ -155,7 +155,7 @@ describe('loadOpenApiDocument()', () => {
         d.paths.pets = {};
       });
       expect(errorOf(doc)).toBe(
-        "portcullis.openapi: document: /paths/pets: is not a path: paths start with '/'",
+        "portcullis.openapi: <object>: /paths/pets: is not a path: paths start with '/'",
       );
     });
 
@@ -181,7 +181,7 @@ describe('loadOpenApiDocument()', () => {
         };
       });
       expect(errorOf(doc)).toBe(
-        'portcullis.openapi: document: /components/schemas/Pet/properties/tags/items/required: must be an array',
+        'portcullis.openapi: <object>: /components/schemas/Pet/properties/tags/items/required: must be an array',
       );
     });
 
@@ -190,7 +190,7 @@ describe('loadOpenApiDocument()', () => {
         d.paths['/pets']!.get.responses['200'] = { content: {} };
       });
       expect(errorOf(doc)).toBe(
-        'portcullis.openapi: document: /paths/~1pets/get/responses/200/description: is required',
+        'portcullis.openapi: <object>: /paths/~1pets/get/responses/200/description: is required',
       );
     });
 
@@ -199,7 +199,7 @@ describe('loadOpenApiDocument()', () => {
         withChange((d) => {
           d.paths['/pets']!.get.parameters = [p];
         });
-      const at = 'portcullis.openapi: document: /paths/~1pets/get/parameters/0';
+      const at = 'portcullis.openapi: <object>: /paths/~1pets/get/parameters/0';
       expect(errorOf(param({ name: 'a', in: 'paht', schema: {} }))).toBe(
         `${at}/in: must be one of path, query, header, cookie`,
       );
@@ -219,7 +219,7 @@ describe('loadOpenApiDocument()', () => {
         withChange((d) => {
           d.paths['/pets']!.get['x-amazon-apigateway-integration'] = value;
         });
-      const at = 'portcullis.openapi: document: /paths/~1pets/get/x-amazon-apigateway-integration';
+      const at = 'portcullis.openapi: <object>: /paths/~1pets/get/x-amazon-apigateway-integration';
       expect(errorOf(integration({ type: 'lambda', uri: 'arn:x' }))).toBe(
         `${at}/type: must be one of http, http_proxy, aws, aws_proxy, mock (in lower or upper case)`,
       );
@@ -238,7 +238,7 @@ describe('loadOpenApiDocument()', () => {
         };
       });
       expect(errorOf(validators)).toBe(
-        'portcullis.openapi: document: /x-amazon-apigateway-request-validators/all/validateRequestParams: is not allowed here (known: validateRequestBody, validateRequestParameters)',
+        'portcullis.openapi: <object>: /x-amazon-apigateway-request-validators/all/validateRequestParams: is not allowed here (known: validateRequestBody, validateRequestParameters)',
       );
       const authorizer = withChange((d) => {
         d.components = {
@@ -256,7 +256,7 @@ describe('loadOpenApiDocument()', () => {
         };
       });
       expect(errorOf(authorizer)).toBe(
-        'portcullis.openapi: document: /components/securitySchemes/fn/x-amazon-apigateway-authorizer/authorizerResultTtlInSeconds: must be <= 3600',
+        'portcullis.openapi: <object>: /components/securitySchemes/fn/x-amazon-apigateway-authorizer/authorizerResultTtlInSeconds: must be <= 3600',
       );
     });
 
@@ -265,7 +265,7 @@ describe('loadOpenApiDocument()', () => {
         d.paths['/pets']!['x-amazon-apigateway-any-method'] = { responses: {} };
       });
       expect(errorOf(doc)).toBe(
-        'portcullis.openapi: document: /paths/~1pets/x-amazon-apigateway-any-method/responses: must have at least one response',
+        'portcullis.openapi: <object>: /paths/~1pets/x-amazon-apigateway-any-method/responses: must have at least one response',
       );
     });
 
@@ -274,7 +274,7 @@ describe('loadOpenApiDocument()', () => {
         d.paths['/pets']!.get.responses['200'] = { $ref: '#/components/responses/Nope' };
       });
       expect(errorOf(doc)).toBe(
-        'portcullis.openapi: document: /paths/~1pets/get/responses/200/$ref: $ref "#/components/responses/Nope" points to nothing in the document',
+        'portcullis.openapi: <object>: /paths/~1pets/get/responses/200/$ref: $ref "#/components/responses/Nope" points to nothing in the document',
       );
     });
 
@@ -288,7 +288,7 @@ describe('loadOpenApiDocument()', () => {
         };
       });
       expect(errorOf(doc)).toBe(
-        'portcullis.openapi: document: /components/schemas/B/$ref: $ref cycle: #/components/schemas/A → #/components/schemas/B → #/components/schemas/A',
+        'portcullis.openapi: <object>: /components/schemas/B/$ref: $ref cycle: #/components/schemas/A → #/components/schemas/B → #/components/schemas/A',
       );
     });
 
@@ -297,7 +297,7 @@ describe('loadOpenApiDocument()', () => {
         d.paths['/pets']!.get.responses['200'] = { $ref: 'responses.yaml#/Ok' };
       });
       expect(errorOf(doc)).toMatch(
-        /^portcullis\.openapi: document: \/paths\/~1pets\/get\/responses\/200\/\$ref: external reference "responses\.yaml#\/Ok" is not supported: a gateway does not fetch/,
+        /^portcullis\.openapi: <object>: \/paths\/~1pets\/get\/responses\/200\/\$ref: external reference "responses\.yaml#\/Ok" is not supported: a gateway does not fetch/,
       );
     });
 
@@ -331,12 +331,12 @@ describe('loadOpenApiDocument()', () => {
         d.info = { title: 'Pets', version: () => '1' };
       });
       expect(errorOf(fn)).toBe(
-        'portcullis.openapi: document: /info/version: a function is not JSON data',
+        'portcullis.openapi: <object>: /info/version: a function is not JSON data',
       );
       const loop = minimal() as Doc & { 'x-self'?: unknown };
       loop['x-self'] = { loop };
       expect(errorOf(loop)).toBe(
-        'portcullis.openapi: document: /x-self/loop: contains itself (a circular structure)',
+        'portcullis.openapi: <object>: /x-self/loop: contains itself (a circular structure)',
       );
     });
   });
@@ -424,13 +424,13 @@ describe('selectValidator()', () => {
     );
     const noValidators = { ...minimal(), 'x-amazon-apigateway-request-validator': 'all' };
     expect(errorOf(noValidators)).toBe(
-      'portcullis.openapi: document: /x-amazon-apigateway-request-validator: names the request validator "all", which x-amazon-apigateway-request-validators does not define',
+      'portcullis.openapi: <object>: /x-amazon-apigateway-request-validator: names the request validator "all", which x-amazon-apigateway-request-validators does not define',
     );
     const misnamed = withChange((d) => {
       d.paths['/pets']!.get['x-amazon-apigateway-request-validator'] = 'strict';
     });
     expect(errorOf(misnamed)).toBe(
-      'portcullis.openapi: document: /paths/~1pets/get/x-amazon-apigateway-request-validator: names the request validator "strict", which x-amazon-apigateway-request-validators does not define',
+      'portcullis.openapi: <object>: /paths/~1pets/get/x-amazon-apigateway-request-validator: names the request validator "strict", which x-amazon-apigateway-request-validators does not define',
     );
   });
 });
@@ -458,7 +458,7 @@ describe('compileRequestValidator() at start-up', () => {
         validateRequestParameters: false,
       }),
     ).toThrow(
-      /^portcullis\.openapi: document: \/paths\/~1pets\/post\/requestBody\/content\/application~1json\/schema: the schema does not compile: /,
+      /^portcullis\.openapi: <object>: \/paths\/~1pets\/post\/requestBody\/content\/application~1json\/schema: the schema does not compile: /,
     );
   });
 });

@@ -7,12 +7,12 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { checkDocument } from './document-check.js';
-import { childPointer, OpenApiDocumentError, registerSource } from './refs.js';
+import { childPointer, OBJECT_SOURCE, OpenApiDocumentError, registerSource } from './refs.js';
 
 export interface LoadedOpenApiDocument {
   /** A deep copy of the document, frozen: no piece can change what another one reads. */
   readonly document: Record<string, unknown>;
-  /** The file name as given, or `document` for an object: the first part of error messages. */
+  /** The file name as given, or `<object>` for an object: the first part of error messages. */
   readonly source: string;
 }
 
@@ -24,7 +24,7 @@ export interface LoadedOpenApiDocument {
  * for what is wrong; YAML and JSON syntax errors give the line and column instead of a pointer.
  */
 export function loadOpenApiDocument(input: object | string): LoadedOpenApiDocument {
-  const source = typeof input === 'string' ? input : 'document';
+  const source = typeof input === 'string' ? input : OBJECT_SOURCE;
   const parsed = typeof input === 'string' ? readDocumentFile(input) : input;
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new OpenApiDocumentError(source, '', 'the document must be an object (a mapping)');

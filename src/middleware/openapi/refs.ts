@@ -3,7 +3,10 @@
  * `$ref` resolution.
  */
 
-/** Where a document came from, for error messages: its file name, or `document` for an object. */
+/** How errors name a document given as an object (a file is named by its path). */
+export const OBJECT_SOURCE = '<object>';
+
+/** Where a document came from, for error messages: its file name, or `<object>`. */
 const sources = new WeakMap<object, string>();
 
 /** Records where `document` came from, so that errors raised later name it. */
@@ -11,9 +14,9 @@ export function registerSource(document: object, source: string): void {
   sources.set(document, source);
 }
 
-/** The file name `document` was loaded from, or `document` when it was given as an object. */
+/** The file name `document` was loaded from, or `<object>` when it was given as an object. */
 export function sourceOf(document: object): string {
-  return sources.get(document) ?? 'document';
+  return sources.get(document) ?? OBJECT_SOURCE;
 }
 
 /** Thrown at start-up for what is wrong with a document; the message names the place. */
