@@ -95,6 +95,16 @@ describeEachFramework('lambda() results', (fw) => {
     expect(res.body).toBe('');
   });
 
+  it('sends a 204 without a body or Content-Length, whatever the result says', async () => {
+    const app = await start({ statusCode: 204, body: 'ignored' });
+    const conn = await RawConnection.open(app.url);
+    conn.write('GET /x HTTP/1.1\r\nHost: t\r\n\r\n');
+    const res = await conn.response();
+    expect(res).toMatchObject({ status: 204, body: '' });
+    expect(res!.headers['content-length']).toBeUndefined();
+    conn.destroy();
+  });
+
   it('takes a status given as text, as API Gateway does', async () => {
     const app = await start({ statusCode: '404', body: 'none' });
     expect(await app.request('/x')).toMatchObject({ status: 404, body: 'none' });
@@ -128,7 +138,9 @@ describeEachFramework('lambda() results', (fw) => {
 
 describeEachFramework('lambda() payload 2.0 results', (fw) => {
   const start = (result: unknown) =>
-    fw.start({ use: [lambda(async () => result, { payloadFormatVersion: '2.0' })] });
+    fw.start({
+      use: [lambda(async () => result, { payloadFormatVersion: '2.0', onError: () => undefined })],
+    });
 
   it('sends a result without statusCode as a 200 JSON body', async () => {
     const app = await start({ message: 'hi', items: [1, 2] });
@@ -143,6 +155,11 @@ describeEachFramework('lambda() payload 2.0 results', (fw) => {
       '"Hello from Lambda!"',
     );
     expect((await (await start(undefined)).request('/x')).body).toBe('null');
+  });
+
+  it('answers 502 for a result with statusCode and a field API Gateway does not know', async () => {
+    const app = await start({ statusCode: 200, body: 'x', multiValueHeaderz: {} });
+    expect(await app.request('/x')).toMatchObject({ status: 502, json: INTERNAL });
   });
 
   it('turns each cookie into a Set-Cookie field, after those of the headers', async () => {

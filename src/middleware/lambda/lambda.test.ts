@@ -2,17 +2,24 @@ import { bodyParser } from '@koa/bodyparser';
 import express5 from 'express';
 import express4 from 'express4';
 import { describe, expect, it, vi } from 'vitest';
+import { makeTestCertificates } from '../../../test/support/certificates.js';
 import type { TestApp } from '../../../test/support/frameworks.js';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
 import { startWithRoute } from '../../../test/support/router.js';
 import { createMiddleware } from '../../adapters/universal.js';
 import type { GatewayContext } from '../../core/context.js';
+import { clientCert } from '../client-cert/index.js';
 import { lambda } from './index.js';
 import type { LambdaContext, LambdaEventV1, LambdaEventV2 } from './types.js';
 
 /** A handler that answers the event it got, so that a test reads it field by field. */
 const echo = async (event: unknown) => ({ statusCode: 200, body: JSON.stringify(event) });
+
+const certs = makeTestCertificates();
+/** A mutual-TLS server (API Gateway's custom domain) and a client presenting its certificate. */
+const mtls = { cert: certs.server.cert, key: certs.server.key, ca: certs.ca, requestCert: true };
+const asClient = { tls: { ca: certs.ca, cert: certs.client.cert, key: certs.client.key } };
 
 const T0 = Date.UTC(2026, 0, 5, 8, 30, 15, 250);
 
@@ -220,6 +227,18 @@ describeEachFramework('lambda() payload format 1.0', (fw) => {
     });
   });
 
+  it('puts the verified client certificate, with its PEM, under identity.clientCert', async () => {
+    const app = await fw.start({ tls: mtls, use: [clientCert(), lambda(echo)] });
+    const event = (await app.request('/x', asClient)).json as LambdaEventV1;
+    expect(event.requestContext.identity.clientCert).toEqual({
+      clientCertPem: certs.client.x509.toString(),
+      subjectDN: 'C=NO,O=Example Corp,OU=Payments,CN=client.example.com',
+      issuerDN: 'O=Example Corp,CN=Example Test CA',
+      serialNumber: '0a:1b:2c:3d',
+      validity: { notBefore: certs.client.x509.validFrom, notAfter: certs.client.x509.validTo },
+    });
+  });
+
   it('keeps hostile names as plain data (__proto__ in the query and headers)', async () => {
     const app = await fw.start({ use: [lambda(echo)] });
     const res = await app.request('/x?__proto__=1&constructor=2&a=%zz', {
@@ -329,6 +348,15 @@ describeEachFramework('lambda() payload format 2.0', (fw) => {
       isBase64Encoded: true,
     });
     expect(await send(undefined, 'raw')).toMatchObject({ body: 'cmF3', isBase64Encoded: true });
+  });
+
+  it('puts the verified client certificate under requestContext.authentication', async () => {
+    const app = await fw.start({ tls: mtls, use: [clientCert(), v2()] });
+    const event = (await app.request('/x', asClient)).json as LambdaEventV2;
+    expect(event.requestContext.authentication?.clientCert).toMatchObject({
+      clientCertPem: certs.client.x509.toString(),
+      serialNumber: '0a:1b:2c:3d',
+    });
   });
 
   it('puts JWT claims and scopes under authorizer.jwt, an authorizer context under authorizer.lambda', async () => {

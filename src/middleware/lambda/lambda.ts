@@ -11,6 +11,8 @@ import { type LambdaConfig, type LambdaOptions, resolveLambdaOptions } from './o
 import { MalformedResultError, type MappedResult, mapResult } from './result.js';
 import type { LambdaErrorDetails, LambdaEvent, LambdaHandler } from './types.js';
 
+const BODILESS_STATUSES: ReadonlySet<number> = new Set([204, 304]);
+
 /**
  * Runs an AWS Lambda handler written for API Gateway's proxy integration as the request's
  * handler: it gets the event API Gateway would send (payload format 1.0 or 2.0) and a Lambda
@@ -89,7 +91,8 @@ function answer(ex: Exchange, config: LambdaConfig, outcome: Outcome): void {
   ex.gateway.integrationStatus = mapped.status;
   if (ex.res.destroyed) return;
   for (const [name, value] of mapped.headers) ex.setHeader(name, value);
-  ex.respond(mapped.status, mapped.body);
+  // RFC 9110 §6.4.1: a 204 or 304 has no content, so no Content-Length for one either.
+  ex.respond(mapped.status, BODILESS_STATUSES.has(mapped.status) ? null : mapped.body);
 }
 
 /** 502 `{"message":"Internal server error"}`, as API Gateway answers a failed invocation. */

@@ -54,9 +54,8 @@ export function mapResult(value: unknown, version: '1.0' | '2.0'): MappedResult 
   const result = value as Record<string, unknown>;
   const allowed = version === '1.0' ? RESULT_KEYS_V1 : RESULT_KEYS_V2;
   for (const key of Object.keys(result)) {
-    // REST APIs refuse a result with fields they do not know (a typo such as `statuscode`).
-    if (version === '1.0' && !allowed.has(key))
-      throw new MalformedResultError(`unexpected field "${key}"`);
+    // API Gateway refuses a result with fields it does not know (a typo such as `statuscode`).
+    if (!allowed.has(key)) throw new MalformedResultError(`unexpected field "${key}"`);
   }
   const status = statusOf(result.statusCode);
   const headers = mergedHeaders(result.headers, result.multiValueHeaders);
