@@ -304,6 +304,13 @@ describeEachFramework('lambda() failures', (fw) => {
     expect(res.status).toBe(413);
     expect(res.json).toEqual({ message: 'Request Too Long' });
     expect(calls).toBe(0);
+    // The unread rest of the body cannot be parsed as a next request: the connection closes.
+    const conn = await RawConnection.open(app.url);
+    conn.write(
+      'POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n'.concat('x'.repeat(100)),
+    );
+    expect((await conn.response())?.status).toBe(413);
+    expect(await conn.waitClosed()).toBe(true);
     const fits = await app.request('/x', { method: 'POST', body: '0123456789' });
     expect(fits.status).toBe(200);
     expect(calls).toBe(1);

@@ -6,6 +6,7 @@ import { makeTestCertificates } from '../../../test/support/certificates.js';
 import type { TestApp } from '../../../test/support/frameworks.js';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
+import { RawConnection } from '../../../test/support/raw-http.js';
 import { startWithRoute } from '../../../test/support/router.js';
 import { createMiddleware } from '../../adapters/universal.js';
 import type { GatewayContext } from '../../core/context.js';
@@ -251,6 +252,27 @@ describeEachFramework('lambda() payload format 1.0', (fw) => {
       JSON.parse('{"__proto__":"1","constructor":"2","a":"%zz"}'),
     );
     expect(event.multiValueHeaders).toHaveProperty(['__proto__'], ['h']);
+  });
+
+  it('builds the event for an odd method and an absolute-form request target', async () => {
+    const app = await fw.start({ use: [lambda(echo)] });
+    const conn = await RawConnection.open(app.url);
+    conn.write(
+      'PROPFIND http://dav.example.com/dav/a%20b?depth=1 HTTP/1.1\r\nHost: dav.example.com:8443\r\n\r\n',
+    );
+    const res = await conn.response('PROPFIND');
+    conn.destroy();
+    expect(res?.status).toBe(200);
+    const event = JSON.parse(res!.body) as LambdaEventV1;
+    expect(event).toMatchObject({
+      httpMethod: 'PROPFIND',
+      path: '/dav/a%20b',
+      queryStringParameters: { depth: '1' },
+    });
+    expect(event.requestContext).toMatchObject({
+      domainName: 'dav.example.com',
+      domainPrefix: 'dav',
+    });
   });
 
   it('still has the body when a body parser read it first', async () => {
