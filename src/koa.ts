@@ -44,12 +44,7 @@ export type {
 } from './middleware/authorizer/index.js';
 export type { ClientCertOptions, ClientCertRule } from './middleware/client-cert/index.js';
 export type { IpFilterOptions } from './middleware/ip-filter/index.js';
-export type {
-  LambdaEventV1,
-  LambdaEventV2,
-  LambdaOptions,
-  LambdaResult,
-} from './middleware/lambda/index.js';
+export type { LambdaEventV1, LambdaEventV2, LambdaOptions } from './middleware/lambda/index.js';
 export type { MetricsOptions } from './middleware/metrics/index.js';
 export type { PipelineExtras, PipelineOptions } from './middleware/pipeline/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
