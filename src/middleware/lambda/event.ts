@@ -85,6 +85,7 @@ function eventV1(ex: Exchange, config: LambdaConfig, facts: RequestFacts): Lambd
     }
   }
   const apiKey = ex.gateway.apiKey;
+  const authorizer = authorizerV1(ex.gateway.principal);
   return {
     resource,
     path: facts.path,
@@ -98,7 +99,7 @@ function eventV1(ex: Exchange, config: LambdaConfig, facts: RequestFacts): Lambd
     requestContext: {
       accountId: config.accountId,
       apiId: config.apiId,
-      authorizer: authorizerV1(ex.gateway.principal),
+      ...(authorizer !== undefined && { authorizer }),
       domainName: facts.domainName,
       domainPrefix: domainPrefixOf(facts.domainName),
       extendedRequestId: facts.requestId,
@@ -201,14 +202,35 @@ function cookiesOf(values: readonly string[]): string[] {
 }
 
 /**
- * Payload 1.0's `requestContext.authorizer`: a JWT authorizer's `claims` and `scopes` (as a
- * Cognito user pool authorizer's), a Lambda authorizer's `principalId` beside its context fields.
+ * Payload 1.0's `requestContext.authorizer`, as REST APIs shape it: a Cognito user pool (JWT)
+ * authorizer's `claims` (and `scopes`), a Lambda authorizer's context fields beside its
+ * `principalId` and `integrationLatency`. REST APIs coerce those values to strings (`null`
+ * stays `null`); absent when no authorizer ran.
  */
-function authorizerV1(principal: Principal | undefined): LambdaEventAuthorizerV1 {
-  if (principal === undefined) return null;
+function authorizerV1(principal: Principal | undefined): LambdaEventAuthorizerV1 | undefined {
+  if (principal === undefined) return undefined;
   if (principal.via === 'jwt')
-    return { claims: principal.claims ?? {}, scopes: principal.scopes ?? null };
-  return { ...principal.context, principalId: principal.id };
+    return { claims: stringValues(principal.claims), scopes: principal.scopes ?? null };
+  // The authorizer's own latency is not known here: the authorizer middleware ran before.
+  return { ...stringValues(principal.context), principalId: principal.id, integrationLatency: 0 };
+}
+
+/** Every value as text, as REST APIs pass authorizer values on (objects and arrays as JSON). */
+function stringValues(
+  values: Readonly<Record<string, unknown>> | undefined,
+): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  if (values === undefined) return out;
+  for (const [name, value] of Object.entries(values)) {
+    const text =
+      value === null || typeof value === 'string'
+        ? value
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value);
+    setOwn(out, name, text);
+  }
+  return out;
 }
 
 /** Payload 2.0's `requestContext.authorizer`: `jwt: { claims, scopes }` or `lambda: context`. */

@@ -106,7 +106,6 @@ describeEachFramework('lambda() payload format 1.0', (fw) => {
     expect(context).toMatchObject({
       accountId: '000000000000',
       apiId: 'portcullis',
-      authorizer: null,
       domainName: '127.0.0.1',
       domainPrefix: '127',
       httpMethod: 'GET',
@@ -120,6 +119,7 @@ describeEachFramework('lambda() payload format 1.0', (fw) => {
       stage: '$default',
     });
     expect(context.resourceId).toMatch(/^[0-9a-f]{6}$/);
+    expect(context).not.toHaveProperty('authorizer');
     expect(context.identity).toMatchObject({
       sourceIp: '127.0.0.1',
       userAgent: 'spec/1.0',
@@ -138,7 +138,7 @@ describeEachFramework('lambda() payload format 1.0', (fw) => {
     expect(event.multiValueQueryStringParameters).toBeNull();
     expect(event.pathParameters).toBeNull();
     expect(event.stageVariables).toBeNull();
-    expect(event.requestContext.authorizer).toBeNull();
+    expect(event.requestContext).not.toHaveProperty('authorizer');
     // A lone `?` is no query either.
     const bare = (await app.request('/plain/path?')).json as LambdaEventV1;
     expect(bare.queryStringParameters).toBeNull();
@@ -200,8 +200,8 @@ describeEachFramework('lambda() payload format 1.0', (fw) => {
     expect(event).toMatchObject({ body: 'YWJj', isBase64Encoded: true });
   });
 
-  it("puts a JWT's claims and scopes, or an authorizer's context and principalId, under authorizer", async () => {
-    const claims = { sub: 'user-1', scope: 'read write' };
+  it("puts a JWT's claims, or an authorizer's context, principalId and integrationLatency, under authorizer, as text", async () => {
+    const claims = { sub: 'user-1', exp: 1767601815, email_verified: true, groups: ['a', 'b'] };
     const jwtApp = await fw.start({
       use: [
         matchedOperation({
@@ -211,11 +211,15 @@ describeEachFramework('lambda() payload format 1.0', (fw) => {
       ],
     });
     const viaJwt = (await jwtApp.request('/x')).json as LambdaEventV1;
-    expect(viaJwt.requestContext.authorizer).toEqual({ claims, scopes: ['read', 'write'] });
+    // REST APIs coerce a Cognito authorizer's claims to strings.
+    expect(viaJwt.requestContext.authorizer).toEqual({
+      claims: { sub: 'user-1', exp: '1767601815', email_verified: 'true', groups: '["a","b"]' },
+      scopes: ['read', 'write'],
+    });
     const lambdaApp = await fw.start({
       use: [
         matchedOperation({
-          principal: { id: 'p-7', via: 'authorizer', context: { tier: 'gold', n: 3 } },
+          principal: { id: 'p-7', via: 'authorizer', context: { tier: 'gold', n: 3, ok: false } },
         }),
         lambda(echo),
       ],
@@ -223,8 +227,10 @@ describeEachFramework('lambda() payload format 1.0', (fw) => {
     const viaAuthorizer = (await lambdaApp.request('/x')).json as LambdaEventV1;
     expect(viaAuthorizer.requestContext.authorizer).toEqual({
       tier: 'gold',
-      n: 3,
+      n: '3',
+      ok: 'false',
       principalId: 'p-7',
+      integrationLatency: 0,
     });
   });
 

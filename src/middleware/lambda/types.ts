@@ -35,9 +35,10 @@ export interface LambdaEventIdentity {
 
 /**
  * `requestContext.authorizer` of payload 1.0: a JWT's `claims` (and `scopes`), or a Lambda
- * authorizer's `context` fields beside its `principalId`; null when no authorizer ran.
+ * authorizer's `context` fields beside its `principalId` and `integrationLatency`; values are
+ * text, as REST APIs coerce them.
  */
-export type LambdaEventAuthorizerV1 = Readonly<Record<string, unknown>> | null;
+export type LambdaEventAuthorizerV1 = Readonly<Record<string, unknown>>;
 
 /** The event of payload format 1.0 (REST APIs; `APIGatewayProxyEvent`). */
 export interface LambdaEventV1 {
@@ -58,7 +59,8 @@ export interface LambdaEventV1 {
   readonly requestContext: {
     readonly accountId: string;
     readonly apiId: string;
-    readonly authorizer: LambdaEventAuthorizerV1;
+    /** Absent when no authorizer (`jwt`, `authorizer`) ran. */
+    readonly authorizer?: LambdaEventAuthorizerV1;
     readonly domainName: string;
     readonly domainPrefix: string;
     readonly extendedRequestId: string;
