@@ -210,9 +210,14 @@ function cookiesOf(values: readonly string[]): string[] {
 function authorizerV1(principal: Principal | undefined): LambdaEventAuthorizerV1 | undefined {
   if (principal === undefined) return undefined;
   if (principal.via === 'jwt')
-    return { claims: stringValues(principal.claims), scopes: principal.scopes ?? null };
+    return { claims: stringValues(principal.claims), scopes: copyOf(principal.scopes) };
   // The authorizer's own latency is not known here: the authorizer middleware ran before.
   return { ...stringValues(principal.context), principalId: principal.id, integrationLatency: 0 };
+}
+
+/** A copy the handler may change (the context's list may be frozen), or null. */
+function copyOf(scopes: readonly string[] | undefined): string[] | null {
+  return scopes === undefined ? null : [...scopes];
 }
 
 /** Every value as text, as REST APIs pass authorizer values on (objects and arrays as JSON). */
@@ -237,7 +242,7 @@ function stringValues(
 function authorizerV2(principal: Principal | undefined): LambdaEventAuthorizerV2 | undefined {
   if (principal === undefined) return undefined;
   if (principal.via === 'jwt')
-    return { jwt: { claims: principal.claims ?? {}, scopes: principal.scopes ?? null } };
+    return { jwt: { claims: { ...principal.claims }, scopes: copyOf(principal.scopes) } };
   return { lambda: { ...principal.context } };
 }
 

@@ -147,15 +147,22 @@ describeEachFramework('lambda() payload format 1.0', (fw) => {
   it('reads the route, stage and stage variables gateway.openapi() set, before the router', async () => {
     const operation = matchedOperation({
       resourcePath: '/items/{itemId}',
-      pathParameters: { itemId: 'a b' },
+      pathParameters: Object.freeze({ itemId: 'a b' }),
       stage: 'prod',
-      stageVariables: { table: 'items-prod' },
+      stageVariables: Object.freeze({ table: 'items-prod' }),
     });
+    // A handler may change its event, as in Lambda, whatever the context froze.
+    const mutating = async (event: LambdaEventV1) => {
+      const seen = JSON.stringify(event);
+      (event.pathParameters as Record<string, string>).itemId = 'changed';
+      (event.stageVariables as Record<string, string>).table = 'changed';
+      return { statusCode: 200, body: seen };
+    };
     const app = await startWithRoute(
       fw,
       'GET',
       '/items/:other',
-      lambda(echo, { stageVariables: { table: 'ignored' } }),
+      lambda(mutating, { stageVariables: { table: 'ignored' } }),
       { use: [operation] },
     );
     const event = (await app.request('/items/a%20b')).json as LambdaEventV1;

@@ -50,9 +50,13 @@ function stringParameters(
   return out;
 }
 
+/**
+ * A copy of `value`, or null when it is undefined or empty. A copy: the context's objects may be
+ * frozen, and a handler may change its event as it can in Lambda.
+ */
 function nonEmpty<T extends object>(value: T | undefined): T | null {
   if (value === undefined) return null;
-  for (const _ in value) return value;
+  for (const _ in value) return { ...value };
   return null;
 }
 
