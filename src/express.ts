@@ -17,6 +17,7 @@ import type { ClientCertOptions } from './middleware/client-cert/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
 import type { IpFilterOptions } from './middleware/ip-filter/index.js';
 import type { JwtOptions } from './middleware/jwt/index.js';
+import type { LambdaEvent, LambdaHandler, LambdaOptions } from './middleware/lambda/index.js';
 import type { MetricsOptions } from './middleware/metrics/index.js';
 import type { PipelineExtras, PipelineOptions } from './middleware/pipeline/index.js';
 import type {
@@ -44,6 +45,7 @@ export type {
 } from './middleware/authorizer/index.js';
 export type { ClientCertOptions, ClientCertRule } from './middleware/client-cert/index.js';
 export type { IpFilterOptions } from './middleware/ip-filter/index.js';
+export type { LambdaEventV1, LambdaEventV2, LambdaOptions } from './middleware/lambda/index.js';
 export type { MetricsOptions } from './middleware/metrics/index.js';
 export type { PipelineExtras, PipelineOptions } from './middleware/pipeline/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
@@ -65,6 +67,7 @@ export interface ExpressGateway {
   proxy(
     target: TargetUrl | readonly TargetUrl[] | TargetFunction<Request> | ProxyOptions<Request>,
   ): RequestHandler & ProxyExtras;
+  lambda<E = LambdaEvent>(handler: LambdaHandler<E>, options?: LambdaOptions): RequestHandler;
   metrics(options?: MetricsOptions): RequestHandler & { readonly handler: RequestHandler };
   pipeline(options: PipelineOptions<Request, RequestHandler>): RequestHandler & PipelineExtras;
 }
@@ -81,5 +84,6 @@ export const authorizer: ExpressGateway['authorizer'] = gateway.authorizer;
 export const usagePlans: ExpressGateway['usagePlans'] = gateway.usagePlans;
 export { memoryStore } from './stores/memory/index.js';
 export const proxy: ExpressGateway['proxy'] = gateway.proxy;
+export const lambda: ExpressGateway['lambda'] = gateway.lambda;
 export const metrics: ExpressGateway['metrics'] = gateway.metrics;
 export const pipeline: ExpressGateway['pipeline'] = gateway.pipeline;

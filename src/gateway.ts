@@ -7,6 +7,7 @@ import { clientCert } from './middleware/client-cert/index.js';
 import { cors } from './middleware/cors/index.js';
 import { ipFilter } from './middleware/ip-filter/index.js';
 import { jwt } from './middleware/jwt/index.js';
+import { lambda } from './middleware/lambda/index.js';
 import { metrics } from './middleware/metrics/index.js';
 import { pipeline } from './middleware/pipeline/index.js';
 import { proxy } from './middleware/proxy/index.js';
@@ -29,6 +30,7 @@ export const gateway = Object.freeze({
   usagePlans,
   throttle,
   proxy,
+  lambda,
   metrics,
   pipeline,
 });

@@ -96,6 +96,23 @@ export {
   jwt,
 } from './middleware/jwt/index.js';
 export {
+  LAMBDA_DEFAULTS,
+  type LambdaCallback,
+  type LambdaClientCert,
+  type LambdaContext,
+  type LambdaErrorDetails,
+  type LambdaEvent,
+  type LambdaEventAuthorizerV1,
+  type LambdaEventAuthorizerV2,
+  type LambdaEventIdentity,
+  type LambdaEventV1,
+  type LambdaEventV2,
+  type LambdaHandler,
+  type LambdaOptions,
+  type LambdaResult,
+  lambda,
+} from './middleware/lambda/index.js';
+export {
   METRICS_DEFAULTS,
   type MetricsMiddleware,
   type MetricsOptions,

@@ -16,6 +16,7 @@ import type { ClientCertOptions } from './middleware/client-cert/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
 import type { IpFilterOptions } from './middleware/ip-filter/index.js';
 import type { JwtOptions } from './middleware/jwt/index.js';
+import type { LambdaEvent, LambdaHandler, LambdaOptions } from './middleware/lambda/index.js';
 import type { MetricsOptions } from './middleware/metrics/index.js';
 import type { PipelineExtras, PipelineOptions } from './middleware/pipeline/index.js';
 import type {
@@ -43,6 +44,7 @@ export type {
 } from './middleware/authorizer/index.js';
 export type { ClientCertOptions, ClientCertRule } from './middleware/client-cert/index.js';
 export type { IpFilterOptions } from './middleware/ip-filter/index.js';
+export type { LambdaEventV1, LambdaEventV2, LambdaOptions } from './middleware/lambda/index.js';
 export type { MetricsOptions } from './middleware/metrics/index.js';
 export type { PipelineExtras, PipelineOptions } from './middleware/pipeline/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
@@ -61,6 +63,7 @@ export interface KoaGateway {
   proxy(
     target: TargetUrl | readonly TargetUrl[] | TargetFunction<Context> | ProxyOptions<Context>,
   ): Middleware & ProxyExtras;
+  lambda<E = LambdaEvent>(handler: LambdaHandler<E>, options?: LambdaOptions): Middleware;
   metrics(options?: MetricsOptions): Middleware & { readonly handler: Middleware };
   pipeline(options: PipelineOptions<Context, Middleware>): Middleware & PipelineExtras;
 }
@@ -77,5 +80,6 @@ export const authorizer: KoaGateway['authorizer'] = gateway.authorizer;
 export const usagePlans: KoaGateway['usagePlans'] = gateway.usagePlans;
 export { memoryStore } from './stores/memory/index.js';
 export const proxy: KoaGateway['proxy'] = gateway.proxy;
+export const lambda: KoaGateway['lambda'] = gateway.lambda;
 export const metrics: KoaGateway['metrics'] = gateway.metrics;
 export const pipeline: KoaGateway['pipeline'] = gateway.pipeline;
