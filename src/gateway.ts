@@ -10,6 +10,7 @@ import { jwt } from './middleware/jwt/index.js';
 import { metrics } from './middleware/metrics/index.js';
 import { pipeline } from './middleware/pipeline/index.js';
 import { proxy } from './middleware/proxy/index.js';
+import { resourcePolicy } from './middleware/resource-policy/index.js';
 import { throttle } from './middleware/throttle/index.js';
 import { usagePlans } from './middleware/usage-plans/index.js';
 
@@ -23,6 +24,7 @@ export const gateway = Object.freeze({
   cors,
   jwt,
   ipFilter,
+  resourcePolicy,
   clientCert,
   cache,
   authorizer,

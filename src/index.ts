@@ -127,6 +127,14 @@ export {
   type UpgradeHandler,
 } from './middleware/proxy/index.js';
 export {
+  RESOURCE_POLICY_DEFAULTS,
+  type ResourcePolicyDocument,
+  type ResourcePolicyOptions,
+  type ResourcePolicyStatement,
+  type ResourcePolicyWarning,
+  resourcePolicy,
+} from './middleware/resource-policy/index.js';
+export {
   type StoreErrorMode,
   THROTTLE_DEFAULTS,
   type ThrottleKey,

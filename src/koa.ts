@@ -24,6 +24,10 @@ import type {
   TargetFunction,
   TargetUrl,
 } from './middleware/proxy/index.js';
+import type {
+  ResourcePolicyDocument,
+  ResourcePolicyOptions,
+} from './middleware/resource-policy/index.js';
 import type { ThrottleOptions } from './middleware/throttle/index.js';
 import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/index.js';
 
@@ -46,6 +50,10 @@ export type { IpFilterOptions } from './middleware/ip-filter/index.js';
 export type { MetricsOptions } from './middleware/metrics/index.js';
 export type { PipelineExtras, PipelineOptions } from './middleware/pipeline/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
+export type {
+  ResourcePolicyDocument,
+  ResourcePolicyOptions,
+} from './middleware/resource-policy/index.js';
 
 /** The gateway factories typed for Koa. `ctx.state.gateway` holds the per-request context. */
 export interface KoaGateway {
@@ -53,6 +61,10 @@ export interface KoaGateway {
   cors(options?: CorsOptions<Context>): Middleware;
   jwt(options: JwtOptions<Context>): Middleware;
   ipFilter(options: IpFilterOptions): Middleware;
+  resourcePolicy(
+    policy: ResourcePolicyDocument | string,
+    options?: ResourcePolicyOptions,
+  ): Middleware;
   clientCert(options?: ClientCertOptions): Middleware;
   cache(ttlOrOptions?: number | CacheOptions<Context>): Middleware & CacheControls;
   throttle(options: ThrottleOptions<Context>): Middleware;
@@ -70,6 +82,7 @@ export const accessLog: KoaGateway['accessLog'] = gateway.accessLog;
 export const cors: KoaGateway['cors'] = gateway.cors;
 export const jwt: KoaGateway['jwt'] = gateway.jwt;
 export const ipFilter: KoaGateway['ipFilter'] = gateway.ipFilter;
+export const resourcePolicy: KoaGateway['resourcePolicy'] = gateway.resourcePolicy;
 export const clientCert: KoaGateway['clientCert'] = gateway.clientCert;
 export const cache: KoaGateway['cache'] = gateway.cache;
 export const throttle: KoaGateway['throttle'] = gateway.throttle;

@@ -27,6 +27,7 @@ describe('public exports', () => {
         "PIPELINE_ORDER",
         "PROXY_DEFAULTS",
         "REDACTED",
+        "RESOURCE_POLICY_DEFAULTS",
         "TEMPLATE_VARIABLES",
         "THROTTLE_DEFAULTS",
         "USAGE_PLANS_DEFAULTS",
@@ -43,6 +44,7 @@ describe('public exports', () => {
         "metrics",
         "pipeline",
         "proxy",
+        "resourcePolicy",
         "systemClock",
         "throttle",
         "usagePlans",
@@ -60,6 +62,7 @@ describe('public exports', () => {
         "metrics",
         "pipeline",
         "proxy",
+        "resourcePolicy",
         "throttle",
         "usagePlans",
       ]
@@ -81,6 +84,7 @@ describe('public exports', () => {
         "metrics",
         "pipeline",
         "proxy",
+        "resourcePolicy",
         "throttle",
         "usagePlans",
       ]
@@ -102,6 +106,7 @@ describe('public exports', () => {
         "metrics",
         "pipeline",
         "proxy",
+        "resourcePolicy",
         "throttle",
         "usagePlans",
       ]
