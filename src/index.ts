@@ -113,6 +113,7 @@ export {
   type PipelineOptions,
   type PipelinePieces,
   pipeline,
+  type ResourcePolicyPipelineOptions,
 } from './middleware/pipeline/index.js';
 export {
   type HeaderTransforms,
