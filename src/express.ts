@@ -26,6 +26,10 @@ import type {
   TargetFunction,
   TargetUrl,
 } from './middleware/proxy/index.js';
+import type {
+  ResourcePolicyDocument,
+  ResourcePolicyOptions,
+} from './middleware/resource-policy/index.js';
 import type { ThrottleOptions } from './middleware/throttle/index.js';
 import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/index.js';
 
@@ -49,6 +53,10 @@ export type { LambdaEventV1, LambdaEventV2, LambdaOptions } from './middleware/l
 export type { MetricsOptions } from './middleware/metrics/index.js';
 export type { PipelineExtras, PipelineOptions } from './middleware/pipeline/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
+export type {
+  ResourcePolicyDocument,
+  ResourcePolicyOptions,
+} from './middleware/resource-policy/index.js';
 
 /** The gateway factories typed for Express. */
 export interface ExpressGateway {
@@ -56,6 +64,10 @@ export interface ExpressGateway {
   cors(options?: CorsOptions<Request>): RequestHandler;
   jwt(options: JwtOptions<Request>): RequestHandler;
   ipFilter(options: IpFilterOptions): RequestHandler;
+  resourcePolicy(
+    policy: ResourcePolicyDocument | string,
+    options?: ResourcePolicyOptions,
+  ): RequestHandler;
   clientCert(options?: ClientCertOptions): RequestHandler;
   cache(ttlOrOptions?: number | CacheOptions<Request>): RequestHandler & CacheControls;
   throttle(options: ThrottleOptions<Request>): RequestHandler;
@@ -77,6 +89,7 @@ export const accessLog: ExpressGateway['accessLog'] = gateway.accessLog;
 export const cors: ExpressGateway['cors'] = gateway.cors;
 export const jwt: ExpressGateway['jwt'] = gateway.jwt;
 export const ipFilter: ExpressGateway['ipFilter'] = gateway.ipFilter;
+export const resourcePolicy: ExpressGateway['resourcePolicy'] = gateway.resourcePolicy;
 export const clientCert: ExpressGateway['clientCert'] = gateway.clientCert;
 export const cache: ExpressGateway['cache'] = gateway.cache;
 export const throttle: ExpressGateway['throttle'] = gateway.throttle;

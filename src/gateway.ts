@@ -11,6 +11,7 @@ import { lambda } from './middleware/lambda/index.js';
 import { metrics } from './middleware/metrics/index.js';
 import { pipeline } from './middleware/pipeline/index.js';
 import { proxy } from './middleware/proxy/index.js';
+import { resourcePolicy } from './middleware/resource-policy/index.js';
 import { throttle } from './middleware/throttle/index.js';
 import { usagePlans } from './middleware/usage-plans/index.js';
 
@@ -24,6 +25,7 @@ export const gateway = Object.freeze({
   cors,
   jwt,
   ipFilter,
+  resourcePolicy,
   clientCert,
   cache,
   authorizer,

@@ -130,6 +130,7 @@ export {
   type PipelineOptions,
   type PipelinePieces,
   pipeline,
+  type ResourcePolicyPipelineOptions,
 } from './middleware/pipeline/index.js';
 export {
   type HeaderTransforms,
@@ -143,6 +144,14 @@ export {
   type TargetUrl,
   type UpgradeHandler,
 } from './middleware/proxy/index.js';
+export {
+  RESOURCE_POLICY_DEFAULTS,
+  type ResourcePolicyDocument,
+  type ResourcePolicyOptions,
+  type ResourcePolicyStatement,
+  type ResourcePolicyWarning,
+  resourcePolicy,
+} from './middleware/resource-policy/index.js';
 export {
   type StoreErrorMode,
   THROTTLE_DEFAULTS,

@@ -25,6 +25,10 @@ import type {
   TargetFunction,
   TargetUrl,
 } from './middleware/proxy/index.js';
+import type {
+  ResourcePolicyDocument,
+  ResourcePolicyOptions,
+} from './middleware/resource-policy/index.js';
 import type { ThrottleOptions } from './middleware/throttle/index.js';
 import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/index.js';
 
@@ -48,6 +52,10 @@ export type { LambdaEventV1, LambdaEventV2, LambdaOptions } from './middleware/l
 export type { MetricsOptions } from './middleware/metrics/index.js';
 export type { PipelineExtras, PipelineOptions } from './middleware/pipeline/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
+export type {
+  ResourcePolicyDocument,
+  ResourcePolicyOptions,
+} from './middleware/resource-policy/index.js';
 
 /** The gateway factories typed for Koa. `ctx.state.gateway` holds the per-request context. */
 export interface KoaGateway {
@@ -55,6 +63,10 @@ export interface KoaGateway {
   cors(options?: CorsOptions<Context>): Middleware;
   jwt(options: JwtOptions<Context>): Middleware;
   ipFilter(options: IpFilterOptions): Middleware;
+  resourcePolicy(
+    policy: ResourcePolicyDocument | string,
+    options?: ResourcePolicyOptions,
+  ): Middleware;
   clientCert(options?: ClientCertOptions): Middleware;
   cache(ttlOrOptions?: number | CacheOptions<Context>): Middleware & CacheControls;
   throttle(options: ThrottleOptions<Context>): Middleware;
@@ -73,6 +85,7 @@ export const accessLog: KoaGateway['accessLog'] = gateway.accessLog;
 export const cors: KoaGateway['cors'] = gateway.cors;
 export const jwt: KoaGateway['jwt'] = gateway.jwt;
 export const ipFilter: KoaGateway['ipFilter'] = gateway.ipFilter;
+export const resourcePolicy: KoaGateway['resourcePolicy'] = gateway.resourcePolicy;
 export const clientCert: KoaGateway['clientCert'] = gateway.clientCert;
 export const cache: KoaGateway['cache'] = gateway.cache;
 export const throttle: KoaGateway['throttle'] = gateway.throttle;

@@ -28,6 +28,7 @@ describe('public exports', () => {
         "PIPELINE_ORDER",
         "PROXY_DEFAULTS",
         "REDACTED",
+        "RESOURCE_POLICY_DEFAULTS",
         "TEMPLATE_VARIABLES",
         "THROTTLE_DEFAULTS",
         "USAGE_PLANS_DEFAULTS",
@@ -45,6 +46,7 @@ describe('public exports', () => {
         "metrics",
         "pipeline",
         "proxy",
+        "resourcePolicy",
         "systemClock",
         "throttle",
         "usagePlans",
@@ -63,6 +65,7 @@ describe('public exports', () => {
         "metrics",
         "pipeline",
         "proxy",
+        "resourcePolicy",
         "throttle",
         "usagePlans",
       ]
@@ -85,6 +88,7 @@ describe('public exports', () => {
         "metrics",
         "pipeline",
         "proxy",
+        "resourcePolicy",
         "throttle",
         "usagePlans",
       ]
@@ -107,6 +111,7 @@ describe('public exports', () => {
         "metrics",
         "pipeline",
         "proxy",
+        "resourcePolicy",
         "throttle",
         "usagePlans",
       ]
