@@ -186,6 +186,17 @@ describeEachFramework('lambda() payload format 1.0', (fw) => {
     expect(event.pathParameters).toEqual({ name: 'a/b c' });
   });
 
+  // path-to-regexp 8's named wildcard (Express 5, @koa/router 15); Express 4 has no such syntax.
+  it.skipIf(fw.name === 'express4')(
+    'turns a named wildcard into a greedy {name+} parameter',
+    async () => {
+      const app = await startWithRoute(fw, 'GET', '/files/*rest', lambda(echo));
+      const event = (await app.request('/files/a/b%20c.txt')).json as LambdaEventV1;
+      expect(event.resource).toBe('/files/{rest+}');
+      expect(event.pathParameters).toEqual({ rest: 'a/b c.txt' });
+    },
+  );
+
   it('sends a body as text unless its type is one of binaryMediaTypes, then as base64', async () => {
     const app = await startWithRoute(
       fw,
