@@ -311,6 +311,41 @@ describeEachFramework('lambda() payload format 1.0', (fw) => {
   });
 });
 
+describeEachFramework('lambda() after a body parser that kept nothing usable', (fw) => {
+  // A JSON parser given a custom type leaves an object the gateway cannot turn back into that type.
+  it.skipIf(fw.kind === 'koa')(
+    'hands the error to the app instead of calling the handler',
+    async () => {
+      let calls = 0;
+      const parser = (fw.name === 'express4' ? express4 : express5).json({
+        type: 'application/vnd.pets',
+      });
+      const app = await startWithRoute(
+        fw,
+        'POST',
+        '/p',
+        lambda(async () => {
+          calls++;
+          return { statusCode: 200 };
+        }),
+        {
+          use: [{ express: parser }],
+          expressErrorHandler: true,
+          expectsErrors: /cannot re-serialise/,
+        },
+      );
+      const res = await app.request('/p', {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.pets' },
+        body: '{"a":1}',
+      });
+      expect(res.status).toBe(500);
+      expect(res.json).toMatchObject({ message: expect.stringMatching(/keep the raw body/) });
+      expect(calls).toBe(0);
+    },
+  );
+});
+
 describeEachFramework('lambda() payload format 2.0', (fw) => {
   const v2 = (options = {}) => lambda(echo, { payloadFormatVersion: '2.0', ...options });
 
