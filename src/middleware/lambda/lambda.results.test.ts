@@ -1,5 +1,5 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
 import { RawConnection } from '../../../test/support/raw-http.js';
 import { gate } from '../../../test/support/routes.js';
@@ -314,6 +314,48 @@ describeEachFramework('lambda() failures', (fw) => {
     const fits = await app.request('/x', { method: 'POST', body: '0123456789' });
     expect(fits.status).toBe(200);
     expect(calls).toBe(1);
+  });
+
+  it('neither calls the handler nor reports an error when the client leaves mid-body', async () => {
+    let calls = 0;
+    let closed = 0;
+    const watchClose = {
+      // biome-ignore lint/suspicious/noExplicitAny: framework-specific observer
+      express: (_req: any, res: any, next: () => void) => {
+        res.on('close', () => closed++);
+        next();
+      },
+      // biome-ignore lint/suspicious/noExplicitAny: framework-specific observer
+      koa: (ctx: any, next: () => Promise<void>) => {
+        ctx.res.on('close', () => closed++);
+        return next();
+      },
+    };
+    const log = errorLog();
+    const app = await fw.start({
+      // Koa reports the socket's own error (Node's "Parse Error" for a body cut short) through
+      // its `error` event, whatever the middlewares do: not this piece's error.
+      expectsErrors: /^Parse Error/,
+      use: [
+        watchClose,
+        lambda(
+          async () => {
+            calls++;
+            return { statusCode: 200 };
+          },
+          { onError: log.onError },
+        ),
+      ],
+    });
+    const conn = await RawConnection.open(app.url);
+    conn.write('POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n0123456789');
+    conn.destroy();
+    await vi.waitFor(() => expect(closed).toBe(1));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toBe(0);
+    expect(log.calls).toHaveLength(0);
+    // The app still answers.
+    expect((await app.request('/x')).status).toBe(200);
   });
 
   it('logs through console.error with the request id by default', async () => {

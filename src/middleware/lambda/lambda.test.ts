@@ -186,6 +186,17 @@ describeEachFramework('lambda() payload format 1.0', (fw) => {
     expect(event.pathParameters).toEqual({ name: 'a/b c' });
   });
 
+  // path-to-regexp 8's named wildcard (Express 5, @koa/router 15); Express 4 has no such syntax.
+  it.skipIf(fw.name === 'express4')(
+    'turns a named wildcard into a greedy {name+} parameter',
+    async () => {
+      const app = await startWithRoute(fw, 'GET', '/files/*rest', lambda(echo));
+      const event = (await app.request('/files/a/b%20c.txt')).json as LambdaEventV1;
+      expect(event.resource).toBe('/files/{rest+}');
+      expect(event.pathParameters).toEqual({ rest: 'a/b c.txt' });
+    },
+  );
+
   it('sends a body as text unless its type is one of binaryMediaTypes, then as base64', async () => {
     const app = await startWithRoute(
       fw,
@@ -298,6 +309,41 @@ describeEachFramework('lambda() payload format 1.0', (fw) => {
     expect(JSON.parse(event.body!)).toEqual({ name: 'rex', age: 3 });
     expect(event.isBase64Encoded).toBe(false);
   });
+});
+
+describeEachFramework('lambda() after a body parser that kept nothing usable', (fw) => {
+  // A JSON parser given a custom type leaves an object the gateway cannot turn back into that type.
+  it.skipIf(fw.kind === 'koa')(
+    'hands the error to the app instead of calling the handler',
+    async () => {
+      let calls = 0;
+      const parser = (fw.name === 'express4' ? express4 : express5).json({
+        type: 'application/vnd.pets',
+      });
+      const app = await startWithRoute(
+        fw,
+        'POST',
+        '/p',
+        lambda(async () => {
+          calls++;
+          return { statusCode: 200 };
+        }),
+        {
+          use: [{ express: parser }],
+          expressErrorHandler: true,
+          expectsErrors: /cannot re-serialise/,
+        },
+      );
+      const res = await app.request('/p', {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.pets' },
+        body: '{"a":1}',
+      });
+      expect(res.status).toBe(500);
+      expect(res.json).toMatchObject({ message: expect.stringMatching(/keep the raw body/) });
+      expect(calls).toBe(0);
+    },
+  );
 });
 
 describeEachFramework('lambda() payload format 2.0', (fw) => {

@@ -4,7 +4,11 @@ import { createMiddleware } from '../../adapters/universal.js';
 import { sendGatewayError } from '../../core/errors.js';
 import type { Exchange } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
-import { RequestBodyTooLargeError, readRequestBody } from '../../core/request-body.js';
+import {
+  RequestBodyGoneError,
+  RequestBodyTooLargeError,
+  readRequestBody,
+} from '../../core/request-body.js';
 import { buildEvent } from './event.js';
 import { invokeHandler, type Outcome } from './invoke.js';
 import { type LambdaConfig, type LambdaOptions, resolveLambdaOptions } from './options.js';
@@ -60,10 +64,11 @@ async function requestBytes(ex: Exchange, config: LambdaConfig): Promise<Buffer 
       sendGatewayError(ex, 'requestTooLarge');
       return undefined;
     }
-    // A client that left mid-body needs no answer; anything else (a body parser that kept
-    // nothing) is the app's to see.
-    if (ex.req.destroyed) return undefined;
-    throw error;
+    // A body parser that kept nothing is the app's mistake, for its error handling to show.
+    if (error instanceof RequestBodyGoneError) throw error;
+    // Otherwise the request stream broke: the client left mid-body, or its framing was bad and
+    // Node's parser answers 400 itself. There is no one to answer.
+    return undefined;
   }
 }
 
