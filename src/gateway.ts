@@ -7,10 +7,12 @@ import { clientCert } from './middleware/client-cert/index.js';
 import { cors } from './middleware/cors/index.js';
 import { ipFilter } from './middleware/ip-filter/index.js';
 import { jwt } from './middleware/jwt/index.js';
+import { lambda } from './middleware/lambda/index.js';
 import { metrics } from './middleware/metrics/index.js';
 import { openapi } from './middleware/openapi/index.js';
 import { pipeline } from './middleware/pipeline/index.js';
 import { proxy } from './middleware/proxy/index.js';
+import { resourcePolicy } from './middleware/resource-policy/index.js';
 import { throttle } from './middleware/throttle/index.js';
 import { usagePlans } from './middleware/usage-plans/index.js';
 
@@ -24,12 +26,14 @@ export const gateway = Object.freeze({
   cors,
   jwt,
   ipFilter,
+  resourcePolicy,
   clientCert,
   cache,
   authorizer,
   usagePlans,
   throttle,
   proxy,
+  lambda,
   metrics,
   pipeline,
   openapi,

@@ -96,6 +96,23 @@ export {
   jwt,
 } from './middleware/jwt/index.js';
 export {
+  LAMBDA_DEFAULTS,
+  type LambdaCallback,
+  type LambdaClientCert,
+  type LambdaContext,
+  type LambdaErrorDetails,
+  type LambdaEvent,
+  type LambdaEventAuthorizerV1,
+  type LambdaEventAuthorizerV2,
+  type LambdaEventIdentity,
+  type LambdaEventV1,
+  type LambdaEventV2,
+  type LambdaHandler,
+  type LambdaOptions,
+  type LambdaResult,
+  lambda,
+} from './middleware/lambda/index.js';
+export {
   METRICS_DEFAULTS,
   type MetricsMiddleware,
   type MetricsOptions,
@@ -125,6 +142,7 @@ export {
   type PipelineOptions,
   type PipelinePieces,
   pipeline,
+  type ResourcePolicyPipelineOptions,
 } from './middleware/pipeline/index.js';
 export {
   type HeaderTransforms,
@@ -138,6 +156,14 @@ export {
   type TargetUrl,
   type UpgradeHandler,
 } from './middleware/proxy/index.js';
+export {
+  RESOURCE_POLICY_DEFAULTS,
+  type ResourcePolicyDocument,
+  type ResourcePolicyOptions,
+  type ResourcePolicyStatement,
+  type ResourcePolicyWarning,
+  resourcePolicy,
+} from './middleware/resource-policy/index.js';
 export {
   type StoreErrorMode,
   THROTTLE_DEFAULTS,

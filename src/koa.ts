@@ -16,6 +16,7 @@ import type { ClientCertOptions } from './middleware/client-cert/index.js';
 import type { CorsOptions } from './middleware/cors/index.js';
 import type { IpFilterOptions } from './middleware/ip-filter/index.js';
 import type { JwtOptions } from './middleware/jwt/index.js';
+import type { LambdaEvent, LambdaHandler, LambdaOptions } from './middleware/lambda/index.js';
 import type { MetricsOptions } from './middleware/metrics/index.js';
 import type { OpenApiExtras, OpenApiOptions } from './middleware/openapi/index.js';
 import type { PipelineExtras, PipelineOptions } from './middleware/pipeline/index.js';
@@ -25,6 +26,10 @@ import type {
   TargetFunction,
   TargetUrl,
 } from './middleware/proxy/index.js';
+import type {
+  ResourcePolicyDocument,
+  ResourcePolicyOptions,
+} from './middleware/resource-policy/index.js';
 import type { ThrottleOptions } from './middleware/throttle/index.js';
 import type { KeyManagement, UsagePlansOptions } from './middleware/usage-plans/index.js';
 
@@ -44,10 +49,15 @@ export type {
 } from './middleware/authorizer/index.js';
 export type { ClientCertOptions, ClientCertRule } from './middleware/client-cert/index.js';
 export type { IpFilterOptions } from './middleware/ip-filter/index.js';
+export type { LambdaEventV1, LambdaEventV2, LambdaOptions } from './middleware/lambda/index.js';
 export type { MetricsOptions } from './middleware/metrics/index.js';
 export type { OpenApiExtras, OpenApiOptions } from './middleware/openapi/index.js';
 export type { PipelineExtras, PipelineOptions } from './middleware/pipeline/index.js';
 export type { ProxyExtras, ProxyOptions } from './middleware/proxy/index.js';
+export type {
+  ResourcePolicyDocument,
+  ResourcePolicyOptions,
+} from './middleware/resource-policy/index.js';
 
 /** The gateway factories typed for Koa. `ctx.state.gateway` holds the per-request context. */
 export interface KoaGateway {
@@ -55,6 +65,10 @@ export interface KoaGateway {
   cors(options?: CorsOptions<Context>): Middleware;
   jwt(options: JwtOptions<Context>): Middleware;
   ipFilter(options: IpFilterOptions): Middleware;
+  resourcePolicy(
+    policy: ResourcePolicyDocument | string,
+    options?: ResourcePolicyOptions,
+  ): Middleware;
   clientCert(options?: ClientCertOptions): Middleware;
   cache(ttlOrOptions?: number | CacheOptions<Context>): Middleware & CacheControls;
   throttle(options: ThrottleOptions<Context>): Middleware;
@@ -63,6 +77,7 @@ export interface KoaGateway {
   proxy(
     target: TargetUrl | readonly TargetUrl[] | TargetFunction<Context> | ProxyOptions<Context>,
   ): Middleware & ProxyExtras;
+  lambda<E = LambdaEvent>(handler: LambdaHandler<E>, options?: LambdaOptions): Middleware;
   metrics(options?: MetricsOptions): Middleware & { readonly handler: Middleware };
   pipeline(options: PipelineOptions<Context, Middleware>): Middleware & PipelineExtras;
   openapi(
@@ -76,6 +91,7 @@ export const accessLog: KoaGateway['accessLog'] = gateway.accessLog;
 export const cors: KoaGateway['cors'] = gateway.cors;
 export const jwt: KoaGateway['jwt'] = gateway.jwt;
 export const ipFilter: KoaGateway['ipFilter'] = gateway.ipFilter;
+export const resourcePolicy: KoaGateway['resourcePolicy'] = gateway.resourcePolicy;
 export const clientCert: KoaGateway['clientCert'] = gateway.clientCert;
 export const cache: KoaGateway['cache'] = gateway.cache;
 export const throttle: KoaGateway['throttle'] = gateway.throttle;
@@ -83,6 +99,7 @@ export const authorizer: KoaGateway['authorizer'] = gateway.authorizer;
 export const usagePlans: KoaGateway['usagePlans'] = gateway.usagePlans;
 export { memoryStore } from './stores/memory/index.js';
 export const proxy: KoaGateway['proxy'] = gateway.proxy;
+export const lambda: KoaGateway['lambda'] = gateway.lambda;
 export const metrics: KoaGateway['metrics'] = gateway.metrics;
 export const pipeline: KoaGateway['pipeline'] = gateway.pipeline;
 export const openapi: KoaGateway['openapi'] = gateway.openapi;

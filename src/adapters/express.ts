@@ -98,6 +98,12 @@ class ExpressExchange extends Exchange {
     return `${req.baseUrl ?? ''}${templateText(path)}`;
   }
 
+  override get routeParams(): Readonly<Record<string, unknown>> | undefined {
+    // Only a matched route's parameters: before one, `req.params` is a mount's (often `{}`).
+    const req = this.expressReq as { route?: unknown; params?: Record<string, unknown> };
+    return req.route === undefined ? undefined : req.params;
+  }
+
   /** Set by body parsers (`express.json()`...). */
   override get parsedBody(): unknown {
     return (this.expressReq as { body?: unknown }).body;

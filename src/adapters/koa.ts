@@ -72,6 +72,11 @@ class KoaExchange extends Exchange {
     return typeof matched === 'string' ? matched : String(matched);
   }
 
+  override get routeParams(): Readonly<Record<string, unknown>> | undefined {
+    // Set by @koa/router (and koa-router) on the route that matched.
+    return (this.ctx as { params?: Record<string, unknown> }).params;
+  }
+
   override get parsedBody(): unknown {
     return this.ctx.request?.body;
   }

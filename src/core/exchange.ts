@@ -133,6 +133,14 @@ export abstract class Exchange {
   }
 
   /**
+   * The path parameters the app's router matched (Express's `req.params`, @koa/router's
+   * `ctx.params`), as the router gives them; undefined when no router route matched.
+   */
+  get routeParams(): Readonly<Record<string, unknown>> | undefined {
+    return undefined;
+  }
+
+  /**
    * The raw body bytes a body parser kept (Express `req.rawBody` from the `verify` recipe, Koa
    * `ctx.request.rawBody` as @koa/bodyparser keeps it), or undefined.
    */

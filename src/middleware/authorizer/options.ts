@@ -6,6 +6,7 @@ import {
   type PreparedResponse,
   prepareErrorResponse,
 } from '../../core/errors.js';
+import { ARN_PART, EXECUTE_API_ARN_DEFAULTS } from '../../core/iam-policy.js';
 import {
   assertBoolean,
   assertKnownOptions,
@@ -120,12 +121,7 @@ export const AUTHORIZER_DEFAULTS = {
 } as const satisfies AuthorizerOptions;
 
 /** API Gateway's defaults for the `methodArn` prefix, documented in the README. */
-export const AUTHORIZER_ARN_DEFAULTS = Object.freeze({
-  region: 'local',
-  accountId: '000000000000',
-  apiId: 'portcullis',
-  stage: '$default',
-});
+export const AUTHORIZER_ARN_DEFAULTS = EXECUTE_API_ARN_DEFAULTS;
 
 const KNOWN_OPTIONS = Object.keys(AUTHORIZER_DEFAULTS);
 const RESPONSE_KINDS = ['unauthorized', 'accessDenied', 'implicitDeny', 'internalError'];
@@ -160,9 +156,6 @@ export interface AuthorizerConfig {
   readonly clock: Clock;
   readonly responses: AuthorizerResponseSet;
 }
-
-/** An ARN part: no `:` or `/` (they separate the parts) and no `*` (it would be a wildcard). */
-const ARN_PART = /^[^:/*?\s]+$/;
 
 function resolveArnPrefix(arn: unknown): string {
   if (typeof arn !== 'object' || arn === null)

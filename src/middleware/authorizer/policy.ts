@@ -4,6 +4,16 @@
  */
 
 import type { Principal } from '../../core/context.js';
+import {
+  hasWildcard,
+  isPlainObject,
+  namesInvoke,
+  stringList,
+  type Verdict,
+  wildcardMatch,
+} from '../../core/iam-policy.js';
+
+export { type Verdict, wildcardMatch };
 
 /** A result, validated: what the cache keeps. */
 export interface Decision {
@@ -20,8 +30,6 @@ export interface Decision {
   readonly foldCase: boolean;
 }
 
-export type Verdict = 'allow' | 'explicitDeny' | 'implicitDeny';
-
 /** A Resource pattern: the literal when it has no wildcard, else the pattern for `wildcardMatch`. */
 interface ArnPattern {
   readonly text: string;
@@ -30,41 +38,6 @@ interface ArnPattern {
 
 /** Thrown for a result that is not a valid authorizer answer (500 AUTHORIZER_CONFIGURATION_ERROR). */
 export class MalformedResult extends Error {}
-
-const INVOKE = 'execute-api:invoke';
-
-/**
- * Whether `pattern` (with `*` any run of characters, `?` one character, as IAM's ARN matching)
- * matches all of `text`. Linear in practice and O(n·m) at worst, never exponential: the path is
- * the client's, and a backtracking regular expression over it could be made to run for minutes.
- * With `foldCase`, `text`'s ASCII capitals compare as lower case (`pattern` is lower case
- * already): no lower-cased copy of the ARN is made per request.
- */
-export function wildcardMatch(pattern: string, text: string, foldCase = false): boolean {
-  let p = 0;
-  let t = 0;
-  let star = -1;
-  let resume = 0;
-  while (t < text.length) {
-    const c = p < pattern.length ? pattern.charCodeAt(p) : -1;
-    let d = text.charCodeAt(t);
-    if (foldCase && d >= 65 && d <= 90) d += 32;
-    if (c === 42 /* * */) {
-      star = p++;
-      resume = t;
-    } else if (c === 63 /* ? */ || (c !== -1 && c === d)) {
-      p++;
-      t++;
-    } else if (star !== -1) {
-      p = star + 1;
-      t = ++resume;
-    } else {
-      return false;
-    }
-  }
-  while (pattern.charCodeAt(p) === 42) p++;
-  return p === pattern.length;
-}
 
 function matchesAny(patterns: readonly ArnPattern[], arn: string, foldCase: boolean): boolean {
   for (const pattern of patterns) {
@@ -98,15 +71,11 @@ export function evaluate(decision: Decision, arn: string, alsoArn: string | unde
   return 'implicitDeny';
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function stringList(value: unknown, what: string): readonly string[] {
-  const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) || list.length === 0 || !list.every((v) => typeof v === 'string'))
+function checkedList(value: unknown, what: string): readonly string[] {
+  const list = stringList(value);
+  if (list === undefined)
     throw new MalformedResult(`${what} must be a string or a non-empty array of strings`);
-  return list as string[];
+  return list;
 }
 
 function checkedContext(value: unknown): Readonly<Record<string, unknown>> | undefined {
@@ -155,14 +124,14 @@ function compilePolicy(
     const effect = statement.Effect;
     if (effect !== 'Allow' && effect !== 'Deny')
       throw new MalformedResult("a Statement's Effect must be 'Allow' or 'Deny'");
-    const actions = stringList(statement.Action, "a Statement's Action");
-    const resources = stringList(statement.Resource, "a Statement's Resource");
+    const actions = checkedList(statement.Action, "a Statement's Action");
+    const resources = checkedList(statement.Resource, "a Statement's Resource");
     // IAM compares action names case-insensitively; statements for other actions do not apply.
-    if (!actions.some((action) => wildcardMatch(action.toLowerCase(), INVOKE))) continue;
+    if (!namesInvoke(actions)) continue;
     const into = effect === 'Allow' ? allows : denies;
     for (const resource of resources) {
       const text = caseSensitive ? resource : resource.toLowerCase();
-      into.push(Object.freeze({ text, literal: !/[*?]/.test(text) }));
+      into.push(Object.freeze({ text, literal: !hasWildcard(text) }));
     }
   }
   return { allows, denies };

@@ -4,6 +4,7 @@ export {
   PIPELINE_ORDER,
   type PieceName,
   type PipelineOptions,
+  type ResourcePolicyPipelineOptions,
 } from './options.js';
 export {
   type PipelineExtras,

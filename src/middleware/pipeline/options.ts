@@ -8,6 +8,7 @@ import type { CorsOptions } from '../cors/index.js';
 import type { IpFilterOptions } from '../ip-filter/index.js';
 import type { JwtOptions } from '../jwt/index.js';
 import type { ProxyOptions, TargetFunction, TargetUrl } from '../proxy/index.js';
+import type { ResourcePolicyDocument, ResourcePolicyOptions } from '../resource-policy/index.js';
 import type { ThrottleOptions } from '../throttle/index.js';
 import type { UsagePlansOptions } from '../usage-plans/index.js';
 
@@ -17,16 +18,27 @@ export interface AuthorizerPipelineOptions extends AuthorizerOptions {
   fn: AuthorizerFunction;
 }
 
+/** The resource policy with its options, as one object. */
+export interface ResourcePolicyPipelineOptions extends ResourcePolicyOptions {
+  /** The policy document, as `gateway.resourcePolicy(policy)` takes it. Required. */
+  policy: ResourcePolicyDocument | string;
+}
+
 /**
  * The pieces of `gateway.pipeline()`. Each key takes what the single middleware's factory takes
  * (or that middleware already built, e.g. to keep its management methods at hand); absent keys
  * are skipped (`Built`: a built middleware's type, `RequestHandler` or `Koa.Middleware` in the
  * typed entries). Whatever the keys' order here, the pieces run in API Gateway's:
- * cors → ipFilter → clientCert → jwt → authorizer → usagePlans → throttle → cache → proxy.
+ * cors → resourcePolicy → ipFilter → clientCert → jwt → authorizer → usagePlans → throttle → cache → proxy.
  */
 export interface PipelineOptions<Req = AnyRequest, Built = GatewayMiddleware> {
   /** `gateway.cors()`'s options (`true` for its defaults). Default: no CORS. */
   cors?: true | CorsOptions<Req> | Built;
+  /**
+   * `gateway.resourcePolicy(policy, options)` as `{ policy, ...options }`. Runs right after
+   * `cors`, so that its 403 carries the CORS headers. Default: no resource policy.
+   */
+  resourcePolicy?: ResourcePolicyPipelineOptions | Built;
   /** `gateway.ipFilter()`'s options. Default: no IP filter. */
   ipFilter?: IpFilterOptions | Built;
   /** `gateway.clientCert()`'s options (`true` for its defaults). Default: no certificate check. */
@@ -66,6 +78,7 @@ export const PIPELINE_DEFAULTS = {
 /** The pieces in the order they run: API Gateway's. */
 export const PIPELINE_ORDER = [
   'cors',
+  'resourcePolicy',
   'ipFilter',
   'clientCert',
   'jwt',

@@ -15,6 +15,7 @@ import { cors } from '../cors/index.js';
 import { ipFilter } from '../ip-filter/index.js';
 import { jwt } from '../jwt/index.js';
 import { proxy } from '../proxy/index.js';
+import { resourcePolicy } from '../resource-policy/index.js';
 import { throttle } from '../throttle/index.js';
 import { usagePlans } from '../usage-plans/index.js';
 import {
@@ -37,6 +38,7 @@ type Factory = (value: any) => GatewayMiddleware;
 /** How each piece is built from its option value. */
 const FACTORIES: Record<PieceName, Factory> = {
   cors: (value) => cors(value === true ? undefined : value),
+  resourcePolicy: buildResourcePolicy,
   ipFilter,
   clientCert: (value) => clientCert(value === true ? undefined : value),
   jwt,
@@ -110,4 +112,12 @@ function buildAuthorizer(value: unknown): GatewayMiddleware {
     throw optionTypeError('authorizer', 'fn', 'a function ({ fn, ...options })', value);
   const { fn, ...rest } = value as { fn?: unknown };
   return authorizer(fn as never, rest);
+}
+
+/** `resourcePolicy`: `{ policy, ...options }`. */
+function buildResourcePolicy(value: unknown): GatewayMiddleware {
+  if (typeof value !== 'object' || value === null || !('policy' in value))
+    throw optionTypeError('resourcePolicy', 'policy', 'given ({ policy, ...options })', value);
+  const { policy, ...rest } = value as { policy: never };
+  return resourcePolicy(policy, rest);
 }

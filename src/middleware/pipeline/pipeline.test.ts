@@ -11,6 +11,7 @@ import { request } from '../../../test/support/http.js';
 import { type ManualClock, manualClock } from '../../../test/support/manual-clock.js';
 import { startEchoUpstream } from '../../../test/support/upstream.js';
 import { cors } from '../cors/index.js';
+import { resourcePolicy } from '../resource-policy/index.js';
 import { throttle } from '../throttle/index.js';
 import { usagePlans } from '../usage-plans/index.js';
 import { pipeline } from './index.js';
@@ -270,6 +271,59 @@ describeEachFramework('pipeline()', (fw) => {
     }
   });
 
+  it('refuses by resource policy before the API key is checked, with CORS headers', async () => {
+    const policy = {
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: '*',
+          Action: 'execute-api:Invoke',
+          Resource: 'execute-api:/*',
+        },
+        {
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'execute-api:Invoke',
+          Resource: 'execute-api:/*/*/admin',
+        },
+      ],
+    } as const;
+    let charged = 0;
+    const app = await fw.start({
+      use: [
+        pipeline({
+          usagePlans: { plans: plans(), keys: KEYS },
+          resourcePolicy: { policy, stage: 'prod' },
+          cors: { origin: [ORIGIN] },
+        }),
+      ],
+      routes: [
+        { method: 'GET', path: '/r' },
+        {
+          method: 'GET',
+          path: '/admin',
+          reply: () => {
+            charged++;
+            return { body: 'admin' };
+          },
+        },
+      ],
+    });
+    // Without a key: the policy refuses first (API Gateway's order), not the usage plans.
+    const res = await app.request('/admin', asked());
+    expect(res.status).toBe(403);
+    expect(res.json).toEqual({
+      Message:
+        'User: anonymous is not authorized to perform: execute-api:Invoke on resource: ' +
+        'arn:aws:execute-api:local:********0000:portcullis/prod/GET/admin with an explicit deny',
+    });
+    expect(res.headers['access-control-allow-origin']).toBe(ORIGIN);
+    expect((await app.request('/admin', asked(KEY))).status).toBe(403);
+    expect(charged).toBe(0);
+    expect((await app.request('/r', asked())).json).toEqual({ message: 'Forbidden' });
+    expect((await app.request('/r', asked(KEY))).status).toBe(200);
+  });
+
   it('takes pieces already built, and lends out their management methods', async () => {
     const plansMiddleware = usagePlans({ plans: plans(), keys: [] });
     const pipe = pipeline({ cors: cors({ origin: [ORIGIN] }), usagePlans: plansMiddleware });
@@ -291,6 +345,12 @@ describe('pipeline() options', () => {
     ).toThrow(/"pipeline\.usagePlans\.plans\.p\.quota\.limit"/);
     expect(() => pipeline({ authorizer: { ttl: 1 } as never })).toThrow(/pipeline\.authorizer/);
     expect(() => pipeline({ chargeCacheHits: 'no' as never })).toThrow(/"chargeCacheHits"/);
+    expect(() =>
+      pipeline({ resourcePolicy: { policy: { Statement: [] }, stage: 'prod' } }),
+    ).toThrow(/option "pipeline\.resourcePolicy\.policy\.Statement"/);
+    expect(() => pipeline({ resourcePolicy: { stage: 'prod' } as never })).toThrow(
+      /"pipeline\.resourcePolicy\.policy"/,
+    );
   });
 
   it('refuses unknown pieces and a middleware of another kind', () => {
@@ -300,8 +360,12 @@ describe('pipeline() options', () => {
   });
 
   it('keeps its order whatever the order of the keys', () => {
-    const pipe = pipeline({ throttle: throttle({ rate: 1 }), cors: {} });
-    expect(Object.keys(pipe.pieces)).toEqual(['cors', 'throttle']);
+    const policy = resourcePolicy({
+      Statement: { Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' },
+    });
+    const pipe = pipeline({ throttle: throttle({ rate: 1 }), resourcePolicy: policy, cors: {} });
+    expect(Object.keys(pipe.pieces)).toEqual(['cors', 'resourcePolicy', 'throttle']);
+    expect(pipe.pieces.resourcePolicy).toBe(policy);
   });
 });
 

@@ -15,6 +15,7 @@ import { type Piece, resolvePieces } from './pieces.js';
 /** The pipeline's built pieces by name, for their management methods (`createKey`, `invalidate`). */
 export interface PipelinePieces {
   readonly cors?: GatewayMiddleware;
+  readonly resourcePolicy?: GatewayMiddleware;
   readonly ipFilter?: GatewayMiddleware;
   readonly clientCert?: GatewayMiddleware;
   readonly jwt?: GatewayMiddleware;
@@ -32,8 +33,8 @@ export interface PipelineExtras {
 export type PipelineMiddleware = GatewayMiddleware & PipelineExtras;
 
 /**
- * The gateway as one middleware, in API Gateway's order: cors → ipFilter → clientCert → jwt →
- * authorizer → usagePlans → throttle → cache → proxy. Each key takes the options of the single
+ * The gateway as one middleware, in API Gateway's order: cors → resourcePolicy → ipFilter →
+ * clientCert → jwt → authorizer → usagePlans → throttle → cache → proxy. Each key takes the options of the single
  * middleware (or the middleware already built); absent keys are skipped. One exchange and one
  * dispatch per request; a piece's refusal ends the pass with its response, CORS headers included.
  *

@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { describeEachFramework } from '../../../test/support/frameworks.js';
+import { RawConnection } from '../../../test/support/raw-http.js';
+import { resourcePolicy } from './index.js';
+import { resolvedPath, stagePath } from './paths.js';
+import type { ResourcePolicyStatement } from './types.js';
+
+const statement = (
+  Effect: 'Allow' | 'Deny',
+  Resource: string,
+  Condition?: ResourcePolicyStatement['Condition'],
+): ResourcePolicyStatement => ({
+  Effect,
+  Principal: { AWS: '*' },
+  Action: 'execute-api:*',
+  Resource,
+  ...(Condition === undefined ? {} : { Condition }),
+});
+
+const routes = ['/admin', '/admin/users', '/pets', '/public/:name', '/public/a.txt'].map(
+  (path) => ({ method: 'GET', path, reply: { body: { route: path } } }),
+);
+
+/** Sends `target` exactly as written (a URL parser would resolve its dot segments first). */
+async function rawGet(url: string, target: string) {
+  const conn = await RawConnection.open(url);
+  try {
+    conn.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+    return await conn.response('GET');
+  } finally {
+    conn.destroy();
+  }
+}
+
+describe('resolvedPath()', () => {
+  it('reads a path as the most lenient upstream would, or refuses it', () => {
+    expect(resolvedPath('/pets/1')).toBe('/pets/1');
+    expect(resolvedPath('/pets/%2e%2e/admin')).toBe('/admin');
+    expect(resolvedPath('/%61dmin')).toBe('/admin');
+    expect(resolvedPath('/pets/..%2Fadmin')).toBe('/admin');
+    expect(resolvedPath('/pets\\..\\admin')).toBe('/admin');
+    expect(resolvedPath('//admin//users/')).toBe('/admin/users/');
+    expect(resolvedPath('/a/./b/..')).toBe('/a/');
+    expect(resolvedPath('/.well-known/x')).toBe('/.well-known/x');
+    expect(resolvedPath('/../admin')).toBeUndefined();
+    expect(resolvedPath('/%ff')).toBeUndefined();
+  });
+
+  it('leaves out the stage segment only when it is one', () => {
+    expect(stagePath('/prod/pets', 'prod', false)).toBe('/pets');
+    expect(stagePath('/prod', 'prod', false)).toBe('/');
+    expect(stagePath('/PROD/pets', 'prod', true)).toBe('/pets');
+    expect(stagePath('/PROD/pets', 'prod', false)).toBe('/PROD/pets');
+    expect(stagePath('/production/pets', 'prod', false)).toBe('/production/pets');
+    expect(stagePath('/pets', undefined, false)).toBe('/pets');
+  });
+});
+
+describeEachFramework('resourcePolicy() against hostile paths and addresses', (fw) => {
+  describe('a Deny on /admin*', () => {
+    const policy = {
+      Statement: [
+        statement('Allow', 'execute-api:/*'),
+        statement('Deny', 'execute-api:/*/*/admin*'),
+      ],
+    };
+
+    it('holds for every spelling that the router or an upstream reads as /admin', async () => {
+      const app = await fw.start({ use: [resourcePolicy(policy)], routes });
+      for (const target of [
+        '/admin',
+        '/pets/%2e%2e/admin',
+        '/pets/%2E%2E/admin/users',
+        '/pets/../admin',
+        '/./admin',
+        '/%61dmin',
+        '/pets/..%2fadmin',
+        '/pets\\..\\admin',
+        '//admin',
+        '/ADMIN/users',
+      ]) {
+        const res = await rawGet(app.url, target);
+        expect(res?.status, target).toBe(403);
+        expect(res?.body, target).toMatch(/with an explicit deny/);
+      }
+      expect((await rawGet(app.url, '/pets'))?.status).toBe(200);
+    });
+
+    it('refuses a path that climbs above the root or is not UTF-8, and never crashes', async () => {
+      const app = await fw.start({ use: [resourcePolicy(policy)], routes });
+      for (const target of ['/../admin', '/pets/../../x', '/%ff%fe', `/${'%2e%2e/'.repeat(500)}`]) {
+        const res = await rawGet(app.url, target);
+        expect(res?.status, target).toBe(403);
+      }
+      const long = await rawGet(app.url, `/pets/${'a'.repeat(8000)}`);
+      expect(long?.status).not.toBe(403);
+    });
+  });
+
+  describe('an Allow on /public/* only', () => {
+    const policy = { Statement: statement('Allow', 'execute-api:/*/GET/public/*') };
+
+    it('admits only a path that is under /public in both spellings', async () => {
+      const app = await fw.start({ use: [resourcePolicy(policy)], routes });
+      expect((await rawGet(app.url, '/public/a.txt'))?.status).toBe(200);
+      expect((await rawGet(app.url, '/public/%61.txt'))?.status).not.toBe(403);
+      for (const target of ['/public/../admin', '/public/%2e%2e/admin', '/public/..%2Fadmin']) {
+        const res = await rawGet(app.url, target);
+        expect(res?.status, target).toBe(403);
+      }
+    });
+  });
+
+  describe('aws:SourceIp and the trust-proxy setting', () => {
+    const onlyTen = {
+      Statement: statement('Allow', 'execute-api:/*', {
+        IpAddress: { 'aws:SourceIp': '10.0.0.0/8' },
+      }),
+    };
+    const denyLoopback = {
+      Statement: [
+        statement('Allow', 'execute-api:/*'),
+        statement('Deny', 'execute-api:/*', { IpAddress: { 'aws:SourceIp': '127.0.0.0/8' } }),
+      ],
+    };
+    const forged = { headers: { 'x-forwarded-for': '10.1.2.3' } };
+
+    it('ignores an X-Forwarded-For the app does not trust', async () => {
+      const allowApp = await fw.start({ use: [resourcePolicy(onlyTen)], routes });
+      expect((await allowApp.request('/pets', forged)).status).toBe(403);
+      const denyApp = await fw.start({ use: [resourcePolicy(denyLoopback)], routes });
+      expect((await denyApp.request('/pets', forged)).status).toBe(403);
+    });
+
+    it('uses the forwarded address when the app trusts its proxy', async () => {
+      const allowApp = await fw.start({
+        trustProxy: true,
+        use: [resourcePolicy(onlyTen)],
+        routes,
+      });
+      expect((await allowApp.request('/pets', forged)).status).toBe(200);
+      const denyApp = await fw.start({
+        trustProxy: true,
+        use: [resourcePolicy(denyLoopback)],
+        routes,
+      });
+      expect((await denyApp.request('/pets', forged)).status).toBe(200);
+      expect((await denyApp.request('/pets')).status).toBe(403);
+    });
+
+    it('refuses garbage in a trusted X-Forwarded-For rather than guessing', async () => {
+      const app = await fw.start({ trustProxy: true, use: [resourcePolicy(denyLoopback)], routes });
+      for (const garbage of ['unknown', '10.0.0.1:443', '[::1]', 'x'.repeat(4000)]) {
+        const res = await app.request('/pets', { headers: { 'x-forwarded-for': garbage } });
+        expect(res.status, garbage).toBe(403);
+      }
+    });
+  });
+});
