@@ -122,7 +122,6 @@ export {
 } from './middleware/metrics/index.js';
 export {
   type CanaryOptions,
-  type LambdaHandler,
   OPENAPI_DEFAULTS,
   type OpenApiExtras,
   type OpenApiMiddleware,

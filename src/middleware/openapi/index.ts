@@ -1,7 +1,6 @@
 export { type OpenApiExtras, type OpenApiMiddleware, openapi } from './openapi.js';
 export {
   type CanaryOptions,
-  type LambdaHandler,
   OPENAPI_DEFAULTS,
   type OpenApiOptions,
   type StageOptions,

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
+import { apiDocument } from '../../../test/support/openapi.js';
 import { deadPort, startEchoUpstream, type Upstream } from '../../../test/support/upstream.js';
-import { openapi } from './index.js';
+import { type OpenApiOptions, openapi as openapiOf } from './index.js';
+
+/** The documents below say only what each test needs; `apiDocument` adds what OpenAPI requires. */
+const openapi = (document: Record<string, unknown>, options?: OpenApiOptions) =>
+  openapiOf(apiDocument(document), options);
 
 let upstream: Upstream;
 beforeAll(async () => {

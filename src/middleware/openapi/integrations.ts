@@ -14,8 +14,8 @@ import {
   type RequestMappings,
   withStageVariables,
 } from './mappings.js';
+import { childPointer } from './refs.js';
 import type { Findings } from './report.js';
-import { under } from './report.js';
 import {
   compileResponses,
   type IntegrationResponse,
@@ -57,11 +57,11 @@ export function compileIntegration(context: IntegrationContext): CoreHandler {
       return compileHttp(integration, type, context);
     case 'aws_proxy':
       if (context.lambda !== undefined) return context.lambda(integration, pointer);
-      findings.add(under(pointer, 'type'), 'aws_proxy: no Lambda integration in this build');
+      findings.add(childPointer(pointer, 'type'), 'aws_proxy: no Lambda integration in this build');
       return failing;
     default:
       findings.add(
-        under(pointer, 'type'),
+        childPointer(pointer, 'type'),
         `integration type ${JSON.stringify(integration.type)} is not supported`,
       );
       return failing;
@@ -89,11 +89,15 @@ function compileMock(
     const stripped = template.replace(STATUS_CODE, '');
     if (VTL.test(stripped) || found === null)
       findings.add(
-        under(pointer, 'requestTemplates'),
+        childPointer(pointer, 'requestTemplates'),
         'mock request template beyond {"statusCode": N}: status 200 assumed unless one is found',
       );
   }
-  const responses = compileResponses(integration.responses, under(pointer, 'responses'), findings);
+  const responses = compileResponses(
+    integration.responses,
+    childPointer(pointer, 'responses'),
+    findings,
+  );
   const response = selectResponse(responses, status);
   const answer = mockAnswer(response, status, context);
   return function mock(ex: Exchange): void {
@@ -130,7 +134,7 @@ function mockAnswer(
       ]);
     else
       context.findings.add(
-        under(context.pointer, 'responses'),
+        childPointer(context.pointer, 'responses'),
         `a mock has no integration header ${from.header} to map`,
       );
   }
@@ -187,28 +191,34 @@ function compileHttp(
   const { pointer, findings } = context;
   reportHttpExtras(integration, context);
   const rawUri = typeof integration.uri === 'string' ? integration.uri : undefined;
-  if (rawUri === undefined) throw findings.error(under(pointer, 'uri'), 'must be a URL');
+  if (rawUri === undefined) throw findings.error(childPointer(pointer, 'uri'), 'must be a URL');
   const uri = parseUri(
-    withStageVariables(rawUri, context.variables, context.stage, under(pointer, 'uri'), findings),
-    under(pointer, 'uri'),
+    withStageVariables(
+      rawUri,
+      context.variables,
+      context.stage,
+      childPointer(pointer, 'uri'),
+      findings,
+    ),
+    childPointer(pointer, 'uri'),
     findings,
   );
   const parameters = substituted(integration.requestParameters, context);
   const mappings = compileRequestMappings(
     parameters,
-    under(pointer, 'requestParameters'),
+    childPointer(pointer, 'requestParameters'),
     findings,
   );
   const variables = uriVariables(uri, mappings, parameters, context);
   const responses =
     type === 'http'
-      ? compileResponses(integration.responses, under(pointer, 'responses'), findings)
+      ? compileResponses(integration.responses, childPointer(pointer, 'responses'), findings)
       : [];
   const timeout = integration.timeoutInMillis;
   const forward = context.forwarder.forwardTo(
     uri.origin,
     typeof timeout === 'number' ? timeout : undefined,
-    under(pointer, 'timeoutInMillis'),
+    childPointer(pointer, 'timeoutInMillis'),
     findings,
   );
   const proxied = type === 'http_proxy';
@@ -228,21 +238,24 @@ function reportHttpExtras(integration: Record<string, unknown>, context: Integra
     typeof integration.httpMethod === 'string' ? integration.httpMethod.toUpperCase() : 'ANY';
   if (method !== 'ANY' && method !== context.method)
     findings.add(
-      under(pointer, 'httpMethod'),
+      childPointer(pointer, 'httpMethod'),
       `${method} upstream for a ${context.method} method: forwarded with the client's method`,
     );
   if (integration.connectionType === 'VPC_LINK')
-    findings.add(under(pointer, 'connectionType'), 'VPC_LINK: forwarded to the uri directly');
+    findings.add(
+      childPointer(pointer, 'connectionType'),
+      'VPC_LINK: forwarded to the uri directly',
+    );
   if (isObject(integration.requestTemplates))
     for (const [type, template] of Object.entries(integration.requestTemplates))
       if (typeof template === 'string' && VTL.test(template))
         findings.add(
-          under(pointer, 'requestTemplates', type),
+          childPointer(pointer, 'requestTemplates', type),
           'mapping template with Velocity (VTL): the body is passed through',
         );
   for (const key of ['contentHandling', 'tlsConfig', 'credentials'])
     if (integration[key] !== undefined)
-      findings.add(under(pointer, key), `${key} is not supported`);
+      findings.add(childPointer(pointer, key), `${key} is not supported`);
 }
 
 /** `requestParameters` with stage variables substituted in their sources. */
@@ -252,7 +265,7 @@ function substituted(parameters: unknown, context: IntegrationContext): unknown 
   for (const [target, source] of Object.entries(parameters))
     out[target] =
       typeof source === 'string' && source.startsWith('stageVariables.')
-        ? `'${withStageVariables(`\${${source}}`, context.variables, context.stage, under(context.pointer, 'requestParameters', target), context.findings)}'`
+        ? `'${withStageVariables(`\${${source}}`, context.variables, context.stage, childPointer(context.pointer, 'requestParameters', target), context.findings)}'`
         : source;
   return out;
 }

@@ -5,8 +5,8 @@
  */
 
 import type { Exchange } from '../../core/exchange.js';
+import { childPointer } from './refs.js';
 import type { Findings } from './report.js';
-import { under } from './report.js';
 
 /** Per request: the query, parsed on first use. */
 export class MappingInput {
@@ -76,7 +76,7 @@ export function compileRequestMappings(
   const query: Array<readonly [string, ValueSource]> = [];
   const path = new Map<string, ValueSource>();
   for (const [target, source] of Object.entries(parameters)) {
-    const here = under(pointer, target);
+    const here = childPointer(pointer, target);
     const to = TARGET.exec(target);
     const from = typeof source === 'string' ? requestSource(source) : undefined;
     if (to === null || from === undefined) {
@@ -168,7 +168,7 @@ export function compileResponseMappings(
     throw findings.error(pointer, 'responseParameters must be an object');
   const out: ResponseMapping[] = [];
   for (const [target, source] of Object.entries(parameters)) {
-    const here = under(pointer, target);
+    const here = childPointer(pointer, target);
     const to = /^method\.response\.header\.(.+)$/.exec(target);
     const literal = typeof source === 'string' ? STATIC.exec(source) : null;
     const header =

@@ -1,7 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
+import { apiDocument } from '../../../test/support/openapi.js';
 import { RawConnection } from '../../../test/support/raw-http.js';
-import { openapi } from './index.js';
+import { type OpenApiOptions, openapi as openapiOf } from './index.js';
+
+/** The documents below say only what each test needs; `apiDocument` adds what OpenAPI requires. */
+const openapi = (document: Record<string, unknown>, options?: OpenApiOptions) =>
+  openapiOf(apiDocument(document), options);
+
 import type { UnsupportedReport } from './options.js';
 
 /** A mock integration answering `body` as JSON, with a static header. */

@@ -1,7 +1,7 @@
 /** The document's operations: each path's methods (and `x-amazon-apigateway-any-method`), with where they are. */
 
+import { childPointer } from './refs.js';
 import type { Findings } from './report.js';
-import { pointerOf, under } from './report.js';
 import { isObject } from './responses.js';
 
 export interface Operation {
@@ -10,6 +10,8 @@ export interface Operation {
   readonly path: string;
   readonly pointer: string;
   readonly operation: Record<string, unknown>;
+  /** The path item it is in (its `parameters` apply too). */
+  readonly pathItem: Record<string, unknown>;
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
@@ -24,11 +26,11 @@ export function operationsOf(document: Record<string, unknown>, findings: Findin
   if (!isObject(paths)) throw findings.error('/paths', 'must be an object');
   const out: Operation[] = [];
   for (const [path, item] of Object.entries(paths)) {
-    const here = pointerOf('paths', path);
+    const here = childPointer('', 'paths', path);
     if (!path.startsWith('/')) throw findings.error(here, 'a path must start with "/"');
     if (!isObject(item)) throw findings.error(here, 'must be an object');
     for (const [key, operation] of Object.entries(item)) {
-      const at = under(here, key);
+      const at = childPointer(here, key);
       const method =
         key === ANY_METHOD ? 'ANY' : METHODS.includes(key) ? key.toUpperCase() : undefined;
       if (method === undefined) {
@@ -38,7 +40,7 @@ export function operationsOf(document: Record<string, unknown>, findings: Findin
         continue;
       }
       if (!isObject(operation)) throw findings.error(at, 'must be an object');
-      out.push({ method, path, pointer: at, operation });
+      out.push({ method, path, pointer: at, operation, pathItem: item });
     }
   }
   return out;

@@ -12,12 +12,9 @@ import {
 import type { AuthorizerFunction } from '../authorizer/index.js';
 import type { CacheOptions } from '../cache/index.js';
 import type { JwtOptions } from '../jwt/index.js';
+import type { LambdaHandler } from '../lambda/index.js';
 import type { ThrottleOptions } from '../throttle/index.js';
 import type { UsagePlansOptions } from '../usage-plans/index.js';
-
-/** A Lambda proxy handler, as exported by a function's module: `(event, context) => result`. */
-// biome-ignore lint/suspicious/noExplicitAny: events and results are the Lambda integration's to check.
-export type LambdaHandler = (event: any, context: any) => unknown;
 
 /** A canary on a stage: a share of its traffic served with other stage variables. */
 export interface CanaryOptions {
@@ -97,11 +94,14 @@ export interface OpenApiOptions<Req = AnyRequest> {
   unmatched?: 'next' | 'refuse';
   /** Bytes of request body the gateway reads at most (validation, Lambda); larger is 413. @default 10485760 (10 MiB) */
   bodyLimit?: number;
-  /** The region in ARNs (authorizer `methodArn`, Cognito issuers without one). @default 'local' */
+  /**
+   * The region in ARNs (authorizer `methodArn`, Lambda context, Cognito issuers without one).
+   * The resource policy takes it only when given (else it reads its own ARNs'). @default 'local'
+   */
   region?: string;
-  /** The account id in ARNs. @default '000000000000' */
+  /** The account id in ARNs (as `region`). @default '000000000000' */
   accountId?: string;
-  /** The API id in ARNs. @default 'portcullis' */
+  /** The API id in ARNs (as `region`). @default 'portcullis' */
   apiId?: string;
 }
 
@@ -137,6 +137,12 @@ export interface OpenApiConfig {
   readonly region: string;
   readonly accountId: string;
   readonly apiId: string;
+  /** The ARN parts the caller gave (the resource policy's defaults read its own ARNs otherwise). */
+  readonly givenArn: {
+    readonly region?: string;
+    readonly accountId?: string;
+    readonly apiId?: string;
+  };
 }
 
 const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
@@ -169,8 +175,14 @@ export function resolveOpenApiOptions(options: OpenApiOptions = {}): OpenApiConf
   if (o.onUnsupported !== undefined && typeof o.onUnsupported !== 'function')
     throw optionTypeError(SCOPE, 'onUnsupported', 'a function', o.onUnsupported);
   if (o.stages !== undefined) assertStages(o.stages);
+  const givenArn = Object.fromEntries(
+    (['region', 'accountId', 'apiId'] as const)
+      .filter((name) => options[name] !== undefined)
+      .map((name) => [name, options[name]]),
+  );
   return Object.freeze({
     ...o,
+    givenArn,
     onUnsupported: o.onUnsupported ?? warnOnce,
   }) as OpenApiConfig;
 }

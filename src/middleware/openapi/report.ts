@@ -4,18 +4,7 @@
  */
 
 import type { UnsupportedItem, UnsupportedReport } from './options.js';
-
-/** A JSON pointer from its reference tokens (`~` → `~0`, `/` → `~1`). */
-export function pointerOf(...tokens: ReadonlyArray<string | number>): string {
-  let out = '';
-  for (const token of tokens) out += `/${String(token).replace(/~/g, '~0').replace(/\//g, '~1')}`;
-  return out;
-}
-
-/** `base` extended by more tokens. */
-export function under(base: string, ...tokens: ReadonlyArray<string | number>): string {
-  return base + pointerOf(...tokens);
-}
+import { childPointer, OpenApiDocumentError } from './refs.js';
 
 const PREFIX = 'x-amazon-apigateway-';
 
@@ -60,7 +49,7 @@ export class Findings {
 
   /** A start-up error for a document that cannot run at all. */
   error(pointer: string, message: string): Error {
-    return new Error(`portcullis.openapi: ${this.source}: ${pointer}: ${message}`);
+    return new OpenApiDocumentError(this.source, pointer, message);
   }
 
   /**
@@ -70,11 +59,12 @@ export class Findings {
   scanExtensions(value: unknown, pointer = ''): void {
     if (typeof value !== 'object' || value === null) return;
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) this.scanExtensions(value[i], under(pointer, i));
+      for (let i = 0; i < value.length; i++)
+        this.scanExtensions(value[i], childPointer(pointer, i));
       return;
     }
     for (const [key, item] of Object.entries(value)) {
-      const here = under(pointer, key);
+      const here = childPointer(pointer, key);
       if (key.startsWith(PREFIX)) {
         const name = key.slice(PREFIX.length);
         if (PENDING_EXTENSIONS.has(name) && !this.wired.has(name))

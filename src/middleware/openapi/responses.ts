@@ -5,8 +5,8 @@
  */
 
 import { compileResponseMappings, type ResponseMapping } from './mappings.js';
+import { childPointer } from './refs.js';
 import type { Findings } from './report.js';
-import { under } from './report.js';
 
 export interface IntegrationResponse {
   /** Matches the integration's status; undefined for `default`. */
@@ -28,11 +28,11 @@ export function compileResponses(
   const out: IntegrationResponse[] = [];
   let fallback: IntegrationResponse | undefined;
   for (const [key, value] of Object.entries(responses)) {
-    const here = under(pointer, key);
+    const here = childPointer(pointer, key);
     if (!isObject(value)) throw findings.error(here, 'must be an object');
     const status = Number(value.statusCode ?? 200);
     if (!Number.isInteger(status) || status < 100 || status > 599)
-      throw findings.error(under(here, 'statusCode'), 'must be an HTTP status (100–599)');
+      throw findings.error(childPointer(here, 'statusCode'), 'must be an HTTP status (100–599)');
     const selection = typeof value.selectionPattern === 'string' ? value.selectionPattern : key;
     const response: IntegrationResponse = {
       pattern:
@@ -42,12 +42,12 @@ export function compileResponses(
       status,
       mappings: compileResponseMappings(
         value.responseParameters,
-        under(here, 'responseParameters'),
+        childPointer(here, 'responseParameters'),
         findings,
       ),
       templates: compileTemplates(
         value.responseTemplates,
-        under(here, 'responseTemplates'),
+        childPointer(here, 'responseTemplates'),
         findings,
       ),
     };
@@ -95,7 +95,10 @@ function compileTemplates(
   for (const [type, template] of Object.entries(templates)) {
     if (typeof template !== 'string') continue;
     if (VTL.test(template))
-      findings.add(under(pointer, type), 'mapping template with Velocity (VTL): served as written');
+      findings.add(
+        childPointer(pointer, type),
+        'mapping template with Velocity (VTL): served as written',
+      );
     out.push([type, template]);
   }
   return out;

@@ -44,7 +44,7 @@ function templateSegments(path: string): string[] {
 }
 
 /**
- * Compiles the resources into a matcher. Throws (with `pointerOf(path)` in the message) on a
+ * Compiles the resources into a matcher. Throws (the error `fail` makes) on a
  * template API Gateway refuses: a greedy segment before the end, two parameter names at one
  * place, the same path twice.
  */
@@ -52,7 +52,7 @@ export class Router<T> {
   private readonly root: TrieNode<T> = newNode();
 
   constructor(
-    private readonly where: (path: string) => string,
+    private readonly fail: (path: string, message: string) => Error,
     private readonly accepts: Accepts<T>,
   ) {}
 
@@ -97,7 +97,7 @@ export class Router<T> {
   }
 
   private error(path: string, message: string): Error {
-    return new Error(`${this.where(path)}: ${message}`);
+    return this.fail(path, message);
   }
 
   /**

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
 import { type JwksServer, mint, rsaKeys, startJwksServer } from '../../../test/support/jwt.js';
-import { openapi } from './index.js';
+import { apiDocument } from '../../../test/support/openapi.js';
+import { type OpenApiOptions, openapi as openapiOf } from './index.js';
+
+/** The documents below say only what each test needs; `apiDocument` adds what OpenAPI requires. */
+const openapi = (document: Record<string, unknown>, options?: OpenApiOptions) =>
+  openapiOf(apiDocument(document), options);
 
 const KEY = 'alice-key-0123456789abcdef';
 const usagePlans = {

@@ -11,8 +11,8 @@ import { authorizer } from '../authorizer/index.js';
 import { type JwtOptions, jwt } from '../jwt/index.js';
 import { type UsagePlansMiddleware, usagePlans } from '../usage-plans/index.js';
 import type { OpenApiConfig } from './options.js';
+import { childPointer } from './refs.js';
 import type { Findings } from './report.js';
-import { under } from './report.js';
 import { isObject } from './responses.js';
 
 /** What an operation's security requirement compiles to. */
@@ -66,18 +66,18 @@ export class SecurityCompiler {
     if (requirements.length > 1)
       this.findings.add(pointer, 'alternative security requirements: only the first is enforced');
     const first = requirements[0];
-    if (!isObject(first)) throw this.findings.error(under(pointer, 0), 'must be an object');
+    if (!isObject(first)) throw this.findings.error(childPointer(pointer, 0), 'must be an object');
     const auth: CoreHandler[] = [];
     let apiKey = false;
     for (const [name, scopes] of Object.entries(first)) {
-      const here = under(pointer, 0, name);
+      const here = childPointer(pointer, 0, name);
       const scheme = this.schemes[name];
       if (!isObject(scheme))
         throw this.findings.error(
           here,
           `no security scheme "${name}" in /components/securitySchemes`,
         );
-      const schemePointer = under('/components/securitySchemes', name);
+      const schemePointer = childPointer('/components/securitySchemes', name);
       if (scheme[AUTHORIZER] === undefined && scheme.type === 'apiKey') {
         this.ensurePlans(name, scheme, schemePointer);
         apiKey = true;
@@ -97,7 +97,7 @@ export class SecurityCompiler {
   private ensurePlans(name: string, scheme: Record<string, unknown>, pointer: string): void {
     if (this.plans !== undefined) return;
     if (scheme.in !== 'header')
-      this.findings.add(under(pointer, 'in'), 'API keys are read from a header only');
+      this.findings.add(childPointer(pointer, 'in'), 'API keys are read from a header only');
     if (this.config.usagePlans === undefined)
       throw this.findings.error(
         pointer,
@@ -120,7 +120,7 @@ export class SecurityCompiler {
     stage: string,
   ): CoreHandler {
     const spec = scheme[AUTHORIZER];
-    const here = under(pointer, AUTHORIZER);
+    const here = childPointer(pointer, AUTHORIZER);
     if (!isObject(spec)) {
       this.findings.add(
         pointer,
@@ -156,7 +156,7 @@ export class SecurityCompiler {
           return coreHandlerOf(this.lambdaAuthorizer(name, type, spec, pointer, stage))!;
         default:
           this.findings.add(
-            under(pointer, 'type'),
+            childPointer(pointer, 'type'),
             `authorizer type ${JSON.stringify(spec.type)} is not supported: its operations are refused`,
           );
           return refuse;
@@ -222,12 +222,12 @@ export class SecurityCompiler {
       spec.authorizerPayloadFormatVersion !== '1.0'
     )
       this.findings.add(
-        under(pointer, 'authorizerPayloadFormatVersion'),
+        childPointer(pointer, 'authorizerPayloadFormatVersion'),
         'authorizer payload 2.0: the function gets the 1.0 event',
       );
     if (spec.enableSimpleResponses !== undefined)
       this.findings.add(
-        under(pointer, 'enableSimpleResponses'),
+        childPointer(pointer, 'enableSimpleResponses'),
         'simple responses are not supported: answer with a policy',
       );
     return authorizer(fn, {
@@ -284,7 +284,7 @@ function tokenSource(
   const header = /^header:(.+)$/i.exec(sources[0] ?? '');
   if (sources.length !== 1 || header === null) {
     findings.add(
-      under(pointer, 'identitySource'),
+      childPointer(pointer, 'identitySource'),
       'a JWT is read from one header only: Authorization used',
     );
     return undefined;

@@ -1,0 +1,33 @@
+/** Small valid OpenAPI 3.0 documents for tests: the required fields filled in around what a test cares about. */
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+const ANY_METHOD = 'x-amazon-apigateway-any-method';
+
+/**
+ * `partial` with `openapi: '3.0.1'` and `info`, where every operation without `responses` gets
+ * `{ '200': { description: 'ok' } }`.
+ */
+export function apiDocument(partial: {
+  paths?: Record<string, Record<string, unknown>>;
+  [key: string]: unknown;
+}): Record<string, unknown> {
+  const { paths = {}, ...extra } = partial;
+  const withResponses: Record<string, Record<string, unknown>> = {};
+  for (const [path, item] of Object.entries(paths)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(item)) {
+      const operation = METHODS.includes(key) || key === ANY_METHOD;
+      out[key] =
+        operation && typeof value === 'object' && value !== null && !('responses' in value)
+          ? { ...value, responses: { '200': { description: 'ok' } } }
+          : value;
+    }
+    withResponses[path] = out;
+  }
+  return {
+    openapi: '3.0.1',
+    info: { title: 'test', version: '1' },
+    ...extra,
+    paths: withResponses,
+  };
+}
