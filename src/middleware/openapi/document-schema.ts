@@ -112,9 +112,11 @@ function explain(c: Checker, uri: string, value: unknown, pointer: string): Prob
   const validate = c.ajv.getSchema(uri) as ValidateFunction;
   if (validate(value)) return undefined;
   const errors = validate.errors ?? [];
-  let error = errors[errors.length - 1]!;
-  // if/then/else reports the failing branch's error first, then "must match else schema".
-  if (error.keyword === 'if' && errors.length > 1) error = errors[errors.length - 2]!;
+  // if/then/else reports the failing branch's error first, then "must match else schema"
+  // (once per nested if): the branch's error is the one that says something.
+  let last = errors.length - 1;
+  while (last > 0 && errors[last]!.keyword === 'if') last--;
+  const error = errors[last]!;
   const at = pointer + error.instancePath;
   if (error.keyword === 'oneOf' || error.keyword === 'anyOf') {
     const target = valueAt(value, pointerTokens(error.instancePath)!);
