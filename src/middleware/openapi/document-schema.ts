@@ -101,6 +101,7 @@ function check(document: object, value: unknown, uri: string, pointer: string): 
   const problem = explain(getChecker(), uri, value, pointer);
   if (problem !== undefined) throw documentError(document, problem.pointer, problem.message);
 }
+
 /**
  * The first problem of `value` against the schema at `uri`, or undefined when it is valid.
  * ajv reports a failed oneOf as "must match exactly one schema" after the errors of every
@@ -232,6 +233,7 @@ function commonTagProblem(
   }
   return { property: first, message: `must be one of ${values.map(show).join(', ')}` };
 }
+
 function depth(problem: Problem): number {
   return problem.pointer.split('/').length;
 }
