@@ -101,6 +101,7 @@ function check(document: object, value: unknown, uri: string, pointer: string): 
   const problem = explain(getChecker(), uri, value, pointer);
   if (problem !== undefined) throw documentError(document, problem.pointer, problem.message);
 }
+
 /**
  * The first problem of `value` against the schema at `uri`, or undefined when it is valid.
  * ajv reports a failed oneOf as "must match exactly one schema" after the errors of every
@@ -112,9 +113,11 @@ function explain(c: Checker, uri: string, value: unknown, pointer: string): Prob
   const validate = c.ajv.getSchema(uri) as ValidateFunction;
   if (validate(value)) return undefined;
   const errors = validate.errors ?? [];
-  let error = errors[errors.length - 1]!;
-  // if/then/else reports the failing branch's error first, then "must match else schema".
-  if (error.keyword === 'if' && errors.length > 1) error = errors[errors.length - 2]!;
+  // if/then/else reports the failing branch's error first, then "must match else schema"
+  // (once per nested if): the branch's error is the one that says something.
+  let last = errors.length - 1;
+  while (last > 0 && errors[last]!.keyword === 'if') last--;
+  const error = errors[last]!;
   const at = pointer + error.instancePath;
   if (error.keyword === 'oneOf' || error.keyword === 'anyOf') {
     const target = valueAt(value, pointerTokens(error.instancePath)!);
@@ -230,6 +233,7 @@ function commonTagProblem(
   }
   return { property: first, message: `must be one of ${values.map(show).join(', ')}` };
 }
+
 function depth(problem: Problem): number {
   return problem.pointer.split('/').length;
 }
