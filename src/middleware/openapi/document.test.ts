@@ -231,6 +231,23 @@ describe('loadOpenApiDocument()', () => {
       expect(() => loadOpenApiDocument(integration({ type: 'mock' }))).not.toThrow();
     });
 
+    it('extensions: an integration shared through components.x-amazon-apigateway-integrations', () => {
+      const shared = (ref: string, integration: object) =>
+        withChange((d) => {
+          d.components = { 'x-amazon-apigateway-integrations': { pets: integration } };
+          d.paths['/pets']!.get['x-amazon-apigateway-integration'] = { $ref: ref };
+        });
+      const ok = { type: 'http_proxy', uri: 'https://example.com/pets' };
+      const ref = '#/components/x-amazon-apigateway-integrations/pets';
+      expect(() => loadOpenApiDocument(shared(ref, ok))).not.toThrow();
+      expect(errorOf(shared(ref, { type: 'http_proxy' }))).toBe(
+        'portcullis.openapi: <object>: /components/x-amazon-apigateway-integrations/pets/uri: is required',
+      );
+      expect(errorOf(shared(`${ref}s`, ok))).toBe(
+        `portcullis.openapi: <object>: /paths/~1pets/get/x-amazon-apigateway-integration/$ref: $ref "${ref}s" points to nothing in the document`,
+      );
+    });
+
     it('extensions: a request validator with a misspelt flag, an authorizer TTL out of range', () => {
       const validators = withChange((d) => {
         d['x-amazon-apigateway-request-validators'] = {

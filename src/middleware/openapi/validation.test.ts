@@ -272,6 +272,8 @@ describeEachFramework('openapi request validation', (fw) => {
       expect(ok.json).toEqual({ received: PET });
       const bad = await app.request('/pets/7?version=1', put({ ...PET, kind: 'cow' }));
       expect(bad.json).toEqual(INVALID_BODY);
+      const none = await app.request('/pets/7?version=1', { method: 'PUT', headers: GOOD_HEADERS });
+      expect(none.json).toEqual(INVALID_BODY);
     });
   });
 
