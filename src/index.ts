@@ -124,6 +124,7 @@ export {
   type CanaryOptions,
   OPENAPI_DEFAULTS,
   type OpenApiExtras,
+  type OpenApiLambdaHandler,
   type OpenApiMiddleware,
   type OpenApiOptions,
   openapi,

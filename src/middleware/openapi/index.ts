@@ -2,6 +2,7 @@ export { type OpenApiExtras, type OpenApiMiddleware, openapi } from './openapi.j
 export {
   type CanaryOptions,
   OPENAPI_DEFAULTS,
+  type OpenApiLambdaHandler,
   type OpenApiOptions,
   type StageOptions,
   type UnsupportedItem,

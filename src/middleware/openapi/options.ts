@@ -13,6 +13,14 @@ import type { AuthorizerFunction } from '../authorizer/index.js';
 import type { CacheOptions } from '../cache/index.js';
 import type { JwtOptions } from '../jwt/index.js';
 import type { LambdaHandler } from '../lambda/index.js';
+
+/**
+ * A Lambda handler of either payload format: one typed for its own event (`@types/aws-lambda`'s
+ * `APIGatewayProxyEvent` or `…V2`) is accepted as it is.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the event's type is the integration's payload format, known per operation only.
+export type OpenApiLambdaHandler = LambdaHandler<any>;
+
 import type { ThrottleOptions } from '../throttle/index.js';
 import type { UsagePlansOptions } from '../usage-plans/index.js';
 
@@ -63,7 +71,7 @@ export interface OpenApiOptions<Req = AnyRequest> {
    * (matched against the function in the integration's `uri`).
    * @default {}
    */
-  lambdas?: Readonly<Record<string, LambdaHandler>>;
+  lambdas?: Readonly<Record<string, OpenApiLambdaHandler>>;
   /** The functions of `token` / `request` Lambda authorizers, by security scheme name. @default {} */
   authorizers?: Readonly<Record<string, AuthorizerFunction>>;
   /**
@@ -126,7 +134,7 @@ export const SCOPE = 'openapi';
 /** The resolved options. */
 export interface OpenApiConfig {
   readonly stages: Readonly<Record<string, StageOptions>> | undefined;
-  readonly lambdas: Readonly<Record<string, LambdaHandler>>;
+  readonly lambdas: Readonly<Record<string, OpenApiLambdaHandler>>;
   readonly authorizers: Readonly<Record<string, AuthorizerFunction>>;
   readonly usagePlans: Omit<UsagePlansOptions, 'keySource'> | undefined;
   readonly jwt: Readonly<Record<string, Partial<JwtOptions>>>;
