@@ -4,6 +4,7 @@ import { createMiddleware } from '../../adapters/universal.js';
 import { sendPrepared } from '../../core/errors.js';
 import type { Exchange, Next } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
+import { stagePath } from '../resource-policy/paths.js';
 import { buildEvent, methodArn, requestPath } from './event.js';
 import { identityKey } from './identity.js';
 import {
@@ -62,7 +63,9 @@ export function authorizer(
       const cached = results.cached(key);
       if (cached !== undefined) return apply(ex, next, config, cached);
       return results
-        .decide(key, () => buildEvent(ex, config, methodArn(config, ex.method, requestPath(ex))))
+        .decide(key, () =>
+          buildEvent(ex, config, methodArn(config, ex.method, arnPath(ex, config))),
+        )
         .then((outcome) => settle(ex, next, config, outcome));
     },
     { clearCache: () => results.clear() },
@@ -81,9 +84,17 @@ function settle(
   return apply(ex, next, config, outcome);
 }
 
+/**
+ * The path in the method ARN: the request's, without the `/{stage}` segment `gateway.openapi()`
+ * mounts a stage under (API Gateway's ARN names the stage once, before the method).
+ */
+function arnPath(ex: Exchange, config: AuthorizerConfig): string {
+  return stagePath(requestPath(ex), ex.gateway.stage, !config.routing.caseSensitive);
+}
+
 /** A policy's verdict for this request's own method and path. */
 function policyVerdict(ex: Exchange, config: AuthorizerConfig, decision: Decision): Verdict {
-  const path = requestPath(ex);
+  const path = arnPath(ex, config);
   const method = ex.method;
   // A HEAD request is served by the GET route when it has none of its own (RFC 9110 §9.3.2):
   // the GET resource's Deny must stop it too.

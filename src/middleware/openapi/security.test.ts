@@ -155,6 +155,39 @@ describeEachFramework('openapi() security', (fw) => {
   });
 });
 
+describeEachFramework('openapi() security under stages', (fw) => {
+  it('gives a Lambda authorizer the method ARN API Gateway would: the stage once, the path after it', async () => {
+    const arns: string[] = [];
+    const app = await fw.start({
+      use: [
+        openapi(DOCUMENT, {
+          usagePlans,
+          jwt: { pool: { jwksUri: jwks.uri } },
+          stages: { prod: {} },
+          authorizers: {
+            custom: (event) => {
+              arns.push(String((event as { methodArn?: string }).methodArn));
+              return {
+                principalId: 'svc',
+                policyDocument: {
+                  Statement: {
+                    Effect: 'Allow',
+                    Action: 'execute-api:Invoke',
+                    Resource: 'arn:aws:execute-api:local:000000000000:portcullis/prod/GET/custom',
+                  },
+                },
+              };
+            },
+          },
+        }),
+      ],
+    });
+    const res = await app.request('/prod/custom', { headers: { 'x-token': 'any' } });
+    expect(arns).toEqual(['arn:aws:execute-api:local:000000000000:portcullis/prod/GET/custom']);
+    expect(res.status).toBe(200);
+  });
+});
+
 describe('openapi() security at start-up', () => {
   it('names the scheme whose function or options are missing', () => {
     expect(() =>
