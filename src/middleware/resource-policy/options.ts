@@ -183,7 +183,9 @@ function compiledPolicy(
         err.got,
       );
     if (err instanceof AmbiguousArnError)
-      throw optionTypeError(SCOPE, err.option, `given: ${err.message}`, undefined);
+      throw new TypeError(
+        `portcullis.${SCOPE}: option "${err.option}" must be given: ${err.message}`,
+      );
     throw err;
   }
 }

@@ -361,6 +361,25 @@ describeEachFramework('resourcePolicy()', (fw) => {
     expect((await req('POST', {})).status).toBe(403);
   });
 
+  it('tells present keys from absent ones with Null', async () => {
+    const app = await fw.start({
+      use: [
+        resourcePolicy(
+          policy(
+            allow('execute-api:/*/GET/*', { Null: { 'aws:SourceVpce': 'true' } }),
+            allow('execute-api:/*/POST/*', { Null: { 'aws:SourceIp': 'true' } }),
+          ),
+          { vpceHeader: 'x-vpce-id' },
+        ),
+      ],
+      routes,
+    });
+    expect((await app.request('/pets')).status).toBe(200);
+    expect((await app.request('/pets', { headers: { 'x-vpce-id': 'vpce-1' } })).status).toBe(403);
+    // The source address is always present.
+    expect((await app.request('/pets', { method: 'POST' })).status).toBe(403);
+  });
+
   it('lets a statement with only IAM principals match nothing', async () => {
     const app = await fw.start({
       use: [
