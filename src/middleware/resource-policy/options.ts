@@ -68,6 +68,7 @@ export interface ResourcePolicyOptions {
    * Replaces the 403 `{"Message":"User: anonymous is not authorized to perform:
    * execute-api:Invoke on resource: <arn>"}`. With only `status` and `headers`, the body keeps
    * the request's ARN.
+   * @default API Gateway's 403, naming the request's ARN
    */
   response?: ErrorResponseOptions;
   /**
