@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { wildcardMatch, wildcardMatchParts } from './iam-policy.js';
+import { preparedMatch, preparePattern, wildcardMatch, wildcardMatchParts } from './iam-policy.js';
 
 describe('wildcardMatchParts()', () => {
   it('matches the three parts as one text, a * crossing from one into the next', () => {
@@ -19,6 +19,9 @@ describe('wildcardMatchParts()', () => {
         matches,
       );
       expect(wildcardMatch(pattern, a + b + c), `${pattern} ~ ${a}${b}${c}`).toBe(matches);
+      expect(preparedMatch(preparePattern(pattern), a, b, c, false), `prepared ${pattern}`).toBe(
+        matches,
+      );
     }
   });
 
@@ -27,5 +30,32 @@ describe('wildcardMatchParts()', () => {
     expect(wildcardMatchParts('api/prod/get/admin', 'API/prod/', 'GET', '/ADMIN', false)).toBe(
       false,
     );
+  });
+
+  it('answers as the general matcher when the tail and length checks run first', () => {
+    const patterns = [
+      'api/*/GET/pets',
+      'api/*/GET/pet?',
+      'api/prod/GET/pets',
+      'api/*',
+      '*s',
+      '?',
+      '**',
+      'api/*/*/admin*',
+    ];
+    const texts: Array<[string, string, string]> = [
+      ['api/prod/', 'GET', '/pets'],
+      ['api/prod/', 'GET', '/pet'],
+      ['api/prod/', 'POST', '/pets'],
+      ['api/prod/', 'GET', '/admin/x'],
+      ['', '', 's'],
+      ['', '', ''],
+    ];
+    for (const pattern of patterns)
+      for (const [a, b, c] of texts)
+        expect(
+          preparedMatch(preparePattern(pattern), a, b, c, false),
+          `${pattern} ~ ${a}${b}${c}`,
+        ).toBe(wildcardMatchParts(pattern, a, b, c, false));
   });
 });

@@ -41,6 +41,8 @@ export function wildcardMatchParts(
     let d = codeAt(a, b, c, t);
     if (foldCase && d >= 65 && d <= 90) d += 32;
     if (code === 42 /* * */) {
+      // A final `*` takes whatever is left: no need to walk it.
+      if (p === pattern.length - 1) return true;
       star = p++;
       resume = t;
     } else if (code === 63 /* ? */ || (code !== -1 && code === d)) {
@@ -55,6 +57,54 @@ export function wildcardMatchParts(
   }
   while (pattern.charCodeAt(p) === 42) p++;
   return p === pattern.length;
+}
+
+/**
+ * A pattern prepared for matching many texts: most patterns that do not match a text differ
+ * from it in their literal tail (`…/GET/pets` against `…/POST/orders`), which is compared first,
+ * from the end, before the general matcher runs.
+ */
+export interface PreparedPattern {
+  readonly text: string;
+  /** What follows the last `*` (all of `text` without one); `?` still matches any character. */
+  readonly tail: string;
+  /** Characters a matching text has at least: every character but the `*`s. */
+  readonly minLength: number;
+  /** Whether `text` has no `*`: then a match has exactly `minLength` characters. */
+  readonly starless: boolean;
+}
+
+export function preparePattern(text: string): PreparedPattern {
+  const star = text.lastIndexOf('*');
+  const stars = text.length - text.replaceAll('*', '').length;
+  return Object.freeze({
+    text,
+    tail: text.slice(star + 1),
+    minLength: text.length - stars,
+    starless: star === -1,
+  });
+}
+
+/** `wildcardMatchParts` for a prepared pattern, rejecting by length and by the literal tail first. */
+export function preparedMatch(
+  pattern: PreparedPattern,
+  a: string,
+  b: string,
+  c: string,
+  foldCase: boolean,
+): boolean {
+  const length = a.length + b.length + c.length;
+  if (length < pattern.minLength || (pattern.starless && length !== pattern.minLength))
+    return false;
+  const { tail } = pattern;
+  for (let i = 1; i <= tail.length; i++) {
+    const code = tail.charCodeAt(tail.length - i);
+    if (code === 63 /* ? */) continue;
+    let d = codeAt(a, b, c, length - i);
+    if (foldCase && d >= 65 && d <= 90) d += 32;
+    if (code !== d) return false;
+  }
+  return wildcardMatchParts(pattern.text, a, b, c, foldCase);
 }
 
 /** `wildcardMatchParts` on one string. */

@@ -9,6 +9,8 @@ import {
   hasWildcard,
   isPlainObject,
   namesInvoke,
+  type PreparedPattern,
+  preparePattern,
   stringList,
   wildcardMatch,
 } from '../../core/iam-policy.js';
@@ -237,8 +239,8 @@ function patternsOf(
   statement: ParsedStatement,
   api: { region: string; accountId: string; apiId: string },
   settings: CompileSettings,
-): { patterns: string[]; any: boolean } {
-  const patterns: string[] = [];
+): { patterns: PreparedPattern[]; any: boolean } {
+  const patterns: PreparedPattern[] = [];
   let any = false;
   for (const [i, entry] of statement.resources.entries()) {
     if (entry.kind === 'any') {
@@ -258,7 +260,7 @@ function patternsOf(
       continue;
     }
     if (pattern === '*') any = true;
-    else patterns.push(settings.foldCase ? pattern.toLowerCase() : pattern);
+    else patterns.push(preparePattern(settings.foldCase ? pattern.toLowerCase() : pattern));
   }
   return { patterns, any };
 }

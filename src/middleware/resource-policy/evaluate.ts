@@ -5,7 +5,7 @@
  */
 
 import type { Exchange } from '../../core/exchange.js';
-import { type Verdict, wildcardMatchParts } from '../../core/iam-policy.js';
+import { type PreparedPattern, preparedMatch, type Verdict } from '../../core/iam-policy.js';
 import type { ParsedAddress } from '../ip-filter/addresses.js';
 import type { CompiledPolicy, CompiledStatement } from './types.js';
 
@@ -30,14 +30,23 @@ const RAW_GET = 2; // raw path, GET for HEAD
 const RESOLVED_SHIFT = 2; // the same two bits for the resolved path
 const ALL = 15;
 
-function matchesAny(patterns: readonly string[], r: RequestResource, method: string, path: string) {
+function matchesAny(
+  patterns: readonly PreparedPattern[],
+  r: RequestResource,
+  method: string,
+  path: string,
+) {
   for (let i = 0; i < patterns.length; i++)
-    if (wildcardMatchParts(patterns[i]!, r.lead, method, path, r.foldCase)) return true;
+    if (preparedMatch(patterns[i]!, r.lead, method, path, r.foldCase)) return true;
   return false;
 }
 
 /** The variants of `r` that `patterns` match, for one spelling of the path. */
-function spellingMask(patterns: readonly string[], r: RequestResource, path: string): number {
+function spellingMask(
+  patterns: readonly PreparedPattern[],
+  r: RequestResource,
+  path: string,
+): number {
   let mask = matchesAny(patterns, r, r.method, path) ? RAW : 0;
   if (r.head && matchesAny(patterns, r, 'GET', path)) mask |= RAW_GET;
   return mask;
