@@ -9,11 +9,18 @@ export type Verdict = 'allow' | 'explicitDeny' | 'implicitDeny';
 /** The action every statement of an API's policies is about; IAM compares actions ignoring case. */
 const INVOKE = 'execute-api:invoke';
 
-/** Char code of position `i` of the text `a + b + c` (never built as one string). */
-function codeAt(a: string, b: string, c: string, i: number): number {
-  if (i < a.length) return a.charCodeAt(i);
-  const j = i - a.length;
-  return j < b.length ? b.charCodeAt(j) : c.charCodeAt(j - b.length);
+/**
+ * Char code of position `i` of the text `a + b + c` (never built as one string), its ASCII
+ * capitals as lower case with `foldCase`.
+ */
+function codeAt(a: string, b: string, c: string, i: number, foldCase: boolean): number {
+  let code: number;
+  if (i < a.length) code = a.charCodeAt(i);
+  else {
+    const j = i - a.length;
+    code = j < b.length ? b.charCodeAt(j) : c.charCodeAt(j - b.length);
+  }
+  return foldCase && code >= 65 && code <= 90 ? code + 32 : code;
 }
 
 /**
@@ -38,8 +45,7 @@ export function wildcardMatchParts(
   let resume = 0;
   while (t < length) {
     const code = p < pattern.length ? pattern.charCodeAt(p) : -1;
-    let d = codeAt(a, b, c, t);
-    if (foldCase && d >= 65 && d <= 90) d += 32;
+    const d = codeAt(a, b, c, t, foldCase);
     if (code === 42 /* * */) {
       // A final `*` takes whatever is left: no need to walk it.
       if (p === pattern.length - 1) return true;
@@ -100,9 +106,7 @@ export function preparedMatch(
   for (let i = 1; i <= tail.length; i++) {
     const code = tail.charCodeAt(tail.length - i);
     if (code === 63 /* ? */) continue;
-    let d = codeAt(a, b, c, length - i);
-    if (foldCase && d >= 65 && d <= 90) d += 32;
-    if (code !== d) return false;
+    if (code !== codeAt(a, b, c, length - i, foldCase)) return false;
   }
   return wildcardMatchParts(pattern.text, a, b, c, foldCase);
 }
