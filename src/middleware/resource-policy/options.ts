@@ -15,8 +15,9 @@ import {
   stripUndefined,
 } from '../../core/validate.js';
 import type { RouteMatching } from '../usage-plans/routes.js';
-import { AmbiguousArnError, compilePolicy } from './compile.js';
+import { compilePolicy } from './compile.js';
 import { PolicySyntaxError } from './conditions.js';
+import { AmbiguousArnError } from './resources.js';
 import type { CompiledPolicy, ResourcePolicyWarning } from './types.js';
 
 export interface ResourcePolicyOptions {
