@@ -9,11 +9,18 @@ export type Verdict = 'allow' | 'explicitDeny' | 'implicitDeny';
 /** The action every statement of an API's policies is about; IAM compares actions ignoring case. */
 const INVOKE = 'execute-api:invoke';
 
-/** Char code of position `i` of the text `a + b + c` (never built as one string). */
-function codeAt(a: string, b: string, c: string, i: number): number {
-  if (i < a.length) return a.charCodeAt(i);
-  const j = i - a.length;
-  return j < b.length ? b.charCodeAt(j) : c.charCodeAt(j - b.length);
+/**
+ * Char code of position `i` of the text `a + b + c` (never built as one string), its ASCII
+ * capitals as lower case with `foldCase`.
+ */
+function codeAt(a: string, b: string, c: string, i: number, foldCase: boolean): number {
+  let code: number;
+  if (i < a.length) code = a.charCodeAt(i);
+  else {
+    const j = i - a.length;
+    code = j < b.length ? b.charCodeAt(j) : c.charCodeAt(j - b.length);
+  }
+  return foldCase && code >= 65 && code <= 90 ? code + 32 : code;
 }
 
 /**
@@ -38,9 +45,10 @@ export function wildcardMatchParts(
   let resume = 0;
   while (t < length) {
     const code = p < pattern.length ? pattern.charCodeAt(p) : -1;
-    let d = codeAt(a, b, c, t);
-    if (foldCase && d >= 65 && d <= 90) d += 32;
+    const d = codeAt(a, b, c, t, foldCase);
     if (code === 42 /* * */) {
+      // A final `*` takes whatever is left: no need to walk it.
+      if (p === pattern.length - 1) return true;
       star = p++;
       resume = t;
     } else if (code === 63 /* ? */ || (code !== -1 && code === d)) {
@@ -55,6 +63,52 @@ export function wildcardMatchParts(
   }
   while (pattern.charCodeAt(p) === 42) p++;
   return p === pattern.length;
+}
+
+/**
+ * A pattern prepared for matching many texts: most patterns that do not match a text differ
+ * from it in their literal tail (`…/GET/pets` against `…/POST/orders`), which is compared first,
+ * from the end, before the general matcher runs.
+ */
+export interface PreparedPattern {
+  readonly text: string;
+  /** What follows the last `*` (all of `text` without one); `?` still matches any character. */
+  readonly tail: string;
+  /** Characters a matching text has at least: every character but the `*`s. */
+  readonly minLength: number;
+  /** Whether `text` has no `*`: then a match has exactly `minLength` characters. */
+  readonly starless: boolean;
+}
+
+export function preparePattern(text: string): PreparedPattern {
+  const star = text.lastIndexOf('*');
+  const stars = text.length - text.replaceAll('*', '').length;
+  return Object.freeze({
+    text,
+    tail: text.slice(star + 1),
+    minLength: text.length - stars,
+    starless: star === -1,
+  });
+}
+
+/** `wildcardMatchParts` for a prepared pattern, rejecting by length and by the literal tail first. */
+export function preparedMatch(
+  pattern: PreparedPattern,
+  a: string,
+  b: string,
+  c: string,
+  foldCase: boolean,
+): boolean {
+  const length = a.length + b.length + c.length;
+  if (length < pattern.minLength || (pattern.starless && length !== pattern.minLength))
+    return false;
+  const { tail } = pattern;
+  for (let i = 1; i <= tail.length; i++) {
+    const code = tail.charCodeAt(tail.length - i);
+    if (code === 63 /* ? */) continue;
+    if (code !== codeAt(a, b, c, length - i, foldCase)) return false;
+  }
+  return wildcardMatchParts(pattern.text, a, b, c, foldCase);
 }
 
 /** `wildcardMatchParts` on one string. */

@@ -5,45 +5,19 @@
  * statement, rather than being evaluated as something else.
  */
 
-import {
-  hasWildcard,
-  isPlainObject,
-  namesInvoke,
-  stringList,
-  wildcardMatch,
-} from '../../core/iam-policy.js';
+import { isPlainObject, namesInvoke, stringList } from '../../core/iam-policy.js';
 import { type ConditionSources, compileConditions, PolicySyntaxError } from './conditions.js';
-import type {
-  CompiledPolicy,
-  CompiledStatement,
-  ConditionTest,
-  ResourcePolicyWarning,
-} from './types.js';
+import {
+  type ApiArnSettings,
+  apiArnOf,
+  patternsOf,
+  type ResourceEntry,
+  readResource,
+} from './resources.js';
+import type { CompiledPolicy, CompiledStatement, ConditionTest } from './types.js';
 
 /** What the compiler needs of the resolved options. */
-export interface CompileSettings extends ConditionSources {
-  readonly region: string | undefined;
-  readonly accountId: string | undefined;
-  readonly apiId: string | undefined;
-  readonly defaults: {
-    readonly region: string;
-    readonly accountId: string;
-    readonly apiId: string;
-  };
-  /** The router ignores case: patterns are lower-cased and paths folded as they are read. */
-  readonly foldCase: boolean;
-  readonly report: (warning: ResourcePolicyWarning) => void;
-}
-
-/** Thrown when the options leave the API's ARN ambiguous (the policy names several). */
-export class AmbiguousArnError extends Error {
-  constructor(
-    readonly option: 'region' | 'accountId' | 'apiId',
-    readonly names: readonly string[],
-  ) {
-    super(`the policy names several (${names.join(', ')})`);
-  }
-}
+export interface CompileSettings extends ConditionSources, ApiArnSettings {}
 
 const STATEMENT_ELEMENTS: ReadonlySet<string> = new Set([
   'Sid',
@@ -57,18 +31,6 @@ const STATEMENT_ELEMENTS: ReadonlySet<string> = new Set([
   'Condition',
 ]);
 const VERSIONS: ReadonlySet<string> = new Set(['2012-10-17', '2008-10-17']);
-const SHORT_FORM = 'execute-api:/';
-
-/** A Resource entry read into its ARN parts (before the API's own ARN is known). */
-type ResourceEntry =
-  | { readonly kind: 'any' }
-  | { readonly kind: 'short'; readonly rest: string }
-  | {
-      readonly kind: 'arn';
-      readonly region: string;
-      readonly account: string;
-      readonly rest: string;
-    };
 
 /** A statement read and checked, before its resources become patterns. */
 interface ParsedStatement {
@@ -79,27 +41,6 @@ interface ParsedStatement {
   readonly negated: boolean;
   readonly conditions: readonly ConditionTest[];
   readonly needsAddress: boolean;
-}
-
-/**
- * Reads one Resource entry: `*`, API Gateway's short form `execute-api:/{stage}/{METHOD}/{path}`
- * (which it expands to the API's own ARN), or `arn:{partition}:execute-api:{region}:{account}:…`.
- * A `*` ending an ARN segment may reach across the colons after it (IAM's rule), so a shorter
- * ARN ending in `*` is read with the missing segments as `*`.
- */
-function readResource(text: string, where: string): ResourceEntry {
-  if (text === '*') return { kind: 'any' };
-  if (text.startsWith(SHORT_FORM)) return { kind: 'short', rest: text.slice(SHORT_FORM.length) };
-  const segments = text.split(':');
-  const expected = 'an execute-api ARN (arn:aws:execute-api:…), execute-api:/… or *';
-  if (segments[0] !== 'arn') throw new PolicySyntaxError(where, expected, text);
-  if (segments.length < 6) {
-    if (!text.endsWith('*')) throw new PolicySyntaxError(where, expected, text);
-    while (segments.length < 6) segments.push('*');
-  }
-  const [, , service = '', region = '', account = '', ...rest] = segments;
-  if (!wildcardMatch(service, 'execute-api')) throw new PolicySyntaxError(where, expected, text);
-  return { kind: 'arn', region, account, rest: rest.join(':') };
 }
 
 /** Whether `Principal` / `NotPrincipal` names the anonymous caller: `*` or `{ "AWS": "*" }`. */
@@ -202,67 +143,6 @@ function parseStatement(
   };
 }
 
-/** The API's region, account and id: the option, else the one the policy names, else the default. */
-function resolveArnPart(
-  option: 'region' | 'accountId' | 'apiId',
-  given: string | undefined,
-  named: Iterable<string>,
-  fallback: string,
-): string {
-  if (given !== undefined) return given;
-  const distinct = [...new Set(named)];
-  if (distinct.length > 1) throw new AmbiguousArnError(option, distinct);
-  return distinct[0] ?? fallback;
-}
-
-/** The literal value of a part, when it has no wildcard. */
-function* literals(
-  entries: readonly ResourceEntry[],
-  part: (arn: { region: string; account: string; rest: string }) => string,
-) {
-  for (const entry of entries) {
-    if (entry.kind !== 'arn') continue;
-    const value = part(entry);
-    if (value !== '' && !hasWildcard(value)) yield value;
-  }
-}
-
-function apiIdOf(rest: string): string {
-  const slash = rest.indexOf('/');
-  return slash === -1 ? rest : rest.slice(0, slash);
-}
-
-/** The statement's resources as patterns; those naming another region, account or API dropped. */
-function patternsOf(
-  statement: ParsedStatement,
-  api: { region: string; accountId: string; apiId: string },
-  settings: CompileSettings,
-): { patterns: string[]; any: boolean } {
-  const patterns: string[] = [];
-  let any = false;
-  for (const [i, entry] of statement.resources.entries()) {
-    if (entry.kind === 'any') {
-      any = true;
-      continue;
-    }
-    let pattern: string;
-    if (entry.kind === 'short') pattern = `${api.apiId}/${entry.rest}`;
-    else if (wildcardMatch(entry.region, api.region) && wildcardMatch(entry.account, api.accountId))
-      pattern = entry.rest;
-    else {
-      settings.report({
-        statement: statement.index,
-        sid: statement.sid,
-        message: `Statement[${statement.index}] Resource[${i}] names another region or account than ${api.region}:${api.accountId}: it never matches`,
-      });
-      continue;
-    }
-    if (pattern === '*') any = true;
-    else patterns.push(settings.foldCase ? pattern.toLowerCase() : pattern);
-  }
-  return { patterns, any };
-}
-
 /** Checks and compiles `document`; throws `PolicySyntaxError` or `AmbiguousArnError`. */
 export function compilePolicy(document: unknown, settings: CompileSettings): CompiledPolicy {
   const policy = typeof document === 'string' ? parseJson(document) : document;
@@ -280,26 +160,7 @@ export function compilePolicy(document: unknown, settings: CompileSettings): Com
     .map((statement, index) => parseStatement(statement, index, settings))
     .filter((statement) => statement !== undefined);
   const entries = parsed.flatMap((statement) => statement.resources);
-  const api = {
-    region: resolveArnPart(
-      'region',
-      settings.region,
-      literals(entries, (a) => a.region),
-      settings.defaults.region,
-    ),
-    accountId: resolveArnPart(
-      'accountId',
-      settings.accountId,
-      literals(entries, (a) => a.account),
-      settings.defaults.accountId,
-    ),
-    apiId: resolveArnPart(
-      'apiId',
-      settings.apiId,
-      literals(entries, (a) => apiIdOf(a.rest)),
-      settings.defaults.apiId,
-    ),
-  };
+  const api = apiArnOf(entries, settings);
   const statements: CompiledStatement[] = parsed.map((statement) => {
     const { patterns, any } = patternsOf(statement, api, settings);
     return Object.freeze({

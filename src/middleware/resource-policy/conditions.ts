@@ -134,12 +134,17 @@ function ipTrie(values: readonly string[], where: string): PrefixTrie {
   return trie;
 }
 
-function nullTest(value: unknown, header: string | undefined, where: string): ConditionTest {
+/**
+ * `Null`: whether the key is absent (`"true"`) or present (`"false"`). The source address is
+ * always there (`header` null); a header-borne key only when the app named its header
+ * (`undefined` when not) and the client sent it.
+ */
+function nullTest(value: unknown, header: string | undefined | null, where: string): ConditionTest {
   const text = typeof value === 'boolean' ? String(value) : value;
   if (text !== 'true' && text !== 'false')
     throw new PolicySyntaxError(where, '"true" or "false"', value);
   const expectAbsent = text === 'true';
-  // The source address is always there; a header only when the app named it and the client sent it.
+  if (header === null) return () => !expectAbsent;
   if (header === undefined) return () => expectAbsent;
   return (ex) => (ex.header(header) === undefined) === expectAbsent;
 }
@@ -152,8 +157,8 @@ function keyTest(
   sources: ConditionSources,
 ): ConditionTest {
   const lower = key.toLowerCase();
-  const header = lower === SOURCE_IP ? undefined : headerOf(lower, sources);
-  if (header === null)
+  const header = lower === SOURCE_IP ? null : headerOf(lower, sources);
+  if (header === null && lower !== SOURCE_IP)
     throw new PolicySyntaxError(
       where,
       'a key this gateway evaluates (aws:SourceIp, aws:SourceVpce, aws:SourceVpc, aws:Referer, aws:UserAgent)',
@@ -169,7 +174,7 @@ function keyTest(
     // The evaluator refuses a request whose address it cannot read before any test runs.
     return (_ex, address) => ((trie.lookup(address!) & ALLOW) !== 0) !== negated;
   }
-  if (!(operator.base in STRING_OPERATORS))
+  if (!(operator.base in STRING_OPERATORS) || header === null)
     throw new PolicySyntaxError(where, 'compared with a String operator', key);
   const matches = stringMatcher(STRING_OPERATORS[operator.base]![0], values);
   if (header === undefined) return () => whenMissing!;

@@ -15,8 +15,9 @@ import {
   stripUndefined,
 } from '../../core/validate.js';
 import type { RouteMatching } from '../usage-plans/routes.js';
-import { AmbiguousArnError, compilePolicy } from './compile.js';
+import { compilePolicy } from './compile.js';
 import { PolicySyntaxError } from './conditions.js';
+import { AmbiguousArnError } from './resources.js';
 import type { CompiledPolicy, ResourcePolicyWarning } from './types.js';
 
 export interface ResourcePolicyOptions {
@@ -68,6 +69,7 @@ export interface ResourcePolicyOptions {
    * Replaces the 403 `{"Message":"User: anonymous is not authorized to perform:
    * execute-api:Invoke on resource: <arn>"}`. With only `status` and `headers`, the body keeps
    * the request's ARN.
+   * @default API Gateway's 403, naming the request's ARN
    */
   response?: ErrorResponseOptions;
   /**
@@ -183,7 +185,9 @@ function compiledPolicy(
         err.got,
       );
     if (err instanceof AmbiguousArnError)
-      throw optionTypeError(SCOPE, err.option, `given: ${err.message}`, undefined);
+      throw new TypeError(
+        `portcullis.${SCOPE}: option "${err.option}" must be given: ${err.message}`,
+      );
     throw err;
   }
 }

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
-import { RawConnection } from '../../../test/support/raw-http.js';
+import { RawConnection, startRecordingUpstream } from '../../../test/support/raw-http.js';
+import { proxy } from '../proxy/index.js';
 import { resourcePolicy } from './index.js';
 import { resolvedPath, stagePath } from './paths.js';
 import type { ResourcePolicyStatement } from './types.js';
@@ -84,6 +85,22 @@ describeEachFramework('resourcePolicy() against hostile paths and addresses', (f
         expect(res?.body, target).toMatch(/with an explicit deny/);
       }
       expect((await rawGet(app.url, '/pets'))?.status).toBe(200);
+      const port = new URL(app.url).port;
+      for (const target of [`http://127.0.0.1:${port}/admin`, `HTTP://127.0.0.1:${port}/ADMIN`])
+        expect((await rawGet(app.url, target))?.status, target).toBe(403);
+    });
+
+    it('keeps /admin from an upstream behind the proxy, which resolves the dots', async () => {
+      const upstream = await startRecordingUpstream();
+      afterAll(() => upstream.close());
+      const open = await fw.start({ use: [proxy(upstream.url)] });
+      // Without the policy the upstream is asked for /admin: the spelling is a real way in.
+      expect((await rawGet(open.url, '/pets/%2e%2e/admin'))?.status).toBe(200);
+      expect(upstream.requests.map((r) => r.url)).toEqual(['/admin']);
+      const guarded = await fw.start({ use: [resourcePolicy(policy), proxy(upstream.url)] });
+      for (const target of ['/pets/%2e%2e/admin', '/pets/%2E%2E/%61dmin', '/%2e/admin'])
+        expect((await rawGet(guarded.url, target))?.status, target).toBe(403);
+      expect(upstream.requests).toHaveLength(1);
     });
 
     it('refuses a path that climbs above the root or is not UTF-8, and never crashes', async () => {

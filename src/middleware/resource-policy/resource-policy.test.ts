@@ -361,6 +361,63 @@ describeEachFramework('resourcePolicy()', (fw) => {
     expect((await req('POST', {})).status).toBe(403);
   });
 
+  it('tells present keys from absent ones with Null', async () => {
+    const app = await fw.start({
+      use: [
+        resourcePolicy(
+          policy(
+            allow('execute-api:/*/GET/*', { Null: { 'aws:SourceVpce': 'true' } }),
+            allow('execute-api:/*/POST/*', { Null: { 'aws:SourceIp': 'true' } }),
+          ),
+          { vpceHeader: 'x-vpce-id' },
+        ),
+      ],
+      routes,
+    });
+    expect((await app.request('/pets')).status).toBe(200);
+    expect((await app.request('/pets', { headers: { 'x-vpce-id': 'vpce-1' } })).status).toBe(403);
+    // The source address is always present.
+    expect((await app.request('/pets', { method: 'POST' })).status).toBe(403);
+  });
+
+  it('evaluates NotResource, NotAction and NotPrincipal', async () => {
+    const app = await fw.start({
+      use: [
+        resourcePolicy(
+          JSON.stringify(
+            policy(
+              // Everything but /admin…, for everyone but the IAM principal named.
+              {
+                Effect: 'Allow',
+                NotPrincipal: { AWS: 'arn:aws:iam::123456789012:root' },
+                Action: INVOKE,
+                NotResource: `${ARN}/*/*/admin*`,
+              },
+              // A statement about another action does not apply to a request.
+              { ...deny('execute-api:/*'), Action: 'execute-api:ManageConnections' },
+              // Every action but Invoke: does not apply either.
+              { Effect: 'Deny', Principal: '*', NotAction: 'execute-api:Invoke', Resource: '*' },
+            ),
+          ),
+        ),
+      ],
+      routes,
+    });
+    expect((await app.request('/pets')).status).toBe(200);
+    expect((await app.request('/admin/users')).status).toBe(403);
+  });
+
+  it('reads an ARN cut short after a * as reaching across the rest', async () => {
+    const app = await fw.start({
+      use: [
+        resourcePolicy(policy(allow('arn:aws:execute-api:us-east-1:*'), deny(`${ARN}/*/DELETE/*`))),
+      ],
+      routes,
+    });
+    expect((await app.request('/pets')).status).toBe(200);
+    expect((await app.request('/pets', { method: 'DELETE' })).status).toBe(403);
+  });
+
   it('lets a statement with only IAM principals match nothing', async () => {
     const app = await fw.start({
       use: [

@@ -46,7 +46,7 @@ export function resourcePolicy(
   options: ResourcePolicyOptions = {},
 ): GatewayMiddleware {
   const config = resolveResourcePolicyOptions(policy, options);
-  const leads = new LeadCache(config.policy.apiId);
+  const leads = new LeadCache(config.policy.apiId, config.stage);
   return createMiddleware('resourcePolicy', function resourcePolicy(ex, next) {
     const verdict = verdictFor(ex, config, leads);
     if (verdict !== 'allow') return refuse(ex, config, verdict);
@@ -60,9 +60,17 @@ export function resourcePolicy(
  */
 class LeadCache {
   private readonly leads = new Map<string, string>();
-  constructor(private readonly apiId: string) {}
+  /** The lead of the `stage` option: a request whose context names no stage needs no lookup. */
+  readonly fallback: string;
+  constructor(
+    private readonly apiId: string,
+    stage: string,
+  ) {
+    this.fallback = `${apiId}/${stage}/`;
+  }
 
-  get(stage: string): string {
+  get(stage: string | undefined): string {
+    if (stage === undefined) return this.fallback;
     let lead = this.leads.get(stage);
     if (lead === undefined) {
       lead = `${this.apiId}/${stage}/`;
@@ -94,7 +102,7 @@ function verdictFor(ex: Exchange, config: ResourcePolicyConfig, leads: LeadCache
   const stage = ex.gateway.stage;
   const relative = stagePath(ex.path, stage, config.foldCase);
   const resolved = resolvedPath(relative);
-  scratch.lead = leads.get(stage ?? config.stage);
+  scratch.lead = leads.get(stage);
   scratch.method = ex.method;
   scratch.head = scratch.method === 'HEAD';
   scratch.raw = unslashedPath(relative, config.routing);

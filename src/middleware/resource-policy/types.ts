@@ -1,6 +1,7 @@
 /** The shapes a resource policy is compiled into, shared by the compiler and the evaluator. */
 
 import type { Exchange } from '../../core/exchange.js';
+import type { PreparedPattern } from '../../core/iam-policy.js';
 import type { ParsedAddress } from '../ip-filter/addresses.js';
 
 /** An IAM policy document as API Gateway takes it (`x-amazon-apigateway-policy`). */
@@ -40,7 +41,7 @@ export type ConditionTest = (ex: Exchange, address: ParsedAddress | undefined) =
 export interface CompiledStatement {
   readonly deny: boolean;
   /** `Resource` patterns over `{apiId}/{stage}/{METHOD}{path}`; empty with `anyResource`. */
-  readonly resources: readonly string[];
+  readonly resources: readonly PreparedPattern[];
   /** Whether `Resource` holds `*` (or a pattern that covers this whole API). */
   readonly anyResource: boolean;
   /** Whether the patterns are `NotResource`'s: the statement covers what none of them matches. */
