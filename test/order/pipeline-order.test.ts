@@ -1,13 +1,15 @@
 /**
  * The pipeline against the same pieces mounted separately in the README's recommended order
- * (cors → ipFilter → jwt → usagePlans → throttle → cache → proxy), on every framework: for a
- * matrix of requests both answer with the same status, headers that matter and body.
+ * (cors → ipFilter → clientCert → jwt → usagePlans → throttle → cache → proxy), on every
+ * framework: for a matrix of requests both answer with the same status, headers that matter and
+ * body. The client-certificate cases run over TLS, with and without a valid certificate.
  */
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { GatewayMiddleware } from '../../src/core/middleware.js';
 import { gateway } from '../../src/gateway.js';
 import { PIPELINE_ORDER, type PipelineOptions } from '../../src/middleware/pipeline/index.js';
+import { clientTls, makeTestCertificates, mutualTlsServer } from '../support/certificates.js';
 import { describeEachFramework, type Framework } from '../support/frameworks.js';
 import type { TestRequest, TestResponse } from '../support/http.js';
 import { mint, randomSecret } from '../support/jwt.js';
@@ -17,6 +19,10 @@ import { startEchoUpstream, type Upstream } from '../support/upstream.js';
 const ORIGIN = 'https://app.example.com';
 const KEY = 'alice-key-0123456789abcdef';
 const SECRET = randomSecret();
+const certs = makeTestCertificates();
+
+/** Mutual TLS, as API Gateway's custom domain: the client-certificate cases run on it. */
+const MTLS = mutualTlsServer(certs);
 
 let upstream: Upstream;
 beforeAll(async () => {
@@ -78,12 +84,20 @@ interface Case {
   readonly differs?: (apart: Answer[], piped: Answer[]) => void;
   readonly options: (clock: ManualClock) => PipelineOptions;
   readonly requests: ReadonlyArray<{ path?: string; init?: TestRequest; advance?: number }>;
+  /** Served over mutual TLS (`MTLS`); each request's `init.tls` is the client's side. */
+  readonly tls?: boolean;
 }
 
 const withKey = (key = KEY, extra: Record<string, string> = {}) => ({
   headers: { origin: ORIGIN, 'x-api-key': key, ...extra },
 });
 const token = mint('HS256', SECRET, { sub: 'carol' });
+
+/** A keyed request over TLS that trusts the test CA and presents `pair` when given. */
+const withCert = (pair?: { cert: Buffer; key: Buffer }) => ({
+  ...withKey(),
+  tls: clientTls(certs, pair),
+});
 
 const CASES: Case[] = [
   {
@@ -169,6 +183,50 @@ const CASES: Case[] = [
     ],
   },
   {
+    name: 'clientCert: none, expired, another CA, valid (then a cache hit)',
+    statuses: [403, 403, 403, 200, 200],
+    tls: true,
+    options: (clock) => ({ ...keyed(clock), clientCert: {} }),
+    requests: [
+      { init: withCert() },
+      { init: withCert(certs.expiredClient) },
+      { init: withCert(certs.foreignClient) },
+      { init: withCert(certs.client) },
+      { init: withCert(certs.client), advance: 5000 },
+    ],
+  },
+  {
+    name: 'clientCert allow list: another subject refused, the listed one admitted',
+    statuses: [403, 200],
+    tls: true,
+    options: (clock) => ({
+      ...keyed(clock),
+      clientCert: { allow: [{ subject: 'C=NO,O=Example Corp,OU=Payments,CN=client.example.com' }] },
+    }),
+    requests: [
+      { path: '/r?other', init: withCert(certs.otherClient) },
+      { path: '/r?listed', init: withCert(certs.client) },
+    ],
+  },
+  {
+    name: 'clientCert refuses before usage plans charge the quota',
+    statuses: [403, 200, 429],
+    tls: true,
+    // A quota of one request: had the refused request been charged, the admitted one would be 429.
+    options: (clock) => ({ ...keyed(clock), usagePlans: usagePlansOf(clock, 1), clientCert: {} }),
+    requests: [
+      { path: '/r?a', init: withCert() },
+      { path: '/r?b', init: withCert(certs.client) },
+      { path: '/r?c', init: withCert(certs.client) },
+    ],
+    // The quota's 429, as in 'quota exhausted': the pipeline's lists the stage throttle's item too.
+    differs: (apart, piped) => {
+      expect(labels(apart[2]!)).toEqual(['free', 'free-quota']);
+      expect(labels(piped[2]!)).toEqual(['free', 'free-quota', 'throttle']);
+      dropRateLimit(apart[2]!, piped[2]!);
+    },
+  },
+  {
     name: 'ipFilter denied',
     statuses: [403],
     options: (clock) => ({ ...keyed(clock), ipFilter: { allow: ['10.0.0.0/8'] } }),
@@ -188,6 +246,7 @@ async function run(fw: Framework, use: GatewayMiddleware[], c: Case, clock: Manu
   let calls = 0;
   const app = await fw.start({
     use,
+    ...(c.tls === true ? { tls: MTLS } : {}),
     routes: [
       { method: 'GET', path: '/r', reply: (gw) => ({ body: { calls: ++calls, gw: seen(gw) } }) },
     ],
@@ -206,8 +265,8 @@ async function run(fw: Framework, use: GatewayMiddleware[], c: Case, clock: Manu
 
 /** What the route saw of the context (the request id aside, which is random without a header). */
 function seen(gw: unknown) {
-  const { apiKey, principal, cache, throttle } = gw as Record<string, unknown>;
-  return { apiKey, principal, cache, throttle };
+  const { apiKey, principal, clientCert, cache, throttle } = gw as Record<string, unknown>;
+  return { apiKey, principal, clientCert, cache, throttle };
 }
 
 /**

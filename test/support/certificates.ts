@@ -166,3 +166,23 @@ export function makeTestCertificates(): TestCertificates {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The TLS server of API Gateway's custom domain with mutual TLS: asks for a client certificate
+ * and checks it against `certs.ca`, but lets the handshake through without one, so that
+ * `clientCert()` answers 403 instead of a TLS alert.
+ */
+export function mutualTlsServer(certs: TestCertificates) {
+  return {
+    cert: certs.server.cert,
+    key: certs.server.key,
+    ca: certs.ca,
+    requestCert: true,
+    rejectUnauthorized: false,
+  };
+}
+
+/** The client side of a request to such a server: trusts the test CA, presents `pair` when given. */
+export function clientTls(certs: TestCertificates, pair?: { cert: Buffer; key: Buffer }) {
+  return pair === undefined ? { ca: certs.ca } : { ca: certs.ca, cert: pair.cert, key: pair.key };
+}

@@ -1,6 +1,10 @@
 import { Agent, get } from 'node:https';
 import { describe, expect, it } from 'vitest';
-import { makeTestCertificates } from '../../../test/support/certificates.js';
+import {
+  clientTls,
+  makeTestCertificates,
+  mutualTlsServer,
+} from '../../../test/support/certificates.js';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
 import { request } from '../../../test/support/http.js';
 import { cors } from '../cors/index.js';
@@ -9,18 +13,10 @@ import { clientCert } from './index.js';
 const certs = makeTestCertificates();
 
 /** The TLS server of API Gateway's custom domain: asks for a certificate, checks it against `ca`. */
-const mtls = {
-  cert: certs.server.cert,
-  key: certs.server.key,
-  ca: certs.ca,
-  requestCert: true,
-  rejectUnauthorized: false,
-};
+const mtls = mutualTlsServer(certs);
 
 /** The client side of a request: trusts the test CA and presents `pair` when given. */
-const as = (pair?: { cert: Buffer; key: Buffer }) => ({
-  tls: pair === undefined ? { ca: certs.ca } : { ca: certs.ca, cert: pair.cert, key: pair.key },
-});
+const as = (pair?: { cert: Buffer; key: Buffer }) => ({ tls: clientTls(certs, pair) });
 
 const echoRoute = {
   method: 'GET',
