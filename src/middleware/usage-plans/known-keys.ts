@@ -20,8 +20,20 @@ export interface KnownKey {
   readonly apiKey: ApiKeyInfo;
   /** `<namespace>:q:<id>`: the quota counter and usage subject. */
   readonly quotaKey: string;
-  /** `<namespace>:t:<id><suffix>` of the plan's bucket and of each route's own. */
-  readonly bucketKeys: ReadonlyMap<PlanBucket, string>;
+  /** `<namespace>:t:<id><suffix>` of the plan's own bucket (undefined without a plan throttle). */
+  readonly planBucketKey: string | undefined;
+  /**
+   * The same for each route's own bucket; undefined for a plan without routes. Most plans have
+   * none: a Map per cached key (~180 bytes of its ~560) only when there is something to map.
+   */
+  readonly routeBucketKeys: ReadonlyMap<PlanBucket, string> | undefined;
+}
+
+/** The store key of `bucket` for `known`: the plan's own, or a route's. */
+export function bucketKeyOf(known: KnownKey, bucket: PlanBucket): string {
+  return bucket === known.plan.throttle
+    ? known.planBucketKey!
+    : known.routeBucketKeys!.get(bucket)!;
 }
 
 /**
@@ -66,18 +78,21 @@ export class KnownKeys {
   }
 
   private build(record: KeyRecord, plan: ResolvedPlan): KnownKey {
-    const bucketKeys = new Map<PlanBucket, string>();
     const bucketPrefix = `${this.namespace}:t:${record.id}`;
-    if (plan.throttle !== undefined)
-      bucketKeys.set(plan.throttle, bucketPrefix + plan.throttle.keySuffix);
-    for (const bucket of plan.methods?.values() ?? [])
-      bucketKeys.set(bucket, bucketPrefix + bucket.keySuffix);
+    let routeBucketKeys: Map<PlanBucket, string> | undefined;
+    if (plan.methods !== undefined) {
+      routeBucketKeys = new Map();
+      for (const bucket of plan.methods.values())
+        routeBucketKeys.set(bucket, bucketPrefix + bucket.keySuffix);
+    }
     return {
       record,
       plan,
       apiKey: Object.freeze({ id: record.id, plan: plan.name }),
       quotaKey: quotaSubject(this.namespace, record.id),
-      bucketKeys,
+      planBucketKey:
+        plan.throttle === undefined ? undefined : bucketPrefix + plan.throttle.keySuffix,
+      routeBucketKeys,
     };
   }
 }

@@ -25,7 +25,7 @@ import {
 } from '../throttle/bucket.js';
 import { policyItem } from '../throttle/headers.js';
 import { hashKey, MAX_KEY_LENGTH } from './keys.js';
-import { type KnownKey, KnownKeys } from './known-keys.js';
+import { bucketKeyOf, type KnownKey, KnownKeys } from './known-keys.js';
 import { type KeyManagement, keyManagement } from './management.js';
 import {
   resolveUsagePlansOptions,
@@ -481,7 +481,7 @@ function bucketFor(
 
 function bucketStep(known: KnownKey, bucket: PlanBucket, now: number): BucketStep {
   return {
-    key: known.bucketKeys.get(bucket)!,
+    key: bucketKeyOf(known, bucket),
     emissionIntervalMs: bucket.shape.emissionIntervalMs,
     burst: bucket.shape.burst,
     cost: 1,
