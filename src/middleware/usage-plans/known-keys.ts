@@ -11,6 +11,8 @@ export function quotaSubject(namespace: string, id: string): string {
   return `${namespace}:q:${id}`;
 }
 
+const oneEntry = (): number => 1;
+
 /** A key that may be admitted (enabled, on a known plan), with what every request on it needs. */
 export interface KnownKey {
   /** The record as last read from the store: what a combined step expects to find there still. */
@@ -24,7 +26,7 @@ export interface KnownKey {
   readonly planBucketKey: string | undefined;
   /**
    * The same for each route's own bucket; undefined for a plan without routes. Most plans have
-   * none: a Map per cached key (~180 bytes of its ~560) only when there is something to map.
+   * none: a Map per cached key (~180 bytes, a third of what a key took with it) only when there is something to map.
    */
   readonly routeBucketKeys: ReadonlyMap<PlanBucket, string> | undefined;
 }
@@ -50,7 +52,10 @@ export class KnownKeys {
     private readonly plans: ReadonlyMap<string, ResolvedPlan>,
     size: number,
   ) {
-    this.lru = size === 0 ? undefined : new LRUCache({ max: size });
+    // Bounded by `maxSize` (each entry counting 1), not `max`: lru-cache allocates its arrays for
+    // `max` entries up front (~29 bytes each, 2.9 MB for the default of 100,000), but grows them
+    // as entries come when only `maxSize` is set, so a cache of a few keys costs a few entries.
+    this.lru = size === 0 ? undefined : new LRUCache({ maxSize: size, sizeCalculation: oneEntry });
   }
 
   get(hash: string): KnownKey | undefined {
