@@ -133,7 +133,16 @@ async function main() {
       env.BENCH_UPSTREAM = `http://127.0.0.1:${upstream.port}`;
     }
     for (const c of cases) {
-      servers.set(c.name, await startServer(c.file, { core: 1, args: c.args, env, label: c.name }));
+      servers.set(
+        c.name,
+        await startServer(c.file, {
+          core: 1,
+          args: c.args,
+          env,
+          label: c.name,
+          startupSeconds: c.startupSeconds,
+        }),
+      );
     }
 
     /** Proves `server` answers `c`'s request correctly (quick mode: 20 requests of warm-up too). */
@@ -255,7 +264,13 @@ async function main() {
       const sides = [pair.baseline, pair.contestant];
       const own = await Promise.all(
         sides.map((c) =>
-          startServer(c.file, { core: 1, args: c.args, env, label: `${c.name} (pair)` }),
+          startServer(c.file, {
+            core: 1,
+            args: c.args,
+            env,
+            label: `${c.name} (pair)`,
+            startupSeconds: c.startupSeconds,
+          }),
         ),
       );
       try {

@@ -246,6 +246,65 @@ const peer = (name, file, request, expect, baseline, extra = {}) => ({
   ...extra,
 });
 
+const thousands = (n) => n.toLocaleString('en-US');
+/** A cache hit among `n` stored URLs: portcullis's store is filled directly, apicache's over HTTP. */
+const cacheAmong = (n) => ({
+  name: `express + gateway.cache hit, ${thousands(n)} URLs stored`,
+  file: 'express-gateway-cache-urls.mjs',
+  args: [String(n)],
+  requires: ['cache'],
+  request: 'get',
+  expect: cacheHit,
+  startupSeconds: 300,
+  compare: [
+    { baseline: 'express + apicache hit, 10,000 URLs stored', target: 1.0 },
+    { baseline: 'express + gateway.cache hit (5 ms route)', target: 1.0 },
+  ],
+});
+/** Usage plans with `n` keys, a different one on each request, in turn. */
+const planKeys = (n, compare) => ({
+  name: `express + gateway.usagePlans, ${thousands(n)} keys in turn`,
+  file: 'express-gateway-usage-plans-keys.mjs',
+  args: [String(n), 'rotate'],
+  requires: ['usagePlans'],
+  request: 'get',
+  expect: ok,
+  also: [refusedWithoutKey],
+  startupSeconds: 60,
+  compare,
+});
+
+/**
+ * Issue 26's scale goals. apicache's store can only be filled through its middleware, one HTTP
+ * request per URL (~2.3 ms each on this machine under load: 23 s for 10,000), so its largest
+ * case is 10,000 URLs; 1,000,000 would take ~40 minutes per server start.
+ */
+const SCALE_CASES = [
+  peer(
+    'express + apicache hit, 10,000 URLs stored',
+    'express-apicache-urls.mjs',
+    'get',
+    ok,
+    'express + apicache hit (5 ms route)',
+    { args: ['10000'], startupSeconds: 300 },
+  ),
+  cacheAmong(10_000),
+  cacheAmong(1_000_000),
+  planKeys(1_000, [{ baseline: 'express + gateway.throttle' }]),
+  planKeys(100_000, [
+    { baseline: 'express + gateway.usagePlans, 1,000 keys in turn', target: 1.0 },
+    { baseline: 'express + gateway.throttle' },
+  ]),
+  peer(
+    'express + fetch() forwarding (undici inside)',
+    'express-fetch-proxy.mjs',
+    'get',
+    proxied,
+    'express',
+    { upstream: true },
+  ),
+];
+
 /**
  * Cases in the order they run in each round: per framework the bare baseline, the peers, then
  * portcullis. `requires`: the `gateway` factories a case needs (skipped until they exist).
@@ -318,8 +377,13 @@ export const CASES = [
     proxy: [
       'express + http-proxy-middleware (keep-alive agent)',
       'express + http-proxy-middleware (default agent)',
+      'express + fetch() forwarding (undici inside)',
     ],
   }),
+
+  // Scale (issue 26): a cache hit among many stored URLs, usage plans with many keys, and the
+  // proxy against Node's own HTTP client as the forwarding engine.
+  ...SCALE_CASES,
 
   // Throttle and usage plans on portcullis's Redis store (a private redis-server the runner starts)
   {

@@ -27,8 +27,12 @@ const EXTRA_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Bo
 /**
  * Starts `scenarios/<file>` with node, pinned to `core`, and resolves `{ pid, port, stop }` once it
  * prints `READY <port>`. `taskset` execs node, so `pid` is node's own (what /proc/<pid>/stat needs).
+ * `startupSeconds`: how long it may take (the scale cases fill their stores first).
  */
-export function startServer(file, { core, args = [], env = {}, nodeArgs = [], label = file }) {
+export function startServer(
+  file,
+  { core, args = [], env = {}, nodeArgs = [], label = file, startupSeconds = 20 },
+) {
   const argv = pinned(core, [
     process.execPath,
     ...EXTRA_NODE_ARGS,
@@ -57,8 +61,8 @@ export function startServer(file, { core, args = [], env = {}, nodeArgs = [], la
     let out = '';
     const timer = setTimeout(() => {
       stop();
-      reject(new Error(`${label}: did not start within 20 s\n${stderr}`));
-    }, 20_000);
+      reject(new Error(`${label}: did not start within ${startupSeconds} s\n${stderr}`));
+    }, startupSeconds * 1000);
     child.stdout.on('data', (chunk) => {
       out += chunk;
       const match = /READY (\d+)/.exec(out);

@@ -88,3 +88,63 @@ export function serve(handler) {
   process.on('SIGTERM', () => process.exit(0));
   return server;
 }
+
+/**
+ * `serve`, but `READY <port>` only once `prepare(port)` resolved: the scale cases fill their
+ * stores (10,000 to 1,000,000 entries) before the runner may send anything.
+ */
+export function serveAfter(handler, prepare) {
+  const server = http.createServer({ keepAliveTimeout: 65_000 }, handler);
+  server.listen(0, '127.0.0.1', async () => {
+    const { port } = server.address();
+    const started = Date.now();
+    await prepare(port);
+    process.stderr.write(`prepared in ${Date.now() - started} ms\n`);
+    process.stdout.write(`READY ${port}\n`);
+  });
+  process.on('SIGTERM', () => process.exit(0));
+  return server;
+}
+
+/** The number a scale case takes as its first argument (`10000`, `1e6`). */
+export function countArgument(fallback) {
+  const raw = process.argv[2];
+  const count = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`not a count: ${raw}`);
+  return count;
+}
+
+/**
+ * Sends `count` GET requests to `pathOf(i)` (i from 0), `concurrency` at a time on keep-alive
+ * connections, and waits for every answer: how the peers' caches are filled, through their own
+ * middleware.
+ */
+export async function fillOverHttp(port, count, pathOf, concurrency = 32) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  let next = 0;
+  const one = (path) =>
+    new Promise((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port, path, agent }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        })
+        .on('error', reject);
+    });
+  const worker = async () => {
+    while (next < count) await one(pathOf(next++));
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  agent.destroy();
+}
+
+/**
+ * The whole front door of the full-stack and pipeline cases: cors + usage plans + throttle + a
+ * cache (an hour, see `CACHE_TTL`), as `gateway.pipeline()` takes it.
+ */
+export const FRONT_DOOR = {
+  cors: { origin: [ORIGIN] },
+  usagePlans: USAGE_PLANS,
+  throttle: NEVER_THROTTLE,
+  cache: CACHE_TTL,
+};

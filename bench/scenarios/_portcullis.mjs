@@ -1,3 +1,3 @@
 /** portcullis as built by the root `npm run build` (the bench measures the dist/ users get). */
 
-export { gateway } from '../../dist/index.js';
+export { gateway, memoryCacheStore, memoryStore } from '../../dist/index.js';

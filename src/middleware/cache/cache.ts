@@ -161,8 +161,20 @@ export function cache(ttlOrOptions?: number | CacheOptions): CacheMiddleware {
     replay(ex, entry, status, now);
   };
 
-  const serveFresh = (ex: Exchange, entry: CacheEntry, now: number): void =>
-    serve(ex, entry, hitStatus(Math.ceil((entry.expiresAt - now) / 1000)), now);
+  /**
+   * The last hit's `Cache-Status` and the ttl it states: hits in the same second share it (the
+   * value changes once a second per entry), so most hits build no string.
+   */
+  let lastTtl = -1;
+  let lastHitStatus = '';
+  const serveFresh = (ex: Exchange, entry: CacheEntry, now: number): void => {
+    const ttl = Math.ceil((entry.expiresAt - now) / 1000);
+    if (ttl !== lastTtl) {
+      lastTtl = ttl;
+      lastHitStatus = hitStatus(ttl);
+    }
+    serve(ex, entry, lastHitStatus, now);
+  };
 
   const giveUp = (state: MissState): void => {
     running.delete(state);

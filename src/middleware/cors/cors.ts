@@ -177,7 +177,9 @@ function isPreflight(ex: Exchange): boolean {
 /**
  * Removes the CORS headers a handler or upstream set. One pass over the few headers set (names
  * come back lower-cased) rather than seven `removeHeader` calls, which each validate and
- * lower-case their name again.
+ * lower-case their name again. (Seven `hasHeader` calls instead cost ~2k instructions more per
+ * request in Koa with a handful of headers, and gained ~1k only once Node keeps a response's
+ * headers in a dictionary, past about ten.)
  */
 function removeCorsHeaders(ex: Exchange): void {
   for (const name of ex.res.getHeaderNames()) {
@@ -194,6 +196,9 @@ function setCorsHeader(ex: Exchange, keepExisting: boolean, name: string, value:
 function addVary(ex: Exchange, fields: readonly string[], joined: string): void {
   if (fields.length === 0) return;
   const existing = ex.getHeader('vary');
+  // A cache hit replays the `Vary` this middleware set when the response was stored: exactly
+  // `joined`, nothing to merge (mergeVary would lower-case, split and search it again).
+  if (existing === joined) return;
   const merged = existing === undefined ? joined : mergeVary(existing, fields);
   if (merged !== undefined) ex.setHeader('vary', merged);
 }

@@ -114,6 +114,47 @@ describeEachFramework('pipeline()', (fw) => {
     expect(over.json).toEqual({ message: 'Limit Exceeded' });
   });
 
+  it("sends the stage throttle's and the plan's RateLimit items once each, on admissions and on either refusal", async () => {
+    const clock = manualClock();
+    const app = await startThrottledPlan(fw, clock, 1000, 2);
+    const fields = async () => {
+      const res = await app.request('/r', asked(KEY));
+      return [res.status, res.headers['ratelimit-policy'], res.headers.ratelimit];
+    };
+    const policy = '"throttle";q=2;w=2';
+    const planPolicy = '"free";q=100;w=1, "free-quota";q=1000;w=86400';
+    expect(await fields()).toEqual([
+      200,
+      `${policy}, ${planPolicy}`,
+      expect.stringMatching(/^"throttle";r=1;t=\d+, "free";r=99;t=\d+, "free-quota";r=999;t=\d+$/),
+    ]);
+    await fields();
+    // The stage throttle refuses: its own items, the plan was never charged.
+    expect(await fields()).toEqual([429, policy, expect.stringMatching(/^"throttle";r=0;t=\d+$/)]);
+  });
+
+  it('sends the plan throttle refusal with both RateLimit items', async () => {
+    const clock = manualClock();
+    const app = await fw.start({
+      use: [
+        pipeline({
+          usagePlans: {
+            plans: { tight: { throttle: { rate: 1, burst: 1 } } },
+            keys: [{ id: 'alice', key: KEY, plan: 'tight' }],
+            clock,
+          },
+          throttle: { rate: 100, burst: 100, clock },
+        }),
+      ],
+      routes: [{ method: 'GET', path: '/r' }],
+    });
+    expect((await app.request('/r', asked(KEY))).status).toBe(200);
+    const refused = await app.request('/r', asked(KEY));
+    expect(refused.status).toBe(429);
+    expect(refused.headers['ratelimit-policy']).toBe('"throttle";q=100;w=1, "tight";q=1;w=1');
+    expect(refused.headers.ratelimit).toMatch(/^"throttle";r=98;t=\d+, "tight";r=0;t=\d+$/);
+  });
+
   it('charges the quota only for admitted requests under concurrency', async () => {
     const clock = manualClock();
     const app = await startThrottledPlan(fw, clock, 5, 3);

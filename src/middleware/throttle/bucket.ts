@@ -43,6 +43,39 @@ export class RateLimitFields {
   }
 }
 
+/**
+ * Hand-over of RateLimit items from a throttle to the usage plans running it (`pipeline()`: the
+ * stage throttle runs inside usage plans' `aroundCharge`, see usage-plans.ts). Without it the
+ * throttle sets `RateLimit-Policy` and `RateLimit` and the plan then reads and sets both again
+ * with its items appended: four `setHeader` and four `getHeader` where two `setHeader` do. Usage
+ * plans offer a collector for the exchange just before they call the throttle, and withdraw it
+ * when that call returns; a throttle takes it only for that exchange and only when it is
+ * called within that call (it is the first piece run), so an offer never reaches another
+ * request. A throttle that did not take it sets its fields itself, as when mounted alone.
+ */
+let offeredTo: Exchange | undefined;
+let offered: RateLimitFields | undefined;
+
+/** Usage plans: `fields` collects the RateLimit items of a throttle run for `ex` from now on. */
+export function offerFields(ex: Exchange, fields: RateLimitFields): void {
+  offeredTo = ex;
+  offered = fields;
+}
+
+/** Usage plans: the call that could take the offer has returned. */
+export function withdrawFields(): void {
+  offeredTo = undefined;
+  offered = undefined;
+}
+
+/** Throttle: the collector offered for `ex`, taken (at most once), or undefined. */
+export function takeOfferedFields(ex: Exchange): RateLimitFields | undefined {
+  if (offeredTo !== ex) return undefined;
+  const fields = offered;
+  withdrawFields();
+  return fields;
+}
+
 /** Records the decision on the context; with stacked throttles the tightest one is kept. */
 export function recordThrottle(
   ex: Exchange,

@@ -5,7 +5,15 @@ import { sendPrepared } from '../../core/errors.js';
 import type { Exchange, Next } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
 import type { BucketParams, BucketResult } from '../../stores/types.js';
-import { proceed, recordThrottle, retryAfter, StoreHealth, setRateLimitFields } from './bucket.js';
+import {
+  proceed,
+  type RateLimitFields,
+  recordThrottle,
+  retryAfter,
+  StoreHealth,
+  setRateLimitFields,
+  takeOfferedFields,
+} from './bucket.js';
 import { resolveThrottleOptions, type ThrottleConfig, type ThrottleOptions } from './options.js';
 
 /**
@@ -28,12 +36,14 @@ export function throttle(options: ThrottleOptions): GatewayMiddleware {
   const health = new StoreHealth('throttle');
 
   return createMiddleware('throttle', function throttle(ex, next) {
+    // Usage plans around this throttle (pipeline) collect its RateLimit items with theirs.
+    const fields = takeOfferedFields(ex);
     if (config.skip !== undefined) {
       const skipped = config.skip(ex.native);
-      if (isThenable(skipped)) return skipAsync(ex, next, config, health, skipped);
+      if (isThenable(skipped)) return skipAsync(ex, next, config, health, skipped, fields);
       if (skipped) return proceed(ex, next);
     }
-    return decide(ex, next, config, health);
+    return decide(ex, next, config, health, fields);
   });
 }
 
@@ -43,23 +53,29 @@ async function skipAsync(
   config: ThrottleConfig,
   health: StoreHealth,
   skipped: PromiseLike<boolean>,
+  fields: RateLimitFields | undefined,
 ): Promise<void> {
   if (await skipped) return proceed(ex, next);
-  return decide(ex, next, config, health);
+  return decide(ex, next, config, health, fields);
 }
 
+/** `fields`: where the RateLimit items go when usage plans collect them (else onto the response). */
 function decide(
   ex: Exchange,
   next: Next,
   config: ThrottleConfig,
   health: StoreHealth,
+  fields: RateLimitFields | undefined,
 ): void | PromiseLike<void> {
   // Key and cost errors are the app's errors: they propagate (never a shared bucket).
   const key = config.prefix + config.keyOf(ex);
   const cost = typeof config.cost === 'number' ? config.cost : checkedCost(config.cost(ex.native));
   const { bucket } = config;
   // More than the bucket holds can never be admitted: a 429 with a Retry-After would be a lie.
-  if (cost > bucket.burst) return sendPrepared(ex, config.costTooHigh);
+  if (cost > bucket.burst) {
+    fields?.write(ex);
+    return sendPrepared(ex, config.costTooHigh);
+  }
   const params: BucketParams = {
     emissionIntervalMs: bucket.emissionIntervalMs,
     burst: bucket.burst,
@@ -67,14 +83,14 @@ function decide(
     now: config.clock.now(),
   };
   const takeNow = config.takeTokensNow;
-  if (takeNow === undefined) return decideLater(ex, next, config, health, key, params);
+  if (takeNow === undefined) return decideLater(ex, next, config, health, key, params, fields);
   let result: BucketResult;
   try {
     result = takeNow(key, params);
   } catch (err) {
-    return storeFailed(ex, next, config, health, err);
+    return storeFailed(ex, next, config, health, err, fields);
   }
-  return settle(ex, next, config, health, result);
+  return settle(ex, next, config, health, result, fields);
 }
 
 async function decideLater(
@@ -84,14 +100,15 @@ async function decideLater(
   health: StoreHealth,
   key: string,
   params: BucketParams,
+  fields: RateLimitFields | undefined,
 ): Promise<void> {
   let result: BucketResult;
   try {
     result = await config.store.consumeBucket(key, params);
   } catch (err) {
-    return storeFailed(ex, next, config, health, err);
+    return storeFailed(ex, next, config, health, err, fields);
   }
-  return settle(ex, next, config, health, result);
+  return settle(ex, next, config, health, result, fields);
 }
 
 /** A store failure admits the request (`onStoreError: 'open'`) or answers 503. */
@@ -101,12 +118,14 @@ function storeFailed(
   config: ThrottleConfig,
   health: StoreHealth,
   err: unknown,
+  fields: RateLimitFields | undefined,
 ): void | PromiseLike<void> {
   if (config.failOpen) {
     health.failed(err, 'admitting requests without throttling until it recovers');
     return proceed(ex, next);
   }
   health.failed(err, 'answering 503 until it recovers');
+  fields?.write(ex);
   sendPrepared(ex, config.unavailable);
 }
 
@@ -117,13 +136,19 @@ function settle(
   config: ThrottleConfig,
   health: StoreHealth,
   result: BucketResult,
+  fields: RateLimitFields | undefined,
 ): void | PromiseLike<void> {
   health.ok();
   const { bucket } = config;
   recordThrottle(ex, config.name, bucket.burst, result);
-  if (config.headers)
-    setRateLimitFields(ex, bucket.policy, bucket.label, result.remaining, result.resetMs);
+  if (config.headers) {
+    if (fields === undefined)
+      setRateLimitFields(ex, bucket.policy, bucket.label, result.remaining, result.resetMs);
+    else fields.add(bucket.policy, bucket.label, result.remaining, result.resetMs);
+  }
   if (result.allowed) return proceed(ex, next);
+  // A refusal ends the pass here: the items collected so far go out with it.
+  fields?.write(ex);
   if (config.onLimit !== undefined) return refuseAfterOnLimit(ex, config, result);
   sendPrepared(ex, config.tooManyRequests, retryAfter(result.retryAfterMs));
 }

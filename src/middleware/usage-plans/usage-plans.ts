@@ -15,15 +15,17 @@ import type {
   QuotaStep,
 } from '../../stores/types.js';
 import {
+  offerFields,
   proceed,
   RateLimitFields,
   recordThrottle,
   retryAfter,
   StoreHealth,
+  withdrawFields,
 } from '../throttle/bucket.js';
 import { policyItem } from '../throttle/headers.js';
 import { hashKey, MAX_KEY_LENGTH } from './keys.js';
-import { type KnownKey, KnownKeys } from './known-keys.js';
+import { bucketKeyOf, type KnownKey, KnownKeys } from './known-keys.js';
 import { type KeyManagement, keyManagement } from './management.js';
 import {
   resolveUsagePlansOptions,
@@ -213,16 +215,28 @@ class Admission {
   ): void | PromiseLike<void> {
     // The stage throttle may key on the caller (`key: 'apiKey'`): the key is known, not yet charged.
     ex.gateway.apiKey = known.apiKey;
-    return inner(ex, () => this.attempt(ex, next, hash, step, known, 0) ?? SETTLED);
+    // The stage throttle's RateLimit items are collected with the plan's, so each field is set
+    // once (see `offerFields`): it writes them itself only when it refuses.
+    const fields = new RateLimitFields();
+    offerFields(ex, fields);
+    try {
+      return inner(ex, () => this.attempt(ex, next, hash, step, known, 0, fields) ?? SETTLED);
+    } finally {
+      withdrawFields();
+    }
   }
 
   /** Without the key record nobody can be admitted safely. */
-  private unavailable(ex: Exchange, err: unknown): void {
+  private unavailable(ex: Exchange, err: unknown, carried: RateLimitFields | undefined): void {
     this.health.failed(err, 'refusing requests with 503 until it recovers');
+    carried?.write(ex);
     sendPrepared(ex, this.config.unavailable);
   }
 
-  /** One combined step for `known`; settled at once when the step answers at once. */
+  /**
+   * One combined step for `known`; settled at once when the step answers at once. `carried`: the
+   * RateLimit items of a stage throttle run before (pipeline), written with the plan's.
+   */
   private attempt(
     ex: Exchange,
     next: Next,
@@ -230,6 +244,7 @@ class Admission {
     step: PlanStep,
     known: KnownKey,
     attempt: number,
+    carried?: RateLimitFields,
   ): PromiseLike<void> | undefined {
     const now = this.config.clock.now();
     const window = this.window(known.plan, now);
@@ -244,15 +259,16 @@ class Admission {
         quotaStep(known, window, now),
       );
     } catch (err) {
-      return this.stepFailed(ex, next, hash, step, known, err);
+      return this.stepFailed(ex, next, hash, step, known, err, carried);
     }
     if (!isPlanOutcome(outcome)) {
       return outcome.then(
-        (answer) => this.settle(ex, next, hash, step, known, attempt, bucket, window, answer),
-        (err: unknown) => this.stepFailed(ex, next, hash, step, known, err),
+        (answer) =>
+          this.settle(ex, next, hash, step, known, attempt, bucket, window, answer, carried),
+        (err: unknown) => this.stepFailed(ex, next, hash, step, known, err, carried),
       );
     }
-    return this.settle(ex, next, hash, step, known, attempt, bucket, window, outcome);
+    return this.settle(ex, next, hash, step, known, attempt, bucket, window, outcome, carried);
   }
 
   /**
@@ -269,12 +285,13 @@ class Admission {
     bucket: PlanBucket | undefined,
     window: QuotaWindow,
     outcome: PlanOutcome,
+    carried: RateLimitFields | undefined,
   ): PromiseLike<void> | undefined {
     this.health.ok();
-    if (outcome.matched) return this.decide(ex, next, known, bucket, window, outcome);
+    if (outcome.matched) return this.decide(ex, next, known, bucket, window, outcome, carried);
     const current = this.known.learn(hash, outcome.record);
-    if (current === undefined || attempt === 1) return this.undecided(ex, current);
-    return this.attempt(ex, next, hash, step, current, attempt + 1);
+    if (current === undefined || attempt === 1) return this.undecided(ex, current, carried);
+    return this.attempt(ex, next, hash, step, current, attempt + 1, carried);
   }
 
   /**
@@ -290,11 +307,12 @@ class Admission {
     step: PlanStep,
     known: KnownKey,
     err: unknown,
+    carried: RateLimitFields | undefined,
   ): PromiseLike<void> | undefined {
     const { fallback } = this;
     if (fallback !== undefined && step !== fallback)
-      return this.attempt(ex, next, hash, fallback, known, 0);
-    this.unavailable(ex, err);
+      return this.attempt(ex, next, hash, fallback, known, 0, carried);
+    this.unavailable(ex, err, carried);
     return undefined;
   }
 
@@ -306,10 +324,11 @@ class Admission {
     bucket: PlanBucket | undefined,
     window: QuotaWindow,
     outcome: PlanOutcome & { matched: true },
+    carried: RateLimitFields | undefined,
   ): PromiseLike<void> | undefined {
     // The key is verified: a refusal below is recorded with it too (logs and metrics by plan).
     ex.gateway.apiKey = known.apiKey;
-    const fields = this.config.headers ? new RateLimitFields() : undefined;
+    const fields = carried ?? (this.config.headers ? new RateLimitFields() : undefined);
     if (this.refusedByBucket(ex, fields, bucket, outcome.bucket)) return undefined;
     if (this.refusedByQuota(ex, fields, known.plan, window, outcome.quota)) return undefined;
     return admitted(ex, next, fields);
@@ -319,9 +338,14 @@ class Admission {
    * No record, or one that may not be admitted: 403. Else the record changed twice in a row: this
    * request cannot be decided (the store itself is fine, so no health change).
    */
-  private undecided(ex: Exchange, known: KnownKey | undefined): undefined {
+  private undecided(
+    ex: Exchange,
+    known: KnownKey | undefined,
+    carried: RateLimitFields | undefined,
+  ): undefined {
     // Set early by `admitAround` (pipeline): the key is no longer what it was checked as.
     ex.gateway.apiKey = undefined;
+    carried?.write(ex);
     sendPrepared(ex, known === undefined ? this.config.forbidden : this.config.unavailable);
     return undefined;
   }
@@ -332,7 +356,7 @@ class Admission {
     try {
       record = await this.config.keyStore.getKeyByHash(this.config.namespace, hash);
     } catch (err) {
-      this.unavailable(ex, err);
+      this.unavailable(ex, err, undefined);
       return undefined;
     }
     const known = this.known.learn(hash, record);
@@ -349,7 +373,8 @@ class Admission {
   ): boolean {
     if (bucket === undefined || taken === undefined) return false;
     recordThrottle(ex, bucket.name, bucket.shape.burst, taken);
-    fields?.add(bucket.shape.policy, bucket.shape.label, taken.remaining, taken.resetMs);
+    if (this.config.headers)
+      fields?.add(bucket.shape.policy, bucket.shape.label, taken.remaining, taken.resetMs);
     if (taken.allowed) return false;
     fields?.write(ex);
     sendPrepared(ex, this.config.tooManyRequests, retryAfter(taken.retryAfterMs));
@@ -365,7 +390,8 @@ class Admission {
     counted: QuotaResult | undefined,
   ): boolean {
     if (plan.quota === undefined || counted === undefined) return false;
-    fields?.add(window.policy!, plan.quota.policyLabel, counted.remaining, counted.resetMs);
+    if (this.config.headers)
+      fields?.add(window.policy!, plan.quota.policyLabel, counted.remaining, counted.resetMs);
     if (counted.allowed) return false;
     fields?.write(ex);
     sendPrepared(ex, this.config.limitExceeded, retryAfter(counted.resetMs));
@@ -455,7 +481,7 @@ function bucketFor(
 
 function bucketStep(known: KnownKey, bucket: PlanBucket, now: number): BucketStep {
   return {
-    key: known.bucketKeys.get(bucket)!,
+    key: bucketKeyOf(known, bucket),
     emissionIntervalMs: bucket.shape.emissionIntervalMs,
     burst: bucket.shape.burst,
     cost: 1,
