@@ -12,13 +12,18 @@ export type ValueReader = (ex: Exchange, error: GatewayErrorInfo) => string | un
 /** A template as parsed: literal text and readers, in order. */
 export type TemplatePart = string | ValueReader;
 
-/** A start-up error in a gateway response, with where in the document it is. */
+/**
+ * A start-up error in a gateway response: `pointer` says where, `detail` what, so that a caller
+ * can report it in its own words (with the document's name) as well as throw it.
+ */
 export class GatewayResponseError extends Error {
   readonly pointer: string;
-  constructor(pointer: string, message: string) {
-    super(`portcullis.openapi: x-amazon-apigateway-gateway-responses: ${pointer}: ${message}`);
+  readonly detail: string;
+  constructor(pointer: string, detail: string) {
+    super(`portcullis.openapi: x-amazon-apigateway-gateway-responses: ${pointer}: ${detail}`);
     this.name = 'GatewayResponseError';
     this.pointer = pointer;
+    this.detail = detail;
   }
 }
 

@@ -84,6 +84,7 @@ describe('compileGatewayResponses()', () => {
     expect(compileError({ NOPE: {} }).message).toBe(
       `portcullis.openapi: x-amazon-apigateway-gateway-responses: ${POINTER}/NOPE: "NOPE" is not a gateway response type`,
     );
+    expect(compileError({ NOPE: {} }).detail).toBe('"NOPE" is not a gateway response type');
     expect(compileError([]).pointer).toBe(POINTER);
     expect(compileError({ THROTTLED: 'x' }).pointer).toBe(`${POINTER}/THROTTLED`);
     for (const statusCode of ['42', '600', 'abc', 99, 200.5, null])
