@@ -4,9 +4,14 @@
 import { parseCommandLine, USAGE, UsageError } from './cli/args.js';
 import { type RunningGateway, startGateway } from './cli/serve.js';
 
-/** An error as one line: the first thing a terminal shows is what went wrong and where. */
+/**
+ * An error as one line, what went wrong and where: `portcullis: api.yaml: /paths/~1pets: ...`
+ * (the library's own `portcullis.openapi:` prefix says nothing more here).
+ */
 const oneLine = (error: unknown): string =>
-  (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, '; ');
+  (error instanceof Error ? error.message : String(error))
+    .replace(/^portcullis\.openapi: /, '')
+    .replace(/\s*\n\s*/g, '; ');
 
 async function main(argv: readonly string[]): Promise<void> {
   let command: ReturnType<typeof parseCommandLine>;

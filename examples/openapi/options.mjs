@@ -38,8 +38,8 @@ export const lambdas = {
   async listPets(event) {
     const type = event.queryStringParameters?.type;
     const pets = [...PETS.values()].filter((pet) => type === undefined || pet.type === type);
-    const limit = Number(event.queryStringParameters?.limit ?? pets.length);
-    return json(200, pets.slice(0, limit), {
+    const limit = Number(event.queryStringParameters?.limit);
+    return json(200, Number.isInteger(limit) && limit > 0 ? pets.slice(0, limit) : pets, {
       'x-stage': event.requestContext?.stage ?? '',
       'x-catalogue': event.stageVariables?.catalogue ?? '',
     });
@@ -68,9 +68,13 @@ export const lambdas = {
   },
 };
 
+/** How often the partner authorizer ran: its results are cached for the document's 300 s. */
+export const authorizerCalls = { count: 0 };
+
 /** The `partners` request authorizer: a partner id and its secret, else 401. */
 export const authorizers = {
   async partners(event) {
+    authorizerCalls.count++;
     const id = event.headers['x-partner-id'];
     if (PARTNERS[id] === undefined || PARTNERS[id] !== event.headers['x-partner-secret'])
       throw new Error('Unauthorized');
@@ -107,8 +111,15 @@ function petService(req, res) {
       requestId: req.headers['x-request-id'] ?? null,
     });
   }
-  if (url.pathname.startsWith('/catalogue/'))
-    return send(200, { method: req.method, path: url.pathname, query: url.search });
+  const catalogue = /^\/catalogue\/([^/]+)\/(.*)$/.exec(url.pathname);
+  if (catalogue !== null)
+    return send(200, {
+      method: req.method,
+      version: catalogue[1],
+      item: catalogue[2],
+      query: url.search,
+      partner: req.headers['x-partner-id'] ?? null,
+    });
   send(404, { message: 'Not here' });
 }
 

@@ -1,9 +1,8 @@
 /** `portcullis serve`: a document, its options and a framework, listening on one address. */
 
-import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { parse as parseYaml } from 'yaml';
-import { openapi, type UnsupportedItem } from '../middleware/openapi/index.js';
+import { loadOpenApiDocument } from '../middleware/openapi/document.js';
+import { openapi, type UnsupportedReport } from '../middleware/openapi/index.js';
 import type { Command } from './args.js';
 import { loadConfig } from './config.js';
 import { type Importer, mountInFramework } from './framework.js';
@@ -36,16 +35,15 @@ export async function startGateway(
   importer?: Importer,
 ): Promise<RunningGateway> {
   const options = command.config === undefined ? {} : await loadConfig(command.config);
-  const document = await loadDocument(command.document);
   // A standalone gateway has no app behind it: what the document does not define is refused as
   // API Gateway refuses it (403 Missing Authentication Token), unless the config says otherwise.
-  const middleware = documentErrorsNamed(command.document, () =>
-    openapi(document, {
-      unmatched: 'refuse',
-      onUnsupported: (report) => printUnsupported(command.document, report.items),
-      ...options,
-    }),
-  );
+  const middleware = openapi(command.document, {
+    unmatched: 'refuse',
+    onUnsupported: (report) => printUnsupported(report),
+    ...options,
+  });
+  // Checked by openapi() just above: read again only to list what it serves.
+  const { document } = loadOpenApiDocument(command.document);
   const { name, server } = await mountInFramework(middleware, command.framework, importer);
   await listen(server, command.port, command.host);
   const { address, port } = server.address() as AddressInfo;
@@ -63,43 +61,12 @@ export async function startGateway(
   };
 }
 
-/** The document as an object, from a YAML or JSON file (YAML 1.2 reads JSON as it is). */
-async function loadDocument(file: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new Error(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
-  }
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (error) {
-    // The first line says what and where (line, column); the rest is a drawing of the place.
-    const [what] = (error as Error).message.split('\n', 1);
-    throw new Error(`${file} is neither JSON nor YAML: ${what}`);
-  }
-  if (typeof document !== 'object' || document === null || Array.isArray(document))
-    throw new Error(`${file}: the document must be an object`);
-  return document as Record<string, unknown>;
-}
-
-/** The parts of the document not run as written, once each, on stderr (the default report names no file). */
-function printUnsupported(file: string, items: readonly UnsupportedItem[]): void {
-  const lines = new Set(items.map((item) => `  ${item.pointer}: ${item.message}\n`));
+/** The parts of the document not run as written, once each (a place repeats per stage), on stderr. */
+function printUnsupported(report: UnsupportedReport): void {
+  const lines = new Set(report.items.map((item) => `  ${item.pointer}: ${item.message}\n`));
   process.stderr.write(
-    `portcullis: ${file}: not supported, not run as written:\n${[...lines].join('')}`,
+    `portcullis: ${report.source}: not supported, not run as written:\n${[...lines].join('')}`,
   );
-}
-
-/** Runs `build`, naming `file` in its errors where the document was given as an object. */
-function documentErrorsNamed<T>(file: string, build: () => T): T {
-  try {
-    return build();
-  } catch (error) {
-    const message = (error as Error).message.replace(/^portcullis\.openapi: (<object>: )?/, '');
-    throw new Error(`${file}: ${message}`, { cause: error });
-  }
 }
 
 function listen(server: import('node:http').Server, port: number, host: string): Promise<void> {
