@@ -35,9 +35,26 @@ const ownerToken = (claims: Record<string, unknown> = {}) =>
     ...claims,
   });
 
+/** Whether this build runs the document's gateway responses (reported as not run otherwise). */
+let gatewayResponsesRun = true;
+gateway
+  .openapi(PETSTORE, {
+    ...example.default,
+    onUnsupported: (report) => {
+      if (report.items.some((item) => item.pointer === '/x-amazon-apigateway-gateway-responses'))
+        gatewayResponsesRun = false;
+    },
+  })
+  .close();
+
 describeEachFramework('the example petstore', (fw) => {
+  // As `portcullis serve` runs it: what the document does not define is the gateway's to refuse.
   const start = (options = example.default) =>
-    fw.start({ use: [gateway.openapi(PETSTORE, { ...options, onUnsupported: () => {} })] });
+    fw.start({
+      use: [
+        gateway.openapi(PETSTORE, { unmatched: 'refuse', ...options, onUnsupported: () => {} }),
+      ],
+    });
 
   it('serves the mock health check without a key, under each stage', async () => {
     const app = await start();
@@ -78,7 +95,8 @@ describeEachFramework('the example petstore', (fw) => {
       { name: 'Bo', type: 'dog', colour: 'red' },
     ]) {
       const refused = await post(invalid);
-      expect([refused.status, refused.body]).toEqual([400, '{"message":"Invalid request body"}']);
+      expect(refused.status).toBe(400);
+      expect(refused.body).toContain('"Invalid request body"');
     }
     expect((await post({ name: 'Bo', type: 'dog' }, ownerToken({ aud: 'elsewhere' }))).status).toBe(
       401,
@@ -116,10 +134,8 @@ describeEachFramework('the example petstore', (fw) => {
       requestId: 'petstore-1',
     });
     const missing = await app.request('/dev/pets/2', { headers: withKey });
-    expect([missing.status, missing.body]).toEqual([
-      400,
-      '{"message":"Missing required request parameters: [X-Locale]"}',
-    ]);
+    expect(missing.status).toBe(400);
+    expect(missing.body).toContain('"Missing required request parameters: [X-Locale]"');
   });
 
   it('proxies the catalogue for partners the request authorizer admits, caching its answer', async () => {
@@ -146,7 +162,6 @@ describeEachFramework('the example petstore', (fw) => {
     expect((await app.request('/prod/admin/stats')).status).toBe(200);
     const outsider = await app.request('/prod/admin/stats', { localAddress: '127.0.0.2' });
     expect(outsider.status).toBe(403);
-    expect(outsider.body).toMatch(/explicit deny/);
     expect((await app.request('/prod/health', { localAddress: '127.0.0.2' })).status).toBe(200);
   });
 
@@ -166,6 +181,48 @@ describeEachFramework('the example petstore', (fw) => {
     ).toBeUndefined();
   });
 
+  it.skipIf(!gatewayResponsesRun)(
+    "answers refusals with the document's gateway responses",
+    async () => {
+      const app = await start();
+      const unknown = await app.request('/prod/no/such/thing');
+      expect([unknown.status, unknown.json]).toEqual([
+        404,
+        { error: { type: 'NOT_FOUND', message: 'No such resource: GET /prod/no/such/thing' } },
+      ]);
+      const keyless = await app.request('/dev/pets');
+      expect([keyless.status, keyless.body]).toEqual([
+        403,
+        '{"error":{"type":"INVALID_API_KEY","message":"Send your key in x-api-key"}}',
+      ]);
+      // DEFAULT_4XX: the refusal's own type, message and request id; the piece's own headers kept.
+      const anonymous = await app.request('/prod/pets', {
+        method: 'POST',
+        headers: { 'x-request-id': 'owner-less', origin: 'https://shop.petstore.example' },
+      });
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.json).toEqual({
+        error: { type: 'UNAUTHORIZED', message: 'Unauthorized', requestId: 'owner-less' },
+      });
+      expect(anonymous.headers['www-authenticate']).toMatch(/^Bearer/);
+      expect(anonymous.headers['access-control-allow-origin']).toBe(
+        'https://shop.petstore.example',
+      );
+      const outsider = await app.request('/prod/admin/stats', { localAddress: '127.0.0.2' });
+      expect([outsider.status, (outsider.json as { error: { type: string } }).error.type]).toEqual([
+        403,
+        'ACCESS_DENIED',
+      ]);
+      const invalid = await app.request('/dev/pets/2', { headers: withKey });
+      expect(invalid.json).toMatchObject({
+        error: {
+          type: 'BAD_REQUEST_PARAMETERS',
+          message: 'Missing required request parameters: [X-Locale]',
+        },
+      });
+    },
+  );
+
   it('throttles the prod stage beyond its burst of 100', async () => {
     const app = await start();
     const answers = await Promise.all(
@@ -175,6 +232,14 @@ describeEachFramework('the example petstore', (fw) => {
     expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(100);
     expect(statuses.filter((status) => status === 429).length).toBeGreaterThan(0);
     expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
+    const throttled = answers.find((res) => res.status === 429)!;
+    expect(throttled.headers['retry-after']).toBeDefined();
+    if (gatewayResponsesRun) {
+      expect(throttled.json).toEqual({
+        error: { type: 'THROTTLED', message: 'Slow down, there are only so many pets' },
+      });
+      expect(throttled.headers['x-petstore-plan-help']).toBe('https://petstore.example/plans');
+    }
   });
 
   it('serves about 10 % of prod requests from the canary (2 000 requests, within 5 standard deviations)', async () => {
