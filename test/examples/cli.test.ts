@@ -121,6 +121,11 @@ describe('portcullis serve', () => {
     ]);
     const wrongMethod = await request(url, '/health', { method: 'DELETE' });
     expect(wrongMethod.status).toBe(403);
+    const taken = await run(['serve', file('tiny.yaml', TINY), '--port', new URL(url).port]);
+    expect([taken.code, taken.stderr]).toEqual([
+      1,
+      expect.stringMatching(/^portcullis: listen EADDRINUSE.*\n$/),
+    ]);
     child.kill('SIGINT');
     const { code, stdout, stderr } = await exit;
     expect(code).toBe(0);
