@@ -148,7 +148,9 @@ export function sendPrepared(
   ex.gateway.error = response.error;
   for (const [name, value] of response.headers) ex.setHeader(name, value);
   if (extra !== undefined) for (const [name, value] of extra) ex.setHeader(name, value);
-  ex.respond(response.status, response.body);
+  const overrides = (ex as OverridableExchange)[kGatewayResponses];
+  if (overrides === undefined) ex.respond(response.status, response.body);
+  else respondOverridden(ex, overrides, response.error, response.status, response.body);
 }
 
 /**
@@ -162,7 +164,81 @@ export function sendGatewayError(
   message: string = GATEWAY_RESPONSES[kind].message,
   responseType: string = DEFAULT_RESPONSE_TYPES[kind],
 ): void {
-  ex.gateway.error = { responseType, message };
+  const error = { responseType, message };
+  const status = GATEWAY_RESPONSES[kind].status;
+  ex.gateway.error = error;
   ex.setHeader('content-type', JSON_CONTENT_TYPE);
-  ex.respond(GATEWAY_RESPONSES[kind].status, JSON.stringify({ message }));
+  const body = JSON.stringify({ message });
+  const overrides = (ex as OverridableExchange)[kGatewayResponses];
+  if (overrides === undefined) ex.respond(status, body);
+  else respondOverridden(ex, overrides, error, status, body);
+}
+
+/**
+ * A response that replaces one of the gateway's own for a request (API Gateway's gateway
+ * responses, `x-amazon-apigateway-gateway-responses`). `body` undefined keeps the refusal's own
+ * body (a gateway response with a status or headers but no template).
+ */
+export interface GatewayResponseOverride {
+  readonly status: number;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  readonly body: Buffer | string | undefined;
+}
+
+/** Replaces the gateway's refusals for the requests it is installed on (`useGatewayResponseOverrides`). */
+export interface GatewayResponseOverrides {
+  /**
+   * The replacement for the refusal `error` the gateway is about to send with `status`, or
+   * undefined to send the refusal unchanged. Called with the refusal's own headers already set.
+   */
+  responseFor(
+    ex: Exchange,
+    error: GatewayErrorInfo,
+    status: number,
+  ): GatewayResponseOverride | undefined;
+}
+
+/**
+ * Where an exchange carries its overrides: a symbol-keyed property, set only on the exchanges of
+ * requests that have overrides. A field on `GatewayContext` would be visible to users (and
+ * logged by whoever prints the context); a WeakMap would add an ephemeron-table insertion per
+ * request, which the collector then has to trace. Requests without overrides never get the
+ * property: they pay nothing on the way in, and a refusal pays one missing-property read.
+ */
+const kGatewayResponses = Symbol('portcullis.gatewayResponses');
+
+interface OverridableExchange extends Exchange {
+  [kGatewayResponses]?: GatewayResponseOverrides;
+}
+
+/**
+ * Makes the gateway's refusals on this request go through `overrides` (consulted by
+ * `sendPrepared` and `sendGatewayError`). `ex.gateway.error` still records the refusal as the
+ * piece named it.
+ */
+export function useGatewayResponseOverrides(
+  ex: Exchange,
+  overrides: GatewayResponseOverrides,
+): void {
+  (ex as OverridableExchange)[kGatewayResponses] = overrides;
+}
+
+/**
+ * Sends the refusal through the request's overrides: the override's status, headers (set over the
+ * refusal's own, so its content type wins) and body, or the refusal unchanged when none applies.
+ */
+function respondOverridden(
+  ex: Exchange,
+  overrides: GatewayResponseOverrides,
+  error: GatewayErrorInfo,
+  status: number,
+  ownBody: Buffer | string,
+): void {
+  const override = overrides.responseFor(ex, error, status);
+  if (override === undefined) {
+    ex.respond(status, ownBody);
+    return;
+  }
+  for (const [name, value] of override.headers) ex.setHeader(name, value);
+  ex.respond(override.status, override.body ?? ownBody);
 }

@@ -1,0 +1,25 @@
+/** `--config`: the `gateway.openapi()` options, from an ES module or a CommonJS file. */
+
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * The options `file` exports: its default export (`module.exports` of a CommonJS file), else its
+ * named exports; a function there is called (and awaited) for them, so that a config can start
+ * what it needs first (a local backend, keys read from elsewhere).
+ */
+export async function loadConfig(file: string): Promise<Record<string, unknown>> {
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new Error(`--config ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  const exported = 'default' in module ? module.default : { ...module };
+  const options = typeof exported === 'function' ? await exported() : exported;
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new Error(
+      `--config ${file}: must export the options object (or a function returning it)`,
+    );
+  return options as Record<string, unknown>;
+}
