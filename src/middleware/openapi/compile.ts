@@ -12,6 +12,11 @@ import type { UsagePlansMiddleware } from '../usage-plans/index.js';
 import { aroundChargeOf } from '../usage-plans/usage-plans.js';
 import { corsOptionsOf } from './cors.js';
 import { Forwarder } from './forwarder.js';
+import {
+  type CompiledGatewayResponses,
+  compileGatewayResponses,
+  GatewayResponseError,
+} from './gateway-responses.js';
 import { compileIntegration } from './integrations.js';
 import { LambdaIntegrations } from './lambda-integration.js';
 import { type Operation, operationsOf } from './operations.js';
@@ -42,6 +47,8 @@ export interface CompiledApi {
   /** The header API keys come in: canaries stick to it. */
   readonly keyHeader: string;
   readonly forwarder: Forwarder;
+  /** The document's gateway responses, installed on every request the API answers. */
+  readonly gatewayResponses: CompiledGatewayResponses | undefined;
 }
 
 /** What every operation's compilation shares. */
@@ -95,7 +102,24 @@ export function compileApi(
     usagePlans: security.usagePlans,
     keyHeader: security.keyHeader,
     forwarder: shared.forwarder,
+    gatewayResponses: gatewayResponsesOf(document, findings),
   };
+}
+
+const GATEWAY_RESPONSES = 'x-amazon-apigateway-gateway-responses';
+
+function gatewayResponsesOf(
+  document: Record<string, unknown>,
+  findings: Findings,
+): CompiledGatewayResponses | undefined {
+  const extension = document[GATEWAY_RESPONSES];
+  if (extension === undefined) return undefined;
+  try {
+    return compileGatewayResponses(extension, `/${GATEWAY_RESPONSES}`);
+  } catch (err) {
+    if (err instanceof GatewayResponseError) throw findings.error(err.pointer, err.detail);
+    throw err;
+  }
 }
 
 function routerOf(operations: readonly Operation[], findings: Findings): Router<ResourceTable> {

@@ -8,6 +8,7 @@ import { compose } from '../pipeline/compose.js';
 import type { UsagePlansMiddleware } from '../usage-plans/index.js';
 import { type CompiledApi, compileApi } from './compile.js';
 import { loadOpenApiDocument } from './document.js';
+import { useGatewayResponses } from './gateway-responses.js';
 import { type OpenApiConfig, type OpenApiOptions, resolveOpenApiOptions } from './options.js';
 import { Findings } from './report.js';
 import { DEFAULT_STAGE, servedByCanary } from './stages.js';
@@ -23,7 +24,7 @@ export interface OpenApiExtras {
 export type OpenApiMiddleware = GatewayMiddleware & OpenApiExtras;
 
 /** The extensions another part of the gateway runs, wired in here. */
-const WIRED = new Set(['request-validators', 'request-validator', 'policy']);
+const WIRED = new Set(['request-validators', 'request-validator', 'policy', 'gateway-responses']);
 
 /**
  * Runs an OpenAPI 3 document with API Gateway's extensions: routes by its paths and runs, per
@@ -47,14 +48,25 @@ export function openapi(document: object | string, options?: OpenApiOptions): Op
   });
 }
 
-function unmatchedHandler(config: OpenApiConfig): CoreHandler {
+/**
+ * The request is the API's to answer: its refusals (and its pieces') take the document's
+ * gateway responses. Installed only then, never on a request handed on to the app.
+ */
+function answeredByApi(ex: Exchange, api: CompiledApi): void {
+  if (api.gatewayResponses !== undefined) useGatewayResponses(ex, api.gatewayResponses);
+}
+
+function unmatchedHandler(config: OpenApiConfig, api: CompiledApi): CoreHandler {
   if (config.unmatched === 'next') return (_ex, next) => next();
-  return (ex) => sendGatewayError(ex, 'missingAuthenticationToken');
+  return (ex) => {
+    answeredByApi(ex, api);
+    sendGatewayError(ex, 'missingAuthenticationToken');
+  };
 }
 
 /** The per-request part: stage, route, canary, context, then the operation's composed pieces. */
 function dispatcher(api: CompiledApi, config: OpenApiConfig): CoreHandler {
-  const unmatched = unmatchedHandler(config);
+  const unmatched = unmatchedHandler(config, api);
   // A method the path lacks still gets its CORS answer (a preflight above all).
   const missingMethod = api.cors === undefined ? unmatched : compose([api.cors, unmatched]);
   const staged = config.stages !== undefined;
@@ -70,11 +82,15 @@ function dispatcher(api: CompiledApi, config: OpenApiConfig): CoreHandler {
     if (stage === undefined) return unmatched(ex, next);
     const method = ex.method;
     const match = api.router.match(path, method);
-    if (match === 'malformed') return sendGatewayError(ex, 'badRequest');
+    if (match === 'malformed') {
+      answeredByApi(ex, api);
+      return sendGatewayError(ex, 'badRequest');
+    }
     if (match === 'none') return unmatched(ex, next);
     const table = match.resource.value;
     const op = table.methods.get(method) ?? table.any;
     if (op === undefined) return missingMethod(ex, next);
+    answeredByApi(ex, api);
     const canary = stage.canary !== -1 && servedByCanary(ex, stage, api.keyHeader);
     const variant = canary ? stage.canary : stage.main;
     const gateway = ex.gateway;
