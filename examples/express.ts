@@ -9,6 +9,7 @@ import { startBackend } from './demo/backend.js';
 import { CORS_OPTIONS, DEMO_KEYS, DEMO_PLANS, demoStore } from './demo/config.js';
 import { printInstructions } from './demo/curl.js';
 import { demoIssuer } from './demo/jwt.js';
+import { petstoreApi } from './demo/petstore.js';
 import { type Demo, demoPorts, isMain, listenDemo, stopOnSignal } from './demo/server.js';
 
 export type { Demo } from './demo/server.js';
@@ -34,6 +35,11 @@ export async function startExpressDemo(port = 0, backendPort = 0): Promise<Demo>
   app.use(gateway.cors(CORS_OPTIONS));
   // One bucket for the whole gateway, as API Gateway's account-level throttle.
   app.use(gateway.throttle({ rate: 50, burst: 100, key: 'global', name: 'global', store }));
+
+  // A whole API from an OpenAPI document with API Gateway's extensions: its stages under /dev
+  // and /prod; what the document does not define goes on to the routes below.
+  const petstore = await petstoreApi();
+  app.use(petstore.api);
 
   app.get('/hello', (req, res) => {
     res.json({ message: 'hello from the gateway', requestId: req.gateway?.requestId });
@@ -65,6 +71,7 @@ export async function startExpressDemo(port = 0, backendPort = 0): Promise<Demo>
     close,
     () => weather.close(),
     () => api.close(),
+    petstore.close,
   ]);
 }
 

@@ -9,6 +9,7 @@ import { startBackend } from './demo/backend.js';
 import { CORS_OPTIONS, DEMO_KEYS, DEMO_PLANS, demoStore } from './demo/config.js';
 import { printInstructions } from './demo/curl.js';
 import { demoIssuer } from './demo/jwt.js';
+import { petstoreApi } from './demo/petstore.js';
 import { type Demo, demoPorts, isMain, listenDemo, stopOnSignal } from './demo/server.js';
 
 /** Runs `middleware` only for paths under `prefix` (what `app.use(prefix, mw)` does in Express). */
@@ -36,6 +37,11 @@ export async function startKoaDemo(port = 0, backendPort = 0): Promise<Demo> {
 
   app.use(gateway.cors(CORS_OPTIONS));
   app.use(gateway.throttle({ rate: 50, burst: 100, key: 'global', name: 'global', store }));
+
+  // A whole API from an OpenAPI document with API Gateway's extensions: its stages under /dev
+  // and /prod; what the document does not define goes on to the routes below.
+  const petstore = await petstoreApi();
+  app.use(petstore.api);
 
   app.use(async (ctx, next) => {
     if (ctx.method !== 'GET' || ctx.path !== '/hello') return next();
@@ -70,6 +76,7 @@ export async function startKoaDemo(port = 0, backendPort = 0): Promise<Demo> {
     close,
     () => weather.close(),
     () => api.close(),
+    petstore.close,
   ]);
 }
 

@@ -1,6 +1,7 @@
 /** Prints the demo's URLs and ready-to-paste curl lines, one group per feature. */
 
 import { DEMO_KEYS, DEMO_ORIGIN } from './config.js';
+import { PETSTORE_KEY } from './petstore.js';
 
 export function printInstructions(
   framework: string,
@@ -50,6 +51,14 @@ export function printInstructions(
     '# Proxy: a POST forwarded to the backend, and an unknown backend path (404 from the backend)',
     `curl -i -X POST ${g}/api/orders -H 'x-api-key: ${key('demo-pro')}' -H 'content-type: application/json' -d '{"item":"moat","quantity":1}'`,
     `curl -i ${g}/api/nothing-here -H 'x-api-key: ${key('demo-pro')}'`,
+    '',
+    "# A whole API from an OpenAPI document with API Gateway's extensions (examples/openapi/petstore.yaml):",
+    '# a mock health check, a Lambda handler run in-process behind an API key (403 without), an HTTP integration with mappings',
+    `curl -s ${g}/prod/health`,
+    `curl -i '${g}/dev/pets?type=cat'`,
+    `curl -s '${g}/dev/pets?type=cat' -H 'x-api-key: ${PETSTORE_KEY}'`,
+    `curl -s ${g}/dev/pets/2 -H 'x-api-key: ${PETSTORE_KEY}' -H 'x-locale: fr'`,
+    '# The same document standalone: npm run build && node dist/cli.js serve examples/openapi/petstore.yaml --config examples/openapi/options.mjs --port 3002',
     '',
     '# Metrics: Prometheus series of everything above (requests by route and status class, latency, cache, 429s by policy and plan)',
     `curl -s ${g}/metrics | grep '^portcullis_'`,

@@ -5,6 +5,7 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_KEYS, DEMO_ORIGIN } from '../../examples/demo/config.js';
+import { PETSTORE_KEY } from '../../examples/demo/petstore.js';
 import { startExpressDemo } from '../../examples/express.js';
 import { startKoaDemo } from '../../examples/koa.js';
 import { request } from '../support/http.js';
@@ -133,6 +134,26 @@ describe.each(stores)('the demo on the %s store', (_store, redisUrl) => {
       expect([added('INVALID_API_KEY'), added('THROTTLED'), added('QUOTA_EXCEEDED')]).toEqual([
         1, 1, 1,
       ]);
+    });
+
+    it('runs the OpenAPI example under its stages, beside the routes of its own', async () => {
+      const demo = await startDemo();
+      const health = await request(demo.url, '/prod/health');
+      expect(health.status).toBe(200);
+      expect((await request(demo.url, '/dev/pets?type=cat')).status).toBe(403);
+      const cats = await request(demo.url, '/dev/pets?type=cat', {
+        headers: { 'x-api-key': PETSTORE_KEY },
+      });
+      expect([cats.status, cats.json]).toEqual([200, [expect.objectContaining({ type: 'cat' })]]);
+      const tom = await request(demo.url, '/dev/pets/2', {
+        headers: { 'x-api-key': PETSTORE_KEY, 'x-locale': 'fr' },
+      });
+      expect([tom.status, tom.json]).toEqual([
+        200,
+        expect.objectContaining({ name: 'Tom', locale: 'fr' }),
+      ]);
+      // What the document does not define goes on to the demo's own routes.
+      expect((await request(demo.url, '/hello')).status).toBe(200);
     });
 
     it('answers /admin only to this machine (ipFilter)', async () => {
