@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { GatewayMiddleware } from '../../src/core/middleware.js';
 import { gateway } from '../../src/gateway.js';
+import type { AuthorizerEvent } from '../../src/index.js';
 import { PIPELINE_ORDER, type PipelineOptions } from '../../src/middleware/pipeline/index.js';
 import { clientTls, makeTestCertificates, mutualTlsServer } from '../support/certificates.js';
 import { describeEachFramework, type Framework } from '../support/frameworks.js';
@@ -227,6 +228,68 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'resource policy: a denied user agent refused before the key is checked, another admitted',
+    statuses: [403, 200],
+    options: (clock) => ({
+      ...keyed(clock),
+      resourcePolicy: {
+        policy: {
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: '*',
+              Action: 'execute-api:Invoke',
+              Resource: 'execute-api:/*',
+            },
+            {
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 'execute-api:Invoke',
+              Resource: 'execute-api:/*/GET/r',
+              Condition: { StringEquals: { 'aws:UserAgent': 'blocked-agent' } },
+            },
+          ],
+        },
+      },
+    }),
+    requests: [
+      { path: '/r?a', init: { headers: { origin: ORIGIN, 'user-agent': 'blocked-agent' } } },
+      { path: '/r?b', init: withKey(KEY, { 'user-agent': 'fine-agent' }) },
+    ],
+  },
+  {
+    name: 'authorizer: denied, then allowed with its context',
+    statuses: [403, 200],
+    options: (clock) => ({
+      ...keyed(clock),
+      authorizer: {
+        fn: (event: AuthorizerEvent) => {
+          const team = 'headers' in event ? event.headers?.['x-team'] : undefined;
+          return {
+            principalId: 'dave',
+            policyDocument: {
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Effect: team === 'red' ? ('Allow' as const) : ('Deny' as const),
+                  Action: 'execute-api:Invoke',
+                  Resource: '*',
+                },
+              ],
+            },
+            context: { team: team ?? '' },
+          };
+        },
+        type: 'REQUEST',
+        identitySource: ['header:x-team'],
+      },
+    }),
+    requests: [
+      { path: '/r?a', init: withKey(KEY, { 'x-team': 'blue' }) },
+      { path: '/r?b', init: withKey(KEY, { 'x-team': 'red' }) },
+    ],
+  },
+  {
     name: 'ipFilter denied',
     statuses: [403],
     options: (clock) => ({ ...keyed(clock), ipFilter: { allow: ['10.0.0.0/8'] } }),
@@ -237,9 +300,18 @@ const CASES: Case[] = [
 /** The pieces `options` names, each built by its own factory, in the pipeline's order. */
 function separately(options: PipelineOptions): GatewayMiddleware[] {
   const factories = gateway as unknown as Record<string, (value: unknown) => GatewayMiddleware>;
-  return PIPELINE_ORDER.filter((name) => options[name] !== undefined).map((name) =>
-    factories[name]!(options[name]),
-  );
+  return PIPELINE_ORDER.filter((name) => options[name] !== undefined).map((name) => {
+    // The two pieces whose factory takes a first argument of its own besides the options.
+    if (name === 'resourcePolicy') {
+      const { policy, ...rest } = options.resourcePolicy as { policy: unknown };
+      return gateway.resourcePolicy(policy as never, rest);
+    }
+    if (name === 'authorizer') {
+      const { fn, ...rest } = options.authorizer as { fn: unknown };
+      return gateway.authorizer(fn as never, rest);
+    }
+    return factories[name]!(options[name]);
+  });
 }
 
 async function run(fw: Framework, use: GatewayMiddleware[], c: Case, clock: ManualClock) {
