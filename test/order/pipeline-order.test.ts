@@ -15,6 +15,7 @@ import { describeEachFramework, type Framework } from '../support/frameworks.js'
 import type { TestRequest, TestResponse } from '../support/http.js';
 import { mint, randomSecret } from '../support/jwt.js';
 import { type ManualClock, manualClock } from '../support/manual-clock.js';
+import { allowAllBut } from '../support/policy.js';
 import { startEchoUpstream, type Upstream } from '../support/upstream.js';
 
 const ORIGIN = 'https://app.example.com';
@@ -233,23 +234,10 @@ const CASES: Case[] = [
     options: (clock) => ({
       ...keyed(clock),
       resourcePolicy: {
-        policy: {
-          Statement: [
-            {
-              Effect: 'Allow',
-              Principal: '*',
-              Action: 'execute-api:Invoke',
-              Resource: 'execute-api:/*',
-            },
-            {
-              Effect: 'Deny',
-              Principal: '*',
-              Action: 'execute-api:Invoke',
-              Resource: 'execute-api:/*/GET/r',
-              Condition: { StringEquals: { 'aws:UserAgent': 'blocked-agent' } },
-            },
-          ],
-        },
+        policy: allowAllBut({
+          Resource: 'execute-api:/*/GET/r',
+          Condition: { StringEquals: { 'aws:UserAgent': 'blocked-agent' } },
+        }),
       },
     }),
     requests: [

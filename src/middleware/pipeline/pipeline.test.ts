@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { describeEachFramework, type Framework } from '../../../test/support/frameworks.js';
 import { request } from '../../../test/support/http.js';
 import { type ManualClock, manualClock } from '../../../test/support/manual-clock.js';
+import { allowAllBut } from '../../../test/support/policy.js';
 import { startEchoUpstream } from '../../../test/support/upstream.js';
 import { cors } from '../cors/index.js';
 import { resourcePolicy } from '../resource-policy/index.js';
@@ -313,22 +314,7 @@ describeEachFramework('pipeline()', (fw) => {
   });
 
   it('refuses by resource policy before the API key is checked, with CORS headers', async () => {
-    const policy = {
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: '*',
-          Action: 'execute-api:Invoke',
-          Resource: 'execute-api:/*',
-        },
-        {
-          Effect: 'Deny',
-          Principal: '*',
-          Action: 'execute-api:Invoke',
-          Resource: 'execute-api:/*/*/admin',
-        },
-      ],
-    } as const;
+    const policy = allowAllBut({ Resource: 'execute-api:/*/*/admin' });
     let charged = 0;
     const app = await fw.start({
       use: [
