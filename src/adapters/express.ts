@@ -116,6 +116,15 @@ class ExpressExchange extends Exchange {
     return rawBodyOf((this.expressReq as { rawBody?: unknown }).rawBody);
   }
 
+  override keepParsedBody(parsed: unknown, raw: Buffer): void {
+    // `_body` is body-parser's mark of a body already parsed: `express.json()` after us skips.
+    const req = this.expressReq as { body?: unknown; _body?: boolean; rawBody?: unknown };
+    if (req._body === true || req.body !== undefined) return;
+    req.body = parsed;
+    req._body = true;
+    if (req.rawBody === undefined) req.rawBody = raw;
+  }
+
   respond(status: number, body: Buffer | string | null): void {
     const res = this.res;
     // Every store on Express's re-prototyped `res` costs ~2 µs (bench/probes): only on a change.

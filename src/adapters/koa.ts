@@ -85,6 +85,14 @@ class KoaExchange extends Exchange {
     return rawBodyOf(this.ctx.request?.rawBody);
   }
 
+  override keepParsedBody(parsed: unknown, raw: Buffer): void {
+    // @koa/bodyparser and koa-bodyparser skip a request whose `ctx.request.body` is set.
+    const request = this.ctx.request;
+    if (request === undefined || request.body !== undefined) return;
+    request.body = parsed;
+    if (request.rawBody === undefined) request.rawBody = raw.toString('utf8');
+  }
+
   respond(status: number, body: Buffer | string | null): void {
     // Koa keeps headers set on `ctx.res` before the body is assigned.
     this.assignBody(status, body);

@@ -148,6 +148,14 @@ export abstract class Exchange {
     return undefined;
   }
 
+  /**
+   * Hands a JSON body the gateway read (and parsed) to the body parsers mounted after it, which
+   * can no longer read the stream: Express's `req.body` with body-parser's "already parsed"
+   * mark, Koa's `ctx.request.body` (which @koa/bodyparser and koa-bodyparser skip when set).
+   * Nothing is changed when a parser before already left a body.
+   */
+  keepParsedBody(_parsed: unknown, _raw: Buffer): void {}
+
   /** A request header (name in lower case); repeated headers are joined with ", ". */
   header(name: string): string | undefined {
     const value = this.headers[name];

@@ -115,7 +115,11 @@ export async function bodyIsValid(
       `${rules.pointer}: validation failed: ${(error as Error).message}`,
     );
   }
-  if (valid) return true;
+  if (valid) {
+    // The stream is read: a body parser mounted after the gateway gets the body from here.
+    ex.keepParsedBody(value, bytes);
+    return true;
+  }
   const first = validate.errors?.[0];
   return refuseBody(
     ex,

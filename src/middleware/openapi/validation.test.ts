@@ -263,6 +263,17 @@ describeEachFramework('openapi request validation', (fw) => {
       expect((await app.request('/pets/7?version=1', put(PET))).status).toBe(200);
     });
 
+    it('hands the body it read to a JSON parser mounted after it', async () => {
+      const app = await fw.start({
+        use: [routed(validatorFor('/pets/{id}', 'put')), jsonParser(fw)],
+        routes: [echoRoute('PUT', '/pets/7')],
+      });
+      const ok = await app.request('/pets/7?version=1', put(PET));
+      expect([ok.status, ok.json]).toEqual([200, { received: PET }]);
+      const bad = await app.request('/pets/7?version=1', put({ ...PET, kind: 'cow' }));
+      expect(bad.json).toEqual(INVALID_BODY);
+    });
+
     it('checks a body a JSON parser mounted before already read', async () => {
       const app = await fw.start({
         use: [jsonParser(fw), routed(validatorFor('/pets/{id}', 'put'))],
