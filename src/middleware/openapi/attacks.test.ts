@@ -1,0 +1,170 @@
+/**
+ * Hostile requests against `openapi()`: what the upstream receives must stay inside the
+ * integration's URI and carry no header, query or request that the document did not map.
+ */
+
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { describeEachFramework } from '../../../test/support/frameworks.js';
+import { apiDocument } from '../../../test/support/openapi.js';
+import {
+  RawConnection,
+  type RecordingUpstream,
+  startRecordingUpstream,
+} from '../../../test/support/raw-http.js';
+import { type OpenApiOptions, openapi as openapiOf } from './index.js';
+
+const openapi = (document: Record<string, unknown>, options?: OpenApiOptions) =>
+  openapiOf(apiDocument(document), options);
+
+let upstream: RecordingUpstream;
+beforeAll(async () => {
+  upstream = await startRecordingUpstream();
+});
+afterAll(() => upstream.close());
+beforeEach(() => {
+  upstream.requests.length = 0;
+});
+
+const quiet = { onUnsupported: () => {} };
+
+function document(base: string) {
+  const proxy = (uri: string, requestParameters?: Record<string, string>) => ({
+    'x-amazon-apigateway-any-method': {
+      'x-amazon-apigateway-integration': { type: 'http_proxy', uri, requestParameters },
+    },
+  });
+  return {
+    paths: {
+      '/pets/{id}': proxy(`${base}/v1/pets/{id}`),
+      '/files/{proxy+}': proxy(`${base}/store/{proxy}`),
+      '/by-query': proxy(`${base}/v1/pets/{id}`, {
+        'integration.request.path.id': 'method.request.querystring.id',
+      }),
+      '/echo-header': proxy(`${base}/v1/header`, {
+        'integration.request.header.x-from-query': 'method.request.querystring.v',
+      }),
+      '/framing': proxy(`${base}/v1/framing`, {
+        'integration.request.header.content-length': 'method.request.querystring.n',
+        'integration.request.header.transfer-encoding': 'method.request.querystring.te',
+        'integration.request.header.host': 'method.request.querystring.host',
+        'integration.request.header.connection': 'method.request.querystring.c',
+      }),
+    },
+  };
+}
+
+/** Sends `target` exactly as written and returns the status. */
+async function rawStatus(url: string, target: string, method = 'GET'): Promise<number> {
+  const connection = await RawConnection.open(url);
+  try {
+    connection.write(`${method} ${target} HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n`);
+    const response = await connection.response(method);
+    return response?.status ?? 0;
+  } finally {
+    connection.destroy();
+  }
+}
+
+/** The upstream paths received, none of which may leave `base` or hold a dot segment. */
+function expectInside(base: string): void {
+  for (const { url } of upstream.requests) {
+    const path = url.split('?')[0]!;
+    expect(path.startsWith(base)).toBe(true);
+    const segments = path.split('/').map((s) => decodeURIComponent(s).toLowerCase());
+    expect(segments.filter((s) => s === '..' || s === '.')).toEqual([]);
+  }
+}
+
+describeEachFramework('openapi() under attack', (fw) => {
+  it('keeps an encoded path parameter inside its segment of the uri', async () => {
+    const app = await fw.start({ use: [openapi(document(upstream.url), quiet)] });
+    // 404: no resource, the request goes on to the app (a dot segment fills no variable); 400: the proxy refuses a `..` behind
+    // an encoded separator, which some upstreams decode.
+    const expected = {
+      '..%2Fadmin': 400,
+      '%2e%2e': 404,
+      '..%5Cadmin': 400,
+      '%252e%252e': 200,
+      '%3Fx%3D1': 200,
+      '%23frag': 200,
+    };
+    for (const [id, status] of Object.entries(expected))
+      expect(await rawStatus(app.url, `/pets/${id}`), id).toBe(status);
+    expectInside('/v1/pets/');
+    for (const { url } of upstream.requests) expect(url).not.toContain('?');
+    const crlf = await rawStatus(app.url, '/pets/a%0d%0aX-Injected:%201');
+    expect(crlf).toBe(200);
+    expect(upstream.requests.at(-1)!.url).toBe('/v1/pets/a%0D%0AX-Injected%3A%201');
+    expect(upstream.requests.at(-1)!.headers['x-injected']).toBeUndefined();
+  });
+
+  it('never lets a greedy parameter climb out of the uri with an encoded slash', async () => {
+    const app = await fw.start({ use: [openapi(document(upstream.url), quiet)] });
+    const expected = {
+      '/files/..%2Fadmin': 400,
+      '/files/a/..%2F..%2Fadmin': 400,
+      '/files/a%2F..%2F..%2Fadmin': 400,
+      '/files/%2e%2e%2fadmin': 400,
+      '/files/a/.%2Fb': 400,
+      '/files/a/%2E/b': 404,
+    };
+    for (const [path, status] of Object.entries(expected))
+      expect(await rawStatus(app.url, path), path).toBe(status);
+    expect(upstream.requests).toEqual([]);
+    expect(await rawStatus(app.url, '/files/a/b%2Fc')).toBe(200);
+    expect(await rawStatus(app.url, '/files/a%2F%2Fb')).toBe(200);
+    expect(upstream.requests.map((r) => r.url)).toEqual(['/store/a/b/c', '/store/a//b']);
+  });
+
+  it('refuses a mapped path variable that is a dot segment', async () => {
+    const app = await fw.start({ use: [openapi(document(upstream.url), quiet)] });
+    for (const id of ['..', '.', '%2e%2e', '%2E']) {
+      const status = await rawStatus(app.url, `/by-query?id=${id}`);
+      expect(status, id).toBe(400);
+    }
+    expect(upstream.requests).toEqual([]);
+    expect(await rawStatus(app.url, '/by-query?id=a%2Fb')).toBe(200);
+    expect(upstream.requests.at(-1)!.url).toBe('/v1/pets/a%2Fb?id=a%2Fb');
+  });
+
+  it('answers 400 to a mapped header value no HTTP header can carry, and stays up', async () => {
+    const app = await fw.start({ use: [openapi(document(upstream.url), quiet)] });
+    for (const v of ['a%0d%0aX-Injected:%201', '%E2%98%83', 'a%00b']) {
+      const status = await rawStatus(app.url, `/echo-header?v=${v}`);
+      expect(status, v).toBe(400);
+    }
+    expect(upstream.requests).toEqual([]);
+    expect(await rawStatus(app.url, `/echo-header?v=${'x'.repeat(4000)}`)).toBe(200);
+    expect(upstream.requests.at(-1)!.headers['x-from-query']).toBe('x'.repeat(4000));
+  });
+
+  it('never maps a framing or hop-by-hop header (no request smuggling through a mapping)', async () => {
+    const reports: string[] = [];
+    const app = await fw.start({
+      use: [
+        openapi(document(upstream.url), { onUnsupported: (r) => reports.push(JSON.stringify(r)) }),
+      ],
+    });
+    const connection = await RawConnection.open(app.url);
+    try {
+      const smuggled = 'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n';
+      const body = `${smuggled}`;
+      connection.write(
+        `POST /framing?n=0&te=chunked&host=evil&c=close HTTP/1.1\r\nHost: api\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      const response = await connection.response('POST');
+      expect(response?.status).toBe(200);
+    } finally {
+      connection.destroy();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(upstream.requests.map((r) => r.url)).toEqual([
+      '/v1/framing?n=0&te=chunked&host=evil&c=close',
+    ]);
+    const seen = upstream.requests[0]!;
+    expect(seen.headers.host).not.toBe('evil');
+    expect(seen.headers['transfer-encoding']).toBeUndefined();
+    expect(seen.body).toBe('GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(reports.join('\n')).toMatch(/content-length/);
+  });
+});
