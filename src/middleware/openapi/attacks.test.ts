@@ -168,3 +168,89 @@ describeEachFramework('openapi() under attack', (fw) => {
     expect(reports.join('\n')).toMatch(/content-length/);
   });
 });
+
+describeEachFramework('openapi() stage cache across callers', (fw) => {
+  const KEY_A = 'key-a-0123456789abcdef';
+  const KEY_B = 'key-b-0123456789abcdef';
+  const securitySchemes = {
+    api_key: { type: 'apiKey', name: 'x-api-key', in: 'header' },
+    custom: {
+      type: 'apiKey',
+      name: 'Unused',
+      in: 'header',
+      'x-amazon-apigateway-authtype': 'custom',
+      'x-amazon-apigateway-authorizer': {
+        type: 'request',
+        identitySource: 'method.request.header.x-token',
+        authorizerResultTtlInSeconds: 0,
+      },
+    },
+  };
+  const toUpstream = (base: string) => ({
+    'x-amazon-apigateway-integration': {
+      type: 'http',
+      uri: `${base}/who`,
+      requestParameters: {
+        'integration.request.header.x-principal': 'context.authorizer.principalId',
+      },
+      responses: { default: { statusCode: '200' } },
+    },
+  });
+  const byToken = (event: unknown) => {
+    const token = (event as { headers?: Record<string, string> }).headers?.['x-token'];
+    return { principalId: `tenant-${token}`, allow: token === 'a' || token === 'b' };
+  };
+  const start = () =>
+    fw.start({
+      use: [
+        openapi(
+          {
+            components: { securitySchemes },
+            paths: {
+              '/keyed': { get: { security: [{ api_key: [] }], ...toUpstream(upstream.url) } },
+              '/custom': { get: { security: [{ custom: [] }], ...toUpstream(upstream.url) } },
+            },
+          },
+          {
+            ...quiet,
+            usagePlans: {
+              plans: { free: {} },
+              keys: [
+                { id: 'a', key: KEY_A, plan: 'free' },
+                { id: 'b', key: KEY_B, plan: 'free' },
+              ],
+            },
+            authorizers: { custom: byToken },
+            stages: { prod: { cache: { ttl: 60 } } },
+          },
+        ),
+      ],
+    });
+
+  it("never serves one authorizer identity the response stored for another's", async () => {
+    const app = await start();
+    const as = (token: string) => app.request('/prod/custom', { headers: { 'x-token': token } });
+    expect((await as('a')).status).toBe(200);
+    const b = await as('b');
+    expect(b.status).toBe(200);
+    expect(b.headers['cache-status']).not.toMatch(/hit/);
+    expect(upstream.requests.map((r) => r.headers['x-principal'])).toEqual([
+      'tenant-a',
+      'tenant-b',
+    ]);
+    expect((await app.request('/prod/custom')).status).toBe(401);
+    expect((await as('c')).status).toBe(403);
+  });
+
+  it('never serves a keyless caller what an API key holder got', async () => {
+    const app = await start();
+    expect((await app.request('/prod/keyed', { headers: { 'x-api-key': KEY_A } })).status).toBe(
+      200,
+    );
+    expect((await app.request('/prod/keyed')).status).toBe(403);
+    expect(
+      (await app.request('/prod/keyed', { headers: { 'x-api-key': 'forged-0123456789abcdef' } }))
+        .status,
+    ).toBe(403);
+  });
+});
