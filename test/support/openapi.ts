@@ -31,3 +31,21 @@ export function apiDocument(partial: {
     paths: withResponses,
   };
 }
+
+/** A security scheme for a Lambda REQUEST authorizer reading `identitySource`. */
+export function requestAuthorizerScheme(
+  identitySource: string,
+  authorizerResultTtlInSeconds: number,
+): Record<string, unknown> {
+  return {
+    type: 'apiKey',
+    name: 'Unused',
+    in: 'header',
+    'x-amazon-apigateway-authtype': 'custom',
+    'x-amazon-apigateway-authorizer': {
+      type: 'request',
+      identitySource,
+      authorizerResultTtlInSeconds,
+    },
+  };
+}

@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
-import { apiDocument } from '../../../test/support/openapi.js';
+import { apiDocument, requestAuthorizerScheme } from '../../../test/support/openapi.js';
 import {
   RawConnection,
   type RecordingUpstream,
@@ -174,17 +174,7 @@ describeEachFramework('openapi() stage cache across callers', (fw) => {
   const KEY_B = 'key-b-0123456789abcdef';
   const securitySchemes = {
     api_key: { type: 'apiKey', name: 'x-api-key', in: 'header' },
-    custom: {
-      type: 'apiKey',
-      name: 'Unused',
-      in: 'header',
-      'x-amazon-apigateway-authtype': 'custom',
-      'x-amazon-apigateway-authorizer': {
-        type: 'request',
-        identitySource: 'method.request.header.x-token',
-        authorizerResultTtlInSeconds: 0,
-      },
-    },
+    custom: requestAuthorizerScheme('method.request.header.x-token', 0),
   };
   const toUpstream = (base: string) => ({
     'x-amazon-apigateway-integration': {
