@@ -244,3 +244,111 @@ describeEachFramework('openapi() stage cache across callers', (fw) => {
     ).toBe(403);
   });
 });
+
+describeEachFramework('openapi() hostile requests to Lambda, methods and targets', (fw) => {
+  const lambdaOf = (name: string) => ({
+    'x-amazon-apigateway-integration': {
+      type: 'aws_proxy',
+      httpMethod: 'POST',
+      uri: `arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:${name}/invocations`,
+    },
+  });
+  const start = () =>
+    fw.start({
+      use: [
+        openapi(
+          {
+            paths: {
+              '/': { get: lambdaOf('echo') },
+              '/items/{id}': { 'x-amazon-apigateway-any-method': lambdaOf('echo') },
+              '/split': { get: lambdaOf('split') },
+              '/{proxy+}': { get: lambdaOf('echo') },
+            },
+            'x-amazon-apigateway-gateway-responses': {
+              MISSING_AUTHENTICATION_TOKEN: {
+                statusCode: 404,
+                responseParameters: {
+                  'gatewayresponse.header.x-asked': 'method.request.querystring.q',
+                },
+                responseTemplates: {
+                  'application/json': '{"asked":"$method.request.querystring.q"}',
+                },
+              },
+            },
+          },
+          {
+            ...quiet,
+            unmatched: 'refuse',
+            lambdas: {
+              echo: (event: Record<string, unknown>) => ({
+                statusCode: 200,
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify({
+                  path: event.path,
+                  httpMethod: event.httpMethod,
+                  query: event.queryStringParameters,
+                  pathParameters: event.pathParameters,
+                }),
+              }),
+              split: () => ({
+                statusCode: 200,
+                headers: { 'x-split': 'a\r\nset-cookie: stolen=1' },
+                multiValueHeaders: { 'x-multi': ['ok', 'b\r\nx-injected: 1'] },
+                body: 'split',
+              }),
+            },
+          },
+        ),
+      ],
+    });
+
+  it("keeps hostile query keys as the event's own fields and pollutes no prototype", async () => {
+    const app = await start();
+    const res = await app.request('/items/__proto__?__proto__=x&constructor=y&toString=z');
+    expect(res.status).toBe(200);
+    const event = res.json as Record<string, Record<string, string>>;
+    expect(event.pathParameters).toEqual({ id: '__proto__' });
+    expect(Object.entries(event.query!)).toEqual([
+      ['__proto__', 'x'],
+      ['constructor', 'y'],
+      ['toString', 'z'],
+    ]);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+    expect(Object.prototype.toString.call({})).toBe('[object Object]');
+  });
+
+  it('answers 502 to a Lambda result header no HTTP header can carry, injecting nothing', async () => {
+    const app = await start();
+    const res = await app.request('/split');
+    expect(res.status).toBe(502);
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(res.headers['x-injected']).toBeUndefined();
+    expect((await app.request('/items/1')).status).toBe(200);
+  });
+
+  it('routes odd methods, targets and paths to a documented status, never a crash', async () => {
+    const app = await start();
+    // A method the resource lacks; one Node does not parse; the asterisk and absolute forms.
+    expect(await rawStatus(app.url, '/split', 'PROPFIND')).toBe(404);
+    expect(await rawStatus(app.url, '/items/1', 'PROPFIND')).toBe(200);
+    expect(await rawStatus(app.url, '/split', 'get')).toBe(400);
+    expect(await rawStatus(app.url, '*', 'OPTIONS')).toBe(404);
+    expect(await rawStatus(app.url, '*'), 'GET *').toBe(404);
+    expect(await rawStatus(app.url, 'xitems/1'), 'xitems').toBe(400);
+    expect(await rawStatus(app.url, 'http://other.example/items/1')).toBe(200);
+    // Ten thousand segments and thousands of escapes: answered, in time.
+    const started = performance.now();
+    expect(await rawStatus(app.url, `/items${'/a'.repeat(7000)}`)).toBe(200);
+    expect(await rawStatus(app.url, `/items/${'%41'.repeat(4000)}`)).toBe(200);
+    expect(await rawStatus(app.url, '/items/%E0%A4%A')).toBe(400);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect((await app.request('/items/1')).status).toBe(200);
+  });
+
+  it('puts no request value into a gateway response header that breaks it', async () => {
+    const app = await start();
+    const res = await app.request('/split?q=a%0d%0aset-cookie:%20stolen%3D1', { method: 'DELETE' });
+    expect(res.status).toBe(404);
+    expect(res.headers['set-cookie']).toBeUndefined();
+  });
+});
