@@ -352,3 +352,68 @@ describeEachFramework('openapi() hostile requests to Lambda, methods and targets
     expect(res.headers['set-cookie']).toBeUndefined();
   });
 });
+
+describeEachFramework('openapi() stages under attack', (fw) => {
+  const whoServes = {
+    'x-amazon-apigateway-integration': {
+      type: 'mock',
+      requestTemplates: { 'application/json': '{"statusCode": 200}' },
+      responses: {
+        default: {
+          statusCode: '200',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: API Gateway's stage variable syntax.
+          responseParameters: { 'method.response.header.x-version': "'${stageVariables.version}'" },
+          responseTemplates: { 'text/plain': 'ok' },
+        },
+      },
+    },
+  };
+  const start = () =>
+    fw.start({
+      use: [
+        openapi(
+          { paths: { '/pets': { get: whoServes }, '/{proxy+}': { get: whoServes } } },
+          {
+            ...quiet,
+            stages: {
+              prod: {
+                variables: { version: 'stable' },
+                canary: { percentTraffic: 10, variables: { version: 'canary' } },
+              },
+              dev: { variables: { version: 'dev' } },
+            },
+          },
+        ),
+      ],
+    });
+
+  it('serves a stage only at its exact, unencoded prefix', async () => {
+    const app = await start();
+    expect(await rawStatus(app.url, '/dev/pets')).toBe(200);
+    for (const target of [
+      '/dev%2Fpets',
+      '/DEV/pets',
+      '//dev/pets',
+      '/%64ev/pets',
+      '/dev/../prod/pets',
+    ])
+      expect(await rawStatus(app.url, target), target).toBe(404);
+  });
+
+  it('reads only a well-formed canary ticket from the cookie, whatever else it holds', async () => {
+    const app = await start();
+    const version = async (cookie: string) => {
+      const res = await app.request('/prod/pets', { headers: { cookie } });
+      expect(res.status).toBe(200);
+      return [res.headers['x-version'], res.headers['set-cookie'] === undefined];
+    };
+    expect(await version('portcullis-canary=0')).toEqual(['canary', true]);
+    expect(await version('portcullis-canary=9999')).toEqual(['stable', true]);
+    for (const forged of ['-1', '1e3', '0x1', '99999', ' ', 'a'.repeat(6000)]) {
+      const [, kept] = await version(`portcullis-canary=${forged}`);
+      expect(kept, forged).toBe(false);
+    }
+    const many = Array.from({ length: 500 }, (_, i) => `c${i}=v`).join('; ');
+    expect(await version(`${many}; portcullis-canary=0`)).toEqual(['canary', true]);
+  });
+});
