@@ -49,3 +49,19 @@ export function requestAuthorizerScheme(
     },
   };
 }
+
+/** A mock integration answering `ok` with `x-version` set to the stage variable `version`. */
+export const stageVersionMock = {
+  'x-amazon-apigateway-integration': {
+    type: 'mock',
+    requestTemplates: { 'application/json': '{"statusCode": 200}' },
+    responses: {
+      default: {
+        statusCode: '200',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: API Gateway's stage variable syntax.
+        responseParameters: { 'method.response.header.x-version': "'${stageVariables.version}'" },
+        responseTemplates: { 'text/plain': 'ok' },
+      },
+    },
+  },
+};

@@ -5,7 +5,11 @@
 
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
-import { apiDocument, requestAuthorizerScheme } from '../../../test/support/openapi.js';
+import {
+  apiDocument,
+  requestAuthorizerScheme,
+  stageVersionMock,
+} from '../../../test/support/openapi.js';
 import {
   RawConnection,
   type RecordingUpstream,
@@ -354,20 +358,7 @@ describeEachFramework('openapi() hostile requests to Lambda, methods and targets
 });
 
 describeEachFramework('openapi() stages under attack', (fw) => {
-  const whoServes = {
-    'x-amazon-apigateway-integration': {
-      type: 'mock',
-      requestTemplates: { 'application/json': '{"statusCode": 200}' },
-      responses: {
-        default: {
-          statusCode: '200',
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: API Gateway's stage variable syntax.
-          responseParameters: { 'method.response.header.x-version': "'${stageVariables.version}'" },
-          responseTemplates: { 'text/plain': 'ok' },
-        },
-      },
-    },
-  };
+  const whoServes = stageVersionMock;
   const start = () =>
     fw.start({
       use: [
