@@ -47,6 +47,9 @@ function document(base: string) {
       '/echo-header': proxy(`${base}/v1/header`, {
         'integration.request.header.x-from-query': 'method.request.querystring.v',
       }),
+      '/tagged': proxy(`${base}/v1/tagged`, {
+        'integration.request.querystring.tag': 'method.request.header.x-tag',
+      }),
       '/framing': proxy(`${base}/v1/framing`, {
         'integration.request.header.content-length': 'method.request.querystring.n',
         'integration.request.header.transfer-encoding': 'method.request.querystring.te',
@@ -140,6 +143,20 @@ describeEachFramework('openapi() under attack', (fw) => {
     expect(upstream.requests).toEqual([]);
     expect(await rawStatus(app.url, `/echo-header?v=${'x'.repeat(4000)}`)).toBe(200);
     expect(upstream.requests.at(-1)!.headers['x-from-query']).toBe('x'.repeat(4000));
+  });
+
+  it('keeps a mapped query value one parameter, whatever it holds', async () => {
+    const app = await fw.start({ use: [openapi(document(upstream.url), quiet)] });
+    const connection = await RawConnection.open(app.url);
+    try {
+      connection.write(
+        'GET /tagged HTTP/1.1\r\nHost: api\r\nX-Tag: a&admin=1#x\r\nX-Tag: b\r\nConnection: close\r\n\r\n',
+      );
+      expect((await connection.response())?.status).toBe(200);
+    } finally {
+      connection.destroy();
+    }
+    expect(upstream.requests.map((r) => r.url)).toEqual(['/v1/tagged?tag=a%26admin%3D1%23x%2C+b']);
   });
 
   it('never maps a framing or hop-by-hop header (no request smuggling through a mapping)', async () => {
@@ -347,6 +364,15 @@ describeEachFramework('openapi() hostile requests to Lambda, methods and targets
     expect(await rawStatus(app.url, '/items/%E0%A4%A')).toBe(400);
     expect(performance.now() - started).toBeLessThan(2000);
     expect((await app.request('/items/1')).status).toBe(200);
+  });
+
+  it('inserts a request value into a gateway response body as API Gateway does: raw', async () => {
+    const app = await start();
+    const res = await app.request('/split?q=a%22,%22admin%22:true,%22x%22:%22', {
+      method: 'DELETE',
+    });
+    expect(res.status).toBe(404);
+    expect(res.body).toBe('{"asked":"a","admin":true,"x":""}');
   });
 
   it('puts no request value into a gateway response header that breaks it', async () => {
