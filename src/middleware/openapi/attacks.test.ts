@@ -434,3 +434,33 @@ describeEachFramework('openapi() stages under attack', (fw) => {
     expect(await version(`${many}; portcullis-canary=0`)).toEqual(['canary', true]);
   });
 });
+
+it('reports, and does not apply, a response mapping to a framing header', () => {
+  const reports: string[] = [];
+  openapi(
+    {
+      paths: {
+        '/r': {
+          get: {
+            'x-amazon-apigateway-integration': {
+              type: 'http',
+              uri: 'http://127.0.0.1:1/r',
+              responses: {
+                default: {
+                  statusCode: '200',
+                  responseParameters: {
+                    'method.response.header.Transfer-Encoding': 'integration.response.header.x-te',
+                    'method.response.header.x-kept': "'yes'",
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    { onUnsupported: (report) => reports.push(JSON.stringify(report)) },
+  ).close?.();
+  expect(reports.join('\n')).toMatch(/transfer-encoding frames the message/);
+  expect(reports.join('\n')).not.toMatch(/x-kept/);
+});
