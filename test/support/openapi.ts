@@ -31,3 +31,37 @@ export function apiDocument(partial: {
     paths: withResponses,
   };
 }
+
+/** A security scheme for a Lambda REQUEST authorizer reading `identitySource`. */
+export function requestAuthorizerScheme(
+  identitySource: string,
+  authorizerResultTtlInSeconds: number,
+): Record<string, unknown> {
+  return {
+    type: 'apiKey',
+    name: 'Unused',
+    in: 'header',
+    'x-amazon-apigateway-authtype': 'custom',
+    'x-amazon-apigateway-authorizer': {
+      type: 'request',
+      identitySource,
+      authorizerResultTtlInSeconds,
+    },
+  };
+}
+
+/** A mock integration answering `ok` with `x-version` set to the stage variable `version`. */
+export const stageVersionMock = {
+  'x-amazon-apigateway-integration': {
+    type: 'mock',
+    requestTemplates: { 'application/json': '{"statusCode": 200}' },
+    responses: {
+      default: {
+        statusCode: '200',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: API Gateway's stage variable syntax.
+        responseParameters: { 'method.response.header.x-version': "'${stageVariables.version}'" },
+        responseTemplates: { 'text/plain': 'ok' },
+      },
+    },
+  },
+};

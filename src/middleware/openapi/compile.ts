@@ -25,7 +25,7 @@ import { childPointer } from './refs.js';
 import type { Findings } from './report.js';
 import { isObject } from './responses.js';
 import { Router } from './router.js';
-import { SecurityCompiler } from './security.js';
+import { type OperationSecurity, SecurityCompiler } from './security.js';
 import { compileStages, type Stage, StageCaches, type Variant } from './stages.js';
 import { compileRequestValidator, mergeParameters, selectValidator } from './validation.js';
 
@@ -221,10 +221,23 @@ function compileOperation(
   } else if (stage.throttle !== undefined) pieces.push(stage.throttle);
   if (validator !== undefined) pieces.push(validator);
   const keyHeaders = cacheKeyHeaders(operation, integrationPointer, shared.findings);
-  const cache = shared.caches.handlerFor(stage, variant, keyHeaders);
+  const callers = callerKeyHeaders(security, stage);
+  const headers = [...new Set([...keyHeaders, ...callers])].sort();
+  const cache = shared.caches.handlerFor(stage, variant, headers);
   if (cache !== undefined) pieces.push(cache);
   pieces.push(integration);
   return compose(pieces);
+}
+
+/**
+ * The headers that tell an operation's callers apart, for the stage cache's key: one caller its
+ * authorizers admit must never get what another was answered, unless the stage's cache is
+ * `shared`. Authorization and Cookie need not be listed: the cache never serves a request
+ * carrying them an entry keyed without them.
+ */
+function callerKeyHeaders(security: OperationSecurity, stage: Stage): readonly string[] {
+  if (stage.cache === undefined || stage.cache.shared === true) return [];
+  return security.identity.filter((name) => name !== 'authorization' && name !== 'cookie');
 }
 
 /**

@@ -4,6 +4,7 @@
  * chosen by the upstream status.
  */
 
+import { sendGatewayError } from '../../core/errors.js';
 import type { CoreHandler, Exchange, Next } from '../../core/exchange.js';
 import type { IntegrationContext } from './integration-context.js';
 import {
@@ -101,8 +102,11 @@ export function compileHttp(
   const proxied = type === 'http_proxy';
   return function httpIntegration(ex: Exchange, next: Next) {
     const input = new MappingInput(ex);
-    const path = upstreamPath(uri, variables, input) + upstreamQuery(uri, mappings, input, proxied);
+    const base = upstreamPath(uri, variables, input);
     const headers = upstreamHeaders(ex, mappings, input, proxied);
+    // A mapped value that would leave the uri's path or that no header can carry.
+    if (base === undefined || headers === null) return sendGatewayError(ex, 'badRequest');
+    const path = base + upstreamQuery(uri, mappings, input, proxied);
     if (responses.length > 0) ex.onHeaders(mapResponse, responses);
     return forward(ex, next, path, headers);
   };
@@ -175,11 +179,17 @@ function uriVariables(
   return out;
 }
 
+/**
+ * The uri's path with its variables filled in, or undefined when a value (or, for a greedy
+ * one, a piece between its slashes) is a dot segment: the upstream would resolve it to a path
+ * outside the uri's. The router never captures one, but a decoded `%2F` inside a greedy
+ * parameter (`..%2Fadmin`) and a value mapped from the query or a header can hold one.
+ */
 function upstreamPath(
   uri: UriTemplate,
   variables: ReadonlyMap<string, UriVariable>,
   input: MappingInput,
-): string {
+): string | undefined {
   let path = '';
   for (const part of uri.parts) {
     if (typeof part === 'string') {
@@ -188,12 +198,14 @@ function upstreamPath(
     }
     const variable = variables.get(part.name)!;
     const value = variable.source(input) ?? '';
-    path += variable.greedy
-      ? value.split('/').map(encodeURIComponent).join('/')
-      : encodeURIComponent(value);
+    const pieces = variable.greedy ? value.split('/') : [value];
+    if (pieces.some(isDotSegment)) return undefined;
+    path += pieces.map(encodeURIComponent).join('/');
   }
   return path;
 }
+
+const isDotSegment = (piece: string): boolean => piece === '.' || piece === '..';
 
 /** The query sent: the URI's own, the client's (proxy integrations), then the mapped parameters. */
 function upstreamQuery(
@@ -224,14 +236,15 @@ function upstreamQuery(
 /**
  * The mapped headers to send, or undefined to forward the client's as they are (a proxy
  * integration without header mappings). A non-proxy integration sends only what is mapped, as
- * API Gateway does, besides the body's framing and type.
+ * API Gateway does, besides the body's framing and type. Null when a mapped value is not a valid
+ * header value (a CR/LF or a character beyond Latin-1 decoded from the query).
  */
 function upstreamHeaders(
   ex: Exchange,
   mappings: RequestMappings,
   input: MappingInput,
   proxied: boolean,
-): Record<string, string> | undefined {
+): Record<string, string> | undefined | null {
   if (proxied && mappings.headers.length === 0) return undefined;
   const headers: Record<string, string> = {};
   if (proxied) {
@@ -245,10 +258,15 @@ function upstreamHeaders(
   }
   for (const [name, source] of mappings.headers) {
     const value = source(input);
-    if (value !== undefined) headers[name] = value;
+    if (value === undefined) continue;
+    if (!HEADER_VALUE.test(value)) return null;
+    headers[name] = value;
   }
   return headers;
 }
+
+/** What Node (and RFC 9110's field-value) lets a header carry. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 const BODY_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'host'];
 

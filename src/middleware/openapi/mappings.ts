@@ -5,6 +5,7 @@
  */
 
 import type { Exchange } from '../../core/exchange.js';
+import { HOP_BY_HOP_HEADERS } from '../../core/headers.js';
 import { childPointer } from './refs.js';
 import type { Findings } from './report.js';
 
@@ -61,6 +62,19 @@ export function withStageVariables(
 }
 
 const STATIC = /^'(.*)'$/s;
+
+/**
+ * Headers no mapping may set: they frame the message or describe the connection, so a value
+ * taken from the request (`content-length` from a query parameter) would let a caller re-frame
+ * what goes upstream or back (request smuggling), or pick the upstream's virtual host.
+ */
+const UNMAPPABLE_HEADERS = new Set([...HOP_BY_HOP_HEADERS, 'content-length', 'host', 'expect']);
+
+function unmappable(findings: Findings, pointer: string, name: string): boolean {
+  if (!UNMAPPABLE_HEADERS.has(name)) return false;
+  findings.add(pointer, `${name} frames the message or the connection: not mapped`);
+  return true;
+}
 const TARGET = /^integration\.request\.(header|querystring|path)\.(.+)$/;
 
 /** Compiles `requestParameters` (stage variables already substituted). Unsupported ones are reported. */
@@ -84,8 +98,9 @@ export function compileRequestMappings(
       continue;
     }
     const [, where, name] = to as unknown as [string, string, string];
-    if (where === 'header') headers.push([name.toLowerCase(), from]);
-    else if (where === 'querystring') query.push([name, from]);
+    if (where === 'header') {
+      if (!unmappable(findings, here, name.toLowerCase())) headers.push([name.toLowerCase(), from]);
+    } else if (where === 'querystring') query.push([name, from]);
     else path.set(name, from);
   }
   return { headers, query, path };
@@ -173,6 +188,7 @@ export function compileResponseMappings(
     const literal = typeof source === 'string' ? STATIC.exec(source) : null;
     const header =
       typeof source === 'string' ? /^integration\.response\.header\.(.+)$/.exec(source) : null;
+    if (to !== null && unmappable(findings, here, to[1]!.toLowerCase())) continue;
     if (to !== null && literal !== null) out.push([to[1]!.toLowerCase(), { value: literal[1]! }]);
     else if (to !== null && header !== null)
       out.push([to[1]!.toLowerCase(), { header: header[1]!.toLowerCase() }]);

@@ -105,6 +105,8 @@ export class Router<T> {
    * percent-decoded once; a decoded `/` stays inside its parameter. A trailing slash is ignored.
    */
   match(path: string, method: string): RouteMatch<T> | RouteMiss {
+    // The asterisk form (`OPTIONS *`) names no resource; read as a path it would be the root's.
+    if (path !== '' && path.charCodeAt(0) !== 0x2f /* / */) return 'none';
     const raw = path === '/' || path === '' ? [] : path.slice(1).split('/');
     if (raw.length > 0 && raw[raw.length - 1] === '') raw.pop();
     const decoded = decodeSegments(raw);

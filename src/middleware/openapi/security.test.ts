@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
 import { type JwksServer, mint, rsaKeys, startJwksServer } from '../../../test/support/jwt.js';
-import { apiDocument } from '../../../test/support/openapi.js';
+import { apiDocument, requestAuthorizerScheme } from '../../../test/support/openapi.js';
 import { type OpenApiOptions, openapi as openapiOf } from './index.js';
 
 /** The documents below say only what each test needs; `apiDocument` adds what OpenAPI requires. */
@@ -40,17 +40,7 @@ const DOCUMENT = {
           providerARNs: ['arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Pool'],
         },
       },
-      custom: {
-        type: 'apiKey',
-        name: 'Unused',
-        in: 'header',
-        'x-amazon-apigateway-authtype': 'custom',
-        'x-amazon-apigateway-authorizer': {
-          type: 'request',
-          identitySource: 'method.request.header.x-token',
-          authorizerResultTtlInSeconds: 300,
-        },
-      },
+      custom: requestAuthorizerScheme('method.request.header.x-token', 300),
     },
   },
   paths: {

@@ -21,9 +21,11 @@ export interface OperationSecurity {
   readonly auth: readonly CoreHandler[];
   /** Whether the operation requires an API key. */
   readonly apiKey: boolean;
+  /** The request headers its authorizers tell callers apart by (their identity sources). */
+  readonly identity: readonly string[];
 }
 
-const OPEN: OperationSecurity = { auth: [], apiKey: false };
+const OPEN: OperationSecurity = { auth: [], apiKey: false, identity: [] };
 
 const AUTHORIZER = 'x-amazon-apigateway-authorizer';
 
@@ -69,6 +71,7 @@ export class SecurityCompiler {
     if (!isObject(first)) throw this.findings.error(childPointer(pointer, 0), 'must be an object');
     const auth: CoreHandler[] = [];
     let apiKey = false;
+    const identity: string[] = [];
     for (const [name, scopes] of Object.entries(first)) {
       const here = childPointer(pointer, 0, name);
       const scheme = this.schemes[name];
@@ -89,8 +92,9 @@ export class SecurityCompiler {
           ? scopes.map(String)
           : [];
       auth.push(this.authorizerOf(name, scheme, schemePointer, list, stage));
+      identity.push(...identityHeaders(scheme[AUTHORIZER]));
     }
-    return { auth, apiKey };
+    return { auth, apiKey, identity };
   }
 
   /** The one `usagePlans` (plans and keys from the options; the key's source from the document). */
@@ -271,6 +275,20 @@ function identitySources(value: unknown): string[] {
       .replace(/^\$request\.header\./, 'header:')
       .replace(/^\$request\.querystring\./, 'query:'),
   );
+}
+
+const HEADER_SOURCE = /^(?:method\.request\.header\.|header:)(.+)$/i;
+
+/** The headers an authorizer reads the caller's identity from (Authorization when it names none). */
+function identityHeaders(spec: unknown): string[] {
+  if (!isObject(spec)) return [];
+  if (spec.identitySource === undefined) return ['authorization'];
+  const headers: string[] = [];
+  for (const source of identitySources(spec.identitySource)) {
+    const header = HEADER_SOURCE.exec(source);
+    if (header !== null) headers.push(header[1]!.toLowerCase());
+  }
+  return headers;
 }
 
 /** A JWT authorizer's token header, when it is not `Authorization`. */

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
-import { apiDocument } from '../../../test/support/openapi.js';
+import { apiDocument, stageVersionMock } from '../../../test/support/openapi.js';
 import { type OpenApiOptions, openapi as openapiOf } from './index.js';
 
 /** The documents below say only what each test needs; `apiDocument` adds what OpenAPI requires. */
@@ -9,20 +9,7 @@ const openapi = (document: Record<string, unknown>, options?: OpenApiOptions) =>
   openapiOf(apiDocument(document), options);
 
 /** A mock answering with a header that names the variables it was compiled with. */
-const whoServes = {
-  'x-amazon-apigateway-integration': {
-    type: 'mock',
-    requestTemplates: { 'application/json': '{"statusCode": 200}' },
-    responses: {
-      default: {
-        statusCode: '200',
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: API Gateway's stage variable syntax.
-        responseParameters: { 'method.response.header.x-version': "'${stageVariables.version}'" },
-        responseTemplates: { 'text/plain': 'ok' },
-      },
-    },
-  },
-};
+const whoServes = stageVersionMock;
 
 const DOCUMENT = {
   'x-amazon-apigateway-cors': {
