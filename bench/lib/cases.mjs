@@ -28,6 +28,12 @@ export const REQUESTS = {
     path: '/hello',
     headers: { ...GET_HEADERS, authorization: `Bearer ${RS256_TOKEN}` },
   },
+  /** The openapi cases (issue 27): the same headers to a templated path of the `prod` stage. */
+  pets: {
+    method: 'GET',
+    path: '/prod/pets/42',
+    headers: GET_HEADERS,
+  },
   preflight: {
     method: 'OPTIONS',
     path: '/hello',
@@ -65,6 +71,25 @@ const refusedWithoutIdentity = {
 const refusedWithoutKey = {
   request: { method: 'GET', path: '/hello', headers: { origin: ORIGIN } },
   expect: { status: 403, body: /Forbidden/ },
+};
+
+/**
+ * The answer of the openapi cases, exact, so that the document's stack and the one by hand are
+ * held to the same bytes (bar the date, the request id and the quota's seconds left).
+ */
+const petsAnswer = {
+  status: 200,
+  headers: {
+    'content-type': 'application/json',
+    'ratelimit-policy':
+      '"throttle";q=1000000;w=1, "pro";q=1000000;w=1, "pro-quota";q=1000000000;w=86400',
+    ratelimit: /^"throttle";r=\d+;t=1, "pro";r=\d+;t=1, "pro-quota";r=\d+;t=\d+$/,
+  },
+  body: /^\{"message":"hello","items":\[1,2,3\]\}$/,
+};
+const petsRefusedWithoutKey = {
+  request: { method: 'GET', path: '/prod/pets/42', headers: { origin: ORIGIN } },
+  expect: { status: 403, body: /^\{"message":"Forbidden"\}$/ },
 };
 
 /**
@@ -211,6 +236,30 @@ function gatewayCases(fw, peers) {
       request: 'get',
       expect: ok,
       compare: [{ baseline: fw }, ...peers.metrics.map((baseline) => ({ baseline, target: 1.0 }))],
+    },
+    // Issue 27: routing by the document against the same stack assembled by hand.
+    {
+      name: `${fw} by hand: route + throttle + usagePlans + mock's answer`,
+      file: `${fw}-gateway-openapi-by-hand.mjs`,
+      requires: ['usagePlans', 'throttle'],
+      request: 'pets',
+      expect: petsAnswer,
+      also: [petsRefusedWithoutKey],
+      compare: [],
+    },
+    {
+      name: `${fw} + gateway.openapi: api key + stage throttle + mock`,
+      file: `${fw}-gateway-openapi.mjs`,
+      requires: ['openapi'],
+      request: 'pets',
+      expect: petsAnswer,
+      also: [petsRefusedWithoutKey],
+      compare: [
+        {
+          baseline: `${fw} by hand: route + throttle + usagePlans + mock's answer`,
+          target: 0.97,
+        },
+      ],
     },
     {
       name: `${fw} + gateway.proxy`,

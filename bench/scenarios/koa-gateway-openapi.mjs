@@ -1,0 +1,10 @@
+/** gateway.openapi() in Koa (issue 27): a 16-path document, `GET /prod/pets/{id}` with an API key, the stage throttle and a mock. */
+
+import Koa from 'koa';
+import { serve } from './_common.mjs';
+import { DOCUMENT, OPENAPI_OPTIONS } from './_openapi.mjs';
+import { gateway } from './_portcullis.mjs';
+
+const app = new Koa();
+app.use(gateway.openapi(DOCUMENT, OPENAPI_OPTIONS));
+serve(app.callback());
