@@ -133,12 +133,27 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   // returns within a bounded time whatever the traffic does to the per-operation sweep. It uses
   // the latest decision time seen, never a guess ahead of it, so no answer can change.
   let timer: NodeJS.Timeout | undefined;
+  /**
+   * The earliest end of a held quota period. Periods end on day, week or month boundaries, so
+   * nearly every tick has no counter to drop: the counters are walked only once one may have
+   * ended, not on every tick (100,000 keys were 100,000 visits a second, whatever the traffic).
+   */
+  let earliestQuotaEnd = Number.POSITIVE_INFINITY;
+  const reclaimQuotas = (now: number): void => {
+    if (now < earliestQuotaEnd) return;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const [key, counter] of quotas) {
+      if (counter.end <= now) quotas.delete(key);
+      else if (counter.end < earliest) earliest = counter.end;
+    }
+    earliestQuotaEnd = earliest;
+  };
   const reclaim = (): void => {
     if (buckets.pass(SWEEP_CHUNK)) {
       setImmediate(reclaim).unref();
       return;
     }
-    for (const [key, counter] of quotas) if (counter.end <= buckets.latestNow) quotas.delete(key);
+    reclaimQuotas(buckets.latestNow);
     if (buckets.size === 0 && quotas.size === 0) {
       clearInterval(timer);
       timer = undefined;
@@ -194,6 +209,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     if (counter === undefined || counter.start !== periodStart) {
       counter = { start: periodStart, end: periodEnd, used: 0 };
       quotas.set(key, counter);
+      if (periodEnd < earliestQuotaEnd) earliestQuotaEnd = periodEnd;
       reclaimLater();
     }
     const allowed = counter.used < limit;
