@@ -59,7 +59,8 @@ function parseJson(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    const message = (error as Error).message;
+    // Node 22 and later append " (line 5 column 3)", which the location already says.
+    const message = (error as Error).message.replace(/ \(line \d+ column \d+\)$/, '');
     const position = /at position (\d+)/.exec(message);
     const where = position === null ? 'JSON' : lineAndColumn(text, Number(position[1]));
     throw new OpenApiDocumentError(source, where, `invalid JSON: ${message}`);
