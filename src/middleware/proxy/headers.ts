@@ -7,6 +7,7 @@ import { HOP_BY_HOP_HEADERS } from '../../core/headers.js';
 import { traceContextOf, traceparentOf } from '../../core/trace.js';
 import type { RequestFraming } from './framing.js';
 import type { CompiledHeaderTransforms, ProxyConfig } from './options.js';
+import { forwardOverrideOf } from './override.js';
 
 /**
  * Not forwarded: the hop-by-hop fields, and `expect` (Node's server already answered the
@@ -71,7 +72,7 @@ export function upstreamRequestHeaders(
   framing: RequestFraming,
   heldLength: number | undefined,
 ): OutgoingHttpHeaders {
-  const incoming = ex.req.headers;
+  const incoming = forwardOverrideOf(ex)?.headers ?? ex.req.headers;
   const listed = connectionOptions(incoming.connection);
   const out: OutgoingHttpHeaders = {};
   const notCopied = config.notCopiedUpstream;

@@ -24,6 +24,7 @@ import {
   type TargetFunction,
   type TargetUrl,
 } from './options.js';
+import { forwardOverrideOf } from './override.js';
 import { forwardedPath, upstreamPath } from './paths.js';
 import { TargetCache, TargetPool } from './targets.js';
 import { createUpgradeHandler, type UpgradeHandler } from './websocket.js';
@@ -133,11 +134,15 @@ export function proxy<Req = AnyRequest>(
   };
 
   const handler = async function proxy(ex: Exchange, next: Next): Promise<void> {
-    const path = forwardedPath(config, ex.url, ex.originalUrl);
+    const override = forwardOverrideOf(ex);
+    const path = override?.path ?? forwardedPath(config, ex.url, ex.originalUrl);
     if (path === undefined) return next();
     const framing = requestFraming(ex.req);
     if (framing === 'invalid') return refuse(ex, config);
-    const rewritten = config.rewrite === undefined ? path : await config.rewrite(path, ex.native);
+    const rewritten =
+      override !== undefined || config.rewrite === undefined
+        ? path
+        : await config.rewrite(path, ex.native);
     const forwarded = upstreamPath(config, rewritten, ex.url);
     if (forwarded === undefined) return refuse(ex, config);
     const body = requestBody(ex, framing);
