@@ -7,12 +7,11 @@
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
-import { freePort, hasRedisServer } from './redis-server.js';
+import { hasRedisServer, restartablePort } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -59,8 +58,21 @@ export interface ClusterOptions {
   readonly persist?: boolean;
 }
 
-/** Starts a redis-server in cluster mode on `port`; resolves when it accepts connections. */
-async function startNode(port: number, root: string, persist: boolean): Promise<ChildProcess> {
+/** A node's client port and cluster bus port. */
+interface NodePorts {
+  readonly port: number;
+  readonly bus: number;
+}
+
+/**
+ * Starts a redis-server in cluster mode on `port` (its cluster bus on `bus`, not the default
+ * port + 10000, which may lie in the ephemeral range); resolves when it accepts connections.
+ */
+async function startNode(
+  { port, bus }: NodePorts,
+  root: string,
+  persist: boolean,
+): Promise<ChildProcess> {
   // A directory per node: the AOF files of several nodes must not share one.
   const dir = join(root, String(port));
   mkdirSync(dir, { recursive: true });
@@ -73,6 +85,8 @@ async function startNode(port: number, root: string, persist: boolean): Promise<
       '127.0.0.1',
       '--cluster-enabled',
       'yes',
+      '--cluster-port',
+      String(bus),
       '--cluster-config-file',
       join(dir, `nodes-${port}.conf`),
       // A failed master is replaced after a second instead of the default 15.
@@ -101,31 +115,25 @@ async function startNode(port: number, root: string, persist: boolean): Promise<
 }
 
 /**
- * Starts a node on a port that is free, with its cluster bus port (+10000) free too; tries other
- * ports when another process takes the one found before the node listens (a shared machine).
+ * Starts a node on ports that are free and stay its own when it is killed and started again;
+ * tries other ports when another process takes the ones found before the node listens.
  */
-async function startNodeOnFreePort(
+async function startNodeOnFreePorts(
   root: string,
   persist: boolean,
-): Promise<[number, ChildProcess]> {
+  taken: number[],
+): Promise<[NodePorts, ChildProcess]> {
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    if (port + 10_000 > 65_535 || !(await isFree(port + 10_000))) continue;
+    const port = await restartablePort(taken);
+    taken.push(port);
+    const ports = { port, bus: await restartablePort(taken) };
+    taken.push(ports.bus);
     try {
-      return [port, await startNode(port, root, persist)];
+      return [ports, await startNode(ports, root, persist)];
     } catch (error) {
       if (attempt >= 5) throw error;
     }
   }
-}
-
-/** Whether nothing listens on `port` of 127.0.0.1 now. */
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }
 
 async function clusterInfo(port: number): Promise<string> {
@@ -149,11 +157,14 @@ export async function startCluster({
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-cluster-'));
   const count = masters * (1 + replicasPerMaster);
   const ports: number[] = [];
+  const buses = new Map<number, number>();
   const nodes = new Map<number, ChildProcess>();
+  const taken: number[] = [];
   await Promise.all(
     Array.from({ length: count }, async () => {
-      const [port, child] = await startNodeOnFreePort(dir, persist);
+      const [{ port, bus }, child] = await startNodeOnFreePorts(dir, persist, taken);
       ports.push(port);
+      buses.set(port, bus);
       nodes.set(port, child);
     }),
   );
@@ -222,7 +233,7 @@ export async function startCluster({
       ports
         .filter((port) => !running(nodes.get(port)))
         .map(async (port) => {
-          nodes.set(port, await startNode(port, dir, persist));
+          nodes.set(port, await startNode({ port, bus: buses.get(port)! }, dir, persist));
         }),
     );
     await waitHealthy();

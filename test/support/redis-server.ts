@@ -4,6 +4,7 @@
  */
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 function runs(binary: string): boolean {
@@ -41,6 +42,51 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Whether nothing listens on `port` of 127.0.0.1 now. */
+export function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** The first port of the kernel's ephemeral range, where `listen(0)` and outgoing connections take theirs. */
+function firstEphemeralPort(): number {
+  try {
+    const first = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0],
+    );
+    return Number.isInteger(first) && first > 0 ? first : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+const LOWEST_RESTARTABLE_PORT = 12_000;
+const RESTARTABLE_SLICES = 4;
+
+/**
+ * A free port of 127.0.0.1 for a server that the test kills and starts again on the same port.
+ * A port from `listen(0)` will not do: while the server is down, any other test's listener or
+ * outgoing connection may be handed that very port, and the restart then fails with EADDRINUSE
+ * (seen in CI). So the port is taken below the ephemeral range, which nothing is handed
+ * automatically, from a slice of its own for each test worker so that two files running at once
+ * do not pick the same one. `taken` are ports this caller already holds.
+ */
+export async function restartablePort(taken: readonly number[] = []): Promise<number> {
+  const end = firstEphemeralPort();
+  if (end - LOWEST_RESTARTABLE_PORT < 1_000) return freePort();
+  const width = Math.floor((end - LOWEST_RESTARTABLE_PORT) / RESTARTABLE_SLICES);
+  const worker = Number(process.env.VITEST_POOL_ID ?? 1);
+  const start = LOWEST_RESTARTABLE_PORT + (Math.max(0, worker - 1) % RESTARTABLE_SLICES) * width;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = start + Math.floor(Math.random() * width);
+    if (!taken.includes(port) && (await isFree(port))) return port;
+  }
+  return freePort();
+}
+
 export interface OwnRedis {
   readonly url: string;
   readonly port: number;
@@ -56,7 +102,7 @@ export interface OwnRedis {
 
 /** Starts a server of the test's own: `redis-server`, or the `binary` given (a Valkey server). */
 export async function startOwnRedis(binary = 'redis-server'): Promise<OwnRedis> {
-  const port = await freePort();
+  const port = await restartablePort();
   let child: ChildProcess | undefined;
   const start = async () => {
     child = spawn(
