@@ -202,7 +202,9 @@ export function compileConditions(
         'an operator this gateway evaluates (String(Not)Equals(IgnoreCase), String(Not)Like, (Not)IpAddress, Null; ForAnyValue:/ForAllValues:, IfExists)',
         name,
       );
-    if (!isPlainObject(block))
+    // IAM's grammar gives an operator at least one key: an empty block would hold for every
+    // request, an Allow admitting and a Deny refusing everyone (a value deleted by mistake).
+    if (!isPlainObject(block) || Object.keys(block).length === 0)
       throw new PolicySyntaxError(`${where}.${name}`, 'an object of condition keys', block);
     for (const [key, value] of Object.entries(block)) {
       tests.push(keyTest(operator, key, value, `${where}.${name}["${key}"]`, sources));

@@ -52,6 +52,8 @@ function spellingMask(
   return mask;
 }
 
+const RESOLVED = 3 << RESOLVED_SHIFT;
+
 /** The variants of the request a statement's Resource (or NotResource) covers. */
 function resourceMask(statement: CompiledStatement, r: RequestResource): number {
   let mask: number;
@@ -61,11 +63,16 @@ function resourceMask(statement: CompiledStatement, r: RequestResource): number 
     if (r.resolved === r.raw) mask |= mask << RESOLVED_SHIFT;
     else if (r.resolved !== undefined)
       mask |= spellingMask(statement.resources, r, r.resolved) << RESOLVED_SHIFT;
-    else if (statement.negated) mask |= RAW << RESOLVED_SHIFT; // no pattern can be said to match it
   }
   // Without `GET` to try, its bits say the same as the method's.
   if (!r.head) mask |= (mask & (RAW | (RAW << RESOLVED_SHIFT))) << 1;
-  return statement.negated ? ALL & ~mask : mask;
+  if (statement.negated) mask = ALL & ~mask;
+  // A path this gateway cannot read (not UTF-8, or climbing above the root) may still be read as
+  // any path by an upstream more lenient than that (`/%ff/../admin`, `/../admin` are its
+  // `/admin`): no pattern can be said to miss it, nor to match it. Every Deny, Resource or
+  // NotResource, is taken to cover it and no Allow, `*` included: it is refused either way.
+  if (r.resolved === undefined) mask = statement.deny ? mask | RESOLVED : mask & ~RESOLVED;
+  return mask;
 }
 
 function conditionsHold(

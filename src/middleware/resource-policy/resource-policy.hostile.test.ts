@@ -47,6 +47,13 @@ describe('resolvedPath()', () => {
     expect(resolvedPath('/%ff')).toBeUndefined();
   });
 
+  it('drops path parameters (`;x`), which servlet containers strip before resolving', () => {
+    expect(resolvedPath('/admin;x')).toBe('/admin');
+    expect(resolvedPath('/public/..;/admin')).toBe('/admin');
+    expect(resolvedPath('/public/%2e%2e%3bx/admin')).toBe('/admin');
+    expect(resolvedPath('/a;b/c;d/')).toBe('/a/c/');
+  });
+
   it('leaves out the stage segment only when it is one', () => {
     expect(stagePath('/prod/pets', 'prod', false)).toBe('/pets');
     expect(stagePath('/prod', 'prod', false)).toBe('/');
@@ -54,6 +61,21 @@ describe('resolvedPath()', () => {
     expect(stagePath('/PROD/pets', 'prod', false)).toBe('/PROD/pets');
     expect(stagePath('/production/pets', 'prod', false)).toBe('/production/pets');
     expect(stagePath('/pets', undefined, false)).toBe('/pets');
+  });
+});
+
+describe('resourcePolicy() against policies that would condition nothing', () => {
+  it('throws at start-up on an operator with no key, which would hold for every request', () => {
+    // IAM's grammar gives each operator at least one key; an empty block is a deleted value.
+    for (const operator of ['IpAddress', 'StringNotEquals']) {
+      const Condition = { [operator]: {} };
+      for (const Effect of ['Allow', 'Deny'] as const)
+        expect(() =>
+          resourcePolicy({ Statement: statement(Effect, 'execute-api:/*', Condition) }),
+        ).toThrow(
+          /option "policy.Statement\[0\].Condition.\w+" must be an object of condition keys/,
+        );
+    }
   });
 });
 
@@ -121,7 +143,59 @@ describeEachFramework('resourcePolicy() against hostile paths and addresses', (f
       const app = await fw.start({ use: [resourcePolicy(policy)], routes });
       expect((await rawGet(app.url, '/public/a.txt'))?.status).toBe(200);
       expect((await rawGet(app.url, '/public/%61.txt'))?.status).not.toBe(403);
-      for (const target of ['/public/../admin', '/public/%2e%2e/admin', '/public/..%2Fadmin']) {
+      for (const target of [
+        '/public/../admin',
+        '/public/%2e%2e/admin',
+        '/public/..%2Fadmin',
+        '/public/..;/admin',
+        '/public/%2e%2e%3b/admin',
+      ]) {
+        const res = await rawGet(app.url, target);
+        expect(res?.status, target).toBe(403);
+      }
+    });
+  });
+
+  describe('a Deny on /admin alone, under an Allow on *', () => {
+    const policy = {
+      Statement: [statement('Allow', '*'), statement('Deny', 'execute-api:/*/GET/admin')],
+    };
+
+    it('holds for a path an upstream reads as /admin but this gateway cannot read', async () => {
+      const app = await fw.start({ use: [resourcePolicy(policy)], routes });
+      // `;x` is a servlet container's path parameter; `%ff` is not UTF-8, and `/../` climbs
+      // above the root (RFC 3986 §5.2.4 resolves both to /admin).
+      for (const target of ['/admin;x', '/pets/..;/admin', '/%ff/../admin', '/../admin']) {
+        const res = await rawGet(app.url, target);
+        expect(res?.status, target).toBe(403);
+        expect(res?.body, target).toMatch(/with an explicit deny/);
+      }
+      expect((await rawGet(app.url, '/pets'))?.status).toBe(200);
+    });
+  });
+
+  describe('a Deny on NotResource /public/*, under an Allow on *', () => {
+    const policy = {
+      Statement: [
+        statement('Allow', '*'),
+        {
+          Effect: 'Deny' as const,
+          Principal: '*' as const,
+          Action: 'execute-api:Invoke',
+          NotResource: 'execute-api:/*/*/public/*',
+        },
+      ],
+    };
+
+    it('refuses what leaves /public once resolved, readable or not', async () => {
+      const app = await fw.start({ use: [resourcePolicy(policy)], routes });
+      expect((await rawGet(app.url, '/public/a.txt'))?.status).toBe(200);
+      for (const target of [
+        '/admin',
+        '/public/..;/admin',
+        '/public/%ff/../../admin',
+        '/public/../../admin',
+      ]) {
         const res = await rawGet(app.url, target);
         expect(res?.status, target).toBe(403);
       }
