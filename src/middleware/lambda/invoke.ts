@@ -51,15 +51,20 @@ export function invokeHandler(
       fail(error);
       return;
     }
-    if (isThenable(returned)) {
-      returned.then((value) => {
-        // `async (event, context, callback) => { setTimeout(() => callback(null, r)) }`: the
-        // promise ends first, empty; the callback brings the result.
-        if (value === undefined && usesCallback) return;
-        succeed(value);
-      }, fail);
-    } else if (!usesCallback) {
-      succeed(returned);
+    // A hostile thenable's `then` (or its getter) may throw: the handler's failure, not ours.
+    try {
+      if (isThenable(returned)) {
+        returned.then((value) => {
+          // `async (event, context, callback) => { setTimeout(() => callback(null, r)) }`: the
+          // promise ends first, empty; the callback brings the result.
+          if (value === undefined && usesCallback) return;
+          succeed(value);
+        }, fail);
+      } else if (!usesCallback) {
+        succeed(returned);
+      }
+    } catch (error) {
+      fail(error);
     }
   });
 }

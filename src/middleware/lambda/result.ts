@@ -39,8 +39,12 @@ const RESULT_KEYS_V2 = new Set([...RESULT_KEYS_V1, 'cookies']);
  */
 const NOT_COPIED = new Set([...HOP_BY_HOP_HEADERS, 'content-length', REQUEST_ID_HEADER]);
 
-/** RFC 9110 §5.5: no CR, LF or NUL in a field value (they would split or end the header). */
-const UNSAFE_VALUE = /[\r\n\0]/;
+/**
+ * RFC 9110 §5.5: no CR, LF or NUL in a field value (they would split or end the header), nor any
+ * other control character or anything beyond Latin-1, which Node refuses to write (its
+ * `ERR_INVALID_CHAR` would reach the app's error handling mid-response instead of this 502).
+ */
+const UNSAFE_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** API Gateway's default when the result names no type. */
@@ -150,7 +154,11 @@ function headerValue(name: string, value: unknown): string {
     throw new MalformedResultError(`header ${name} must be a string, got ${typeName(value)}`);
   const text = String(value);
   if (UNSAFE_VALUE.test(text))
-    throw new MalformedResultError(`header ${name} contains CR, LF or NUL`);
+    throw new MalformedResultError(
+      /[\r\n\0]/.test(text)
+        ? `header ${name} contains CR, LF or NUL`
+        : `header ${name} contains a control character or one beyond Latin-1`,
+    );
   return text;
 }
 
