@@ -127,6 +127,19 @@ describe('loadConfig()', () => {
     );
     await expect(loadConfig(file('f.mjs', 'export default {'))).rejects.toThrow(/f\.mjs: /);
   });
+
+  it('names the file when its function throws or an option cannot be read', async () => {
+    await expect(
+      loadConfig(file('g.mjs', 'export default async () => { throw new Error("no key"); };')),
+    ).rejects.toThrow(/^--config .*g\.mjs: no key$/);
+    await expect(
+      loadConfig(file('h.mjs', 'export default () => { throw "a string"; };')),
+    ).rejects.toThrow(/^--config .*h\.mjs: a string$/);
+    // A getter is read here, once: not later, inside serve, where nothing names the file.
+    await expect(
+      loadConfig(file('i.mjs', 'export default { get stages() { throw new Error("unset"); } };')),
+    ).rejects.toThrow(/^--config .*i\.mjs: unset$/);
+  });
 });
 
 describe('routesOf()', () => {

@@ -9,17 +9,17 @@ import { pathToFileURL } from 'node:url';
  * what it needs first (a local backend, keys read from elsewhere).
  */
 export async function loadConfig(file: string): Promise<Record<string, unknown>> {
-  let module: Record<string, unknown>;
+  let options: unknown;
   try {
-    module = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
+    const module = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
+    const exported = 'default' in module ? module.default : { ...module };
+    options = typeof exported === 'function' ? await exported() : exported;
+    // Read once, here: an option's getter that throws is the file's error, named as such.
+    if (typeof options === 'object' && options !== null && !Array.isArray(options))
+      return { ...options };
   } catch (error) {
-    throw new Error(`--config ${file}: ${(error as Error).message}`, { cause: error });
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`--config ${file}: ${message}`, { cause: error });
   }
-  const exported = 'default' in module ? module.default : { ...module };
-  const options = typeof exported === 'function' ? await exported() : exported;
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw new Error(
-      `--config ${file}: must export the options object (or a function returning it)`,
-    );
-  return options as Record<string, unknown>;
+  throw new Error(`--config ${file}: must export the options object (or a function returning it)`);
 }
