@@ -155,6 +155,7 @@ export function resolveResourcePolicyOptions(
     vpceHeader: headerName('vpceHeader', o.vpceHeader),
     vpcHeader: headerName('vpcHeader', o.vpcHeader),
     foldCase: !o.caseSensitiveRouting,
+    strictRouting: o.strictRouting,
     report: o.onUnsupported ?? warn,
   });
   const override = o.response;

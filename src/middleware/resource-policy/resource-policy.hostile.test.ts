@@ -177,6 +177,30 @@ describeEachFramework('resourcePolicy() against hostile paths and addresses', (f
     });
   });
 
+  describe('a Resource written with a trailing slash, and a router that ignores one', () => {
+    it('covers /admin and /admin/ alike, which the router serves from one route', async () => {
+      const denied = (Resource: string) => ({
+        Statement: [statement('Allow', '*'), statement('Deny', Resource)],
+      });
+      for (const resource of ['execute-api:/*/GET/admin/', 'execute-api:/*/GET/admin/*']) {
+        const app = await fw.start({ use: [resourcePolicy(denied(resource))], routes });
+        await expectRefused(app.url, ['/admin/', '/admin'], true);
+        expect((await rawGet(app.url, '/pets/'))?.status, resource).not.toBe(403);
+      }
+      const allowed = { Statement: statement('Allow', 'execute-api:/*/GET/pets/') };
+      const app = await fw.start({ use: [resourcePolicy(allowed)], routes });
+      expect((await rawGet(app.url, '/pets/'))?.status).not.toBe(403);
+      await expectRefused(app.url, ['/admin/', '/']);
+      // A router that tells them apart is matched as written.
+      const strict = await fw.start({
+        use: [resourcePolicy(denied('execute-api:/*/GET/admin/'), { strictRouting: true })],
+        routes,
+      });
+      await expectRefused(strict.url, ['/admin/'], true);
+      expect((await rawGet(strict.url, '/admin'))?.status).toBe(200);
+    });
+  });
+
   describe('a Deny on NotResource /public/*, under an Allow on *', () => {
     const policy = {
       Statement: [

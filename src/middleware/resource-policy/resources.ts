@@ -21,6 +21,8 @@ export interface ApiArnSettings {
   readonly defaults: ApiArn;
   /** The router ignores case: patterns are lower-cased and paths folded as they are read. */
   readonly foldCase: boolean;
+  /** The router tells `/pets/` from `/pets`: else paths are matched without a trailing `/`. */
+  readonly strictRouting: boolean;
   readonly report: (warning: ResourcePolicyWarning) => void;
 }
 
@@ -137,10 +139,30 @@ export function patternsOf(
       });
       continue;
     }
-    if (pattern === '*') any = true;
-    else patterns.push(preparePattern(settings.foldCase ? pattern.toLowerCase() : pattern));
+    if (pattern === '*') {
+      any = true;
+      continue;
+    }
+    const text = settings.foldCase ? pattern.toLowerCase() : pattern;
+    patterns.push(preparePattern(text));
+    const unslashed = settings.strictRouting ? undefined : unslashedPattern(text);
+    if (unslashed !== undefined) patterns.push(preparePattern(unslashed));
   }
   return { patterns, any };
+}
+
+/**
+ * A router that serves `/admin/` as `/admin` has its paths matched without the trailing `/`: a
+ * pattern that matches the slashed spelling (`…/admin/`, `…/admin/*`, `…/admin?`) is tried on the
+ * other as well, through the pattern that matches `P` exactly when `pattern` matches `P/` — its
+ * trailing `*`s (which may match nothing) and then a final `/` or `?` taken off. Undefined when
+ * `pattern` cannot match a text ending in `/` other than by a `*` that matches more.
+ */
+function unslashedPattern(pattern: string): string | undefined {
+  let end = pattern.length;
+  while (end > 0 && pattern.charCodeAt(end - 1) === 42 /* * */) end--;
+  const last = pattern.charCodeAt(end - 1);
+  return last === 47 /* / */ || last === 63 /* ? */ ? pattern.slice(0, end - 1) : undefined;
 }
 
 /** The API's region, account and id, from the options or from the policy's ARNs. */
