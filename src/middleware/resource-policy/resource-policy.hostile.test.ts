@@ -175,6 +175,18 @@ describeEachFramework('resourcePolicy() against hostile paths and addresses', (f
       await expectRefused(app.url, targets, true);
       expect((await rawGet(app.url, '/pets'))?.status).toBe(200);
     });
+
+    it('keeps /admin from the proxy, which resolves the dots after a segment not UTF-8', async () => {
+      const upstream = await startRecordingUpstream();
+      afterAll(() => upstream.close());
+      const open = await fw.start({ use: [proxy(upstream.url)] });
+      // Without the policy the upstream is asked for /admin: the spelling is a real way in.
+      expect((await rawGet(open.url, '/%ff/../admin'))?.status).toBe(200);
+      expect(upstream.requests.map((r) => r.url)).toEqual(['/admin']);
+      const guarded = await fw.start({ use: [resourcePolicy(policy), proxy(upstream.url)] });
+      await expectRefused(guarded.url, ['/%ff/../admin', '/x/%c0%ae%c0%ae/../admin'], true);
+      expect(upstream.requests).toHaveLength(1);
+    });
   });
 
   describe('a Resource written with a trailing slash, and a router that ignores one', () => {
