@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeEachFramework } from '../../../test/support/frameworks.js';
+import { describeEachFramework, type Framework } from '../../../test/support/frameworks.js';
 import { RawConnection, startRecordingUpstream } from '../../../test/support/raw-http.js';
 import { proxy } from '../proxy/index.js';
 import { resourcePolicy } from './index.js';
 import { resolvedPath, stagePath } from './paths.js';
-import type { ResourcePolicyStatement } from './types.js';
+import type { ResourcePolicyDocument, ResourcePolicyStatement } from './types.js';
 
 const statement = (
   Effect: 'Allow' | 'Deny',
@@ -40,6 +40,27 @@ async function expectRefused(url: string, targets: readonly string[], explicit =
     expect(res?.status, target).toBe(403);
     if (explicit) expect(res?.body, target).toMatch(/with an explicit deny/);
   }
+}
+
+/**
+ * Shows `wayIn` reaching an upstream as /admin through the proxy alone (the spelling is a real
+ * way in), then every one of `targets` refused with `policy` in front, the upstream asked nothing.
+ */
+async function expectProxyGuarded(
+  fw: Framework,
+  policy: ResourcePolicyDocument,
+  wayIn: string,
+  targets: readonly string[],
+  explicit = false,
+) {
+  const upstream = await startRecordingUpstream();
+  afterAll(() => upstream.close());
+  const open = await fw.start({ use: [proxy(upstream.url)] });
+  expect((await rawGet(open.url, wayIn))?.status).toBe(200);
+  expect(upstream.requests.map((r) => r.url)).toEqual(['/admin']);
+  const guarded = await fw.start({ use: [resourcePolicy(policy), proxy(upstream.url)] });
+  await expectRefused(guarded.url, targets, explicit);
+  expect(upstream.requests).toHaveLength(1);
 }
 
 describe('resolvedPath()', () => {
@@ -122,16 +143,8 @@ describeEachFramework('resourcePolicy() against hostile paths and addresses', (f
     });
 
     it('keeps /admin from an upstream behind the proxy, which resolves the dots', async () => {
-      const upstream = await startRecordingUpstream();
-      afterAll(() => upstream.close());
-      const open = await fw.start({ use: [proxy(upstream.url)] });
-      // Without the policy the upstream is asked for /admin: the spelling is a real way in.
-      expect((await rawGet(open.url, '/pets/%2e%2e/admin'))?.status).toBe(200);
-      expect(upstream.requests.map((r) => r.url)).toEqual(['/admin']);
-      const guarded = await fw.start({ use: [resourcePolicy(policy), proxy(upstream.url)] });
-      for (const target of ['/pets/%2e%2e/admin', '/pets/%2E%2E/%61dmin', '/%2e/admin'])
-        expect((await rawGet(guarded.url, target))?.status, target).toBe(403);
-      expect(upstream.requests).toHaveLength(1);
+      const targets = ['/pets/%2e%2e/admin', '/pets/%2E%2E/%61dmin', '/%2e/admin'];
+      await expectProxyGuarded(fw, policy, '/pets/%2e%2e/admin', targets);
     });
 
     it('refuses a path that climbs above the root or is not UTF-8, and never crashes', async () => {
@@ -177,15 +190,8 @@ describeEachFramework('resourcePolicy() against hostile paths and addresses', (f
     });
 
     it('keeps /admin from the proxy, which resolves the dots after a segment not UTF-8', async () => {
-      const upstream = await startRecordingUpstream();
-      afterAll(() => upstream.close());
-      const open = await fw.start({ use: [proxy(upstream.url)] });
-      // Without the policy the upstream is asked for /admin: the spelling is a real way in.
-      expect((await rawGet(open.url, '/%ff/../admin'))?.status).toBe(200);
-      expect(upstream.requests.map((r) => r.url)).toEqual(['/admin']);
-      const guarded = await fw.start({ use: [resourcePolicy(policy), proxy(upstream.url)] });
-      await expectRefused(guarded.url, ['/%ff/../admin', '/x/%c0%ae%c0%ae/../admin'], true);
-      expect(upstream.requests).toHaveLength(1);
+      const targets = ['/%ff/../admin', '/x/%c0%ae%c0%ae/../admin'];
+      await expectProxyGuarded(fw, policy, '/%ff/../admin', targets, true);
     });
   });
 
