@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { describeEachFramework, type Framework } from '../../../test/support/frameworks.js';
-import { RawConnection } from '../../../test/support/raw-http.js';
+import { RawConnection, startRecordingUpstream } from '../../../test/support/raw-http.js';
+import { proxy } from '../proxy/index.js';
 import { type AuthorizerOptions, authorizer } from './index.js';
 import type { AuthorizerFunction } from './types.js';
 
@@ -20,6 +21,19 @@ const policy = (...Statement: unknown[]) =>
 
 function start(fw: Framework, fn: AuthorizerFunction, options: AuthorizerOptions = {}) {
   return fw.start({ use: [authorizer(fn, { ttl: 0, ...options })], routes: ROUTES });
+}
+
+/** Sends `target` exactly as written (a URL parser would resolve its dot segments first). */
+async function rawGet(url: string, target: string) {
+  const conn = await RawConnection.open(url);
+  try {
+    conn.write(
+      `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${TOKEN.authorization}\r\nConnection: close\r\n\r\n`,
+    );
+    return await conn.response('GET');
+  } finally {
+    conn.destroy();
+  }
 }
 
 describeEachFramework('authorizer() against hostile policies and paths', (fw) => {
@@ -101,6 +115,55 @@ describeEachFramework('authorizer() against hostile policies and paths', (fw) =>
           conn.destroy();
         }
       }
+    });
+  });
+
+  describe('a policy in front of the proxy, whose upstream resolves dot segments', () => {
+    /**
+     * Shows `wayIn` reaching the upstream as /admin through the proxy alone (a real way in), then
+     * each of `targets` refused with the authorizer in front, the upstream asked nothing more.
+     */
+    async function expectProxyGuarded(fn: AuthorizerFunction, wayIn: string, targets: string[]) {
+      const upstream = await startRecordingUpstream();
+      afterAll(() => upstream.close());
+      const open = await fw.start({ use: [proxy(upstream.url)] });
+      expect((await rawGet(open.url, wayIn))?.status).toBe(200);
+      expect(upstream.requests.map((r) => r.url)).toEqual(['/admin']);
+      const guarded = await fw.start({
+        use: [authorizer(fn, { ttl: 0 }), proxy(upstream.url)],
+      });
+      for (const target of targets)
+        expect((await rawGet(guarded.url, target))?.status, target).toBe(403);
+      expect(upstream.requests).toHaveLength(1);
+      return guarded;
+    }
+
+    it('admits by an Allow on /pets/* only a path that stays under /pets upstream', async () => {
+      const fn = policy({
+        Effect: 'Allow',
+        Action: 'execute-api:Invoke',
+        Resource: `${ARN}/GET/pets/*`,
+      });
+      const guarded = await expectProxyGuarded(fn, '/pets/%2e%2e/admin', [
+        '/pets/%2e%2e/admin',
+        '/pets/%2E%2E/%61dmin',
+        '/pets/..;/admin',
+        '/pets/%ff/../../admin',
+      ]);
+      // A path under /pets in both spellings is still admitted.
+      expect((await rawGet(guarded.url, '/pets/%64og'))?.status).toBe(200);
+    });
+
+    it('refuses by a Deny on /admin every path the upstream reads as /admin', async () => {
+      const fn = policy(
+        { Effect: 'Allow', Action: 'execute-api:Invoke', Resource: `${ARN}/*` },
+        { Effect: 'Deny', Action: 'execute-api:Invoke', Resource: `${ARN}/GET/admin` },
+      );
+      await expectProxyGuarded(fn, '/pets/%2e%2e/admin', [
+        '/pets/%2e%2e/admin',
+        '/%2e/admin',
+        '/%ff/../admin',
+      ]);
     });
   });
 });

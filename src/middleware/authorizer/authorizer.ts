@@ -4,7 +4,7 @@ import { createMiddleware } from '../../adapters/universal.js';
 import { sendPrepared } from '../../core/errors.js';
 import type { Exchange, Next } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
-import { stagePath } from '../resource-policy/paths.js';
+import { resolvedPath, stagePath } from '../resource-policy/paths.js';
 import { buildEvent, methodArn, requestPath } from './event.js';
 import { identityKey } from './identity.js';
 import {
@@ -92,10 +92,31 @@ function arnPath(ex: Exchange, config: AuthorizerConfig): string {
   return stagePath(requestPath(ex), ex.gateway.stage, !config.routing.caseSensitive);
 }
 
-/** A policy's verdict for this request's own method and path. */
+/**
+ * A policy's verdict for this request's own method and path, in the two spellings that can reach
+ * a handler (as `resourcePolicy` matches them): the path as the router matches it, and as an
+ * upstream resolves it (`/pets/%2e%2e/admin` is the proxy's `/admin`). A Deny of either refuses,
+ * an Allow must hold for both; a path that cannot be resolved (not UTF-8, or climbing above the
+ * root) is covered by any Deny and admitted by no Allow.
+ */
 function policyVerdict(ex: Exchange, config: AuthorizerConfig, decision: Decision): Verdict {
   const path = arnPath(ex, config);
-  const method = ex.method;
+  const asRouted = verdictAt(ex.method, path, config, decision);
+  const resolved = resolvedPath(path);
+  if (resolved === path || asRouted === 'explicitDeny') return asRouted;
+  if (resolved === undefined) return decision.denies.length > 0 ? 'explicitDeny' : 'implicitDeny';
+  const asResolved = verdictAt(ex.method, resolved, config, decision);
+  if (asResolved === 'explicitDeny') return asResolved;
+  return asRouted === 'allow' && asResolved === 'allow' ? 'allow' : 'implicitDeny';
+}
+
+/** A policy's verdict for `method` on `path`. */
+function verdictAt(
+  method: string,
+  path: string,
+  config: AuthorizerConfig,
+  decision: Decision,
+): Verdict {
   // A HEAD request is served by the GET route when it has none of its own (RFC 9110 §9.3.2):
   // the GET resource's Deny must stop it too.
   const alsoGet = method === 'HEAD' ? methodArn(config, 'GET', path) : undefined;
