@@ -393,3 +393,54 @@ describe('openapi() audit: the example export', () => {
     }
   });
 });
+
+describe('openapi() audit: bad options of the pieces it builds', () => {
+  const keyed = apiDocument({
+    components: {
+      securitySchemes: { api_key: { type: 'apiKey', name: 'x-api-key', in: 'header' } },
+    },
+    paths: { '/a': { get: { security: [{ api_key: [] }], ...mock } } },
+  });
+  const start = (options: OpenApiOptions) => () =>
+    openapiOf(keyed, {
+      onUnsupported: () => {},
+      usagePlans: { plans: { free: {} } },
+      ...options,
+    }).close();
+
+  it('name the stage and the option, keeping their class', () => {
+    const rate = start({ stages: { dev: {}, prod: { throttle: { rate: -1 } } } });
+    expect(rate).toThrow(RangeError);
+    expect(rate).toThrow(
+      /^portcullis\.openapi: option "stages\.prod\.throttle\.rate" must be a number of tokens/,
+    );
+    expect(start({ stages: { dev: { throttle: { rat: 1 } as never } } })).toThrow(
+      /^portcullis\.openapi: unknown option "stages\.dev\.throttle\.rat"/,
+    );
+    const ttl = start({ stages: { prod: { cache: { ttl: 99999 } } } });
+    expect(ttl).toThrow(RangeError);
+    expect(ttl).toThrow(/^portcullis\.openapi: option "stages\.prod\.cache\.ttl" must be/);
+    expect(start({ stages: { prod: { cache: -5 } } })).toThrow(
+      /^portcullis\.openapi: option "stages\.prod\.cache\.ttl" must be/,
+    );
+  });
+
+  it('refuse a stage cache or throttle of the wrong kind', () => {
+    expect(start({ stages: { prod: { cache: '300' as never } } })).toThrow(
+      /^portcullis\.openapi: option "stages\.prod\.cache" must be true, a TTL in seconds or cache options, got "300"/,
+    );
+    expect(start({ stages: { prod: { throttle: 100 as never } } })).toThrow(
+      /^portcullis\.openapi: option "stages\.prod\.throttle" must be throttle options, got 100/,
+    );
+  });
+
+  it('name usagePlans options as openapi() takes them', () => {
+    const limit = start({
+      usagePlans: { plans: { free: { quota: { limit: -1, period: 'day' } } } },
+    });
+    expect(limit).toThrow(RangeError);
+    expect(limit).toThrow(
+      /^portcullis\.openapi: option "usagePlans\.plans\.free\.quota\.limit" must be/,
+    );
+  });
+});

@@ -9,8 +9,9 @@ import type { CoreHandler } from '../../core/exchange.js';
 import { coreHandlerOf, type GatewayMiddleware } from '../../core/middleware.js';
 import { authorizer } from '../authorizer/index.js';
 import { type JwtOptions, jwt } from '../jwt/index.js';
+import { prefixedOptionError } from '../pipeline/pieces.js';
 import { type UsagePlansMiddleware, usagePlans } from '../usage-plans/index.js';
-import type { OpenApiConfig } from './options.js';
+import { type OpenApiConfig, SCOPE } from './options.js';
 import { childPointer } from './refs.js';
 import type { Findings } from './report.js';
 import { isObject } from './responses.js';
@@ -109,11 +110,15 @@ export class SecurityCompiler {
       );
     const header = typeof scheme.name === 'string' ? scheme.name.toLowerCase() : 'x-api-key';
     this.keyHeader = header;
-    this.plans = usagePlans({
-      ...this.config.usagePlans,
-      header,
-      ...(this.keySource === 'AUTHORIZER' ? { keySource: 'authorizer' as const } : {}),
-    });
+    try {
+      this.plans = usagePlans({
+        ...this.config.usagePlans,
+        header,
+        ...(this.keySource === 'AUTHORIZER' ? { keySource: 'authorizer' as const } : {}),
+      });
+    } catch (err) {
+      throw prefixedOptionError(err, SCOPE, 'usagePlans');
+    }
   }
 
   private authorizerOf(

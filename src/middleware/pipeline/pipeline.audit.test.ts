@@ -9,6 +9,7 @@ import { describeEachFramework } from '../../../test/support/frameworks.js';
 import { mint, randomSecret } from '../../../test/support/jwt.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
 import { deadPort } from '../../../test/support/upstream.js';
+import type { AuthorizerEvent } from '../authorizer/index.js';
 import { pipeline } from './index.js';
 
 const ORIGIN = 'https://app.example.com';
@@ -53,8 +54,10 @@ describeEachFramework('pipeline() audit', (fw) => {
       use: [
         pipeline({
           cors: true,
-          authorizer: (event) => {
-            const headers = (event as { headers?: Record<string, string> }).headers;
+          // The parameter needs its type: with `Built` (a function too) in the union TypeScript
+          // infers none for it.
+          authorizer: (event: AuthorizerEvent) => {
+            const headers = 'headers' in event ? event.headers : undefined;
             return { principalId: 'u1', allow: headers?.authorization === 'Bearer good' };
           },
         }),
