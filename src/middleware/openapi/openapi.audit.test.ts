@@ -212,6 +212,37 @@ describeEachFramework('openapi() audit: Lambda proxy integrations', (fw) => {
   });
 });
 
+describeEachFramework("openapi() audit: a Lambda integration's timeoutInMillis", (fw) => {
+  it('answers 504 when the handler takes longer, and serves a quick one', async () => {
+    const slow = {
+      'x-amazon-apigateway-integration': {
+        ...lambdaAt(`${FN}:slow`)['x-amazon-apigateway-integration'],
+        timeoutInMillis: 100,
+      },
+    };
+    const app = await fw.start({
+      use: [
+        openapi(
+          { paths: { '/slow': { get: slow } } },
+          {
+            lambdas: {
+              slow: async (event: { queryStringParameters?: { ms?: string } | null }) => {
+                const ms = Number(event.queryStringParameters?.ms ?? 0);
+                await new Promise((resolve) => setTimeout(resolve, ms));
+                return { statusCode: 200, body: 'done' };
+              },
+            },
+          },
+        ),
+      ],
+    });
+    const late = await app.request('/slow?ms=1000');
+    expect([late.status, late.json]).toEqual([504, { message: 'Endpoint request timed out' }]);
+    const quick = await app.request('/slow?ms=0');
+    expect([quick.status, quick.body]).toEqual([200, 'done']);
+  });
+});
+
 describeEachFramework('openapi() audit: request mappings from the context', (fw) => {
   it('maps context.stage, identity.sourceIp, httpMethod, resourcePath and authorizer values', async () => {
     const app = await fw.start({
@@ -442,5 +473,43 @@ describe('openapi() audit: bad options of the pieces it builds', () => {
     expect(limit).toThrow(
       /^portcullis\.openapi: option "usagePlans\.plans\.free\.quota\.limit" must be/,
     );
+  });
+});
+
+describe('openapi() audit: passthroughBehavior', () => {
+  const reported = (type: string, passthroughBehavior: string) => {
+    const items: string[] = [];
+    openapiOf(
+      apiDocument({
+        paths: {
+          '/a': {
+            post: {
+              'x-amazon-apigateway-integration': {
+                type,
+                uri: 'http://127.0.0.1:9/a',
+                passthroughBehavior,
+              },
+            },
+          },
+        },
+      }),
+      {
+        onUnsupported: (report) =>
+          items.push(...report.items.map((item) => `${item.pointer}: ${item.message}`)),
+      },
+    ).close();
+    return items;
+  };
+
+  it('reports NEVER on an http integration, where API Gateway answers 415 without a template', () => {
+    for (const never of ['NEVER', 'never'])
+      expect(reported('http', never)).toEqual([
+        expect.stringMatching(
+          /^\/paths\/~1a\/post\/x-amazon-apigateway-integration\/passthroughBehavior: .*415/,
+        ),
+      ]);
+    expect(reported('http', 'WHEN_NO_MATCH')).toEqual([]);
+    // A proxy integration passes the body through whatever it says, as API Gateway does.
+    expect(reported('http_proxy', 'NEVER')).toEqual([]);
   });
 });
