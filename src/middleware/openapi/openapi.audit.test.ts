@@ -513,3 +513,49 @@ describe('openapi() audit: passthroughBehavior', () => {
     expect(reported('http_proxy', 'NEVER')).toEqual([]);
   });
 });
+
+describe('openapi() audit: options by security scheme name', () => {
+  const document = apiDocument({
+    components: {
+      securitySchemes: {
+        pool: {
+          type: 'apiKey',
+          name: 'Authorization',
+          in: 'header',
+          'x-amazon-apigateway-authtype': 'cognito_user_pools',
+          'x-amazon-apigateway-authorizer': {
+            type: 'cognito_user_pools',
+            providerARNs: ['arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Pool'],
+          },
+        },
+        custom: requestAuthorizerScheme('method.request.header.x-token', 0),
+      },
+    },
+    paths: { '/a': { get: { security: [{ pool: [] }], ...mock } } },
+  });
+  const start = (options: OpenApiOptions) => () =>
+    openapiOf(document, {
+      onUnsupported: () => {},
+      authorizers: { custom: () => ({ principalId: 'p', allow: true }) },
+      ...options,
+    }).close();
+
+  it('refuse a jwt override or an authorizer function for a scheme the document lacks', () => {
+    expect(start({ jwt: { pool: { jwksUri: 'http://127.0.0.1:9/jwks' } } })).not.toThrow();
+    // A typo must not leave the document's issuer JWKS in place of the local one.
+    expect(start({ jwt: { pol: { jwksUri: 'http://127.0.0.1:9/jwks' } } })).toThrow(
+      /^portcullis\.openapi: option "jwt\.pol" must name a jwt or cognito_user_pools security scheme of the document \(pool\)/,
+    );
+    expect(start({ jwt: { custom: {} } })).toThrow(/option "jwt\.custom" must name a jwt/);
+    expect(
+      start({
+        authorizers: {
+          custom: () => ({ principalId: 'p', allow: true }),
+          cutsom: () => ({ principalId: 'p', allow: true }),
+        },
+      }),
+    ).toThrow(
+      /^portcullis\.openapi: option "authorizers\.cutsom" must name a token or request security scheme of the document \(custom\)/,
+    );
+  });
+});
