@@ -518,14 +518,13 @@ describe('openapi() audit: options by security scheme name', () => {
   const document = apiDocument({
     components: {
       securitySchemes: {
+        // An HTTP API's JWT authorizer; a cognito_user_pools one is checked alike.
         pool: {
-          type: 'apiKey',
-          name: 'Authorization',
-          in: 'header',
-          'x-amazon-apigateway-authtype': 'cognito_user_pools',
+          type: 'oauth2',
+          flows: {},
           'x-amazon-apigateway-authorizer': {
-            type: 'cognito_user_pools',
-            providerARNs: ['arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Pool'],
+            type: 'jwt',
+            jwtConfiguration: { issuer: 'https://auth.example/', audience: ['api'] },
           },
         },
         custom: requestAuthorizerScheme('method.request.header.x-token', 0),
