@@ -68,6 +68,11 @@ export function compileHttp(
 ): CoreHandler {
   const { pointer, findings } = context;
   reportHttpExtras(integration, context);
+  if (type === 'http' && String(integration.passthroughBehavior).toUpperCase() === 'NEVER')
+    findings.add(
+      childPointer(pointer, 'passthroughBehavior'),
+      'NEVER: the body is passed through, where API Gateway answers 415 to a content type without a mapping template',
+    );
   const rawUri = typeof integration.uri === 'string' ? integration.uri : undefined;
   if (rawUri === undefined) throw findings.error(childPointer(pointer, 'uri'), 'must be a URL');
   const uri = parseUri(

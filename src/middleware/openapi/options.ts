@@ -224,6 +224,17 @@ function assertStages(stages: unknown): void {
     if (!isPlainObject(stage)) throw optionTypeError(SCOPE, option, 'an object', stage);
     assertKnownOptions(`${SCOPE}.${option}`, stage, STAGE_OPTIONS);
     assertVariables(`${option}.variables`, stage.variables);
+    // Their own options are checked by gateway.throttle() and gateway.cache() at start-up.
+    if (stage.throttle !== undefined && !isPlainObject(stage.throttle))
+      throw optionTypeError(SCOPE, `${option}.throttle`, 'throttle options', stage.throttle);
+    const { cache } = stage;
+    if (cache !== undefined && cache !== true && typeof cache !== 'number' && !isPlainObject(cache))
+      throw optionTypeError(
+        SCOPE,
+        `${option}.cache`,
+        'true, a TTL in seconds or cache options',
+        cache,
+      );
     if (stage.canary !== undefined) assertCanary(`${option}.canary`, stage.canary);
   }
 }

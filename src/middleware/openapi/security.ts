@@ -9,8 +9,9 @@ import type { CoreHandler } from '../../core/exchange.js';
 import { coreHandlerOf, type GatewayMiddleware } from '../../core/middleware.js';
 import { authorizer } from '../authorizer/index.js';
 import { type JwtOptions, jwt } from '../jwt/index.js';
+import { prefixedOptionError } from '../pipeline/pieces.js';
 import { type UsagePlansMiddleware, usagePlans } from '../usage-plans/index.js';
-import type { OpenApiConfig } from './options.js';
+import { type OpenApiConfig, SCOPE } from './options.js';
 import { childPointer } from './refs.js';
 import type { Findings } from './report.js';
 import { isObject } from './responses.js';
@@ -42,6 +43,8 @@ export class SecurityCompiler {
   ) {
     const components = isObject(document.components) ? document.components : {};
     this.schemes = isObject(components.securitySchemes) ? components.securitySchemes : {};
+    this.assertNamedSchemes('jwt', config.jwt, ['jwt', 'cognito_user_pools']);
+    this.assertNamedSchemes('authorizers', config.authorizers, ['token', 'request']);
     const source = document['x-amazon-apigateway-api-key-source'];
     this.keySource = source === 'AUTHORIZER' ? 'AUTHORIZER' : 'HEADER';
     if (source !== undefined && source !== 'HEADER' && source !== 'AUTHORIZER')
@@ -49,6 +52,31 @@ export class SecurityCompiler {
         '/x-amazon-apigateway-api-key-source',
         'must be "HEADER" or "AUTHORIZER"',
       );
+  }
+
+  /**
+   * Options given by security scheme name must name a scheme of the document of their kind: a
+   * misspelt name would otherwise be ignored (a `jwt` override leaving the issuer's JWKS in place).
+   */
+  private assertNamedSchemes(
+    option: 'jwt' | 'authorizers',
+    given: Readonly<Record<string, unknown>>,
+    types: readonly string[],
+  ): void {
+    const names = Object.keys(given);
+    if (names.length === 0) return;
+    const ofKind = Object.entries(this.schemes)
+      .filter(([, scheme]) => {
+        const spec = isObject(scheme) ? scheme[AUTHORIZER] : undefined;
+        return isObject(spec) && types.includes(String(spec.type ?? '').toLowerCase());
+      })
+      .map(([name]) => name);
+    for (const name of names)
+      if (!ofKind.includes(name))
+        throw new TypeError(
+          `portcullis.${SCOPE}: option "${option}.${name}" must name a ${types.join(' or ')} ` +
+            `security scheme of the document (${ofKind.length === 0 ? 'it has none' : ofKind.join(', ')})`,
+        );
   }
 
   /** The header API keys come in (the `api_key` scheme's `name`): canaries stick to it too. */
@@ -109,11 +137,15 @@ export class SecurityCompiler {
       );
     const header = typeof scheme.name === 'string' ? scheme.name.toLowerCase() : 'x-api-key';
     this.keyHeader = header;
-    this.plans = usagePlans({
-      ...this.config.usagePlans,
-      header,
-      ...(this.keySource === 'AUTHORIZER' ? { keySource: 'authorizer' as const } : {}),
-    });
+    try {
+      this.plans = usagePlans({
+        ...this.config.usagePlans,
+        header,
+        ...(this.keySource === 'AUTHORIZER' ? { keySource: 'authorizer' as const } : {}),
+      });
+    } catch (err) {
+      throw prefixedOptionError(err, SCOPE, 'usagePlans');
+    }
   }
 
   private authorizerOf(

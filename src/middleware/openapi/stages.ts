@@ -8,8 +8,9 @@ import { createHash, randomInt } from 'node:crypto';
 import type { CoreHandler, Exchange } from '../../core/exchange.js';
 import { coreHandlerOf } from '../../core/middleware.js';
 import { type CacheOptions, cache } from '../cache/index.js';
-import { throttle } from '../throttle/index.js';
-import type { OpenApiConfig, StageOptions } from './options.js';
+import { prefixedOptionError } from '../pipeline/pieces.js';
+import { type ThrottleOptions, throttle } from '../throttle/index.js';
+import { type OpenApiConfig, SCOPE, type StageOptions } from './options.js';
 
 /** One set of stage variables the integrations are compiled for: a stage, or its canary. */
 export interface Variant {
@@ -52,12 +53,20 @@ export function compileStages(config: OpenApiConfig): { stages: Stage[]; variant
       main,
       canary,
       share: Math.round((options.canary?.percentTraffic ?? 0) * 100),
-      throttle:
-        options.throttle === undefined ? undefined : coreHandlerOf(throttle(options.throttle)),
+      throttle: options.throttle === undefined ? undefined : stageThrottle(name, options.throttle),
       cache: cacheOptionsOf(options.cache),
     });
   }
   return { stages, variants };
+}
+
+/** A stage's throttle; an option error names it as `openapi()` takes it (`stages.prod.throttle.rate`). */
+function stageThrottle(stage: string, options: ThrottleOptions): CoreHandler {
+  try {
+    return coreHandlerOf(throttle(options))!;
+  } catch (err) {
+    throw prefixedOptionError(err, SCOPE, `stages.${stage}.throttle`);
+  }
 }
 
 function cacheOptionsOf(value: StageOptions['cache']): CacheOptions | undefined {
@@ -82,7 +91,11 @@ export class StageCaches {
     let handler = this.built.get(key);
     if (handler === undefined) {
       const listed = [...(stage.cache.headers ?? []), ...headers];
-      handler = coreHandlerOf(cache({ ...stage.cache, namespace, headers: listed }))!;
+      try {
+        handler = coreHandlerOf(cache({ ...stage.cache, namespace, headers: listed }))!;
+      } catch (err) {
+        throw prefixedOptionError(err, SCOPE, `stages.${stage.name}.cache`);
+      }
       this.built.set(key, handler);
     }
     return handler;

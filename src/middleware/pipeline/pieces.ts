@@ -87,19 +87,31 @@ function build(name: PieceName, value: unknown): GatewayMiddleware {
   try {
     return FACTORIES[name](value);
   } catch (err) {
-    throw err instanceof Error ? renamed(err, name) : err;
+    throw prefixedOptionError(err, undefined, `pipeline.${name}`);
   }
 }
 
 const SCOPED = /^portcullis\.[\w.]+: /;
 const OPTION = /option "([^"]*)"/;
 
-function renamed(err: Error, name: PieceName): Error {
-  if (!SCOPED.test(err.message)) return err;
+/**
+ * A piece factory's start-up error, naming the option as the caller of a middleware that builds
+ * the piece sees it: `prefix` goes before the option's name, and the message is scoped to
+ * `scope` (`portcullis.openapi: option "stages.prod.throttle.rate" ...`; without a scope,
+ * `portcullis: option "pipeline.throttle.rate" ...`). Keeps the error's class (TypeError,
+ * RangeError), with the original as its cause; anything else is returned as it is.
+ */
+export function prefixedOptionError(
+  err: unknown,
+  scope: string | undefined,
+  prefix: string,
+): unknown {
+  if (!(err instanceof Error) || !SCOPED.test(err.message)) return err;
   const rest = err.message.replace(SCOPED, '');
+  const at = scope === undefined ? 'portcullis' : `portcullis.${scope}`;
   const message = OPTION.test(rest)
-    ? `portcullis: ${rest.replace(OPTION, `option "pipeline.${name}.$1"`)}`
-    : `portcullis.pipeline.${name}: ${rest}`;
+    ? `${at}: ${rest.replace(OPTION, `option "${prefix}.$1"`)}`
+    : `${at}.${prefix}: ${rest}`;
   const Class = err.constructor as new (message: string, options?: ErrorOptions) => Error;
   return new Class(message, { cause: err });
 }
