@@ -11,8 +11,54 @@ import express4 from 'express4';
 import koa3 from 'koa';
 import koa2 from 'koa2';
 import { afterAll, afterEach, describe } from 'vitest';
+import { coreHandlerOf } from '../../src/core/middleware.js';
 import type { GatewayMiddleware } from '../../src/index.js';
+import { PIPELINE_ORDER, pipeline } from '../../src/middleware/pipeline/index.js';
 import { request, type TestRequest, type TestResponse } from './http.js';
+
+/**
+ * `PORTCULLIS_TEST_PIPELINE=1` (`npm run test:pipeline`) runs the pieces' own specs through
+ * `gateway.pipeline()`: each run of consecutive pieces in `use` that are in the pipeline's order
+ * becomes one pipeline of those pieces, already built, so every spec checks that the pipeline
+ * answers as the pieces mounted apart do (issue 26). A piece alone gets an `ipFilter` that
+ * admits every address beside it, so that the pipeline always composes two handlers or more.
+ */
+const THROUGH_PIPELINE = process.env.PORTCULLIS_TEST_PIPELINE === '1';
+
+type Mounted = NonNullable<AppSetup['use']>[number];
+
+/** `use` as mounted: as given, or with runs of pipeline pieces joined (see `THROUGH_PIPELINE`). */
+function mounted(use: AppSetup['use']): Mounted[] {
+  if (use === undefined) return [];
+  if (!THROUGH_PIPELINE) return use;
+  const order: readonly string[] = PIPELINE_ORDER;
+  const out: Mounted[] = [];
+  let run: Record<string, unknown> = {};
+  let last = -1;
+  const flush = () => {
+    const names = Object.keys(run);
+    if (names.length === 0) return;
+    if (names.length === 1 && names[0] !== 'ipFilter')
+      run.ipFilter = { allow: ['0.0.0.0/0', '::/0'] };
+    out.push(pipeline(run as Parameters<typeof pipeline>[0]));
+    run = {};
+    last = -1;
+  };
+  for (const mw of use) {
+    const at =
+      typeof mw === 'function' && coreHandlerOf(mw) !== undefined ? order.indexOf(mw.name) : -1;
+    if (at === -1) {
+      flush();
+      out.push(mw);
+      continue;
+    }
+    if (at <= last) flush();
+    run[order[at]!] = mw;
+    last = at;
+  }
+  flush();
+  return out;
+}
 
 export type FrameworkName = 'express4' | 'express5' | 'koa2' | 'koa3';
 export type FrameworkKind = 'express' | 'koa';
@@ -148,7 +194,7 @@ function buildKoa(KoaClass: any, setup: AppSetup, errors: unknown[]) {
   app.silent = true;
   app.on('error', (err: unknown) => watchError(setup, errors, err));
   if (setup.trustProxy) app.proxy = true;
-  for (const mw of setup.use ?? []) {
+  for (const mw of mounted(setup.use)) {
     if (typeof mw === 'function') app.use(mw);
     else if (mw.koa) app.use(mw.koa);
   }
