@@ -134,6 +134,7 @@ export {
 } from './middleware/openapi/index.js';
 export {
   type AuthorizerPipelineOptions,
+  type LambdaPipelineOptions,
   PIPELINE_DEFAULTS,
   PIPELINE_ORDER,
   type PieceName,

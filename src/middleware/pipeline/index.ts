@@ -1,5 +1,6 @@
 export {
   type AuthorizerPipelineOptions,
+  type LambdaPipelineOptions,
   PIPELINE_DEFAULTS,
   PIPELINE_ORDER,
   type PieceName,

@@ -7,6 +7,7 @@ import type { ClientCertOptions } from '../client-cert/index.js';
 import type { CorsOptions } from '../cors/index.js';
 import type { IpFilterOptions } from '../ip-filter/index.js';
 import type { JwtOptions } from '../jwt/index.js';
+import type { LambdaHandler, LambdaOptions } from '../lambda/index.js';
 import type { ProxyOptions, TargetFunction, TargetUrl } from '../proxy/index.js';
 import type { ResourcePolicyDocument, ResourcePolicyOptions } from '../resource-policy/index.js';
 import type { ThrottleOptions } from '../throttle/index.js';
@@ -16,6 +17,13 @@ import type { UsagePlansOptions } from '../usage-plans/index.js';
 export interface AuthorizerPipelineOptions extends AuthorizerOptions {
   /** The authorizer function, as `gateway.authorizer(fn)` takes it. Required. */
   fn: AuthorizerFunction;
+}
+
+/** The Lambda handler with its options, as one object. */
+export interface LambdaPipelineOptions extends LambdaOptions {
+  /** The handler, as `gateway.lambda(handler)` takes it. Required. */
+  // biome-ignore lint/suspicious/noExplicitAny: the handler picks its own event type.
+  handler: LambdaHandler<any>;
 }
 
 /** The resource policy with its options, as one object. */
@@ -29,7 +37,8 @@ export interface ResourcePolicyPipelineOptions extends ResourcePolicyOptions {
  * (or that middleware already built, e.g. to keep its management methods at hand); absent keys
  * are skipped (`Built`: a built middleware's type, `RequestHandler` or `Koa.Middleware` in the
  * typed entries). Whatever the keys' order here, the pieces run in API Gateway's:
- * cors → resourcePolicy → ipFilter → clientCert → jwt → authorizer → usagePlans → throttle → cache → proxy.
+ * cors → resourcePolicy → ipFilter → clientCert → jwt → authorizer → usagePlans → throttle → cache →
+ * the integration (`proxy` or `lambda`, one of them).
  */
 export interface PipelineOptions<Req = AnyRequest, Built = GatewayMiddleware> {
   /** `gateway.cors()`'s options (`true` for its defaults). Default: no CORS. */
@@ -60,8 +69,23 @@ export interface PipelineOptions<Req = AnyRequest, Built = GatewayMiddleware> {
   throttle?: ThrottleOptions<Req> | Built;
   /** `gateway.cache()`'s TTL in seconds or options (`true` for its defaults). Default: no cache. */
   cache?: true | number | CacheOptions<Req> | Built;
-  /** `gateway.proxy()`'s target(s), target function or options. Default: no proxy. */
+  /**
+   * `gateway.proxy()`'s target(s), target function or options: the HTTP integration. Default: no
+   * proxy. Not with `lambda`: a method has one integration.
+   */
   proxy?: TargetUrl | readonly TargetUrl[] | TargetFunction<Req> | ProxyOptions<Req> | Built;
+  /**
+   * `gateway.lambda(handler, options)` as `{ handler, ...options }`, `[handler, options]` or
+   * `handler` alone: the Lambda proxy integration, run in-process. Default: none. Not with
+   * `proxy`: a method has one integration.
+   */
+  lambda?:
+    | LambdaPipelineOptions
+    // biome-ignore lint/suspicious/noExplicitAny: the handler picks its own event type.
+    | readonly [LambdaHandler<any>, LambdaOptions?]
+    // biome-ignore lint/suspicious/noExplicitAny: the handler picks its own event type.
+    | LambdaHandler<any>
+    | Built;
   /**
    * Whether a cache hit takes a stage throttle token and counts against the key's plan throttle
    * and quota, as in API Gateway, which throttles before its cache. `false` serves hits before
@@ -87,6 +111,7 @@ export const PIPELINE_ORDER = [
   'throttle',
   'cache',
   'proxy',
+  'lambda',
 ] as const;
 
 export type PieceName = (typeof PIPELINE_ORDER)[number];

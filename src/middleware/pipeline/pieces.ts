@@ -14,6 +14,7 @@ import { clientCert } from '../client-cert/index.js';
 import { cors } from '../cors/index.js';
 import { ipFilter } from '../ip-filter/index.js';
 import { jwt } from '../jwt/index.js';
+import { lambda } from '../lambda/index.js';
 import { proxy } from '../proxy/index.js';
 import { resourcePolicy } from '../resource-policy/index.js';
 import { throttle } from '../throttle/index.js';
@@ -42,11 +43,12 @@ const FACTORIES: Record<PieceName, Factory> = {
   ipFilter,
   clientCert: (value) => clientCert(value === true ? undefined : value),
   jwt,
-  authorizer: buildAuthorizer,
+  authorizer: fromFunctionAndOptions('authorizer', 'fn', authorizer),
   usagePlans,
   throttle,
   cache: (value) => cache(value === true ? undefined : value),
   proxy,
+  lambda: fromFunctionAndOptions('lambda', 'handler', lambda),
 };
 
 const KNOWN_OPTIONS: readonly string[] = [...PIPELINE_ORDER, 'chargeCacheHits'];
@@ -58,6 +60,10 @@ export function resolvePieces(options: PipelineOptions): {
 } {
   assertOptionsObject('pipeline', options);
   assertKnownOptions('pipeline', options, KNOWN_OPTIONS);
+  if (options.proxy !== undefined && options.lambda !== undefined)
+    throw new TypeError(
+      'portcullis: option "pipeline.lambda" cannot be given with "pipeline.proxy": a method has one integration',
+    );
   const chargeCacheHits = options.chargeCacheHits ?? PIPELINE_DEFAULTS.chargeCacheHits;
   assertBoolean('pipeline', 'chargeCacheHits', chargeCacheHits);
   const pieces: Piece[] = [];
@@ -116,14 +122,24 @@ export function prefixedOptionError(
   return new Class(message, { cause: err });
 }
 
-/** `authorizer`: `{ fn, ...options }`, `[fn, options]` or `fn`. */
-function buildAuthorizer(value: unknown): GatewayMiddleware {
-  if (typeof value === 'function') return authorizer(value as never);
-  if (Array.isArray(value)) return authorizer(value[0], value[1]);
-  if (typeof value !== 'object' || value === null)
-    throw optionTypeError('authorizer', 'fn', 'a function ({ fn, ...options })', value);
-  const { fn, ...rest } = value as { fn?: unknown };
-  return authorizer(fn as never, rest);
+/**
+ * A piece whose factory takes a function and options (`authorizer(fn, options)`,
+ * `lambda(handler, options)`), given as `{ [key]: fn, ...options }`, `[fn, options]` or `fn`.
+ */
+function fromFunctionAndOptions(
+  name: PieceName,
+  key: string,
+  // biome-ignore lint/suspicious/noExplicitAny: each factory checks its own arguments.
+  factory: (fn: any, options?: any) => GatewayMiddleware,
+): Factory {
+  return (value: unknown) => {
+    if (typeof value === 'function') return factory(value);
+    if (Array.isArray(value)) return factory(value[0], value[1]);
+    if (typeof value !== 'object' || value === null)
+      throw optionTypeError(name, key, `a function ({ ${key}, ...options })`, value);
+    const { [key]: fn, ...rest } = value as Record<string, unknown>;
+    return factory(fn, rest);
+  };
 }
 
 /** `resourcePolicy`: `{ policy, ...options }`. */

@@ -24,6 +24,7 @@ export interface PipelinePieces {
   readonly throttle?: GatewayMiddleware;
   readonly cache?: CacheMiddleware;
   readonly proxy?: ProxyMiddleware;
+  readonly lambda?: GatewayMiddleware;
 }
 
 export interface PipelineExtras {
@@ -34,7 +35,8 @@ export type PipelineMiddleware = GatewayMiddleware & PipelineExtras;
 
 /**
  * The gateway as one middleware, in API Gateway's order: cors → resourcePolicy → ipFilter →
- * clientCert → jwt → authorizer → usagePlans → throttle → cache → proxy. Each key takes the options of the single
+ * clientCert → jwt → authorizer → usagePlans → throttle → cache → the integration (`proxy` or
+ * `lambda`). Each key takes the options of the single
  * middleware (or the middleware already built); absent keys are skipped. One exchange and one
  * dispatch per request; a piece's refusal ends the pass with its response, CORS headers included.
  *
