@@ -109,7 +109,9 @@ async function serve(
   return { url, child, exit };
 }
 
-describe('portcullis serve', () => {
+// Each test starts one or more Node processes running the CLI (about half a second of CPU each):
+// 4-10 s apiece on a loaded machine, so the default 20 s, a guard against hangs, was seen exceeded.
+describe('portcullis serve', { timeout: 60_000 }, () => {
   it('serves a document: a mock route answers, an undefined one is refused as API Gateway does', async () => {
     const { url, child, exit } = await serve([file('tiny.yaml', TINY)]);
     const health = await request(url, '/health');
