@@ -109,7 +109,9 @@ async function serve(
   return { url, child, exit };
 }
 
-describe('portcullis serve', () => {
+// Each test starts one or more Node processes running the CLI (about half a second of CPU each):
+// 4-10 s apiece on a loaded machine, so the default 20 s, a guard against hangs, was seen exceeded.
+describe('portcullis serve', { timeout: 60_000 }, () => {
   it('serves a document: a mock route answers, an undefined one is refused as API Gateway does', async () => {
     const { url, child, exit } = await serve([file('tiny.yaml', TINY)]);
     const health = await request(url, '/health');
@@ -166,31 +168,34 @@ describe('portcullis serve', () => {
   });
 
   it('fails with one line for a file that is not YAML, a missing file, a bad config', async () => {
-    const notYaml = await run(['serve', file('broken.yaml', 'openapi: [\n'), '--port', '0']);
+    const tiny = file('tiny.yaml', TINY);
+    const throwing = file('throwing.mjs', "throw new Error('no secrets here');\n");
+    const wrongOption = file('wrong.cjs', 'module.exports = { unmatched: "sometimes" };\n');
+    // At once, as in the test below: one Node process after another is slow on a loaded machine.
+    const [notYaml, missing, badConfig, refused] = await Promise.all([
+      run(['serve', file('broken.yaml', 'openapi: [\n'), '--port', '0']),
+      run(['serve', join(dir, 'absent.yaml')]),
+      run(['serve', tiny, '--config', throwing]),
+      run(['serve', tiny, '--config', wrongOption]),
+    ]);
     expect([notYaml.code, notYaml.stderr]).toEqual([
       1,
       expect.stringMatching(/^portcullis: .*broken\.yaml: line 2, column 1: invalid YAML: .*\n$/),
     ]);
-    const missing = await run(['serve', join(dir, 'absent.yaml')]);
     expect([missing.code, missing.stderr]).toEqual([
       1,
       expect.stringMatching(/^portcullis: cannot read .*absent\.yaml: ENOENT/),
     ]);
-    const tiny = file('tiny.yaml', TINY);
-    const throwing = file('throwing.mjs', "throw new Error('no secrets here');\n");
-    const badConfig = await run(['serve', tiny, '--config', throwing]);
     expect([badConfig.code, badConfig.stderr]).toEqual([
       1,
       expect.stringMatching(/^portcullis: --config .*throwing\.mjs: no secrets here\n$/),
     ]);
-    const wrongOption = file('wrong.cjs', 'module.exports = { unmatched: "sometimes" };\n');
-    const refused = await run(['serve', tiny, '--config', wrongOption]);
     expect([refused.code, refused.stderr]).toEqual([1, expect.stringMatching(/unmatched/)]);
   });
 
   it('refuses a bad port or command line with exit code 2, and prints help', async () => {
     const tiny = file('tiny.yaml', TINY);
-    for (const args of [
+    const refusals = [
       ['serve', tiny, '--port', '70000'],
       ['serve', tiny, '--port', 'http'],
       ['serve', tiny, '--port', '-1'],
@@ -198,12 +203,18 @@ describe('portcullis serve', () => {
       ['start', tiny],
       ['serve', tiny, '--verbose'],
       [],
-    ]) {
-      const { code, stderr } = await run(args);
-      expect(code, args.join(' ')).toBe(2);
-      expect(stderr.split('\n'), args.join(' ')).toHaveLength(2);
+    ];
+    // At once: each is a Node process loading the CLI, and one after another they took longer
+    // than the test's time on a loaded machine.
+    const [help, exits] = await Promise.all([
+      run(['--help']),
+      Promise.all(refusals.map((args) => run(args))),
+    ]);
+    for (const [i, { code, stderr }] of exits.entries()) {
+      const args = refusals[i]!.join(' ');
+      expect(code, args).toBe(2);
+      expect(stderr.split('\n'), args).toHaveLength(2);
     }
-    const help = await run(['--help']);
     expect([help.code, help.stdout]).toEqual([
       0,
       expect.stringMatching(/^usage: portcullis serve/),

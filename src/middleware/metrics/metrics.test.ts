@@ -9,6 +9,7 @@ import {
   type Framework,
   type TestApp,
 } from '../../../test/support/frameworks.js';
+import { manualClock } from '../../../test/support/manual-clock.js';
 import { connectRedis, uniquePrefix } from '../../../test/support/redis.js';
 import {
   deadPort,
@@ -196,18 +197,26 @@ describeEachFramework('metrics()', (fw) => {
       perApiKey: true,
       stores: { memory: memoryStore(), redis: { available: false } },
     });
+    // The limits on a clock that stands still: on the real one, a second /limited a second after
+    // the first (a loaded machine) found its token refilled, and a day's quota resets at midnight.
+    const clock = manualClock();
     const app = await fw.start({
       use: [
         recorder,
         recorder.handler,
         under(fw, '/cached', cache({ ttl: 60 })),
-        under(fw, '/limited', throttle({ rate: 1, burst: 1, key: 'global', name: 'limited' })),
+        under(
+          fw,
+          '/limited',
+          throttle({ rate: 1, burst: 1, key: 'global', name: 'limited', clock }),
+        ),
         under(
           fw,
           '/plan',
           usagePlans({
             plans: { gold: { quota: { limit: 1, period: 'day' } } },
             keys: [{ id: 'k1', key: GOLD_KEY, plan: 'gold' }],
+            clock,
           }),
         ),
         proxy({ target: upstream.url, prefix: '/api' }),
