@@ -299,6 +299,23 @@ describeEachFramework('lambda() payload format 1.0', (fw) => {
     });
   });
 
+  it('reads no query from a fragment, as the router does not (`/x#?a=1` is `/x`)', async () => {
+    const app = await fw.start({ use: [lambda(echo)] });
+    // Raw: clients drop a fragment; Node's parser lets `#` through to the router.
+    const conn = await RawConnection.open(app.url);
+    const events: LambdaEventV1[] = [];
+    for (const target of ['/x#?a=1', '/x?a=1#?b=2']) {
+      conn.write(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      events.push(JSON.parse((await conn.response())?.body ?? 'null'));
+    }
+    conn.destroy();
+    expect(events.map((e) => [e.path, e.queryStringParameters])).toEqual([
+      ['/x', null],
+      ['/x', { a: '1' }],
+    ]);
+    expect(events[0]!.multiValueQueryStringParameters).toBeNull();
+  });
+
   it('still has the body when a body parser read it first', async () => {
     const parser = express
       ? { express: (fw.name === 'express4' ? express4 : express5).json() }
@@ -392,6 +409,21 @@ describeEachFramework('lambda() payload format 2.0', (fw) => {
       time: '05/Jan/2026:08:30:15 +0000',
       timeEpoch: T0,
     });
+  });
+
+  it('reads no query from a fragment, as the router does not (`/x#?a=1` is `/x`)', async () => {
+    const app = await fw.start({ use: [v2()] });
+    const conn = await RawConnection.open(app.url);
+    const events: LambdaEventV2[] = [];
+    for (const target of ['/x#?a=1', '/x?a=1#?b=2']) {
+      conn.write(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      events.push(JSON.parse((await conn.response())?.body ?? 'null'));
+    }
+    conn.destroy();
+    expect(events.map((e) => [e.rawPath, e.rawQueryString, e.queryStringParameters])).toEqual([
+      ['/x', '', undefined],
+      ['/x', 'a=1', { a: '1' }],
+    ]);
   });
 
   it('leaves out what the request does not have, and says $default without a route', async () => {
