@@ -13,9 +13,12 @@
 const QUESTION = 0x3f; // ?
 const HASH = 0x23; // #
 
-/** The index at which `target`'s path ends: its first `?` or `#`, else its length. */
-export function pathEnd(target: string): number {
-  for (let i = 0; i < target.length; i++) {
+/**
+ * The index at which `target`'s path ends: its first `?` or `#` (from `from`, past an absolute
+ * form's authority), else its length.
+ */
+export function pathEnd(target: string, from = 0): number {
+  for (let i = from; i < target.length; i++) {
     const c = target.charCodeAt(i);
     if (c === QUESTION || c === HASH) return i;
   }
