@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
+import { parse as parseQuery } from 'node:querystring';
 import { describe, expect, it } from 'vitest';
-import { pathEnd, queryOf, withoutFragment } from './target.js';
+import { pathEnd, queryOf, searchParams, withoutFragment } from './target.js';
 
 // The routers' own reader (Express and Koa both take the path and query from it).
 const parseurl = createRequire(import.meta.url)('parseurl') as (req: { url: string }) => {
@@ -64,4 +65,14 @@ describe('withoutFragment()', () => {
     const target = '/x?a=1';
     expect(withoutFragment(target)).toBe(target);
   });
+});
+
+describe('searchParams()', () => {
+  // Koa and Express 5 parse the query with querystring, Express 4 with qs: each keeps a leading `?`.
+  it.each(['a=1', '?a=1', '??a=1', '?', 'a=1&?b=2', '?a=1&a=2'])(
+    'reads the names of %s as querystring does',
+    (query) => {
+      expect([...new Set(searchParams(query).keys())]).toEqual(Object.keys(parseQuery(query)));
+    },
+  );
 });

@@ -36,6 +36,15 @@ export function queryOf(target: string, end: number = pathEnd(target)): string |
   return target.slice(end + 1, fragment === -1 ? target.length : fragment);
 }
 
+/**
+ * The parameters of `query` (as `queryOf` gives it). URLSearchParams drops one leading `?`, which
+ * the routers' parsers (querystring, qs) keep as part of the first name: `/x??a=1` has a
+ * parameter `?a`, not `a`, for the app.
+ */
+export function searchParams(query: string): URLSearchParams {
+  return new URLSearchParams(query.charCodeAt(0) === QUESTION ? `?${query}` : query);
+}
+
 /** `target` without its fragment (a request-target has none: RFC 9112 §3.2). */
 export function withoutFragment(target: string): string {
   const fragment = target.indexOf('#');

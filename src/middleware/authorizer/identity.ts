@@ -1,7 +1,7 @@
 /** Identity sources: where a request's credentials are, whether they are all there, and the cache key they make. */
 
 import type { Exchange } from '../../core/exchange.js';
-import { queryOf } from '../../core/target.js';
+import { queryOf, searchParams } from '../../core/target.js';
 import { HTTP_TOKEN, optionTypeError } from '../../core/validate.js';
 
 export interface IdentitySource {
@@ -52,7 +52,7 @@ export function queryParameters(url: string): Record<string, string> | null {
   const query = queryOf(url);
   if (query === undefined || query === '') return null;
   const out: Record<string, string> = Object.create(null);
-  for (const [name, value] of new URLSearchParams(query)) out[name] = value;
+  for (const [name, value] of searchParams(query)) out[name] = value;
   return out;
 }
 

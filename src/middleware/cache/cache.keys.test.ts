@@ -41,6 +41,15 @@ describeEachFramework('cache() keys', (fw) => {
       expect(bodies).toEqual(['call 1', 'call 1', 'call 2', 'call 2', 'call 1']);
       expect(counter.calls).toBe(2);
     });
+
+    it('keeps `/r??a=1` (the parameter `?a` for the app) apart from `/r?a=1`', async () => {
+      const { app, counter } = await start({});
+      const bodies: string[] = [];
+      for (const path of ['/r??a=1', '/r?a=1', '/r??a=1'])
+        bodies.push((await app.request(path)).body);
+      expect(bodies).toEqual(['call 1', 'call 2', 'call 1']);
+      expect(counter.calls).toBe(2);
+    });
   });
 
   describe('the key ignores Host (two tenants of one app shared entries)', () => {

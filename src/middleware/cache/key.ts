@@ -1,7 +1,7 @@
 /** Cache keys: namespace, path, normalised query, origin, listed request headers, `key(req)`, Vary values. */
 
 import type { Exchange } from '../../core/exchange.js';
-import { pathEnd, queryOf } from '../../core/target.js';
+import { pathEnd, queryOf, searchParams } from '../../core/target.js';
 import type { CacheConfig } from './options.js';
 
 /*
@@ -55,7 +55,7 @@ export function variantKey(base: string, vary: readonly string[], ex: Exchange):
  */
 export function normaliseQuery(search: string, only: true | ReadonlySet<string>): string {
   if (search === '') return '';
-  const params = [...new URLSearchParams(search)];
+  const params = [...searchParams(search)];
   const kept = only === true ? params : params.filter(([name]) => only.has(name));
   kept.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return new URLSearchParams(kept).toString();

@@ -209,6 +209,12 @@ describeEachFramework('jwt() with a secret (HS256)', (fw) => {
       expect(statuses).toEqual([401, 200]);
     });
 
+    it('reads no token from `??name=`, which the app parses as the parameter `?name`', async () => {
+      const app = await start({ token: { query: 'access_token' } });
+      expect((await app.request(`/me??access_token=${hs()}`)).status).toBe(401);
+      expect((await app.request(`/me?x=1&access_token=${hs()}`)).status).toBe(200);
+    });
+
     it('takes the token from a function, sync or async', async () => {
       const sync = await start({ token: (req: unknown) => headerOf(req, 'x-t') });
       expect((await sync.request('/me', { headers: { 'x-t': hs() } })).status).toBe(200);

@@ -1,7 +1,7 @@
 /** Where a request's token is: compiled once from the `token` option into one reader. */
 
 import type { Exchange } from '../../core/exchange.js';
-import { queryOf } from '../../core/target.js';
+import { queryOf, searchParams } from '../../core/target.js';
 import { optionTypeError } from '../../core/validate.js';
 import type { JwtTokenGetter, JwtTokenSources } from './types.js';
 
@@ -48,7 +48,7 @@ export function cookieValue(header: string | undefined, name: string): string | 
 function queryValue(url: string, name: string): string | undefined {
   const query = queryOf(url);
   if (query === undefined) return undefined;
-  return new URLSearchParams(query).get(name) ?? undefined;
+  return searchParams(query).get(name) ?? undefined;
 }
 
 /** A user's getter, made safe: a thrown error or a wrong type becomes an error for the app. */

@@ -3,7 +3,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { Exchange } from '../../core/exchange.js';
 import { mediaTypeOf } from '../../core/request-body.js';
-import { queryOf } from '../../core/target.js';
+import { queryOf, searchParams } from '../../core/target.js';
 import type { LambdaConfig } from './options.js';
 import type { LambdaClientCert } from './types.js';
 
@@ -117,7 +117,7 @@ export function rawQueryOf(url: string): string {
 export function queryLists(rawQuery: string): Map<string, string[]> | null {
   if (rawQuery === '') return null;
   const lists = new Map<string, string[]>();
-  for (const [name, value] of new URLSearchParams(rawQuery)) {
+  for (const [name, value] of searchParams(rawQuery)) {
     const list = lists.get(name);
     if (list === undefined) lists.set(name, [value]);
     else list.push(value);

@@ -5,7 +5,7 @@
 
 import type { GatewayErrorInfo } from '../../core/context.js';
 import type { Exchange } from '../../core/exchange.js';
-import { pathEnd, queryOf } from '../../core/target.js';
+import { pathEnd, queryOf, searchParams } from '../../core/target.js';
 
 /** Reads one value for a refusal; undefined when the request has none. */
 export type ValueReader = (ex: Exchange, error: GatewayErrorInfo) => string | undefined;
@@ -55,7 +55,7 @@ const CONTEXT_READERS: Readonly<Record<string, ValueReader>> = {
 function queryParameter(ex: Exchange, name: string): string | undefined {
   const query = queryOf(ex.originalUrl);
   if (query === undefined) return undefined;
-  return new URLSearchParams(query).get(name) ?? undefined;
+  return searchParams(query).get(name) ?? undefined;
 }
 
 /** `authorizer.claims.sub` (a JWT claim) or `authorizer.name` (a Lambda authorizer's context). */

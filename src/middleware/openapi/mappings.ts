@@ -6,7 +6,7 @@
 
 import type { Exchange } from '../../core/exchange.js';
 import { HOP_BY_HOP_HEADERS } from '../../core/headers.js';
-import { queryOf } from '../../core/target.js';
+import { queryOf, searchParams } from '../../core/target.js';
 import { childPointer } from './refs.js';
 import type { Findings } from './report.js';
 
@@ -17,7 +17,7 @@ export class MappingInput {
 
   query(): URLSearchParams {
     if (this.parsed === undefined) {
-      this.parsed = new URLSearchParams(queryOf(this.ex.url) ?? '');
+      this.parsed = searchParams(queryOf(this.ex.url) ?? '');
     }
     return this.parsed;
   }

@@ -4,7 +4,7 @@
  */
 
 import type { Exchange } from '../../core/exchange.js';
-import { queryOf } from '../../core/target.js';
+import { queryOf, searchParams } from '../../core/target.js';
 import { childPointer, documentError, followRef } from './refs.js';
 
 /** A Parameter Object reduced to what validation reads, with where it is defined. */
@@ -119,5 +119,5 @@ function firstNonBlank(values: readonly string[]): string | undefined {
 }
 
 function searchParamsOf(url: string): URLSearchParams {
-  return new URLSearchParams(queryOf(url) ?? '');
+  return searchParams(queryOf(url) ?? '');
 }
