@@ -6,8 +6,9 @@
  * query runs from a `?` that comes before any `#` up to the next `#` (a fragment, RFC 3986
  * §3.5) or the end. `/x#?a=1` is the path `/x` with no query; `/x?a=1#f` has the query `a=1`.
  * Every part that reads the path or the query of the URL the client sent reads it here, so that
- * none sees a parameter the app does not (or misses one it does). Both run on every request:
- * scans and at most one slice, no regular expression, no URL object.
+ * none sees a parameter the app does not (or misses one it does). `pathEnd` and `queryOf` run on
+ * every request (the cache key, jwt): scans and at most one slice, no regular expression, no URL
+ * object.
  */
 
 const QUESTION = 0x3f; // ?
@@ -31,7 +32,8 @@ export function pathEnd(target: string, from = 0): number {
  * caller has it.
  */
 export function queryOf(target: string, end: number = pathEnd(target)): string | undefined {
-  if (target.charCodeAt(end) !== QUESTION) return undefined;
+  // Bounds first: a charCodeAt past the end (NaN) takes V8's optimised code off its fast path.
+  if (end >= target.length || target.charCodeAt(end) !== QUESTION) return undefined;
   const fragment = target.indexOf('#', end + 1);
   return target.slice(end + 1, fragment === -1 ? target.length : fragment);
 }

@@ -195,6 +195,22 @@ describeEachFramework('proxy()', (fw) => {
       expect((await app.request('/ordersx')).status).toBe(404);
     });
 
+    it('with prefix, ends the mounted path at a fragment as the router does', async () => {
+      const app = await fw.start({
+        use: [proxy({ target: up.url, prefix: '/orders', stripPrefix: false })],
+      });
+      // Raw: clients drop a fragment; Node's parser lets `#` through to the router.
+      const conn = await RawConnection.open(app.url);
+      const urls: Array<string | number | undefined> = [];
+      for (const target of ['/orders#f', '/orders/x#/../../..']) {
+        conn.write(`GET ${target} HTTP/1.1\r\nHost: gateway\r\n\r\n`);
+        const res = await conn.response();
+        urls.push(res?.status === 200 ? JSON.parse(res.body).url : res?.status);
+      }
+      conn.destroy();
+      expect(urls).toEqual(['/orders', '/orders/x']);
+    });
+
     it('with prefix, lets other paths through to the next middleware', async () => {
       const app = await fw.start({
         use: [proxy({ target: up.url, prefix: '/api/' })],
