@@ -6,6 +6,7 @@ import { createGatewayContext, type GatewayContext, REQUEST_ID_HEADER } from '..
 import { type CoreHandler, Exchange, rawBodyOf } from '../core/exchange.js';
 import type { ExpressNext } from '../core/middleware.js';
 import { isSmallBody } from '../core/small-body.js';
+import { pathEnd } from '../core/target.js';
 import {
   attachExchange,
   attachedExchange,
@@ -86,8 +87,7 @@ class ExpressExchange extends Exchange {
     const { path } = this.expressReq;
     if (path !== undefined) return path;
     const url = this.req.url ?? '/';
-    const query = url.indexOf('?');
-    return query === -1 ? url : url.slice(0, query);
+    return url.slice(0, pathEnd(url));
   }
 
   override get routeTemplate(): string | null {

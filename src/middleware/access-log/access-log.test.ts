@@ -534,6 +534,27 @@ describeEachFramework('accessLog() against hostile requests', (fw) => {
           '&%74oken=[REDACTED]&a=1;token=[REDACTED]&token=[REDACTED]&token=[REDACTED]&page=2',
       );
     });
+
+    it('logs the path and query the router reads: a fragment is neither', async () => {
+      const log = capturedLog({ redactQuery: ['token'] });
+      const app = await fw.start({
+        use: [log.middleware],
+        routes: [{ method: 'GET', path: '/q', reply: { body: 'ok' } }],
+      });
+      // Raw: clients drop a fragment. Read as a query, `a=1#token=…` was one parameter `a`.
+      const conn = await RawConnection.open(app.url);
+      for (const target of ['/q?a=1#token=s3cret', '/q#?token=s3cret']) {
+        conn.write(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+        expect((await conn.response())?.status).toBe(200);
+      }
+      conn.destroy();
+      const records = await log.records(2);
+      expect(records.map((r) => [r?.path, r?.query])).toEqual([
+        ['/q', 'a=1'],
+        ['/q', null],
+      ]);
+      expect(log.output).not.toContain('s3cret');
+    });
   });
 
   describe('a principal id with line and paragraph separators (a JWT sub)', () => {

@@ -2,6 +2,7 @@
 
 import type { GatewayErrorInfo } from '../../core/context.js';
 import type { Exchange } from '../../core/exchange.js';
+import { pathEnd, queryOf } from '../../core/target.js';
 import { traceContextOf } from '../../core/trace.js';
 
 /** How the response cache served the request, from its RFC 9211 `Cache-Status`. */
@@ -74,7 +75,8 @@ export function buildRecord(
   const gateway = ex.gateway;
   const req = ex.req;
   const url = ex.originalUrl;
-  const queryAt = url.indexOf('?');
+  const pathAt = pathEnd(url);
+  const query = queryOf(url, pathAt);
   return {
     requestId: gateway.requestId,
     ip: ex.ip,
@@ -82,8 +84,8 @@ export function buildRecord(
     requestTime: clfTime(start.epochMs),
     requestTimeEpoch: start.epochMs,
     httpMethod: ex.method,
-    path: queryAt === -1 ? url : url.slice(0, queryAt),
-    query: queryAt === -1 ? null : redactedQuery(url.slice(queryAt + 1), redactQuery),
+    path: url.slice(0, pathAt),
+    query: query === undefined ? null : redactedQuery(query, redactQuery),
     resourcePath: ex.routeTemplate,
     protocol: protocolOf(req.httpVersion),
     status: ex.res.statusCode,

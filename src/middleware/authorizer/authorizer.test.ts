@@ -125,6 +125,22 @@ describeEachFramework('authorizer()', (fw) => {
       expect((await app.request('/pets?tenant=b', withToken())).status).toBe(200);
       expect(events).toHaveLength(2);
     });
+    it('reads no identity from a fragment, which the router reads as no query', async () => {
+      const { fn, events } = recording(allowAlice);
+      const app = await start(fw, fn, { identitySource: 'query:tenant' });
+      // Raw: clients drop a fragment; the router reads `/pets#?tenant=a` as `/pets`, no query.
+      const conn = await RawConnection.open(app.url);
+      const statuses: Array<number | undefined> = [];
+      for (const target of ['/pets#?tenant=a', '/pets?tenant=a#?tenant=b']) {
+        conn.write(`GET ${target} HTTP/1.1\r\nHost: example.com\r\n\r\n`);
+        statuses.push((await conn.response())?.status);
+      }
+      conn.destroy();
+      expect(statuses).toEqual([401, 200]);
+      expect(
+        events.map((e) => (e as { queryStringParameters?: unknown }).queryStringParameters),
+      ).toEqual([{ tenant: 'a' }]);
+    });
   });
 
   describe('with a simple answer', () => {

@@ -1,6 +1,7 @@
 /** The event handed to the authorizer function, and the request's `methodArn`. */
 
 import type { Exchange } from '../../core/exchange.js';
+import { pathEnd } from '../../core/target.js';
 import { unslashedPath } from '../usage-plans/routes.js';
 import { queryParameters } from './identity.js';
 import type { AuthorizerConfig } from './options.js';
@@ -19,19 +20,11 @@ export function requestPath(ex: Exchange): string {
     const scheme = url.indexOf('://');
     if (scheme !== -1) {
       start = url.indexOf('/', scheme + 3);
-      const end = endOfPath(url, scheme + 3);
+      const end = pathEnd(url, scheme + 3);
       if (start === -1 || start > end) return '/';
     }
   }
-  return url.slice(start, endOfPath(url, start));
-}
-
-/** Where the path ends: at the query's `?` or a fragment's `#`, whichever comes first. */
-function endOfPath(url: string, from: number): number {
-  const query = url.indexOf('?', from);
-  const fragment = url.indexOf('#', from);
-  if (query === -1) return fragment === -1 ? url.length : fragment;
-  return fragment === -1 || query < fragment ? query : fragment;
+  return url.slice(start, pathEnd(url, start));
 }
 
 /**

@@ -1,6 +1,7 @@
 /** Identity sources: where a request's credentials are, whether they are all there, and the cache key they make. */
 
 import type { Exchange } from '../../core/exchange.js';
+import { queryOf, searchParams } from '../../core/target.js';
 import { HTTP_TOKEN, optionTypeError } from '../../core/validate.js';
 
 export interface IdentitySource {
@@ -47,14 +48,11 @@ export function compileIdentitySources(
 
 /** The query's parameters, the last value of a repeated one winning (as API Gateway), or null without any. */
 export function queryParameters(url: string): Record<string, string> | null {
-  const mark = url.indexOf('?');
-  if (mark === -1) return null;
   // A fragment is not part of the query (parseurl, and so the routers, drop it).
-  const fragment = url.indexOf('#', mark);
-  const query = url.slice(mark + 1, fragment === -1 ? url.length : fragment);
-  if (query === '') return null;
+  const query = queryOf(url);
+  if (query === undefined || query === '') return null;
   const out: Record<string, string> = Object.create(null);
-  for (const [name, value] of new URLSearchParams(query)) out[name] = value;
+  for (const [name, value] of searchParams(query)) out[name] = value;
   return out;
 }
 

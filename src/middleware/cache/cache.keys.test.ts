@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeEachFramework, type Reply } from '../../../test/support/frameworks.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
+import { RawConnection } from '../../../test/support/raw-http.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
 import { usagePlans } from '../usage-plans/index.js';
 import { type CacheOptions, cache } from './index.js';
@@ -25,6 +26,31 @@ describeEachFramework('cache() keys', (fw) => {
     });
     return { app, counter };
   }
+
+  describe('a target with a fragment', () => {
+    it('keys on the path and query the router reads: a fragment is neither', async () => {
+      const { app, counter } = await start({});
+      // Raw: clients drop a fragment; the routers read `/r#?a=1` as `/r` with no query.
+      const conn = await RawConnection.open(app.url);
+      const bodies: string[] = [];
+      for (const target of ['/r#?a=1', '/r', '/r?a=1', '/r?a=1#?b=2', '/r#f']) {
+        conn.write(`GET ${target} HTTP/1.1\r\nHost: a.example\r\n\r\n`);
+        bodies.push((await conn.response())?.body ?? '');
+      }
+      conn.destroy();
+      expect(bodies).toEqual(['call 1', 'call 1', 'call 2', 'call 2', 'call 1']);
+      expect(counter.calls).toBe(2);
+    });
+
+    it('keeps `/r??a=1` (the parameter `?a` for the app) apart from `/r?a=1`', async () => {
+      const { app, counter } = await start({});
+      const bodies: string[] = [];
+      for (const path of ['/r??a=1', '/r?a=1', '/r??a=1'])
+        bodies.push((await app.request(path)).body);
+      expect(bodies).toEqual(['call 1', 'call 2', 'call 1']);
+      expect(counter.calls).toBe(2);
+    });
+  });
 
   describe('the key ignores Host (two tenants of one app shared entries)', () => {
     it('keeps one entry per host: a tenant never gets another tenant’s response', async () => {

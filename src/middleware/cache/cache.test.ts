@@ -561,6 +561,14 @@ describeEachFramework('cache()', (fw) => {
       await mw.clear();
       expect(await mw.stats()).toMatchObject({ entries: 0, storedBytes: 0 });
     });
+
+    it('reads the target of invalidate() as a request target: a fragment is neither path nor query', async () => {
+      const { app, mw } = await start(60);
+      for (const path of ['/r?a=1', '/r?a=2', '/r']) await app.request(path);
+      expect(await mw.invalidate('/r?a=1#x')).toBe(1);
+      expect(await mw.invalidate('/r#?a=2')).toBe(2);
+      expect(await mw.stats()).toMatchObject({ entries: 0 });
+    });
   });
 
   describe('with cors() before it', () => {

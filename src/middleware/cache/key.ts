@@ -1,6 +1,7 @@
 /** Cache keys: namespace, path, normalised query, origin, listed request headers, `key(req)`, Vary values. */
 
 import type { Exchange } from '../../core/exchange.js';
+import { pathEnd, queryOf, searchParams } from '../../core/target.js';
 import type { CacheConfig } from './options.js';
 
 /*
@@ -18,11 +19,13 @@ const ABSENT = '\u0001';
 /** The key of `ex`'s request, before any Vary. Throws when `key(req)` does. */
 export function baseKey(config: CacheConfig, ex: Exchange): string {
   const url = ex.originalUrl;
-  const mark = url.indexOf('?');
-  const path = mark === -1 ? url : url.slice(0, mark);
-  let key = `${config.prefix}${path}?`;
-  if (mark !== -1 && config.query !== false)
-    key += normaliseQuery(url.slice(mark + 1), config.query);
+  // The path and query as the router reads them: a fragment is neither (`/x#?a=1` is `/x`).
+  const end = pathEnd(url);
+  let key = `${config.prefix}${end === url.length ? url : url.slice(0, end)}?`;
+  if (config.query !== false) {
+    const query = queryOf(url, end);
+    if (query !== undefined) key += normaliseQuery(query, config.query);
+  }
   // Virtual hosts of one app serve different responses at one path (RFC 9111 §2: the key is
   // the target URI, whose authority is the Host).
   // (Built onto the key: no origin string of its own.)
@@ -52,7 +55,7 @@ export function variantKey(base: string, vary: readonly string[], ex: Exchange):
  */
 export function normaliseQuery(search: string, only: true | ReadonlySet<string>): string {
   if (search === '') return '';
-  const params = [...new URLSearchParams(search)];
+  const params = [...searchParams(search)];
   const kept = only === true ? params : params.filter(([name]) => only.has(name));
   kept.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return new URLSearchParams(kept).toString();

@@ -1,5 +1,6 @@
 /** Management of a cache middleware's entries: invalidation by path or predicate, which wins over misses in flight. */
 
+import { pathEnd, queryOf } from '../../core/target.js';
 import { keyTarget, normaliseQuery } from './key.js';
 import type { CacheConfig } from './options.js';
 
@@ -17,12 +18,13 @@ export function invalidationMatcher(config: CacheConfig, target: InvalidationTar
   let matches: (path: string, query: string) => boolean;
   if (typeof target === 'function') matches = target;
   else if (typeof target === 'string') {
-    const mark = target.indexOf('?');
-    if (mark === -1) matches = (path) => path === target;
+    // Read as a request's target is (`baseKey`): a fragment is neither path nor query.
+    const end = pathEnd(target);
+    const wanted = target.slice(0, end);
+    const search = queryOf(target, end);
+    if (search === undefined) matches = (path) => path === wanted;
     else {
-      const wanted = target.slice(0, mark);
-      const query =
-        config.query === false ? '' : normaliseQuery(target.slice(mark + 1), config.query);
+      const query = config.query === false ? '' : normaliseQuery(search, config.query);
       matches = (path, q) => path === wanted && q === query;
     }
   } else {

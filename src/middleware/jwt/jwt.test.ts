@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
 import { forge, hmacToken, mint, rsaKeys } from '../../../test/support/jwt.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
+import { RawConnection } from '../../../test/support/raw-http.js';
 import { createMiddleware } from '../../adapters/universal.js';
 import { cors } from '../cors/index.js';
 import { throttle } from '../throttle/index.js';
@@ -192,6 +193,26 @@ describeEachFramework('jwt() with a secret (HS256)', (fw) => {
       expect((await app.request('/me', cookie)).status).toBe(200);
       expect((await app.request(`/me?x=1&access_token=${token}`)).status).toBe(200);
       expect((await app.request('/me', bearer(token))).status).toBe(401);
+    });
+
+    it('reads no token from a fragment, which the router reads as no query', async () => {
+      const app = await start({ token: { query: 'access_token' } });
+      const token = hs();
+      // Raw: clients drop a fragment; Node's parser lets `#` through to the router.
+      const conn = await RawConnection.open(app.url);
+      const statuses: Array<number | undefined> = [];
+      for (const target of [`/me#?access_token=${token}`, `/me?access_token=${token}#f`]) {
+        conn.write(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+        statuses.push((await conn.response())?.status);
+      }
+      conn.destroy();
+      expect(statuses).toEqual([401, 200]);
+    });
+
+    it('reads no token from `??name=`, which the app parses as the parameter `?name`', async () => {
+      const app = await start({ token: { query: 'access_token' } });
+      expect((await app.request(`/me??access_token=${hs()}`)).status).toBe(401);
+      expect((await app.request(`/me?x=1&access_token=${hs()}`)).status).toBe(200);
     });
 
     it('takes the token from a function, sync or async', async () => {

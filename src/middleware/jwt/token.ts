@@ -1,6 +1,7 @@
 /** Where a request's token is: compiled once from the `token` option into one reader. */
 
 import type { Exchange } from '../../core/exchange.js';
+import { queryOf, searchParams } from '../../core/target.js';
 import { optionTypeError } from '../../core/validate.js';
 import type { JwtTokenGetter, JwtTokenSources } from './types.js';
 
@@ -45,9 +46,9 @@ export function cookieValue(header: string | undefined, name: string): string | 
 }
 
 function queryValue(url: string, name: string): string | undefined {
-  const q = url.indexOf('?');
-  if (q === -1) return undefined;
-  return new URLSearchParams(url.slice(q + 1)).get(name) ?? undefined;
+  const query = queryOf(url);
+  if (query === undefined) return undefined;
+  return searchParams(query).get(name) ?? undefined;
 }
 
 /** A user's getter, made safe: a thrown error or a wrong type becomes an error for the app. */

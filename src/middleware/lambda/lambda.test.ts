@@ -35,6 +35,21 @@ async function postedEvent<E>(
   return (await app.request(path, { method: 'POST', headers, body })).json as E;
 }
 
+/**
+ * GETs each target over a raw connection, so that a `#` reaches the server as written (clients
+ * drop a fragment; Node's parser lets it through), and returns the events the handler saw.
+ */
+async function rawEvents<E>(app: TestApp, targets: readonly string[]): Promise<E[]> {
+  const conn = await RawConnection.open(app.url);
+  const events: E[] = [];
+  for (const target of targets) {
+    conn.write(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    events.push(JSON.parse((await conn.response())?.body ?? 'null'));
+  }
+  conn.destroy();
+  return events;
+}
+
 /** A portcullis piece that sets what `gateway.openapi()` sets for a matched operation. */
 function matchedOperation(fields: Partial<GatewayContext>) {
   return createMiddleware('matchedOperation', (ex, next) => {
@@ -299,6 +314,16 @@ describeEachFramework('lambda() payload format 1.0', (fw) => {
     });
   });
 
+  it('reads no query from a fragment, as the router does not (`/x#?a=1` is `/x`)', async () => {
+    const app = await fw.start({ use: [lambda(echo)] });
+    const events = await rawEvents<LambdaEventV1>(app, ['/x#?a=1', '/x?a=1#?b=2']);
+    expect(events.map((e) => [e.path, e.queryStringParameters])).toEqual([
+      ['/x', null],
+      ['/x', { a: '1' }],
+    ]);
+    expect(events[0]!.multiValueQueryStringParameters).toBeNull();
+  });
+
   it('still has the body when a body parser read it first', async () => {
     const parser = express
       ? { express: (fw.name === 'express4' ? express4 : express5).json() }
@@ -392,6 +417,15 @@ describeEachFramework('lambda() payload format 2.0', (fw) => {
       time: '05/Jan/2026:08:30:15 +0000',
       timeEpoch: T0,
     });
+  });
+
+  it('reads no query from a fragment, as the router does not (`/x#?a=1` is `/x`)', async () => {
+    const app = await fw.start({ use: [v2()] });
+    const events = await rawEvents<LambdaEventV2>(app, ['/x#?a=1', '/x?a=1#?b=2']);
+    expect(events.map((e) => [e.rawPath, e.rawQueryString, e.queryStringParameters])).toEqual([
+      ['/x', '', undefined],
+      ['/x', 'a=1', { a: '1' }],
+    ]);
   });
 
   it('leaves out what the request does not have, and says $default without a route', async () => {

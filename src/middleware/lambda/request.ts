@@ -3,6 +3,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { Exchange } from '../../core/exchange.js';
 import { mediaTypeOf } from '../../core/request-body.js';
+import { queryOf, searchParams } from '../../core/target.js';
 import type { LambdaConfig } from './options.js';
 import type { LambdaClientCert } from './types.js';
 
@@ -109,17 +110,14 @@ export function headerFields(ex: Exchange): Map<string, HeaderField> {
 
 /** The raw query (without `?`, before any fragment) of the URL the client sent; `''` without one. */
 export function rawQueryOf(url: string): string {
-  const mark = url.indexOf('?');
-  if (mark === -1) return '';
-  const fragment = url.indexOf('#', mark);
-  return url.slice(mark + 1, fragment === -1 ? url.length : fragment);
+  return queryOf(url) ?? '';
 }
 
 /** Every value of every query parameter, decoded; null without any. */
 export function queryLists(rawQuery: string): Map<string, string[]> | null {
   if (rawQuery === '') return null;
   const lists = new Map<string, string[]>();
-  for (const [name, value] of new URLSearchParams(rawQuery)) {
+  for (const [name, value] of searchParams(rawQuery)) {
     const list = lists.get(name);
     if (list === undefined) lists.set(name, [value]);
     else list.push(value);

@@ -10,6 +10,7 @@ import {
   type TestApp,
 } from '../../../test/support/frameworks.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
+import { RawConnection } from '../../../test/support/raw-http.js';
 import { connectRedis, uniquePrefix } from '../../../test/support/redis.js';
 import {
   deadPort,
@@ -325,6 +326,25 @@ describeEachFramework('metrics()', (fw) => {
     expect(
       [...samples.keys()].filter((name) => name.startsWith('portcullis_requests_total')),
     ).toEqual([]);
+  });
+
+  it('answers a scrape whose target has a fragment, which the router serves from /metrics', async () => {
+    const registry = new Registry();
+    const recorder = metrics({ registry });
+    const app = await fw.start({ use: [recorder, recorder.handler] });
+    // Raw: clients drop a fragment; Node's parser lets `#` through to the router.
+    const conn = await RawConnection.open(app.url);
+    const statuses: Array<number | undefined> = [];
+    for (const target of ['/metrics#x', '/metrics?a=1#x', '/metricsx#', '/metrics/#']) {
+      conn.write(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      statuses.push((await conn.response())?.status);
+    }
+    conn.destroy();
+    expect(statuses).toEqual([200, 200, 404, 404]);
+    const counted = [...(await scrape(app)).keys()].filter((name) =>
+      name.startsWith('portcullis_requests_total'),
+    );
+    expect(counted).toHaveLength(1);
   });
 
   it('brings requests in flight back to 0 when a client hangs up before the answer', async () => {

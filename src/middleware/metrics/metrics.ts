@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { createMiddleware } from '../../adapters/universal.js';
 import type { Exchange, Next } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
+import { pathEnd } from '../../core/target.js';
 import { type MetricsConfig, type MetricsOptions, resolveMetricsOptions } from './options.js';
 import { loadPromClient } from './prom-client.js';
 import { seriesFor } from './registry.js';
@@ -61,10 +62,13 @@ export function metrics(options?: MetricsOptions): MetricsMiddleware {
   );
 }
 
-/** Whether the request is for the exposition path (as the client sent it). */
+/**
+ * Whether the request is for the exposition path (as the client sent it, and as the router reads
+ * it: with a query or a fragment after it, not a longer path).
+ */
 function isScrape(ex: Exchange, config: MetricsConfig): boolean {
   const url = ex.originalUrl;
-  return url === config.path || url.startsWith(config.pathWithQuery);
+  return url.startsWith(config.path) && pathEnd(url) === config.path.length;
 }
 
 async function scrape(ex: Exchange, registry: Registry): Promise<void> {

@@ -83,8 +83,6 @@ export interface MetricsConfig {
   readonly buckets: readonly number[];
   readonly perApiKey: boolean;
   readonly path: string;
-  /** `path + '?'`: a scrape with a query string. */
-  readonly pathWithQuery: string;
   readonly stores: ReadonlyArray<readonly [string, MetricsStoreSource]>;
 }
 
@@ -106,7 +104,7 @@ export function resolveMetricsOptions(options: MetricsOptions = {}): MetricsConf
       o.prefix,
     );
   assertBoolean(SCOPE, 'perApiKey', o.perApiKey);
-  if (typeof o.path !== 'string' || !o.path.startsWith('/') || o.path.includes('?'))
+  if (typeof o.path !== 'string' || !o.path.startsWith('/') || /[?#]/.test(o.path))
     throw optionTypeError(SCOPE, 'path', "a path starting with '/', without a query", o.path);
   return Object.freeze({
     registry: checkedRegistry(o.registry),
@@ -114,7 +112,6 @@ export function resolveMetricsOptions(options: MetricsOptions = {}): MetricsConf
     buckets: checkedBuckets(o.buckets),
     perApiKey: o.perApiKey,
     path: o.path,
-    pathWithQuery: `${o.path}?`,
     stores: checkedStores(o.stores),
   });
 }

@@ -5,6 +5,7 @@
 
 import type { GatewayErrorInfo } from '../../core/context.js';
 import type { Exchange } from '../../core/exchange.js';
+import { pathEnd, queryOf, searchParams } from '../../core/target.js';
 
 /** Reads one value for a refusal; undefined when the request has none. */
 export type ValueReader = (ex: Exchange, error: GatewayErrorInfo) => string | undefined;
@@ -43,7 +44,7 @@ const CONTEXT_READERS: Readonly<Record<string, ValueReader>> = {
   stage: (ex) => ex.gateway.stage,
   resourcePath: (ex) => ex.gateway.resourcePath,
   httpMethod: (ex) => ex.method,
-  path: (ex) => ex.originalUrl.split('?', 1)[0],
+  path: (ex) => ex.originalUrl.slice(0, pathEnd(ex.originalUrl)),
   domainName: (ex) => ex.header('host'),
   'identity.sourceIp': (ex) => ex.ip,
   'identity.userAgent': (ex) => ex.header('user-agent'),
@@ -52,10 +53,9 @@ const CONTEXT_READERS: Readonly<Record<string, ValueReader>> = {
 
 /** The query parameter `name` of the request (its first value), decoded. */
 function queryParameter(ex: Exchange, name: string): string | undefined {
-  const url = ex.originalUrl;
-  const mark = url.indexOf('?');
-  if (mark === -1) return undefined;
-  return new URLSearchParams(url.slice(mark + 1)).get(name) ?? undefined;
+  const query = queryOf(ex.originalUrl);
+  if (query === undefined) return undefined;
+  return searchParams(query).get(name) ?? undefined;
 }
 
 /** `authorizer.claims.sub` (a JWT claim) or `authorizer.name` (a Lambda authorizer's context). */

@@ -6,6 +6,7 @@
 
 import { sendGatewayError } from '../../core/errors.js';
 import type { CoreHandler, Exchange, Next } from '../../core/exchange.js';
+import { queryOf } from '../../core/target.js';
 import type { IntegrationContext } from './integration-context.js';
 import {
   applyResponseMappings,
@@ -222,9 +223,9 @@ function upstreamQuery(
   const parts: string[] = [];
   if (uri.query !== '') parts.push(uri.query);
   if (proxied) {
-    const url = input.ex.url;
-    const q = url.indexOf('?');
-    if (q !== -1 && q < url.length - 1) parts.push(url.slice(q + 1));
+    // The client's query as the router read it: a fragment is neither forwarded nor read as one.
+    const query = queryOf(input.ex.url);
+    if (query !== undefined && query !== '') parts.push(query);
   }
   if (mappings.query.length > 0) {
     const mapped = new URLSearchParams();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachFramework } from '../../../test/support/frameworks.js';
 import { apiDocument } from '../../../test/support/openapi.js';
+import { RawConnection } from '../../../test/support/raw-http.js';
 import { deadPort, startEchoUpstream, type Upstream } from '../../../test/support/upstream.js';
 import { type OpenApiOptions, openapi as openapiOf } from './index.js';
 
@@ -116,6 +117,21 @@ describeEachFramework('openapi() HTTP integrations', (fw) => {
     const refused = await app.request('/mapped/7?want=404', { method: 'POST', body: '{}' });
     expect(refused.status).toBe(400);
     expect(refused.headers['x-kind']).toBe('client');
+  });
+
+  it('forwards and maps the query the router reads: a fragment is not part of it', async () => {
+    const app = await fw.start({ use: [openapi(document(upstream.url), quiet)] });
+    // Raw: clients drop a fragment; Node's parser lets `#` through to the router.
+    const conn = await RawConnection.open(app.url);
+    const send = async (head: string) => {
+      conn.write(`${head} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}`);
+      const res = await conn.response();
+      return res?.status === 200 ? (JSON.parse(res.body) as Echo).url : res?.status;
+    };
+    expect(await send('GET /pets/7#?x=1')).toBe('/v1/pets/7');
+    expect(await send('GET /pets/7?x=1#f?y=2')).toBe('/v1/pets/7?x=1');
+    expect(await send('POST /mapped/7?want=201#f')).toBe('/status/201?fixed=1');
+    conn.destroy();
   });
 
   it("answers 504 past the integration's timeoutInMillis and 502 when the upstream is gone", async () => {

@@ -6,6 +6,7 @@
 
 import type { Exchange } from '../../core/exchange.js';
 import { HOP_BY_HOP_HEADERS } from '../../core/headers.js';
+import { queryOf, searchParams } from '../../core/target.js';
 import { childPointer } from './refs.js';
 import type { Findings } from './report.js';
 
@@ -16,9 +17,7 @@ export class MappingInput {
 
   query(): URLSearchParams {
     if (this.parsed === undefined) {
-      const url = this.ex.url;
-      const q = url.indexOf('?');
-      this.parsed = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+      this.parsed = searchParams(queryOf(this.ex.url) ?? '');
     }
     return this.parsed;
   }

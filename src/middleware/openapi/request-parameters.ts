@@ -4,6 +4,7 @@
  */
 
 import type { Exchange } from '../../core/exchange.js';
+import { queryOf, searchParams } from '../../core/target.js';
 import { childPointer, documentError, followRef } from './refs.js';
 
 /** A Parameter Object reduced to what validation reads, with where it is defined. */
@@ -93,7 +94,7 @@ function isRequestParameter(value: unknown): value is RequestParameter {
  * API Gateway requires them "included and not blank": an empty or all-space value is missing.
  */
 export function missingParameters(ex: Exchange, required: RequiredParameters): string | undefined {
-  const query = required.query.length > 0 ? queryOf(ex.url) : undefined;
+  const query = required.query.length > 0 ? searchParamsOf(ex.url) : undefined;
   const path = ex.gateway.pathParameters;
   let missing: string | undefined;
   for (const [where, name] of required.all) {
@@ -117,7 +118,6 @@ function firstNonBlank(values: readonly string[]): string | undefined {
   return values.find((value) => !isBlank(value));
 }
 
-function queryOf(url: string): URLSearchParams {
-  const start = url.indexOf('?');
-  return new URLSearchParams(start === -1 ? '' : url.slice(start + 1));
+function searchParamsOf(url: string): URLSearchParams {
+  return searchParams(queryOf(url) ?? '');
 }

@@ -1,5 +1,6 @@
 /** The forwarded path: mount prefix matching and stripping, and http-proxy-middleware's `pathRewrite`. */
 
+import { withoutFragment } from '../../core/target.js';
 import { optionTypeError } from '../../core/validate.js';
 import type { PathRewriteFunction, PathRewriter, ProxyConfig } from './options.js';
 
@@ -14,13 +15,16 @@ export function normalisePrefix(value: unknown): string | undefined {
   return trimmed === '' ? undefined : trimmed;
 }
 
-/** `url` without `prefix` (`/orders/1?x` → `/1?x`), or undefined when it is not under it. */
+/**
+ * `url` without `prefix` (`/orders/1?x` → `/1?x`), or undefined when it is not under it. The
+ * prefix is a whole path (`/orders#f` is the router's `/orders`).
+ */
 function stripPathPrefix(url: string, prefix: string): string | undefined {
   if (!url.startsWith(prefix)) return undefined;
   const rest = url.slice(prefix.length);
   if (rest === '') return '/';
   if (rest[0] === '/') return rest;
-  return rest[0] === '?' ? `/${rest}` : undefined;
+  return rest[0] === '?' || rest[0] === '#' ? `/${rest}` : undefined;
 }
 
 /** The path and query to forward, or undefined when the request is not under `prefix`. */
@@ -91,7 +95,7 @@ function ensureLeadingSlash(path: string): string {
  * backslash, or a `;` (Tomcat reads `..;` as `..`).
  */
 export function confinedPath(pathAndQuery: string): string | undefined {
-  const end = pathEnd(pathAndQuery);
+  const end = dotScanEnd(pathAndQuery);
   if (end < 0) return pathAndQuery;
   const segments = pathAndQuery.slice(0, end).split('/');
   const kept: string[] = [];
@@ -114,15 +118,16 @@ export function confinedPath(pathAndQuery: string): string | undefined {
 }
 
 /**
- * Where the path part ends (the `?` or the string's end), or -1 when it holds no `.`, `%` or `\`
- * and so cannot hold a dot segment: the common case costs one scan and no allocation.
+ * Where the path part ends (the `?`, a fragment's `#` or the string's end), or -1 when it holds
+ * no `.`, `%` or `\` and so cannot hold a dot segment: the common case costs one scan and no
+ * allocation.
  */
-function pathEnd(pathAndQuery: string): number {
+function dotScanEnd(pathAndQuery: string): number {
   let suspicious = false;
   let i = 0;
   for (; i < pathAndQuery.length; i++) {
     const c = pathAndQuery.charCodeAt(i);
-    if (c === 0x3f /* ? */) break;
+    if (c === 0x3f /* ? */ || c === 0x23 /* # */) break;
     if (c === 0x2e /* . */ || c === 0x25 /* % */ || c === 0x5c /* \ */) suspicious = true;
   }
   return suspicious ? i : -1;
@@ -144,14 +149,16 @@ function dotSegment(segment: string): DotSegment {
 /**
  * The path and query sent upstream, from the rewritten one: dot segments resolved (undefined,
  * answered 400, when it escapes the target or, with `stripPrefix: false`, the mount), and the
- * API key's query parameters dropped. `url` is the request's path relative to its mount.
+ * API key's query parameters dropped, and any fragment: a request-target has none (RFC 9112
+ * §3.2), and an upstream could read one as path or query the router did not. `url` is the
+ * request's path relative to its mount.
  */
 export function upstreamPath(
   config: Pick<ProxyConfig, 'prefix' | 'stripPrefix' | 'forwardApiKey' | 'apiKeyQuery'>,
   rewritten: string,
   url: string,
 ): string | undefined {
-  const confined = confinedPath(rewritten);
+  const confined = confinedPath(withoutFragment(rewritten));
   if (confined === undefined || (!config.stripPrefix && escapesMount(config, url)))
     return undefined;
   // Most proxies read no key from the query, and then pay nothing for it.

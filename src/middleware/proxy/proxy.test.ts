@@ -158,6 +158,22 @@ describeEachFramework('proxy()', (fw) => {
       expect(errors).toEqual([]);
     });
 
+    it('forwards the target without its fragment, which no request-target carries (RFC 9112 §3.2)', async () => {
+      // Raw, so that the `#` reaches the gateway as written (clients drop it).
+      const app = await fw.start({
+        use: [proxy({ target: up.url, forwardApiKey: false, apiKeySources: { query: 'key' } })],
+      });
+      const conn = await RawConnection.open(app.url);
+      const urls: string[] = [];
+      for (const target of ['/x#frag', '/x?a=1#f?b=2', '/x?a=1&key=k#&key=k', '/x/..#/../..']) {
+        conn.write(`GET ${target} HTTP/1.1\r\nHost: gateway\r\n\r\n`);
+        const res = await conn.response();
+        urls.push(res?.status === 200 ? JSON.parse(res.body).url : res?.status);
+      }
+      conn.destroy();
+      expect(urls).toEqual(['/x', '/x?a=1', '/x?a=1', '/']);
+    });
+
     it('keeps repeated Set-Cookie headers', async () => {
       const app = await fw.start({ use: [proxy(up.url)] });
       const res = await app.request('/cookies');
@@ -177,6 +193,22 @@ describeEachFramework('proxy()', (fw) => {
       expect(echo(await app.request('/orders?x=1')).url).toBe('/?x=1');
       expect((await app.request('/local')).body).toBe('local');
       expect((await app.request('/ordersx')).status).toBe(404);
+    });
+
+    it('with prefix, ends the mounted path at a fragment as the router does', async () => {
+      const app = await fw.start({
+        use: [proxy({ target: up.url, prefix: '/orders', stripPrefix: false })],
+      });
+      // Raw: clients drop a fragment; Node's parser lets `#` through to the router.
+      const conn = await RawConnection.open(app.url);
+      const urls: Array<string | number | undefined> = [];
+      for (const target of ['/orders#f', '/orders/x#/../../..']) {
+        conn.write(`GET ${target} HTTP/1.1\r\nHost: gateway\r\n\r\n`);
+        const res = await conn.response();
+        urls.push(res?.status === 200 ? JSON.parse(res.body).url : res?.status);
+      }
+      conn.destroy();
+      expect(urls).toEqual(['/orders', '/orders/x']);
     });
 
     it('with prefix, lets other paths through to the next middleware', async () => {
