@@ -134,12 +134,30 @@ function fromFunctionAndOptions(
 ): Factory {
   return (value: unknown) => {
     if (typeof value === 'function') return factory(value);
-    if (Array.isArray(value)) return factory(value[0], value[1]);
+    if (Array.isArray(value)) {
+      if (value.length > 2)
+        throw new TypeError(
+          `portcullis: option "pipeline.${name}" must be [${key}, options], got an array of ${value.length}`,
+        );
+      return factory(notBuilt(name, key, value[0]), value[1]);
+    }
     if (typeof value !== 'object' || value === null)
       throw optionTypeError(name, key, `a function ({ ${key}, ...options })`, value);
     const { [key]: fn, ...rest } = value as Record<string, unknown>;
-    return factory(fn, rest);
+    return factory(notBuilt(name, key, fn), rest);
   };
+}
+
+/**
+ * `fn` unless it is a built portcullis middleware: one belongs under the pipeline's key itself;
+ * as the function it would be called with an event it cannot read, on every request instead of
+ * failing at start-up.
+ */
+function notBuilt(name: PieceName, key: string, fn: unknown): unknown {
+  if (coreHandlerOf(fn) === undefined) return fn;
+  throw new TypeError(
+    `portcullis.${name}: option "${key}" must be a function, not a built middleware (a built gateway.${name}() goes under "${name}" itself)`,
+  );
 }
 
 /** `resourcePolicy`: `{ policy, ...options }`. */

@@ -82,3 +82,18 @@ it('refuses a built middleware of another kind under lambda, and a handler that 
     /portcullis\.pipeline\.lambda: the handler must be a function/,
   );
 });
+
+it('refuses at start-up a built middleware given as the function, and extra array elements', () => {
+  // A built middleware belongs under the key itself: as the function it would be called with an
+  // event it cannot read, on every request.
+  for (const value of [{ handler: lambda(counting()) }, [lambda(counting())]])
+    expect(() => pipeline({ lambda: value as never })).toThrow(
+      /option "pipeline\.lambda\.handler" must be a function, not a built middleware/,
+    );
+  expect(() => pipeline({ authorizer: { fn: proxy('http://127.0.0.1:9') } as never })).toThrow(
+    /option "pipeline\.authorizer\.fn" must be a function, not a built middleware/,
+  );
+  expect(() => pipeline({ lambda: [counting(), {}, { timeout: 1 }] as never })).toThrow(
+    /option "pipeline\.lambda" must be \[handler, options\], got an array of 3/,
+  );
+});
