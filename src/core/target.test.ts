@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { parse as parseQuery } from 'node:querystring';
 import { describe, expect, it } from 'vitest';
-import { pathEnd, queryOf, searchParams, withoutFragment } from './target.js';
+import { originForm, pathEnd, queryOf, searchParams, withoutFragment } from './target.js';
 
 // The routers' own reader (Express and Koa both take the path and query from it).
 const parseurl = createRequire(import.meta.url)('parseurl') as (req: { url: string }) => {
@@ -54,6 +54,27 @@ describe('pathEnd() and queryOf()', () => {
 
   it.each(ABSOLUTE_FORM)('read the query of %s as parseurl does', (target) => {
     expect(queryOf(target) ?? null).toBe(parseurl({ url: target }).query);
+  });
+});
+
+describe('originForm()', () => {
+  it.each([
+    ...ABSOLUTE_FORM,
+    'HTTP://h:8080/x?a=1',
+    'http://u@h/x',
+    'http://h',
+    'http:///x',
+    'http://../x',
+  ])('reads the path and query of %s as parseurl does', (target) => {
+    const parsed = parseurl({ url: target });
+    const form = originForm(target);
+    const end = pathEnd(form);
+    expect(form.slice(0, end)).toBe(parsed.pathname ?? '');
+    expect(queryOf(form, end) ?? null).toBe(parsed.query);
+  });
+
+  it('keeps an origin-form or asterisk-form target as it is', () => {
+    for (const target of [...ORIGIN_FORM, '*']) expect(originForm(target)).toBe(target);
   });
 });
 

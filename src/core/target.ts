@@ -13,6 +13,25 @@
 
 const QUESTION = 0x3f; // ?
 const HASH = 0x23; // #
+const SLASH = 0x2f; // /
+
+/**
+ * `target` in origin form, as the routers read it: an absolute-form target (RFC 9112 §3.2.2,
+ * `http://host/x?a=1`) without its scheme and authority, which end at the first `/`, `?` or `#`
+ * after the `://` (`http://host?a=1` is `/?a=1`); any other target (`/x`, `*`) as it is. The
+ * origin form, the common case, costs one comparison.
+ */
+export function originForm(target: string): string {
+  if (target.charCodeAt(0) === SLASH) return target;
+  const scheme = target.indexOf('://');
+  if (scheme === -1) return target;
+  let i = scheme + 3;
+  for (; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c === SLASH || c === QUESTION || c === HASH) break;
+  }
+  return target.charCodeAt(i) === SLASH ? target.slice(i) : `/${target.slice(i)}`;
+}
 
 /**
  * The index at which `target`'s path ends: its first `?` or `#` (from `from`, past an absolute

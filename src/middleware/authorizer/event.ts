@@ -1,7 +1,7 @@
 /** The event handed to the authorizer function, and the request's `methodArn`. */
 
 import type { Exchange } from '../../core/exchange.js';
-import { pathEnd } from '../../core/target.js';
+import { originForm, pathEnd } from '../../core/target.js';
 import { unslashedPath } from '../usage-plans/routes.js';
 import { queryParameters } from './identity.js';
 import type { AuthorizerConfig } from './options.js';
@@ -13,18 +13,8 @@ import type { AuthorizerEvent } from './types.js';
  * the policy must see `/admin` too, or a Deny on it would not apply.
  */
 export function requestPath(ex: Exchange): string {
-  const url = ex.originalUrl;
-  let start = 0;
-  // Absolute form (RFC 9112 §3.2.2): the path begins after the authority, `/` when it has none.
-  if (url.charCodeAt(0) !== 47 /* / */) {
-    const scheme = url.indexOf('://');
-    if (scheme !== -1) {
-      start = url.indexOf('/', scheme + 3);
-      const end = pathEnd(url, scheme + 3);
-      if (start === -1 || start > end) return '/';
-    }
-  }
-  return url.slice(start, pathEnd(url, start));
+  const target = originForm(ex.originalUrl);
+  return target.slice(0, pathEnd(target));
 }
 
 /**

@@ -1,6 +1,6 @@
 /** The forwarded path: mount prefix matching and stripping, and http-proxy-middleware's `pathRewrite`. */
 
-import { withoutFragment } from '../../core/target.js';
+import { originForm, withoutFragment } from '../../core/target.js';
 import { optionTypeError } from '../../core/validate.js';
 import type { PathRewriteFunction, PathRewriter, ProxyConfig } from './options.js';
 
@@ -27,19 +27,25 @@ function stripPathPrefix(url: string, prefix: string): string | undefined {
   return rest[0] === '?' || rest[0] === '#' ? `/${rest}` : undefined;
 }
 
-/** The path and query to forward, or undefined when the request is not under `prefix`. */
+/**
+ * The path and query to forward, or undefined when the request is not under `prefix`. An
+ * absolute-form target is read as the router reads it, its path: its authority is no part of
+ * what is forwarded. An asterisk-form target (`OPTIONS *`) names no resource and is left to the
+ * app.
+ */
 export function forwardedPath(
   config: Pick<ProxyConfig, 'prefix' | 'stripPrefix'>,
   url: string,
   originalUrl: string,
 ): string | undefined {
-  let path = url;
+  let path = originForm(url);
+  if (path.charCodeAt(0) !== 47 /* / */) return undefined;
   if (config.prefix !== undefined) {
-    const rest = stripPathPrefix(url, config.prefix);
+    const rest = stripPathPrefix(path, config.prefix);
     if (rest === undefined) return undefined;
     path = rest;
   }
-  return config.stripPrefix ? path : originalUrl;
+  return config.stripPrefix ? path : originForm(originalUrl);
 }
 
 /** Compiles `pathRewrite` with http-proxy-middleware's rule: the first pattern that matches is replaced. */
@@ -172,7 +178,8 @@ export function upstreamPath(
  * out of what was mounted).
  */
 function escapesMount(config: Pick<ProxyConfig, 'prefix'>, url: string): boolean {
-  const rest = config.prefix === undefined ? url : stripPathPrefix(url, config.prefix);
+  const path = originForm(url);
+  const rest = config.prefix === undefined ? path : stripPathPrefix(path, config.prefix);
   return rest !== undefined && confinedPath(rest) === undefined;
 }
 

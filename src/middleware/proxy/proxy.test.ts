@@ -174,6 +174,43 @@ describeEachFramework('proxy()', (fw) => {
       expect(urls).toEqual(['/x', '/x?a=1', '/x?a=1', '/']);
     });
 
+    it('forwards an absolute-form target as the router reads it: its path and query, not its authority', async () => {
+      // Raw: a client sends the absolute form only to a proxy; Node's parser lets it through,
+      // and Express and Koa route `http://host/x` as `/x`.
+      const app = await fw.start({ use: [proxy({ target: `${up.url}/base` })] });
+      const urls = async (targets: string[]) => {
+        const seen: Array<string | number | undefined> = [];
+        // One connection each: a refusal closes its connection.
+        for (const target of targets) {
+          const conn = await RawConnection.open(app.url);
+          conn.write(`GET ${target} HTTP/1.1\r\nHost: gateway\r\n\r\n`);
+          const res = await conn.response();
+          conn.destroy();
+          seen.push(res?.status === 200 ? JSON.parse(res.body).url : res?.status);
+        }
+        return seen;
+      };
+      const absolute = await urls([
+        'http://other.example/x?a=1',
+        'HTTP://other.example:8080/x#?a=1',
+        'http://other.example?a=1',
+        'http://../admin',
+        'http://x/y/../../admin',
+      ]);
+      const origin = await urls(['/x?a=1', '/x', '/?a=1', '/admin', '/y/../../admin']);
+      expect(origin).toEqual(['/base/x?a=1', '/base/x', '/base/?a=1', '/base/admin', 400]);
+      expect(absolute).toEqual(origin);
+    });
+
+    it('leaves an asterisk-form target (OPTIONS *) to the app, forwarding nothing', async () => {
+      const app = await fw.start({ use: [proxy({ target: `${up.url}/base` })] });
+      const conn = await RawConnection.open(app.url);
+      conn.write('OPTIONS * HTTP/1.1\r\nHost: gateway\r\n\r\n');
+      const res = await conn.response('OPTIONS');
+      conn.destroy();
+      expect(res?.status).toBe(404);
+    });
+
     it('keeps repeated Set-Cookie headers', async () => {
       const app = await fw.start({ use: [proxy(up.url)] });
       const res = await app.request('/cookies');

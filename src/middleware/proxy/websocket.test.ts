@@ -4,7 +4,7 @@
  */
 
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import express5 from 'express';
 import express4 from 'express4';
 import koa3 from 'koa';
@@ -122,6 +122,38 @@ for (const [name, build] of Object.entries(frameworks)) {
       }
       const [hello] = await converse(`ws://${host}/ws/a/%2e%2e/room`, {}, [], 1);
       expect((JSON.parse(hello!) as { url: string }).url).toBe('/chat/room');
+    });
+
+    it('forwards an absolute-form upgrade by its path, as the router reads it, and leaves `*` to others', async () => {
+      const upgrade = (host: string, target: string) =>
+        `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+      /** The URL the upstream saw, read from its first message (its JSON is in the frame as is). */
+      const seenUrl = (host: string, target: string) =>
+        new Promise<string>((resolve, reject) => {
+          const [hostname, port] = host.split(':');
+          const socket = connect(Number(port), hostname, () => socket.write(upgrade(host, target)));
+          let data = '';
+          socket.on('data', (chunk: Buffer) => {
+            data += chunk.toString('latin1');
+            const url = /"url":"([^"]*)"/.exec(data)?.[1];
+            if (url !== undefined || !data.startsWith('HTTP/1.1 101')) {
+              socket.destroy();
+              resolve(url ?? data.split('\r\n', 1)[0]!);
+            }
+          });
+          socket.on('close', () => resolve(data.split('\r\n', 1)[0] || 'closed'));
+          socket.on('error', reject);
+        });
+      const prefixed = await listen(proxy({ target: `${wsUp.url}/chat`, ws: true, prefix: '/ws' }));
+      for (const target of [`http://${prefixed}/ws/room?x=1`, 'http://other.example/ws/room?x=1#f'])
+        expect([target, await seenUrl(prefixed, target)]).toEqual([target, '/chat/room?x=1']);
+      const bare = await listen(proxy({ target: `${wsUp.url}/chat`, ws: true }));
+      expect(await seenUrl(bare, 'http://../room')).toBe('/chat/room');
+      // Not a path: not this proxy's, and the server's listener closes it at once.
+      const conn = await RawConnection.open(`http://${bare}`);
+      conn.write(upgrade(bare, '*'));
+      expect(await conn.waitClosed(1000)).toBe(true);
+      conn.destroy();
     });
 
     it('closes the client socket when the upstream is down, and keeps serving', async () => {
