@@ -535,7 +535,7 @@ describeEachFramework('accessLog() against hostile requests', (fw) => {
       );
     });
 
-    it('logs the path and query the router reads: a fragment is neither', async () => {
+    it('logs the path and query the router reads: a fragment or an authority is neither', async () => {
       const log = capturedLog({ redactQuery: ['token'] });
       const app = await fw.start({
         use: [log.middleware],
@@ -543,14 +543,16 @@ describeEachFramework('accessLog() against hostile requests', (fw) => {
       });
       // Raw: clients drop a fragment. Read as a query, `a=1#token=…` was one parameter `a`.
       const conn = await RawConnection.open(app.url);
-      for (const target of ['/q?a=1#token=s3cret', '/q#?token=s3cret']) {
+      // The absolute form's authority is neither either: the router reads `http://h/q` as `/q`.
+      for (const target of ['/q?a=1#token=s3cret', '/q#?token=s3cret', 'http://s3cret.example/q']) {
         conn.write(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
         expect((await conn.response())?.status).toBe(200);
       }
       conn.destroy();
-      const records = await log.records(2);
+      const records = await log.records(3);
       expect(records.map((r) => [r?.path, r?.query])).toEqual([
         ['/q', 'a=1'],
+        ['/q', null],
         ['/q', null],
       ]);
       expect(log.output).not.toContain('s3cret');

@@ -2,7 +2,7 @@
 
 import type { GatewayErrorInfo } from '../../core/context.js';
 import type { Exchange } from '../../core/exchange.js';
-import { pathEnd, queryOf } from '../../core/target.js';
+import { originForm, pathEnd, queryOf } from '../../core/target.js';
 import { traceContextOf } from '../../core/trace.js';
 
 /** How the response cache served the request, from its RFC 9211 `Cache-Status`. */
@@ -74,7 +74,8 @@ export function buildRecord(
 ): AccessLogRecord {
   const gateway = ex.gateway;
   const req = ex.req;
-  const url = ex.originalUrl;
+  // As the router reads it: an absolute form's authority is no part of the path.
+  const url = originForm(ex.originalUrl);
   const pathAt = pathEnd(url);
   const query = queryOf(url, pathAt);
   return {

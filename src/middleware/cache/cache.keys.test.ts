@@ -42,6 +42,20 @@ describeEachFramework('cache() keys', (fw) => {
       expect(counter.calls).toBe(2);
     });
 
+    it('keys an absolute-form target on the path and query the router reads, not its authority', async () => {
+      const { app, counter } = await start({});
+      // Raw: Express and Koa route `http://other.example/r?a=1` as `/r?a=1`, for the Host sent.
+      const conn = await RawConnection.open(app.url);
+      const bodies: string[] = [];
+      for (const target of ['/r?a=1', 'http://other.example/r?a=1', 'HTTP://x:1/r?a=1#f', '/r']) {
+        conn.write(`GET ${target} HTTP/1.1\r\nHost: a.example\r\n\r\n`);
+        bodies.push((await conn.response())?.body ?? '');
+      }
+      conn.destroy();
+      expect(bodies).toEqual(['call 1', 'call 1', 'call 1', 'call 2']);
+      expect(counter.calls).toBe(2);
+    });
+
     it('keeps `/r??a=1` (the parameter `?a` for the app) apart from `/r?a=1`', async () => {
       const { app, counter } = await start({});
       const bodies: string[] = [];

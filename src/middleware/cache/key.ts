@@ -1,7 +1,7 @@
 /** Cache keys: namespace, path, normalised query, origin, listed request headers, `key(req)`, Vary values. */
 
 import type { Exchange } from '../../core/exchange.js';
-import { pathEnd, queryOf, searchParams } from '../../core/target.js';
+import { originForm, pathEnd, queryOf, searchParams } from '../../core/target.js';
 import type { CacheConfig } from './options.js';
 
 /*
@@ -18,8 +18,9 @@ const ABSENT = '\u0001';
 
 /** The key of `ex`'s request, before any Vary. Throws when `key(req)` does. */
 export function baseKey(config: CacheConfig, ex: Exchange): string {
-  const url = ex.originalUrl;
-  // The path and query as the router reads them: a fragment is neither (`/x#?a=1` is `/x`).
+  // The path and query as the router reads them: a fragment is neither (`/x#?a=1` is `/x`), and
+  // an absolute form's authority is no part of them (`http://h/x` is `/x`, for the Host sent).
+  const url = originForm(ex.originalUrl);
   const end = pathEnd(url);
   let key = `${config.prefix}${end === url.length ? url : url.slice(0, end)}?`;
   if (config.query !== false) {
