@@ -34,11 +34,11 @@ export function originForm(target: string): string {
 }
 
 /**
- * The index at which `target`'s path ends: its first `?` or `#` (from `from`, past an absolute
- * form's authority), else its length.
+ * The index at which `target`'s path ends: its first `?` or `#`, else its length (an absolute
+ * form's path: `pathEnd(originForm(target))`).
  */
-export function pathEnd(target: string, from = 0): number {
-  for (let i = from; i < target.length; i++) {
+export function pathEnd(target: string): number {
+  for (let i = 0; i < target.length; i++) {
     const c = target.charCodeAt(i);
     if (c === QUESTION || c === HASH) return i;
   }
