@@ -328,19 +328,27 @@ describeEachFramework('metrics()', (fw) => {
     ).toEqual([]);
   });
 
-  it('answers a scrape whose target has a fragment, which the router serves from /metrics', async () => {
+  it('answers a scrape whose target has a fragment or the absolute form, which the router serves from /metrics', async () => {
     const registry = new Registry();
     const recorder = metrics({ registry });
     const app = await fw.start({ use: [recorder, recorder.handler] });
     // Raw: clients drop a fragment; Node's parser lets `#` through to the router.
     const conn = await RawConnection.open(app.url);
     const statuses: Array<number | undefined> = [];
-    for (const target of ['/metrics#x', '/metrics?a=1#x', '/metricsx#', '/metrics/#']) {
+    // An absolute-form target is routed by its path too.
+    for (const target of [
+      '/metrics#x',
+      '/metrics?a=1#x',
+      '/metricsx#',
+      '/metrics/#',
+      'http://x/metrics',
+      'http://x/metricsx',
+    ]) {
       conn.write(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
       statuses.push((await conn.response())?.status);
     }
     conn.destroy();
-    expect(statuses).toEqual([200, 200, 404, 404]);
+    expect(statuses).toEqual([200, 200, 404, 404, 200, 404]);
     const counted = [...(await scrape(app)).keys()].filter((name) =>
       name.startsWith('portcullis_requests_total'),
     );

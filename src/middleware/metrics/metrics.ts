@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import { createMiddleware } from '../../adapters/universal.js';
 import type { Exchange, Next } from '../../core/exchange.js';
 import type { GatewayMiddleware } from '../../core/middleware.js';
-import { pathEnd } from '../../core/target.js';
+import { originForm, pathEnd } from '../../core/target.js';
 import { type MetricsConfig, type MetricsOptions, resolveMetricsOptions } from './options.js';
 import { loadPromClient } from './prom-client.js';
 import { seriesFor } from './registry.js';
@@ -67,7 +67,8 @@ export function metrics(options?: MetricsOptions): MetricsMiddleware {
  * it: with a query or a fragment after it, not a longer path).
  */
 function isScrape(ex: Exchange, config: MetricsConfig): boolean {
-  const url = ex.originalUrl;
+  // An absolute-form target (`GET http://host/metrics`) is routed by its path, as here.
+  const url = originForm(ex.originalUrl);
   return url.startsWith(config.path) && pathEnd(url) === config.path.length;
 }
 

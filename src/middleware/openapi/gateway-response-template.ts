@@ -5,7 +5,7 @@
 
 import type { GatewayErrorInfo } from '../../core/context.js';
 import type { Exchange } from '../../core/exchange.js';
-import { pathEnd, queryOf, searchParams } from '../../core/target.js';
+import { originForm, pathEnd, queryOf, searchParams } from '../../core/target.js';
 
 /** Reads one value for a refusal; undefined when the request has none. */
 export type ValueReader = (ex: Exchange, error: GatewayErrorInfo) => string | undefined;
@@ -44,7 +44,11 @@ const CONTEXT_READERS: Readonly<Record<string, ValueReader>> = {
   stage: (ex) => ex.gateway.stage,
   resourcePath: (ex) => ex.gateway.resourcePath,
   httpMethod: (ex) => ex.method,
-  path: (ex) => ex.originalUrl.slice(0, pathEnd(ex.originalUrl)),
+  path: (ex) => {
+    // The path as the router reads it: an absolute-form target's authority is not part of it.
+    const target = originForm(ex.originalUrl);
+    return target.slice(0, pathEnd(target));
+  },
   domainName: (ex) => ex.header('host'),
   'identity.sourceIp': (ex) => ex.ip,
   'identity.userAgent': (ex) => ex.header('user-agent'),

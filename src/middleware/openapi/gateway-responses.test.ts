@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachFramework, type Framework } from '../../../test/support/frameworks.js';
 import { randomSecret } from '../../../test/support/jwt.js';
 import { manualClock } from '../../../test/support/manual-clock.js';
+import { RawConnection } from '../../../test/support/raw-http.js';
 import { deadPort } from '../../../test/support/upstream.js';
 import { createMiddleware } from '../../adapters/universal.js';
 import { sendGatewayError } from '../../core/errors.js';
@@ -225,6 +226,24 @@ describeEachFramework('gateway responses over HTTP', (fw: Framework) => {
     expect(res.headers['x-query']).toBe('hello there');
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
     expect(seen).toEqual([undefined, 'THROTTLED']);
+  });
+
+  it('fills $context.path with the path the router routes, an absolute-form target too', async () => {
+    const withPath = compileGatewayResponses(
+      { THROTTLED: { responseTemplates: { 'application/json': '{"path":"$context.path"}' } } },
+      POINTER,
+    );
+    const clock = manualClock();
+    const app = await start(withGatewayResponses(withPath), throttle({ rate: 1, burst: 1, clock }));
+    const conn = await RawConnection.open(app.url);
+    const bodies: Array<string | undefined> = [];
+    for (const target of ['/x', 'http://other.example/x?q=1', '/x?q=1#f']) {
+      conn.write(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      const res = await conn.response();
+      bodies.push(res?.status === 429 ? res.body : String(res?.status));
+    }
+    conn.destroy();
+    expect(bodies).toEqual(['200', '{"path":"/x"}', '{"path":"/x"}']);
   });
 
   it('drops a header whose request value holds CR/LF, and leaves out one the request lacks', async () => {
